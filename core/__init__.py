@@ -1,0 +1,1 @@
+"""Outcomes domain: models, services and integrations (no UI code)."""

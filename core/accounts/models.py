@@ -1,0 +1,30 @@
+"""People who use the app and the API keys other systems call it with."""
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, String, false, true
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.base import Base, Role, Timestamps, UUIDPk, enum_column, tz
+
+
+class User(UUIDPk, Timestamps, Base):
+    __tablename__ = "users"
+
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "user_role"))
+    title: Mapped[str | None] = mapped_column(String(120))
+    slack_user_id: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, server_default=true(), default=True)
+
+
+class ApiKey(UUIDPk, Timestamps, Base):
+    __tablename__ = "api_keys"
+
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "api_key_role"))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    revoked: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    last_used_at: Mapped[datetime | None] = mapped_column(tz())

@@ -1,0 +1,271 @@
+"""Success plans, milestones, goals, achievements, success records, repository and marketing."""
+
+import enum
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    ARRAY,
+    Computed,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.base import Amount, Base, Consent, Direction, Money, Timestamps, UUIDPk, enum_column, tz
+
+
+class PlanStatus(enum.StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    ARCHIVED = "archived"
+
+
+class MilestoneStatus(enum.StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    SKIPPED = "skipped"
+
+
+class GoalType(enum.StrEnum):
+    SUCCESS_PLAN = "success_plan"
+    KPI = "kpi"
+    ONBOARDING = "onboarding"
+    ROI = "roi"
+    CUSTOM = "custom"
+
+
+class GoalStatus(enum.StrEnum):
+    ACTIVE = "active"
+    PENDING_CONFIRMATION = "pending_confirmation"
+    ACHIEVED = "achieved"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+class AchievementMethod(enum.StrEnum):
+    AUTOMATIC = "automatic"
+    MANUAL = "manual"
+
+
+class AchievementStatus(enum.StrEnum):
+    VERIFIED = "verified"
+    HELD = "held_for_confirmation"
+    REJECTED = "rejected"
+
+
+class Confidence(enum.StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class CandidateType(enum.StrEnum):
+    CASE_STUDY = "case_study"
+    TESTIMONIAL = "testimonial"
+    REFERENCE = "reference"
+    SOCIAL_PROOF = "social_proof"
+
+
+class FlagStatus(enum.StrEnum):
+    FLAGGED = "flagged"
+    CONTACTED = "contacted"
+    IN_PROGRESS = "in_progress"
+    USED = "used"
+    DECLINED = "declined"
+
+
+class SuccessPlan(UUIDPk, Timestamps, Base):
+    __tablename__ = "success_plans"
+
+    external_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    objective: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[PlanStatus] = mapped_column(enum_column(PlanStatus, "plan_status"))
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    start_date: Mapped[date] = mapped_column(Date)
+    target_date: Mapped[date | None] = mapped_column(Date)
+
+
+class Goal(UUIDPk, Timestamps, Base):
+    __tablename__ = "goals"
+    __table_args__ = (Index("ix_goals_active_metric", "metric_key", "customer_id"),)
+
+    external_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    plan_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("success_plans.id", ondelete="SET NULL"), index=True
+    )
+    type: Mapped[GoalType] = mapped_column(enum_column(GoalType, "goal_type"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    use_case: Mapped[str | None] = mapped_column(String(200))
+    metric_key: Mapped[str | None] = mapped_column(ForeignKey("metrics.key"))
+    baseline: Mapped[Decimal | None] = mapped_column(Amount)
+    target: Mapped[Decimal | None] = mapped_column(Amount)
+    direction: Mapped[Direction] = mapped_column(
+        enum_column(Direction, "goal_direction"), default=Direction.HIGHER
+    )
+    unit: Mapped[str | None] = mapped_column(String(32))
+    cost: Mapped[Decimal | None] = mapped_column(Money)
+    start_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[GoalStatus] = mapped_column(
+        enum_column(GoalStatus, "goal_status"), default=GoalStatus.ACTIVE, index=True
+    )
+    verification: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    evaluated_at: Mapped[datetime | None] = mapped_column(tz())
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Milestone(UUIDPk, Timestamps, Base):
+    """A step of a success plan; onboarding checklist items point at their goal."""
+
+    __tablename__ = "milestones"
+
+    plan_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("success_plans.id", ondelete="CASCADE"), index=True
+    )
+    goal_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("goals.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[MilestoneStatus] = mapped_column(
+        enum_column(MilestoneStatus, "milestone_status"), default=MilestoneStatus.OPEN
+    )
+    completed_at: Mapped[datetime | None] = mapped_column(tz())
+    completed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Achievement(UUIDPk, Timestamps, Base):
+    """The one achievement a goal can have, with the evidence that proved it."""
+
+    __tablename__ = "goal_achievements"
+
+    goal_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("goals.id", ondelete="CASCADE"), unique=True
+    )
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[AchievementStatus] = mapped_column(
+        enum_column(AchievementStatus, "achievement_status")
+    )
+    method: Mapped[AchievementMethod] = mapped_column(
+        enum_column(AchievementMethod, "achievement_method")
+    )
+    achieved_at: Mapped[datetime] = mapped_column(tz(), index=True)
+    detected_at: Mapped[datetime] = mapped_column(tz(), server_default=func.now())
+    baseline_value: Mapped[Decimal | None] = mapped_column(Amount)
+    target_value: Mapped[Decimal | None] = mapped_column(Amount)
+    achieved_value: Mapped[Decimal | None] = mapped_column(Amount)
+    confidence: Mapped[Confidence] = mapped_column(enum_column(Confidence, "confidence"))
+    rule: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
+    verified_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    verification_note: Mapped[str | None] = mapped_column(Text)
+    marketing_score: Mapped[int | None] = mapped_column(Integer)
+    marketing_reasons: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
+
+
+class SuccessRecord(UUIDPk, Timestamps, Base):
+    """The written documentation of one achievement."""
+
+    __tablename__ = "success_records"
+
+    achievement_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("goal_achievements.id", ondelete="CASCADE"), unique=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text)
+    sections: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
+    markdown: Mapped[str] = mapped_column(Text)
+    doc_url: Mapped[str | None] = mapped_column(String(500))
+    written_at: Mapped[datetime] = mapped_column(tz(), server_default=func.now())
+
+
+class RepositoryEntry(UUIDPk, Timestamps, Base):
+    """A documented win in the searchable value repository."""
+
+    __tablename__ = "value_repository_entries"
+    __table_args__ = (
+        Index("ix_value_repository_entries_search", "search", postgresql_using="gin"),
+    )
+
+    achievement_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("goal_achievements.id", ondelete="CASCADE"), unique=True
+    )
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    snippet: Mapped[str] = mapped_column(Text)
+    industry: Mapped[str] = mapped_column(String(80), index=True)
+    use_case: Mapped[str | None] = mapped_column(String(200))
+    products: Mapped[list[str]] = mapped_column(
+        ARRAY(String(64)), default=list, server_default="{}"
+    )
+    goal_type: Mapped[GoalType] = mapped_column(enum_column(GoalType, "repository_goal_type"))
+    value_amount: Mapped[Decimal | None] = mapped_column(Amount)
+    value_unit: Mapped[str | None] = mapped_column(String(32))
+    achieved_on: Mapped[date] = mapped_column(Date, index=True)
+    consent_level: Mapped[Consent] = mapped_column(enum_column(Consent, "repository_consent"))
+    usage_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_used_at: Mapped[datetime | None] = mapped_column(tz())
+    search: Mapped[str] = mapped_column(
+        TSVECTOR,
+        Computed(
+            "setweight(to_tsvector('english'::regconfig, coalesce(title, '')), 'A') || "
+            "setweight(to_tsvector('english'::regconfig, coalesce(snippet, '')), 'B') || "
+            "setweight(to_tsvector('english'::regconfig, "
+            "coalesce(industry, '') || ' ' || coalesce(use_case, '')), 'C')",
+            persisted=True,
+        ),
+    )
+
+
+class MarketingFlag(UUIDPk, Timestamps, Base):
+    """A win flagged for marketing use, moving flagged → contacted → in progress → used/declined."""
+
+    __tablename__ = "marketing_flags"
+    __table_args__ = (UniqueConstraint("achievement_id", "candidate_type"),)
+
+    achievement_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("goal_achievements.id", ondelete="CASCADE")
+    )
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    candidate_type: Mapped[CandidateType] = mapped_column(
+        enum_column(CandidateType, "candidate_type")
+    )
+    status: Mapped[FlagStatus] = mapped_column(
+        enum_column(FlagStatus, "flag_status"), default=FlagStatus.FLAGGED
+    )
+    score: Mapped[int | None] = mapped_column(Integer)
+    notes: Mapped[str | None] = mapped_column(Text)
+    flagged_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    contacted_at: Mapped[datetime | None] = mapped_column(tz())
+    status_changed_at: Mapped[datetime] = mapped_column(tz(), server_default=func.now())
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,73 @@
+"""Import every table so metadata (Alembic, tests) sees the whole schema."""
+
+from core.accounts.models import ApiKey, User
+from core.audit.models import AuditEntry, JobRun, Watermark
+from core.base import Base
+from core.customers.models import (
+    Contact,
+    Customer,
+    Feedback,
+    HealthFactor,
+    Metric,
+    Observation,
+    TimelineEvent,
+)
+from core.drafts.models import Draft, MessageTemplate
+from core.goals.models import (
+    Achievement,
+    Goal,
+    MarketingFlag,
+    Milestone,
+    RepositoryEntry,
+    SuccessPlan,
+    SuccessRecord,
+)
+from core.outbox.models import Delivery
+from core.upsell.models import (
+    Checkpoint,
+    IndustryBenchmark,
+    Measurement,
+    MeasurementMetric,
+    Outcome,
+    Product,
+    Review,
+    SuccessTemplate,
+    Upsell,
+    UpsellProduct,
+)
+
+__all__ = [
+    "Achievement",
+    "ApiKey",
+    "AuditEntry",
+    "Base",
+    "Checkpoint",
+    "Contact",
+    "Customer",
+    "Delivery",
+    "Draft",
+    "Feedback",
+    "Goal",
+    "HealthFactor",
+    "IndustryBenchmark",
+    "JobRun",
+    "MarketingFlag",
+    "Measurement",
+    "MeasurementMetric",
+    "MessageTemplate",
+    "Metric",
+    "Milestone",
+    "Observation",
+    "Outcome",
+    "Product",
+    "RepositoryEntry",
+    "Review",
+    "SuccessPlan",
+    "SuccessRecord",
+    "SuccessTemplate",
+    "TimelineEvent",
+    "Upsell",
+    "UpsellProduct",
+    "User",
+    "Watermark",
+]

@@ -1,0 +1,1 @@
+"""Scheduled work: detection, checkpoints, syncs and outbox delivery."""

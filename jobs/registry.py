@@ -1,0 +1,93 @@
+"""The job registry: decorated functions that own their session and record each run."""
+
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+
+from core.audit.models import JobRun
+from core.db import get_engine, session_scope
+
+log = logging.getLogger("jobs")
+
+JobFunc = Callable[..., dict | None]
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    func: JobFunc
+    seconds: int
+    description: str
+
+
+JOBS: dict[str, Job] = {}
+
+
+def job(name: str, *, seconds: int, description: str = "") -> Callable[[JobFunc], JobFunc]:
+    """Register `func(*, session) -> dict | None` to run every `seconds`."""
+
+    def register(func: JobFunc) -> JobFunc:
+        doc = description or (func.__doc__ or "").strip().splitlines()[0]
+        JOBS[name] = Job(name=name, func=func, seconds=seconds, description=doc)
+        return func
+
+    return register
+
+
+def load_all() -> dict[str, Job]:
+    """Import every job module so the registry is complete."""
+    from jobs import heartbeat  # noqa: F401
+
+    return JOBS
+
+
+def run_job(name: str) -> JobRun | None:
+    """Run one job now unless another process is running it; return its run record."""
+    entry = JOBS[name]
+    with get_engine().connect() as lock_conn:
+        # A session-level advisory lock keeps replicas from running the same job at once.
+        got = lock_conn.scalar(
+            text("SELECT pg_try_advisory_lock(hashtext(:k))"), {"k": _lock(name)}
+        )
+        if not got:
+            log.info("job %s is running elsewhere; skipped", name)
+            return None
+        try:
+            return _run_locked(entry)
+        finally:
+            lock_conn.execute(text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": _lock(name)})
+            lock_conn.commit()
+
+
+def _lock(name: str) -> str:
+    return f"outcomes-job:{name}"
+
+
+def _run_locked(entry: Job) -> JobRun:
+    with session_scope() as session:
+        run = JobRun(job_name=entry.name, status="running")
+        session.add(run)
+    try:
+        with session_scope() as session:
+            details = entry.func(session=session) or {}
+        status, error = "ok", None
+    except Exception as exc:  # one failing job must not stop the scheduler
+        log.exception("job %s failed", entry.name)
+        details, status = {}, "failed"
+        error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
+    with session_scope() as session:
+        run = session.merge(run)
+        run.finished_at = datetime.now(UTC)
+        run.status, run.details, run.error = status, _jsonable(details), error
+    return run
+
+
+def _jsonable(details: dict) -> dict:
+    return {
+        k: (v if isinstance(v, int | float | str | bool | None) else str(v))
+        for k, v in details.items()
+    }
