@@ -22,17 +22,24 @@ class Job:
     func: JobFunc
     seconds: int
     description: str
+    exclusive: bool = True
 
 
 JOBS: dict[str, Job] = {}
 
 
-def job(name: str, *, seconds: int, description: str = "") -> Callable[[JobFunc], JobFunc]:
-    """Register `func(*, session) -> dict | None` to run every `seconds`."""
+def job(
+    name: str, *, seconds: int, description: str = "", exclusive: bool = True
+) -> Callable[[JobFunc], JobFunc]:
+    """Register `func(*, session) -> dict | None` to run every `seconds`.
+
+    Exclusive jobs run in one process at a time; others (the outbox) may run in every replica
+    because they claim their rows with SKIP LOCKED.
+    """
 
     def register(func: JobFunc) -> JobFunc:
         doc = description or (func.__doc__ or "").strip().splitlines()[0]
-        JOBS[name] = Job(name=name, func=func, seconds=seconds, description=doc)
+        JOBS[name] = Job(name, func, seconds, doc, exclusive)
         return func
 
     return register
@@ -40,7 +47,7 @@ def job(name: str, *, seconds: int, description: str = "") -> Callable[[JobFunc]
 
 def load_all() -> dict[str, Job]:
     """Import every job module so the registry is complete."""
-    from jobs import heartbeat  # noqa: F401
+    from jobs import heartbeat, outbox  # noqa: F401
 
     return JOBS
 
@@ -48,6 +55,8 @@ def load_all() -> dict[str, Job]:
 def run_job(name: str) -> JobRun | None:
     """Run one job now unless another process is running it; return its run record."""
     entry = JOBS[name]
+    if not entry.exclusive:
+        return _run_locked(entry)
     with get_engine().connect() as lock_conn:
         # A session-level advisory lock keeps replicas from running the same job at once.
         got = lock_conn.scalar(

@@ -1,0 +1,40 @@
+"""Append to the audit log."""
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from core.audit.models import AuditEntry
+
+
+def record_audit(
+    *,
+    session: Session,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: uuid.UUID | str,
+    changes: dict | None = None,
+    actor_user_id: uuid.UUID | None = None,
+) -> AuditEntry:
+    """Write one audit entry in the caller's transaction."""
+    entry = AuditEntry(
+        actor=actor,
+        actor_user_id=actor_user_id,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        changes=_plain(changes or {}),
+    )
+    session.add(entry)
+    return entry
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

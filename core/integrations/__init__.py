@@ -1,0 +1,1 @@
+"""Thin wrappers over the Slack, Google and Salesforce clients, behind small interfaces."""
