@@ -10,6 +10,8 @@ from core import db
 from core.models import Base
 from tests.pg import TestServer, migrate
 
+pytest_plugins = ["tests.fakes.fixtures"]
+
 DEMO_CUSTOMERS = 60
 DEMO_SEED = 11
 

@@ -1,0 +1,66 @@
+"""Send email through the Gmail API as the sending user (draft, then send)."""
+
+import base64
+from email.message import EmailMessage
+from email.utils import parseaddr
+
+from core.integrations.base import PermanentError, TransientError
+from core.integrations.escape import header_value
+from core.integrations.google_auth import GoogleServices, execute
+
+
+def build_message(
+    *, sender: str, to: list[str], subject: str, text: str, html: str | None, cc: list[str] | None
+) -> EmailMessage:
+    """Return the MIME message; ValueError when a header value holds CR/LF or `to` is empty."""
+    recipients = [header_value(a).strip() for a in to if str(a).strip()]
+    if not recipients:
+        raise ValueError("email needs at least one recipient")
+    msg = EmailMessage()
+    msg["From"] = header_value(sender)
+    msg["To"] = ", ".join(recipients)
+    copies = [header_value(a).strip() for a in (cc or []) if str(a).strip()]
+    if copies:
+        msg["Cc"] = ", ".join(copies)
+    msg["Subject"] = header_value(subject)
+    msg.set_content(text)
+    if html:
+        msg.add_alternative(html, subtype="html")
+    return msg
+
+
+class GmailMailer:
+    """Create a draft in the sender's mailbox and send it (domain-wide delegation)."""
+
+    def __init__(self, services: GoogleServices):
+        self.services = services
+
+    def send_email(
+        self,
+        *,
+        sender: str,
+        to: list[str],
+        subject: str,
+        text: str,
+        html: str | None = None,
+        cc: list[str] | None = None,
+    ) -> str:
+        """Send as `sender`; return the Gmail id of the sent message."""
+        try:
+            msg = build_message(sender=sender, to=to, subject=subject, text=text, html=html, cc=cc)
+        except ValueError as exc:
+            raise PermanentError(f"Gmail: invalid message: {exc}", code="invalid_header") from exc
+        raw = base64.urlsafe_b64encode(msg.as_bytes()).decode("ascii")
+        mailbox = parseaddr(sender)[1] or sender  # delegate to the address, not "Name <addr>"
+        drafts = self.services.service("gmail", mailbox).users().drafts()
+        draft = execute(
+            drafts.create(userId="me", body={"message": {"raw": raw}}), "gmail drafts.create"
+        )
+        draft_id = draft.get("id") if isinstance(draft, dict) else None
+        if not draft_id:
+            raise TransientError("Gmail drafts.create: answer has no id", code="malformed_response")
+        sent = execute(drafts.send(userId="me", body={"id": draft_id}), "gmail drafts.send")
+        message_id = sent.get("id") if isinstance(sent, dict) else None
+        if not message_id:
+            raise TransientError("Gmail drafts.send: answer has no id", code="malformed_response")
+        return str(message_id)

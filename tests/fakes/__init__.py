@@ -1,0 +1,1 @@
+"""Local fake servers for Slack, Google and Salesforce, driven by the real client libraries."""
