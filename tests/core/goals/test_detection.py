@@ -1,0 +1,113 @@
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from core.base import Direction
+from core.goals.detection import detect
+from core.goals.models import Achievement, AchievementStatus, GoalStatus, GoalType
+from tests.core.goals import factories as f
+
+NOISY = [48, 52, 49, 51, 50, 47, 53, 50, 49, 51, 52, 48, 50, 51]
+
+
+def _achievement(session, goal):
+    return session.scalar(select(Achievement).where(Achievement.goal_id == goal.id))
+
+
+def test_kpi_goal_sustained_is_achieved_once(session):
+    cust = f.customer(session, owner=f.csm(session))
+    f.metric(session, "weekly_active_users", Direction.HIGHER, "users")
+    goal = f.goal(session, cust, metric_key="weekly_active_users", target=55, baseline=45)
+    f.observe(session, cust, "weekly_active_users", [*NOISY, 56, 57, 58])
+
+    created = detect(session=session, now=f.NOW)
+    assert len(created) == 1
+    achievement = _achievement(session, goal)
+    assert achievement.status == AchievementStatus.VERIFIED
+    assert achievement.achieved_value == 58 and achievement.target_value == 55
+    assert achievement.baseline_value == 45
+    assert len(achievement.evidence["observations"]) == 14
+    session.refresh(goal)
+    assert goal.status == GoalStatus.ACHIEVED
+
+    assert detect(session=session, now=f.NOW + timedelta(minutes=10)) == []
+    count = session.scalar(select(func.count()).select_from(Achievement))
+    assert count == 1
+
+
+def test_lower_is_better_kpi(session):
+    cust = f.customer(session)
+    f.metric(session, "resolution_hours", Direction.LOWER)
+    goal = f.goal(session, cust, metric_key="resolution_hours", target=4, direction=Direction.LOWER)
+    f.observe(
+        session, cust, "resolution_hours", [6.0, 5.8, 6.1, 5.9, 6.0, 5.2, 4.8, 4.1, 3.9, 3.8, 3.7]
+    )
+    assert len(detect(session=session, now=f.NOW)) == 1
+    assert _achievement(session, goal).achieved_value == Decimal("3.7")
+
+
+def test_stale_and_unsustained_goals_wait(session):
+    cust = f.customer(session)
+    f.metric(session, "weekly_active_users", Direction.HIGHER, "users")
+    stale = f.goal(session, cust, metric_key="weekly_active_users", target=55, name="stale")
+    f.observe(
+        session, cust, "weekly_active_users", [*NOISY, 60, 61, 62], end=f.NOW - timedelta(days=6)
+    )
+    other = f.customer(session, name="Beta Retail")
+    f.goal(session, other, metric_key="weekly_active_users", target=55)
+    f.observe(session, other, "weekly_active_users", [*NOISY, 56, 50, 57])
+    assert detect(session=session, now=f.NOW) == []
+    session.refresh(stale)
+    assert stale.status == GoalStatus.ACTIVE and stale.evaluated_at is not None
+
+
+def test_spike_is_held_and_goal_awaits_confirmation(session):
+    cust = f.customer(session)
+    f.metric(session, "weekly_active_users", Direction.HIGHER, "users")
+    goal = f.goal(session, cust, metric_key="weekly_active_users", target=55)
+    f.observe(session, cust, "weekly_active_users", [*NOISY, 50, 900])
+    detect(session=session, now=f.NOW)
+    assert _achievement(session, goal).status == AchievementStatus.HELD
+    session.refresh(goal)
+    assert goal.status == GoalStatus.PENDING_CONFIRMATION
+
+
+def test_roi_goal_compares_value_over_cost(session):
+    cust = f.customer(session)
+    f.metric(session, "cost_savings_usd", Direction.HIGHER, "USD")
+    goal = f.goal(
+        session, cust, type=GoalType.ROI, metric_key="cost_savings_usd", target=2, cost=50000
+    )
+    savings = [60000 + 2000 * i for i in range(20)]  # 1.2x → 1.96x cost ...
+    f.observe(session, cust, "cost_savings_usd", [*savings, 101000, 102000, 104000])
+    assert len(detect(session=session, now=f.NOW)) == 1
+    achievement = _achievement(session, goal)
+    assert achievement.achieved_value == Decimal("2.08")
+    assert achievement.evidence["measure"] == "value ÷ cost"
+
+
+def test_milestone_goals(session):
+    cust = f.customer(session)
+    done = f.goal(session, cust, type=GoalType.SUCCESS_PLAN, name="Go live")
+    f.plan_with_milestones(session, cust, done, ["done", "done", "skipped"])
+    open_goal = f.goal(session, cust, type=GoalType.ONBOARDING, name="Onboard")
+    f.plan_with_milestones(session, cust, open_goal, ["done", "open"])
+    assert len(detect(session=session, now=f.NOW)) == 1
+    achievement = _achievement(session, done)
+    assert achievement.rule == "all 3 milestones complete"
+    assert _achievement(session, open_goal) is None
+
+
+def test_only_goals_with_new_data_are_read_again(session):
+    cust = f.customer(session)
+    f.metric(session, "weekly_active_users", Direction.HIGHER, "users")
+    goal = f.goal(session, cust, metric_key="weekly_active_users", target=55)
+    real_now = datetime.now(UTC)
+    f.observe(session, cust, "weekly_active_users", NOISY, end=real_now - timedelta(hours=6))
+    detect(session=session, now=real_now + timedelta(hours=1))
+    session.refresh(goal)
+    first = goal.evaluated_at
+    detect(session=session, now=real_now + timedelta(hours=2))
+    session.refresh(goal)
+    assert goal.evaluated_at == first  # nothing new: not read again
