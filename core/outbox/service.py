@@ -219,3 +219,12 @@ def list_deliveries(
 def fast_commit(session: Session) -> None:
     """Skip the fsync wait for delivery bookkeeping: a lost row is re-sent, never lost."""
     session.execute(text("SET LOCAL synchronous_commit = off"))
+
+
+def retry_many(
+    *, session: Session, delivery_ids: list[uuid.UUID], actor: str, actor_user_id=None
+) -> int:
+    """Retry several deliveries in one transaction (all or none); return how many."""
+    for delivery_id in delivery_ids:
+        retry(session=session, delivery_id=delivery_id, actor=actor, actor_user_id=actor_user_id)
+    return len(delivery_ids)

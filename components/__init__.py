@@ -1,0 +1,1 @@
+"""Reusable Streamlit UI: sign-in, navigation, cards, charts, tables."""

@@ -1,0 +1,138 @@
+"""The detail view of one customer: facts, goals, a metric chart, feedback and timeline."""
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from components import charts
+from components.cards import Card, empty_state, fact_row
+from components.format import escape_md, label, money, score, when
+from core.customers.schemas import CustomerDetail, FeedbackRow, MetricSeries
+
+
+def detail_view(detail: CustomerDetail, load_series: Callable[[str], MetricSeries]) -> None:
+    """Render one customer; `load_series(metric_key)` returns that metric's history."""
+    c = detail.customer
+    st.subheader(escape_md(c.name))
+    facts = [c.industry, c.region, label(c.segment)]
+    if detail.customer_since:
+        facts.append(f"customer since {detail.customer_since:%b %Y}")
+    if detail.use_case:
+        facts.append(detail.use_case)
+    st.caption(escape_md(" · ".join(facts)))
+    fact_row(
+        [
+            Card("ARR", money(c.arr)),
+            Card("Segment", label(c.segment)),
+            Card("CSM", escape_md(c.csm_name or "Unassigned"), detail.csm_email),
+            Card("Health", f"{score(c.health_score)} · {label(c.health_band)}"),
+            Card("Consent", label(c.consent_level), "How far we may use their name in public"),
+        ]
+    )
+    goals, usage, feedback, timeline = st.tabs(
+        [
+            f"Goals ({len(detail.goals)})",
+            "Usage metrics",
+            f"Feedback ({len(detail.feedback)})",
+            f"Timeline ({len(detail.timeline)})",
+        ]
+    )
+    with goals:
+        _goals(detail)
+    with usage:
+        _usage(detail, load_series)
+    with feedback:
+        _feedback(detail.feedback)
+    with timeline:
+        _timeline(detail)
+
+
+def _goals(detail: CustomerDetail) -> None:
+    if not detail.goals:
+        empty_state(
+            "No goals yet",
+            "Goals come from success plans (API) or the CSM; achieved goals become wins.",
+        )
+        return
+    frame = pd.DataFrame(
+        [
+            {
+                "Goal": g.name,
+                "Type": label(g.type),
+                "Status": label(g.status),
+                "Metric": g.metric_name or "—",
+                "Baseline": None if g.baseline is None else float(g.baseline),
+                "Target": None if g.target is None else float(g.target),
+                "Unit": g.unit or "",
+                "Due": g.due_date,
+            }
+            for g in detail.goals
+        ]
+    )
+    st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def _usage(detail: CustomerDetail, load_series: Callable[[str], MetricSeries]) -> None:
+    if not detail.metrics:
+        empty_state(
+            "No usage data yet",
+            "Observations arrive through the usage pipeline API and show here as daily lines.",
+        )
+        return
+    # Metrics the customer's goals track come first: that is what people open the chart for.
+    tracked = {g.metric_name for g in detail.goals}
+    ordered = sorted(detail.metrics, key=lambda m: (m.name not in tracked, m.name))
+    options = {m.key: m for m in ordered}
+    key = st.selectbox(
+        "Metric",
+        list(options),
+        format_func=lambda k: f"{options[k].name} ({options[k].unit})",
+        key=f"metric_{detail.customer.id}",
+    )
+    series = load_series(key)
+    if not series.points:
+        empty_state(
+            "No observations in the last 12 months",
+            f"The latest {options[key].name} value is from {when(options[key].last_observed_at)}.",
+        )
+        return
+    st.caption(f"Daily {series.name.lower()} over the last 12 months.")
+    st.plotly_chart(charts.metric_line(series), key=f"series_{detail.customer.id}_{key}")
+
+
+def _score_badge(item: FeedbackRow) -> str:
+    # NPS is 0-10 (promoters 9+, passives 7-8); CSAT is 1-5 (satisfied 4+).
+    if item.kind == "nps":
+        color = "green" if item.score >= 9 else "orange" if item.score >= 7 else "red"
+        return f":{color}-badge[NPS {item.score}/10]"
+    color = "green" if item.score >= 4 else "orange" if item.score == 3 else "red"
+    return f":{color}-badge[CSAT {item.score}/5]"
+
+
+def _feedback(items: list[FeedbackRow]) -> None:
+    if not items:
+        empty_state("No feedback yet", "NPS and CSAT responses show here with their comments.")
+        return
+    for item in items:
+        with st.container(border=True):
+            who = ", ".join(filter(None, [item.respondent_name, item.respondent_title]))
+            st.markdown(
+                f"{_score_badge(item)} "
+                f"{escape_md(who) or 'Anonymous'} · {when(item.responded_at.date())}"
+            )
+            if item.comment:
+                st.markdown(f"> {escape_md(item.comment)}")
+
+
+def _timeline(detail: CustomerDetail) -> None:
+    if not detail.timeline:
+        empty_state("Nothing on the timeline yet", "Wins, reviews and notes appear here.")
+        return
+    for event in detail.timeline:
+        st.markdown(
+            f"**{when(event.occurred_at.date())}** :blue-badge[{escape_md(label(event.kind))}] "
+            f"{escape_md(event.title)}"
+        )
+        if event.body:
+            st.caption(escape_md(event.body))

@@ -1,0 +1,99 @@
+"""The page registry: which page files exist, where they sit and who may open them.
+
+To add a page: create `pages/<name>.py` and append one `PageSpec` to `PAGES`. Sections show in
+the order of `SECTIONS`; a section with no page the signed-in role may see is left out.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from core.base import Role
+
+ROOT = Path(__file__).resolve().parent.parent
+EVERYONE = frozenset(Role)
+
+# Sidebar order; later work adds pages to these sections (empty sections are hidden).
+SECTIONS = (
+    "Overview",
+    "Wins",
+    "Approvals",
+    "Value repository",
+    "Upsells",
+    "Marketing",
+    "Integrations",
+    "Administration",
+)
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page: its file (relative to the repo root), title, icon, section and roles."""
+
+    path: str
+    title: str
+    icon: str
+    section: str
+    roles: frozenset[Role] = EVERYONE
+    default: bool = False
+
+    @property
+    def url_path(self) -> str:
+        return Path(self.path).stem.replace("_", "-")
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("pages/home.py", "Home", ":material/space_dashboard:", "Overview", default=True),
+    PageSpec("pages/customers.py", "Customers", ":material/apartment:", "Overview"),
+    PageSpec(
+        "pages/integrations.py",
+        "Integrations",
+        ":material/hub:",
+        "Integrations",
+        roles=frozenset({Role.ADMIN}),
+    ),
+    PageSpec(
+        "pages/system.py",
+        "System",
+        ":material/monitor_heart:",
+        "Administration",
+        roles=frozenset({Role.ADMIN}),
+    ),
+)
+
+
+def page_file(path: str) -> Path:
+    """Return the absolute file of a registry path, for st.page_link and st.switch_page."""
+    return ROOT / path
+
+
+def specs_for(role: Role, pages: tuple[PageSpec, ...] = PAGES) -> list[PageSpec]:
+    """Return the pages `role` may open, in registry order."""
+    return [spec for spec in pages if role in spec.roles]
+
+
+def allowed(path: str, role: Role) -> bool:
+    """Tell whether `role` may open the page file `path`."""
+    return any(spec.path == path for spec in specs_for(role))
+
+
+def navigation_for(role: Role) -> dict[str, list[st.Page]]:
+    """Return st.navigation's input for `role`: section title -> pages."""
+    sections: dict[str, list[st.Page]] = {}
+    specs = specs_for(role)
+    for section in (*SECTIONS, *sorted({s.section for s in specs} - set(SECTIONS))):
+        pages = [
+            st.Page(
+                ROOT / spec.path,
+                title=spec.title,
+                icon=spec.icon,
+                url_path=None if spec.default else spec.url_path,
+                default=spec.default,
+            )
+            for spec in specs
+            if spec.section == section
+        ]
+        if pages:
+            sections[section] = pages
+    return sections

@@ -1,0 +1,59 @@
+"""Views of the outbox: status badges, the queue chart and the deliveries table."""
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from components.format import label, when
+
+STATUS_COLORS = {
+    "pending": "#8DA9C4",
+    "in_progress": "#3A9AB0",
+    "sent": "#4F9D69",
+    "failed": "#E0A458",
+    "not_configured": "#A0A4A8",
+    "dead": "#C8553D",
+}
+
+
+def queue_chart(summary: list[dict]) -> go.Figure:
+    """Stacked bars: deliveries per channel, one colour per status."""
+    channels = sorted({row["channel"] for row in summary})
+    fig = go.Figure()
+    for status, color in STATUS_COLORS.items():
+        counts = {r["channel"]: r["count"] for r in summary if r["status"] == status}
+        if counts:
+            fig.add_bar(
+                name=label(status),
+                x=[label(c) for c in channels],
+                y=[counts.get(c, 0) for c in channels],
+                marker_color=color,
+            )
+    fig.update_layout(
+        barmode="stack",
+        height=280,
+        margin={"l": 8, "r": 8, "t": 8, "b": 8},
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig
+
+
+def deliveries_frame(deliveries) -> pd.DataFrame:
+    """One row per delivery, in the words an admin reads."""
+    return pd.DataFrame(
+        [
+            {
+                "Channel": label(d.channel.value),
+                "Status": label(d.status.value),
+                "Attempts": f"{d.attempts}/{d.max_attempts}",
+                "Next attempt": when(d.next_attempt_at) if d.status.value == "failed" else "",
+                "Last error": d.last_error or "",
+                "Reference": d.external_ref or "",
+                "About": f"{label(d.related_type)}" if d.related_type else "",
+                "Created": when(d.created_at),
+                "Key": d.idempotency_key,
+            }
+            for d in deliveries
+        ]
+    )

@@ -1,0 +1,1 @@
+"""Deterministic demo and scale data (`python -m data.demo`)."""

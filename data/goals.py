@@ -1,0 +1,294 @@
+"""Success plans, milestones and goals of every type, with targets read off the generated data."""
+
+import math
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from data import phrases
+from data.catalog import HIGHER, METRIC
+from data.load import at, new_id
+from data.people import Account
+
+GOAL_TYPES = ("success_plan", "kpi", "onboarding", "roi", "custom")
+KPI_METRICS = (
+    "weekly_active_users", "feature_adoption", "automation_runs", "ticket_resolution_hours",
+    "time_saved_hours", "csat",
+)  # fmt: skip
+EXTRA_GOALS = (
+    ("kpi", 0.5),
+    ("success_plan", 0.6),
+    ("onboarding", 0.4),
+    ("roi", 0.4),
+    ("custom", 0.3),
+)
+RECENT_DAYS = 28  # a met goal's data has stayed past the target at least this long
+
+
+@dataclass
+class Milestone:
+    id: uuid.UUID
+    name: str
+    position: int
+    due: date
+    done_at: datetime | None = None
+    goal_id: uuid.UUID | None = None
+
+
+@dataclass
+class Plan:
+    id: uuid.UUID
+    account: Account
+    name: str
+    objective: str
+    status: str
+    start: date
+    target: date
+    milestones: list[Milestone] = field(default_factory=list)
+
+
+@dataclass
+class Goal:
+    id: uuid.UUID
+    account: Account
+    type: str
+    start: date
+    due: date | None
+    plan: Plan | None = None
+    metric: str | None = None
+    met: bool = False  # the data should show this goal reached
+    name: str = ""
+    description: str = ""
+    baseline: Decimal | None = None
+    target: Decimal | None = None
+    cost: Decimal | None = None
+
+
+def _milestones(rng: random.Random, names, start: date, end: date, as_of: date, all_done: bool):
+    step = max(1, (end - start).days // len(names))
+    items = []
+    for pos, name in enumerate(names):
+        due = start + timedelta(days=step * (pos + 1))
+        done = all_done or (due < as_of and rng.random() < 0.85) or rng.random() < 0.1
+        finished = min(due + timedelta(days=rng.randint(-10, 5)), as_of - timedelta(days=1))
+        finished = max(finished, min(start, as_of - timedelta(days=1)))
+        items.append(Milestone(new_id(rng), name, pos, due, at(finished, rng) if done else None))
+    return items
+
+
+def _plan(rng, account, as_of, title, objective, start, target, status="active", done=False):
+    plan = Plan(new_id(rng), account, title, objective, status, start, target)
+    count = rng.randint(3, 6)
+    names = sorted(rng.sample(range(len(phrases.MILESTONES)), count))
+    picked = [phrases.MILESTONES[i] for i in names]
+    plan.milestones = _milestones(rng, picked, start, target, as_of, done)
+    return plan
+
+
+def _dates(rng: random.Random, as_of: date, met: bool) -> tuple[date, date]:
+    start = as_of - timedelta(days=rng.randint(120, 300))
+    if not met and rng.random() < 0.25:  # already past due and not there yet
+        return start, max(start + timedelta(days=60), as_of - timedelta(days=rng.randint(3, 60)))
+    return start, as_of + timedelta(days=rng.randint(14, 200))
+
+
+def _account_goals(rng: random.Random, account: Account, as_of: date, force: str | None):
+    """Return the account's plans and goals (metric targets are filled in later)."""
+    pick = rng.sample(phrases.PLANS, 1)[0]
+    start = as_of - timedelta(days=rng.randint(60, 330))
+    main = _plan(
+        rng, account, as_of, pick[0], pick[1].format(use_case=account.use_case.lower()),
+        start, start + timedelta(days=rng.randint(180, 365)),
+        status="draft" if rng.random() < 0.05 else "active",
+    )  # fmt: skip
+    plans, goals = [main], []
+    types = ["kpi"] + [t for t, p in EXTRA_GOALS if rng.random() < p]
+    if force and force not in types:
+        types.append(force)
+    kpis = list(KPI_METRICS)
+    met_chance = 0.25 + 0.35 * account.health / 100
+    for kind in types:
+        met = rng.random() < met_chance
+        if kind == "kpi":
+            weights = [3 if k in account.industry.focus else 1 for k in kpis]
+            metric = kpis.pop(rng.choices(range(len(kpis)), weights)[0])
+            met = (
+                met and metric != "automation_runs"
+            )  # weekend dips make "every day" targets unfair
+            s, due = _dates(rng, as_of, met)
+            goal = Goal(new_id(rng), account, kind, s, due, metric=metric, met=met)
+            goal.plan = main if rng.random() < 0.5 else None
+        elif kind == "roi":
+            s, due = _dates(rng, as_of, met)
+            goal = Goal(new_id(rng), account, kind, s, due, metric="cost_savings", met=met)
+        elif kind == "custom":
+            s = as_of - timedelta(days=rng.randint(20, 200))
+            goal = Goal(new_id(rng), account, kind, s, s + timedelta(days=rng.randint(90, 240)))
+            goal.name, goal.description = rng.choice(phrases.CUSTOM_GOALS)
+        elif kind == "success_plan":
+            done = rng.random() < 0.35
+            goal = Goal(new_id(rng), account, kind, main.start, main.target, plan=main)
+            goal.name = f"Complete the {main.name.lower()}"
+            goal.description = main.objective
+            for m in main.milestones:
+                m.goal_id = goal.id
+                if done and m.done_at is None:
+                    m.done_at = at(min(m.due, as_of - timedelta(days=1)), rng)
+        else:
+            goal, plan = _onboarding(rng, account, as_of, met)
+            plans += [plan] if plan else []
+        goals.append(goal)
+    if len(plans) == 1 and rng.random() < 0.25:  # an earlier plan, finished last year
+        start = as_of - timedelta(days=rng.randint(420, 700))
+        pick = rng.choice([p for p in phrases.PLANS if p is not pick])
+        objective = pick[1].format(use_case=account.use_case.lower())
+        end = start + timedelta(days=rng.randint(180, 300))
+        plans.append(_plan(rng, account, as_of, pick[0], objective, start, end, "completed", True))
+    return plans, goals
+
+
+def _onboarding(rng: random.Random, account: Account, as_of: date, met: bool):
+    variant = rng.choices(("checklist", "metric", "both"), (45, 35, 20))[0]
+    team = rng.choice(phrases.TEAMS)
+    s, due = _dates(rng, as_of, met)
+    goal = Goal(new_id(rng), account, "onboarding", s, due)
+    if variant != "checklist":
+        goal.metric, goal.met = "onboarding_completion", met
+    else:
+        goal.name = f"Onboard the {team} team"
+        goal.description = "Every item on the onboarding checklist signed off by the customer."
+    if variant == "metric":
+        return goal, None
+    title, objective = phrases.ONBOARDING_PLAN
+    objective = objective.format(team=team, use_case=account.use_case.lower())
+    plan = Plan(new_id(rng), account, title.format(team=team), objective, "active", s, due)
+    names = phrases.CHECKLIST[: rng.randint(4, len(phrases.CHECKLIST))]
+    all_done = variant == "checklist" and rng.random() < 0.4
+    plan.milestones = _milestones(rng, names, s, max(due, s + timedelta(days=60)), as_of, all_done)
+    for m in plan.milestones:
+        m.goal_id = goal.id
+    goal.plan = plan
+    return goal, plan
+
+
+def plan_goals(rng: random.Random, accounts: list[Account], as_of: date):
+    """Return every plan and goal; the first accounts carry one goal of each type."""
+    plans, goals = [], []
+    for account in accounts:
+        force = GOAL_TYPES[account.index] if account.index < len(GOAL_TYPES) else None
+        p, g = _account_goals(rng, account, as_of, force)
+        plans += p
+        goals += g
+    return plans, goals
+
+
+def needed_metrics(goals: list[Goal]) -> dict[uuid.UUID, dict[str, bool]]:
+    """Map each account to the metrics its goals measure and whether the data should meet them."""
+    needed: dict[uuid.UUID, dict[str, bool]] = {}
+    for g in goals:
+        if g.metric:
+            needed.setdefault(g.account.id, {})[g.metric] = g.met
+    return needed
+
+
+def _nice(value: float, up: bool) -> float:
+    """Round to two significant digits, away from the data when `up` is as given."""
+    if value <= 0:
+        return 0.0
+    step = 10 ** (math.floor(math.log10(value)) - 1)
+    return (math.ceil(value / step) if up else math.floor(value / step)) * step
+
+
+def _dec(value: float, digits: int) -> Decimal:
+    return Decimal(f"{value:.{digits}f}")
+
+
+def _fmt(value: Decimal, unit: str) -> str:
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return {"%": f"{text}%", "USD": f"${text}", "hours": f"{text} hours"}.get(unit, text)
+
+
+def set_targets(rng: random.Random, goals: list[Goal], probes) -> None:
+    """Set baseline, target, cost and wording of metric goals from (start level, recent range)."""
+    for goal, (level, low, high) in zip([g for g in goals if g.metric], probes, strict=True):
+        m = METRIC[goal.metric]
+        up = m.direction == HIGHER
+        level = level if level is not None else (low if up else high) or 0.0
+        low, high = low if low is not None else level, high if high is not None else level
+        target = None
+        if goal.met and up and _nice(low * 0.99, False) > level * 1.03:
+            target = _nice(low * 0.99, False)
+        elif goal.met and not up and _nice(high * 1.01, True) < level * 0.97:
+            target = _nice(high * 1.01, True)
+        goal.met = target is not None
+        if target is None and up:
+            target = _nice(max(high, level) * rng.uniform(1.12, 1.35), True)
+        elif target is None:
+            target = _nice(min(low, level) * rng.uniform(0.65, 0.88), False)
+        if m.hi is not None:
+            target = min(target, m.hi)
+        goal.baseline = _dec(level, m.decimals)
+        goal.target = _dec(target, max(m.decimals, 2))
+        shown = _fmt(goal.target, m.unit)
+        words = rng.choice(phrases.METRIC_GOALS[goal.metric])
+        extra = {}
+        if goal.type == "roi":
+            goal.cost = _dec(_nice(target / rng.uniform(2.5, 5.0), False), 2)
+            extra = {"cost": _fmt(goal.cost, "USD"), "multiple": f"{target / float(goal.cost):.1f}"}
+        goal.name = words[0].format(target=shown)
+        goal.description = words[1].format(target=shown, **extra)
+
+
+PLAN_COLUMNS = (
+    "id",
+    "customer_id",
+    "name",
+    "objective",
+    "status",
+    "owner_id",
+    "start_date",
+    "target_date",
+)
+GOAL_COLUMNS = (
+    "id", "customer_id", "plan_id", "type", "name", "description", "use_case", "metric_key",
+    "baseline", "target", "direction", "unit", "cost", "start_date", "due_date", "status",
+    "owner_id",
+)  # fmt: skip
+MILESTONE_COLUMNS = (
+    "id", "plan_id", "goal_id", "name", "position", "due_date", "status", "completed_at",
+    "completed_by_id",
+)  # fmt: skip
+
+
+def plan_rows(plans: list[Plan]):
+    for p in plans:
+        yield (
+            p.id,
+            p.account.id,
+            p.name,
+            p.objective,
+            p.status,
+            p.account.owner.id,
+            p.start,
+            p.target,
+        )
+
+
+def goal_rows(goals: list[Goal]):
+    for g in goals:
+        m = METRIC.get(g.metric or "")
+        yield (
+            g.id, g.account.id, g.plan.id if g.plan else None, g.type, g.name, g.description,
+            g.account.use_case, g.metric, g.baseline, g.target, m.direction if m else HIGHER,
+            m.unit if m else None, g.cost, g.start, g.due, "active", g.account.owner.id,
+        )  # fmt: skip
+
+
+def milestone_rows(plans: list[Plan]):
+    for p in plans:
+        for m in p.milestones:
+            by = p.account.owner.id if m.done_at else None
+            status = "done" if m.done_at else "open"
+            yield (m.id, p.id, m.goal_id, m.name, m.position, m.due, status, m.done_at, by)

@@ -1,0 +1,63 @@
+"""Write the catalogue: metrics, products, success templates, benchmarks and message templates.
+
+Existing rows win (ON CONFLICT DO NOTHING): an admin may already have edited a template.
+"""
+
+import random
+
+from sqlalchemy import Connection
+
+from data import phrases
+from data.catalog import METRICS, PRODUCTS, TEMPLATES, benchmark_rows
+from data.load import as_json, new_id
+
+
+def _insert(conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple]) -> int:
+    marks = ", ".join(["%s"] * len(columns))
+    statement = (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+    )
+    count = 0
+    with conn.connection.driver_connection.cursor() as cur:
+        for row in rows:
+            cur.execute(statement, row)
+            count += cur.rowcount
+    return count
+
+
+def load_reference(conn: Connection, rng: random.Random, admin_id) -> dict[str, int]:
+    """Insert the catalogue rows; return how many each table gained."""
+    metrics = [
+        (m.key, m.name, m.unit, m.kind, m.direction, m.is_money, m.description) for m in METRICS
+    ]
+    products = [(code, name, family, price) for code, (name, family, price) in PRODUCTS.items()]
+    templates = [
+        (new_id(rng), code, as_json(criteria), days, admin_id)
+        for code, (criteria, days) in TEMPLATES.items()
+    ]
+    benchmarks = [(new_id(rng), *row) for row in benchmark_rows()]
+    messages = [
+        (new_id(rng), "congratulations_email", "Congratulations email",
+         phrases.CONGRATULATIONS_SUBJECT, phrases.CONGRATULATIONS_BODY, admin_id),
+        (new_id(rng), "review_summary", "Review summary", phrases.REVIEW_SUBJECT,
+         phrases.REVIEW_BODY, admin_id),
+    ]  # fmt: skip
+    return {
+        "metrics": _insert(
+            conn, "metrics",
+            ("key", "name", "unit", "kind", "direction", "is_money", "description"), metrics,
+        ),
+        "products": _insert(conn, "products", ("code", "name", "family", "list_price"), products),
+        "success_templates": _insert(
+            conn, "success_templates",
+            ("id", "product_code", "metrics", "checkpoint_days", "updated_by_id"), templates,
+        ),
+        "industry_benchmarks": _insert(
+            conn, "industry_benchmarks",
+            ("id", "industry", "segment", "metric_key", "median", "top_quartile"), benchmarks,
+        ),
+        "message_templates": _insert(
+            conn, "message_templates",
+            ("id", "key", "name", "subject", "body", "updated_by_id"), messages,
+        ),
+    }  # fmt: skip

@@ -1,0 +1,84 @@
+"""Customers: filter and export the customer list, open one customer's detail."""
+
+import uuid
+
+import streamlit as st
+
+from components import data
+from components.auth import require_user
+from components.cards import empty_state, page_header
+from components.customer_detail import detail_view
+from components.customer_table import PAGE_SIZE, Filters, customer_table, filter_bar, to_csv
+from core.base import Role
+from core.customers.schemas import CustomerDetail, CustomerFilters, CustomerPage, MetricSeries
+from core.customers.service import customer_detail, filter_options, list_customers, metric_series
+from core.errors import NotFound
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_options() -> CustomerFilters:
+    """Return the filter choices, cached for a minute."""
+    return data.call(filter_options)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_page(filters: Filters, offset: int) -> CustomerPage:
+    """Return one page of customers matching `filters`."""
+    return data.call(list_customers, **filters.as_kwargs(), limit=PAGE_SIZE, offset=offset)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_detail(customer_id: str) -> CustomerDetail:
+    """Return one customer's detail."""
+    return data.call(customer_detail, customer_id=uuid.UUID(customer_id))
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_series(customer_id: str, metric_key: str) -> MetricSeries:
+    """Return one metric's last 12 months for one customer."""
+    return data.call(metric_series, customer_id=uuid.UUID(customer_id), metric_key=metric_key)
+
+
+user = require_user()
+page_header("Customers", "Search and filter customers; select a row to open its details.")
+filters = filter_bar(load_options(), default_owner=user.id if user.role == Role.CSM else None)
+
+total = load_page(filters, 0).total
+if not total:
+    empty_state(
+        "No customers match these filters",
+        "Clear the search or pick 'All' in a filter to see more.",
+        icon=":material/filter_alt_off:",
+    )
+else:
+    pages = -(-total // PAGE_SIZE)
+    info, pager, export = st.columns([3, 3, 1.4], vertical_alignment="center")
+    with pager:
+        number = st.pagination(pages, key=f"page_{filters.key()}") if pages > 1 else 1
+    result = load_page(filters, (number - 1) * PAGE_SIZE)
+    first = (number - 1) * PAGE_SIZE + 1
+    info.caption(f"Showing {first}–{first + len(result.rows) - 1} of {total} customers")
+    export.download_button(
+        "Download CSV",
+        data=lambda: to_csv(data.call(list_customers, **filters.as_kwargs(), limit=None).rows),
+        file_name="customers.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        width="stretch",
+    )
+    picked = customer_table(result.rows, key=f"table_{filters.key()}_{number}")
+    if picked:
+        st.query_params["customer"] = str(picked)
+
+selected = st.query_params.get("customer")
+if selected:
+    st.divider()
+    try:
+        detail = load_detail(selected)
+    except (NotFound, ValueError):
+        st.warning("That customer does not exist (any more). Pick another row above.")
+    else:
+        detail_view(detail, lambda key: load_series(selected, key))
+elif total:
+    st.caption(":material/touch_app: Select a row to see goals, usage, feedback and timeline.")

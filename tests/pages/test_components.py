@@ -1,0 +1,60 @@
+"""UI helpers that need no running app: formatting, CSV export and the page registry."""
+
+import uuid
+from decimal import Decimal
+
+from components.customer_table import to_csv
+from components.format import escape_md, label, money
+from components.navigation import PAGES, SECTIONS, allowed, specs_for
+from core.base import Consent, Role, Segment
+from core.customers.schemas import CustomerRow, HealthBand
+
+
+def row(**changes) -> CustomerRow:
+    values = {
+        "id": uuid.uuid4(),
+        "name": "Acme",
+        "industry": "Retail",
+        "segment": Segment.MID_MARKET,
+        "region": "EMEA",
+        "arr": Decimal("1234.50"),
+        "health_score": None,
+        "health_band": HealthBand.UNKNOWN,
+        "owner_csm_id": None,
+        "csm_name": None,
+        "consent_level": Consent.LOGO,
+        "active_goals": 2,
+    }
+    return CustomerRow(**{**values, **changes})
+
+
+def test_money_and_labels_read_naturally():
+    assert [money(v) for v in (950, 12_400, 545_000, 3_100_000, None)] == [
+        "$950", "$12.4K", "$545K", "$3.1M", "—",
+    ]  # fmt: skip
+    assert label(Segment.MID_MARKET) == "Mid-market"
+    assert label("kpi") == "KPI"
+    assert label("success_plan") == "Success plan"
+
+
+def test_escape_md_keeps_peoples_text_literal():
+    assert escape_md("**bold** [link](x) :red[y]") == (
+        "\\*\\*bold\\*\\* \\[link\\]\\(x\\) \\:red\\[y\\]"
+    )
+    assert escape_md(None) == ""
+
+
+def test_csv_has_readable_headers_exact_amounts_and_no_formulas():
+    text = to_csv([row(), row(name="=HYPERLINK(1)", csm_name="Ava")]).decode().splitlines()
+    assert text[0].startswith("Customer,Industry,Segment,ARR,Health,Health band,CSM")
+    assert text[1].startswith("Acme,Retail,Mid-market,1234.50,,No score,Unassigned,2")
+    assert text[2].startswith("'=HYPERLINK(1),")
+
+
+def test_registry_gives_everyone_home_and_customers_and_only_admins_system():
+    for role in Role:
+        paths = [spec.path for spec in specs_for(role)]
+        assert paths[:2] == ["pages/home.py", "pages/customers.py"]
+        assert allowed("pages/system.py", role) == (role == Role.ADMIN)
+    assert sum(spec.default for spec in PAGES) == 1
+    assert all(spec.section in SECTIONS for spec in PAGES)

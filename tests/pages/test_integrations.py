@@ -1,0 +1,73 @@
+"""The Integrations page: configuration state, the queue, and retrying a dead letter."""
+
+from pathlib import Path
+
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from core.accounts.models import User
+from core.base import Role
+from core.db import session_scope
+from core.outbox import service
+from core.outbox.models import Delivery, DeliveryStatus
+
+MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
+
+
+def _admin_with_queue():
+    with session_scope() as session:
+        admin = User(email="ada@outcomes.example", name="Ada Admin", role=Role.ADMIN)
+        session.add(admin)
+        for key in ("ok", "dead"):
+            service.enqueue(
+                session=session, channel="slack_message", payload={"text": key},
+                idempotency_key=key,
+            )  # fmt: skip
+        session.flush()
+        claimed = {d.idempotency_key: d for d in service.claim(session=session, worker="t")}
+        service.mark_sent(session=session, delivery=claimed["ok"], external_ref="ts-1")
+        service.mark_permanent(
+            session=session, delivery=claimed["dead"], error="channel_not_found: no such channel"
+        )
+        return admin.id
+
+
+def _open(admin_id) -> AppTest:
+    at = AppTest.from_file(str(MAIN), default_timeout=30)
+    at.session_state["user_id"] = str(admin_id)
+    at.run()
+    at.switch_page("../pages/integrations.py").run()
+    assert not at.exception
+    return at
+
+
+def test_empty_queue_guides(scratch_db):
+    with session_scope() as session:
+        admin = User(email="ada@outcomes.example", name="Ada Admin", role=Role.ADMIN)
+        session.add(admin)
+        session.flush()
+        admin_id = admin.id
+    at = _open(admin_id)
+    assert any("Nothing has been queued yet" in str(i.value) for i in at.info)
+    assert any("Not configured" in str(m.value) for m in at.markdown)
+
+
+def test_dead_letter_is_shown_and_retried(scratch_db):
+    at = _open(_admin_with_queue())
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Dead letters"] == "1" and metrics["Sent"] == "1"
+    table = at.dataframe[0].value
+    assert list(table["Last error"]) == ["channel_not_found: no such channel"]
+
+    at.checkbox[0].check()
+    at.button(key="FormSubmitter:retry-Retry now").click().run()
+    assert not at.exception
+    with session_scope() as session:
+        dead = session.scalar(select(Delivery).where(Delivery.idempotency_key == "dead"))
+    assert dead.status == DeliveryStatus.PENDING and dead.attempts == 0
+
+
+def test_retry_without_a_choice_says_what_to_do(scratch_db):
+    at = _open(_admin_with_queue())
+    at.button(key="FormSubmitter:retry-Retry now").click().run()
+    assert any("Choose at least one delivery" in str(w.value) for w in at.warning)
