@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     once.add_argument("names", nargs="*", help="job names (default: all)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s jobs %(levelname)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     jobs = load_all()
 
     if args.command == "list":
