@@ -25,7 +25,7 @@ for column, state in zip(st.columns(len(integration_states())), integration_stat
         st.markdown(f"**{state.name}** {badge}")
         st.caption(state.purpose)
         if not state.configured:
-            st.caption("Set " + ", ".join(f"`{s}`" for s in state.settings))
+            st.caption("Needs  \n" + "  \n".join(f"`{s}`" for s in state.settings))
 
 summary = data.call(queue_summary)
 totals = {}

@@ -16,16 +16,15 @@ class IntegrationState:
 
 CATALOGUE = (
     ("Slack", "Wins channel celebrations and CSM alerts", ("slack_message", "slack_dm"),
-     ("SLACK_BOT_TOKEN", "SLACK_WINS_CHANNEL", "SLACK_API_BASE_URL")),
+     ("SLACK_BOT_TOKEN",)),
     ("Gmail", "Customer emails after a CSM approves them", ("gmail",),
-     ("GOOGLE_SERVICE_ACCOUNT_FILE", "GOOGLE_API_BASE_URL")),
+     ("GOOGLE_SERVICE_ACCOUNT_FILE",)),
     ("Google Docs", "Success records and review summaries", ("google_doc",),
      ("GOOGLE_SERVICE_ACCOUNT_FILE", "GOOGLE_DRIVE_FOLDER_ID")),
     ("Google Calendar", "Checkpoint review meetings", ("calendar",),
      ("GOOGLE_SERVICE_ACCOUNT_FILE",)),
     ("Salesforce", "Closed upsells in, health values out", ("salesforce",),
-     ("SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN or USERNAME/PASSWORD/SECURITY_TOKEN",
-      "SALESFORCE_HEALTH_FIELD")),
+     ("SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN")),
 )  # fmt: skip
 
 
