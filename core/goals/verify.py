@@ -7,9 +7,9 @@ A goal is achieved only when the data proves it:
 - **fresh**: the latest observation is at most `max_age_days` old (default 3), so stale data
   never announces a win;
 - **not a spike**: when the qualifying values sit more than `spike_z` standard deviations
-  (default 4) beyond the metric's recent spread (floored at 10% of its level), the win is held for a CSM to confirm instead of
-  being celebrated. A lone observation over the target that is not sustained is held the same way
-  when it is such an outlier, and otherwise simply waits for more data;
+  (default 4) beyond the metric's recent spread (floored at 10% of its level), the win is held
+  for a CSM to confirm instead of being celebrated. A lone observation over the target that is
+  not sustained is held the same way when it is such an outlier, and otherwise waits for data;
 - **once**: a goal has at most one achievement (a unique constraint), so a metric that crosses,
   falls back and crosses again is never announced twice.
 

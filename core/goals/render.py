@@ -1,0 +1,136 @@
+"""Render a success record as Markdown, HTML, Google Doc blocks and a Slack announcement."""
+
+from core.goals.record import RecordFacts
+from core.goals.results import number, value_summary
+from core.integrations import escape
+
+
+def title(facts: RecordFacts) -> str:
+    """Return the record's title."""
+    return f"{facts.customer_name}: {facts.goal_name}"
+
+
+def summary(facts: RecordFacts) -> str:
+    """Return the one-paragraph story of the win."""
+    return (
+        f"{facts.customer_name} ({facts.industry}, {facts.segment.replace('_', '-')}) "
+        f"{facts.result} in {facts.days_to_achieve} days, delivering {value_summary(facts)}."
+    )
+
+
+def _facts_table(f: RecordFacts) -> list[list[str]]:
+    beyond = f"{f.beyond_target:.0%}" if f.beyond_target is not None else "—"
+    return [
+        ["Measure", f.metric_name or f.goal_type.replace("_", " ")],
+        ["Baseline", number(f.baseline, f.unit, money=f.is_money)],
+        ["Target", number(f.target, f.unit, money=f.is_money)],
+        ["Achieved", number(f.achieved, f.unit, money=f.is_money)],
+        ["Beyond target", beyond],
+        ["Started", f.start_date.isoformat()],
+        ["Achieved on", f.achieved_at.date().isoformat()],
+        ["Days to achieve", str(f.days_to_achieve)],
+        ["Verification", f"{f.rule} ({f.confidence} confidence, {f.method})"],
+    ]
+
+
+def _sections(f: RecordFacts) -> list[tuple[str, list[str]]]:
+    quotes = [
+        f"“{q.text}” — {', '.join(p for p in (q.name, q.title) if p) or 'customer'}"
+        for q in f.quotes
+    ]
+    return [
+        ("Contributing factors", f.factors),
+        ("In the customer's words", quotes or ["No quote yet — ask at the next check-in."]),
+        (
+            "Context",
+            [
+                f"Industry: {f.industry}",
+                f"Use case: {f.use_case or '—'}",
+                f"Products: {', '.join(f.products) or '—'}",
+                f"CSM: {f.csm_name or '—'}",
+            ],
+        ),
+    ]
+
+
+def markdown(f: RecordFacts) -> str:
+    """Return the record as Markdown (for download and in-app reading)."""
+    lines = [f"# {title(f)}", "", summary(f), ""]
+    if f.goal_description:
+        lines += ["## Goal", "", f.goal_description, ""]
+    lines += ["## Result", "", "| | |", "|---|---|"]
+    lines += [f"| {k} | {v.replace('|', '/')} |" for k, v in _facts_table(f)]
+    for heading, items in _sections(f):
+        lines += ["", f"## {heading}", ""] + [f"- {item}" for item in items]
+    return "\n".join(lines) + "\n"
+
+
+def html(f: RecordFacts) -> str:
+    """Return the record as a standalone HTML page, every value escaped."""
+    e = escape.html_text
+    rows = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in _facts_table(f))
+    parts = [
+        f"<h1>{e(title(f))}</h1>",
+        f"<p>{e(summary(f))}</p>",
+        f"<h2>Goal</h2><p>{e(f.goal_description)}</p>" if f.goal_description else "",
+        f"<h2>Result</h2><table>{rows}</table>",
+    ]
+    for heading, items in _sections(f):
+        parts.append(f"<h2>{e(heading)}</h2><ul>{''.join(f'<li>{e(i)}</li>' for i in items)}</ul>")
+    style = (
+        "body{font-family:sans-serif;max-width:760px;margin:2em auto;color:#1F2A37}"
+        "table{border-collapse:collapse}th,td{border:1px solid #DDE3EA;padding:4px 8px;"
+        "text-align:left}"
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title(f))}</title>"
+        f"<style>{style}</style></head><body>{''.join(parts)}</body></html>"
+    )
+
+
+def doc_blocks(f: RecordFacts) -> list[dict]:
+    """Return the record as Google Doc blocks for the outbox (the wrapper escapes the text)."""
+    blocks = [
+        {"kind": "heading", "text": title(f), "level": 1},
+        {"kind": "paragraph", "text": summary(f)},
+    ]
+    if f.goal_description:
+        blocks += [
+            {"kind": "heading", "text": "Goal", "level": 2},
+            {"kind": "paragraph", "text": f.goal_description},
+        ]
+    blocks += [
+        {"kind": "heading", "text": "Result", "level": 2},
+        {"kind": "table", "rows": _facts_table(f)},
+    ]
+    for heading, items in _sections(f):
+        blocks += [
+            {"kind": "heading", "text": heading, "level": 2},
+            {"kind": "bullets", "items": items},
+        ]
+    return blocks
+
+
+def slack_announcement(f: RecordFacts, *, app_url: str | None = None) -> dict:
+    """Return the wins-channel message: the win, the numbers, and the CSM's recognition."""
+    csm = f"<@{f.csm_slack_id}>" if f.csm_slack_id else escape.slack_text(f.csm_name or "the team")
+    headline = escape.mrkdwn("*{customer}* {result}.", customer=f.customer_name, result=f.result)
+    blocks = [
+        escape.header(f"Customer win: {f.customer_name}"),
+        escape.section(headline, escape=False),
+        escape.fields(
+            [
+                ("Goal", f.goal_name),
+                ("Value", value_summary(f)),
+                ("Days to achieve", f.days_to_achieve),
+                ("Industry", f.industry),
+            ]
+        ),
+    ]
+    if f.quotes:
+        blocks.append(escape.section(f"“{f.quotes[0].text}”"))
+    recognition = f"Kudos to {csm} for guiding {escape.slack_text(f.customer_name)} there."
+    if app_url:
+        recognition += " " + escape.slack_link(app_url, "Open the success record")
+    blocks.append(escape.context(recognition, escape=False))
+    return {"text": f"Customer win: {f.customer_name} — {f.goal_name}", "blocks": blocks}

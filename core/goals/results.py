@@ -1,0 +1,75 @@
+"""Direction-aware arithmetic and wording for goal results."""
+
+from decimal import Decimal
+
+from core.base import Direction
+
+
+def beyond_target_pct(achieved, target, direction: Direction) -> float | None:
+    """How far the result went past the target, as a fraction (0.12 = 12% better than target)."""
+    if achieved is None or target is None or Decimal(target) == 0:
+        return None
+    achieved, target = Decimal(achieved), Decimal(target)
+    gap = achieved - target if direction == Direction.HIGHER else target - achieved
+    return round(float(gap / abs(target)), 4)
+
+
+def improvement_pct(baseline, achieved, direction: Direction) -> float | None:
+    """How much better than the baseline the result is, as a fraction (direction-aware)."""
+    if baseline is None or achieved is None or Decimal(baseline) == 0:
+        return None
+    baseline, achieved = Decimal(baseline), Decimal(achieved)
+    gain = achieved - baseline if direction == Direction.HIGHER else baseline - achieved
+    return round(float(gain / abs(baseline)), 4)
+
+
+def number(value, unit: str | None = None, *, money: bool = False) -> str:
+    """Format a metric value with its unit: `$1.2M`, `3.6 hours`, `92%`."""
+    if value is None:
+        return "—"
+    v = float(value)
+    if money or unit == "USD":
+        for size, suffix in ((1e6, "M"), (1e3, "k")):
+            if abs(v) >= size:
+                return f"${v / size:.1f}{suffix}"
+        return f"${v:,.0f}"
+    shown = f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.1f}".rstrip("0").rstrip(".")
+    if not unit:
+        return shown
+    if unit == "%":
+        return f"{shown}%"
+    if unit == "× cost":
+        return f"{v:.2f}× its cost"
+    return f"{shown} {unit}"
+
+
+def describe_result(facts) -> str:
+    """One sentence a CSM would say: what moved, from where, to where, against which target."""
+    if facts.achieved is None:
+        return f"completed {facts.goal_name.rstrip('.').lower()}"
+    unit, money = facts.unit, facts.is_money
+    subject = (facts.metric_name or facts.goal_name).lower()
+    now = number(facts.achieved, unit, money=money)
+    target = number(facts.target, unit, money=money)
+    if facts.baseline is not None:
+        before = number(facts.baseline, unit, money=money)
+        verb = "cut" if Direction(facts.direction) == Direction.LOWER else "raised"
+        sentence = f"{verb} {subject} from {before} to {now} (target {target})"
+    else:
+        sentence = f"reached {now} {subject} (target {target})"
+    beyond = facts.beyond_target
+    if beyond and beyond > 0.005:
+        sentence += f", {beyond:.0%} beyond target"
+    return sentence
+
+
+def value_summary(facts) -> str:
+    """The value in the customer's terms: money when the metric is money, else the improvement."""
+    if facts.is_money and facts.achieved is not None:
+        return f"{number(facts.achieved, 'USD', money=True)} in {facts.metric_name.lower()}"
+    if facts.unit == "× cost" and facts.achieved is not None:
+        return f"a return of {float(facts.achieved):.1f}× the investment"
+    if facts.improvement:
+        subject = (facts.metric_name or "the metric").lower()
+        return f"a {facts.improvement:.0%} improvement in {subject}"
+    return f"{facts.goal_name} delivered"
