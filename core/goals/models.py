@@ -185,6 +185,9 @@ class Achievement(UUIDPk, Timestamps, Base):
     verification_note: Mapped[str | None] = mapped_column(Text)
     marketing_score: Mapped[int | None] = mapped_column(Integer)
     marketing_reasons: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
+    marketing_candidates: Mapped[list[str]] = mapped_column(
+        ARRAY(String(32)), default=list, server_default="{}"
+    )
 
 
 class SuccessRecord(UUIDPk, Timestamps, Base):

@@ -1,0 +1,16 @@
+"""Goal detection: find achieved goals, hold doubtful ones, document and celebrate the rest."""
+
+from sqlalchemy.orm import Session
+
+from core.goals.detection import detect
+from core.goals.pipeline import document_pending, notify_held
+from jobs.registry import job
+
+
+@job("goal_detection", seconds=300)
+def goal_detection(*, session: Session) -> dict:
+    """Detect achievements set-based, then document and celebrate them in the same cycle."""
+    created = detect(session=session)
+    held = notify_held(session=session, achievement_ids=created)
+    documented = document_pending(session=session)["documented"]
+    return {"detected": len(created), "held": held, "documented": documented}
