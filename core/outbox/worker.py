@@ -46,6 +46,9 @@ def deliver_due(
     time_budget: float = 50.0,
 ) -> dict[str, int]:
     """Deliver everything due now (within `time_budget` seconds); return counts by result."""
+    from core.outbox import handlers
+
+    handlers.load()
     factory = factory or sessionmaker(bind=get_engine(), expire_on_commit=False)
     deliver = deliver or _default_deliver
     worker = worker or worker_name()
