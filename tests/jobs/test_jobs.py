@@ -49,6 +49,8 @@ def test_a_job_running_elsewhere_is_skipped(scratch_db):
     try:
         assert registry.run_job("heartbeat") is None
     finally:
+        # Unlock explicitly: a closed connection's locks vanish only when the server notices.
+        holder.execute(text("SELECT pg_advisory_unlock(hashtext('outcomes-job:heartbeat'))"))
         holder.close()
         holder_engine.dispose()
     results = []
