@@ -3,7 +3,7 @@
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from app.routes import system
+from app.routes import goals, ingest, system, value_repository
 from core.db import ping
 from core.errors import DomainError
 
@@ -14,6 +14,9 @@ app = FastAPI(
     "Every /api route needs `Authorization: Bearer <key>`.",
 )
 app.include_router(system.router)
+app.include_router(value_repository.router)
+app.include_router(goals.router)
+app.include_router(ingest.router)
 
 
 @app.exception_handler(DomainError)

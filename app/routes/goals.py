@@ -1,0 +1,176 @@
+"""Goals API: confirm achievements, list them, read a customer's goals, flag wins for marketing."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from app.deps import ANY_ROLE, get_session, require_roles
+from core.accounts.models import ApiKey
+from core.base import Role
+from core.goals.queries import (
+    achievement_for_goal,
+    customer_goals,
+    flag_out,
+    get_achievement,
+    goal_id_for,
+    list_achievements,
+    person,
+)
+from core.goals.schemas import (
+    AchieveIn,
+    AchievementOut,
+    AchievementPage,
+    AchievementQuery,
+    CustomerGoals,
+    FlagIn,
+    FlagOut,
+)
+from core.goals.service import confirm_achievement, flag_for_marketing
+
+router = APIRouter(prefix="/api/goals", tags=["goals"])
+
+CONFIRMERS = {Role.CSM, Role.LEADER, Role.ADMIN}
+FLAGGERS = {Role.MARKETING, Role.ADMIN, Role.LEADER, Role.CSM}
+REFERENCE_RULE = (
+    "Either our UUID or the source system's external id: a value that is a UUID and matches one "
+    "of our ids wins, otherwise it is looked up as an external id."
+)
+GoalRef = Annotated[
+    str, Path(alias="goalId", min_length=1, max_length=128, description=REFERENCE_RULE)
+]
+CustomerRef = Annotated[
+    str, Path(alias="customerId", min_length=1, max_length=128, description=REFERENCE_RULE)
+]
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+def errors(codes: dict[int, str]) -> dict:
+    """Document the error answers of an endpoint (401 always; 422 may be a list of field errors)."""
+    documented = {401: "No API key, or an unknown or revoked one", **codes}
+    return {
+        code: {"description": text} if code == 422 else {"model": ErrorOut, "description": text}
+        for code, text in sorted(documented.items())
+    }
+
+
+def _roles(roles: set[Role]) -> str:
+    return ", ".join(sorted(r.value for r in roles))
+
+
+@router.post(
+    "/{goalId}/achieve",
+    status_code=201,
+    response_model=AchievementOut,
+    summary="Confirm a goal's achievement",
+    description="A person confirms the win: `verifiedBy` is the email of an active user whose "
+    f"role may confirm ({_roles(CONFIRMERS)}), and the API key's role must be one of those too. "
+    "Confirms a held achievement or records a manual one, then documents it (success record, "
+    f"repository entry, marketing score, Slack/Doc/email outbox) in the same transaction. "
+    f"`goalId`: {REFERENCE_RULE}",
+    responses=errors(
+        {
+            403: "The key's role, or the verifier's role, may not confirm achievements",
+            404: "Unknown goal",
+            409: "The goal's achievement is already confirmed",
+            422: "Invalid body (missing note, naive achievedAt, …), unknown verifiedBy user, or "
+            "a cancelled goal",
+        }
+    ),
+)
+def achieve(
+    goal: GoalRef,
+    body: AchieveIn,
+    _: ApiKey = Depends(require_roles(*CONFIRMERS)),
+    session: Session = Depends(get_session),
+) -> AchievementOut:
+    """Confirm the goal's achievement on behalf of `verifiedBy`."""
+    goal_id = goal_id_for(session=session, ref=goal)
+    actor = person(
+        session=session, email=body.verified_by, roles=CONFIRMERS, field="verifiedBy",
+        action="confirm achievements",
+    )  # fmt: skip
+    achievement = confirm_achievement(
+        session=session, goal_id=goal_id, actor=actor, note=body.note,
+        achieved_value=body.achieved_value, achieved_at=body.achieved_at, evidence=body.evidence,
+    )  # fmt: skip
+    return get_achievement(session=session, achievement_id=achievement.id)
+
+
+@router.get(
+    "/achievements",
+    response_model=AchievementPage,
+    summary="List achievements",
+    description="Newest first. Every filter given must match. `customerId` takes our UUID or the "
+    "external id; `csm` is the owning CSM's email; `achievedFrom`/`achievedTo` are inclusive UTC "
+    "days; `minScore` is the marketing score (0-100). Any key role may read.",
+    responses=errors({422: "A filter or the paging is invalid (e.g. limit above 200)"}),
+)
+def achievements(
+    query: Annotated[AchievementQuery, Query()],
+    _: ApiKey = Depends(require_roles(*ANY_ROLE)),
+    session: Session = Depends(get_session),
+) -> AchievementPage:
+    """Return one page of achievements matching the filters."""
+    return list_achievements(session=session, filters=query, limit=query.limit, offset=query.offset)
+
+
+@router.get(
+    "/customer/{customerId}",
+    response_model=CustomerGoals,
+    summary="A customer's goals and achievements",
+    description="Each goal with its latest observed value and direction-aware progress toward "
+    f"its target, plus the customer's achievements. `customerId`: {REFERENCE_RULE} "
+    "Any key role may read.",
+    responses=errors({404: "Unknown customer"}),
+)
+def goals_of_customer(
+    customer: CustomerRef,
+    _: ApiKey = Depends(require_roles(*ANY_ROLE)),
+    session: Session = Depends(get_session),
+) -> CustomerGoals:
+    """Return the customer's goals with progress, and its achievements."""
+    return customer_goals(session=session, customer_ref=customer)
+
+
+@router.post(
+    "/{goalId}/marketing-flag",
+    status_code=201,
+    response_model=FlagOut,
+    summary="Flag a goal's win for marketing",
+    description="Flags the goal's confirmed achievement as a case study, testimonial, reference "
+    "or social proof candidate (one flag per win and type). `flaggedBy` is the email of an active "
+    f"user whose role may flag ({_roles(FLAGGERS)}); the key's role must be one of those too. "
+    f"`goalId`: {REFERENCE_RULE}",
+    responses=errors(
+        {
+            403: "The key's role, or the flagger's role, may not flag wins",
+            404: "Unknown goal, or the goal has no achievement yet",
+            409: "The win is already flagged with this candidate type",
+            422: "Invalid body (unknown candidateType, …), unknown flaggedBy user, or the "
+            "achievement is not confirmed yet",
+        }
+    ),
+)
+def marketing_flag(
+    goal: GoalRef,
+    body: FlagIn,
+    _: ApiKey = Depends(require_roles(*FLAGGERS)),
+    session: Session = Depends(get_session),
+) -> FlagOut:
+    """Flag the goal's achievement as a marketing candidate on behalf of `flaggedBy`."""
+    goal_id = goal_id_for(session=session, ref=goal)
+    achievement_id = achievement_for_goal(session=session, goal_id=goal_id)
+    actor = person(
+        session=session, email=body.flagged_by, roles=FLAGGERS, field="flaggedBy",
+        action="flag wins for marketing",
+    )  # fmt: skip
+    flag = flag_for_marketing(
+        session=session, achievement_id=achievement_id, candidate_type=body.candidate_type,
+        actor=actor, notes=body.notes,
+    )  # fmt: skip
+    return flag_out(session=session, flag=flag, goal_id=goal_id)

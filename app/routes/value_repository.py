@@ -1,0 +1,50 @@
+"""Search documented wins and count their reuse (QBRs, renewals, sales, case studies)."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import Field
+from sqlalchemy.orm import Session
+
+from app.deps import ANY_ROLE, get_session, require_roles
+from core.accounts.models import ApiKey
+from core.goals import repository
+from core.goals.repository_schemas import RepositoryFilters, RepositoryPage, UseIn, UseOut
+
+router = APIRouter(prefix="/api/value-repository", tags=["value repository"])
+
+
+class SearchParams(RepositoryFilters):
+    """Query parameters: the filters plus a page window."""
+
+    limit: int = Field(20, ge=1, le=100)
+    offset: int = Field(0, ge=0)
+
+
+@router.get("", response_model=RepositoryPage, response_model_by_alias=True)
+def search(
+    params: Annotated[SearchParams, Query()],
+    _: ApiKey = Depends(require_roles(*ANY_ROLE)),
+    session: Session = Depends(get_session),
+) -> RepositoryPage:
+    """Search wins: free text (web search syntax) ranked by relevance, else newest first.
+
+    Filters combine; `consent` may repeat or be comma-separated. `customerName` is null unless
+    the stricter of the entry's and the customer's consent is `logo` or `full_public`.
+    """
+    return repository.search_entries(session=session, **params.model_dump())
+
+
+@router.post("/{entry_id}/use", response_model=UseOut, response_model_by_alias=True)
+def use(
+    entry_id: uuid.UUID,
+    body: UseIn,
+    key: ApiKey = Depends(require_roles(*ANY_ROLE)),
+    session: Session = Depends(get_session),
+) -> UseOut:
+    """Count one use of a win (copied, exported, added to a QBR) and return the new count."""
+    count = repository.record_use(
+        session=session, entry_id=entry_id, purpose=body.purpose, actor=f"api:{key.name}"
+    )
+    return UseOut(id=entry_id, usage_count=count)
