@@ -1,0 +1,170 @@
+"""Value repository: search documented wins, copy consent-aware proof points, export, see trends.
+
+Copying a snippet counts one use of that win; downloading CSV or Markdown counts one use of every
+win in the download (up to the export limit), under the purpose picked above the results.
+"""
+
+import uuid
+
+import streamlit as st
+
+from components import data
+from components.auth import require_user
+from components.cards import empty_state, page_header
+from components.repository_views import (
+    PURPOSE_LABELS,
+    RepoFilters,
+    clear_filters,
+    entry_card,
+    filter_panel,
+    insights,
+    purpose_picker,
+)
+from core.base import Role
+from core.dashboard.schemas import UserSummary
+from core.errors import Invalid, NotFound
+from core.goals.repository import (
+    MAX_LIMIT,
+    aggregates,
+    export_csv,
+    export_markdown,
+    filter_options,
+    record_markdown,
+    record_use,
+    record_uses,
+    search_entries,
+)
+from core.goals.repository_schemas import RepositoryAggregates, RepositoryOptions, RepositoryPage
+from core.goals.repository_schemas import UsePurpose as Purpose
+
+PAGE_SIZE = 10
+REVEALED = "repo_revealed"
+ROLE_PURPOSE = {Role.SALES: Purpose.SALES, Role.MARKETING: Purpose.MARKETING, Role.CSM: Purpose.QBR,
+                Role.LEADER: Purpose.QBR, Role.ADMIN: Purpose.OTHER}  # fmt: skip
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_options() -> RepositoryOptions:
+    """Return the filter choices and how many wins exist, cached for a minute."""
+    return data.call(filter_options)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_page(filters: RepoFilters, offset: int) -> RepositoryPage:
+    """Return one page of wins matching `filters`."""
+    return data.call(search_entries, **filters.as_kwargs(), limit=PAGE_SIZE, offset=offset)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_insights(filters: RepoFilters) -> RepositoryAggregates:
+    """Return counts and dollar value of the matching wins by industry, quarter and goal type."""
+    return data.call(aggregates, **filters.as_kwargs())
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_records(entry_ids: tuple[str, ...]) -> dict:
+    """Return the success-record markdown of the wins that have one."""
+    return data.call(record_markdown, entry_ids=[uuid.UUID(i) for i in entry_ids])
+
+
+def export_items(filters: RepoFilters) -> list:
+    """Return every matching win up to the export limit."""
+    return data.call(search_entries, **filters.as_kwargs(), limit=MAX_LIMIT).items
+
+
+def copy_snippet(entry_id: str, purpose: Purpose, user: UserSummary) -> None:
+    """Count a use of one win and reveal its proof point (button callback)."""
+    try:
+        data.call(record_use, entry_id=uuid.UUID(entry_id), purpose=purpose, actor=user.email,
+                  actor_user_id=user.id)  # fmt: skip
+    except NotFound:
+        st.toast("That win no longer exists.", icon=":material/error:")
+        return
+    st.session_state.setdefault(REVEALED, set()).add(entry_id)
+    load_page.clear()
+    st.toast(f"Counted as a use for {PURPOSE_LABELS[purpose]}.", icon=":material/check:")
+
+
+def count_export(filters: RepoFilters, purpose: Purpose, user: UserSummary) -> None:
+    """Count one use of every downloaded win (download button callback)."""
+    ids = [item.id for item in export_items(filters)]
+    data.call(record_uses, entry_ids=ids, purpose=purpose, actor=user.email, actor_user_id=user.id)
+    load_page.clear()
+    st.toast(f"Counted one use of each of {len(ids)} downloaded wins.", icon=":material/check:")
+
+
+def results(filters: RepoFilters, total: int, purpose: Purpose, user: UserSummary) -> None:
+    """Render the pager, downloads and result cards."""
+    pages = -(-total // PAGE_SIZE)
+    info, pager, downloads = st.columns([3, 3, 2.2], vertical_alignment="center")
+    with pager:
+        number = st.pagination(pages, key=f"repo_page_{filters.key()}") if pages > 1 else 1
+    page = load_page(filters, (number - 1) * PAGE_SIZE)
+    first = (number - 1) * PAGE_SIZE + 1
+    order = "best match first" if filters.q else "newest first"
+    info.caption(f"Showing {first}–{first + len(page.items) - 1} of {total} wins · {order}")
+    with downloads, st.container(horizontal=True, horizontal_alignment="right"):
+        for title, render, name, mime in (
+            ("CSV", export_csv, "value-repository.csv", "text/csv"),
+            ("Markdown", export_markdown, "value-repository.md", "text/markdown"),
+        ):
+            st.download_button(
+                title, data=lambda render=render: render(export_items(filters)), file_name=name,
+                mime=mime, icon=":material/download:", on_click=count_export,
+                args=(filters, purpose, user), key=f"export_{title}",
+                help=f"Download up to {MAX_LIMIT} matching wins; counts one use of each.",
+            )  # fmt: skip
+    records = load_records(tuple(str(item.id) for item in page.items))
+    revealed = st.session_state.get(REVEALED, set())
+    for item in page.items:
+        entry_card(
+            item, record=records.get(item.id), revealed=str(item.id) in revealed,
+            on_copy=copy_snippet, args=(str(item.id), purpose, user),
+        )  # fmt: skip
+
+
+user = require_user()
+page_header(
+    "Value repository",
+    "Documented wins to reuse in QBRs, renewals, sales conversations and case studies.",
+)
+options = load_options()
+if not options.entries:
+    empty_state(
+        "No wins in the repository yet",
+        "Every win the detection job verifies and documents is filed here automatically, with "
+        "its value, products and the customer's consent level. Once the jobs process has "
+        "documented a win (`python -m jobs run-once`), you can search, copy and export it here.",
+        icon=":material/inventory_2:",
+    )
+else:
+    filters = filter_panel(options)
+    purpose = purpose_picker(ROLE_PURPOSE.get(user.role, Purpose.OTHER))
+    try:
+        total = load_page(filters, 0).total
+        trends = load_insights(filters)
+    except Invalid as exc:
+        st.warning(f"Please check the filters — {exc}", icon=":material/rule:")
+    else:
+        found, charts = st.tabs([f"Results ({total})", "Insights"])
+        with found:
+            if total:
+                results(filters, total, purpose, user)
+            else:
+                empty_state(
+                    "No wins match these filters",
+                    "Loosen them: shorten or clear the search, widen the date or value range, "
+                    "pick 'Any' in a filter or allow more consent levels.",
+                    icon=":material/filter_alt_off:",
+                )
+                st.button(
+                    "Clear all filters",
+                    key="rf_clear",
+                    on_click=clear_filters,
+                    icon=":material/undo:",
+                )
+        with charts:
+            if trends.total:
+                insights(trends)
+            else:
+                st.caption("Nothing to chart: no wins match these filters.")

@@ -1,0 +1,134 @@
+"""The Value repository page: empty state, search and filters, copy snippet, insights."""
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlalchemy import create_engine, select
+from streamlit.testing.v1 import AppTest
+
+from core.accounts.models import User
+from core.audit.models import AuditEntry
+from core.base import Consent, Role
+from core.db import session_scope
+from core.goals.models import GoalType, RepositoryEntry
+from tests.core.goals.test_repository import add_customer, add_entry
+
+MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
+PAGE = "../pages/value_repository.py"
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    # Cached loaders are keyed by arguments, not by database; tests switch databases.
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+def open_page(user_id) -> AppTest:
+    at = AppTest.from_file(str(MAIN), default_timeout=30)
+    at.session_state["user_id"] = str(user_id)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [*at.markdown, *at.caption, *at.info, *at.warning]
+    return "\n".join(str(p.value).replace("\\", "") for p in parts)
+
+
+def test_empty_repository_explains_where_wins_come_from(app_db):
+    engine = create_engine(app_db)
+    with engine.connect() as conn:
+        user_id = conn.scalar(select(User.id).where(User.role == Role.SALES).limit(1))
+    engine.dispose()
+    at = open_page(user_id)
+    assert at.title[0].value == "Value repository"
+    (info,) = at.info
+    assert "No wins in the repository yet" in info.value and "detection job" in info.value
+    assert not at.tabs and not at.text_input
+
+
+@pytest.fixture
+def seeded(scratch_db):
+    with session_scope() as session:
+        user = User(email="sam@outcomes.example", name="Sam Sales", role=Role.SALES)
+        session.add(user)
+        acme = add_customer(session, "Acme Health", consent=Consent.FULL_PUBLIC)
+        hidden = add_customer(session, "Initech", consent=Consent.ANONYMIZED, industry="Fintech")
+        automation = add_entry(
+            session, "Support automation halved resolution time", "Tickets closed in 4 hours.",
+            customer=acme, products=["ai-assistant"], goal_type=GoalType.ROI, use_case="Support",
+            value_amount=Decimal("120000"), value_unit="USD", achieved_on=date(2026, 3, 1),
+        )  # fmt: skip
+        onboarding = add_entry(
+            session, "Initech finished onboarding", "All 40 teams live in 30 days.",
+            customer=hidden, consent=Consent.ANONYMIZED, goal_type=GoalType.ONBOARDING,
+            value_amount=Decimal("95"), value_unit="%", achieved_on=date(2025, 11, 5),
+        )  # fmt: skip
+        add_entry(session, "Adoption above target", customer=acme, achieved_on=date(2025, 7, 1))
+        session.flush()
+        return {"user": user.id, "automation": automation.id, "onboarding": onboarding.id}
+
+
+def test_results_filters_and_copy_snippet(seeded):
+    at = open_page(seeded["user"])
+    assert [t.label for t in at.tabs] == ["Results (3)", "Insights"]
+    shown = texts(at)
+    assert "Support automation halved resolution time" in shown
+    assert "The customer finished onboarding" in shown and "Initech" not in shown
+    assert "A mid-market fintech company" in shown
+    assert at.segmented_control(key="rf_purpose").value == "sales"
+    assert len(at.get("plotly_chart")) == 4
+
+    at.selectbox(key="rf_industry").select("Fintech").run()
+    assert [t.label for t in at.tabs][0] == "Results (1)"
+    at.button(key=f"copy_{seeded['onboarding']}").click().run()
+    assert not at.exception
+    (code,) = at.code
+    assert code.value == (
+        "A mid-market fintech company — The customer finished onboarding. "
+        "All 40 teams live in 30 days. Result: 95% (achieved November 2025)."
+    )
+    assert "used 1×" in texts(at)
+    with session_scope() as session:
+        entry = session.get(RepositoryEntry, seeded["onboarding"])
+        assert entry.usage_count == 1
+        audit = session.scalar(select(AuditEntry).where(AuditEntry.entity_id == str(entry.id)))
+        assert audit.actor == "sam@outcomes.example" and audit.changes["purpose"] == "sales"
+
+
+def test_search_ranks_and_no_results_guide(seeded):
+    at = open_page(seeded["user"])
+    at.text_input(key="rf_q").input("automating").run()
+    assert [t.label for t in at.tabs][0] == "Results (1)"
+    assert "best match first" in texts(at)
+    at.text_input(key="rf_q").input("submarine").run()
+    assert any("No wins match these filters" in i.value for i in at.info)
+    at.button(key="rf_clear").click().run()
+    assert at.text_input(key="rf_q").value == ""
+    assert [t.label for t in at.tabs][0] == "Results (3)"
+
+
+def test_date_range_product_and_goal_type_filters(seeded):
+    at = open_page(seeded["user"])
+    at.date_input(key="rf_dates").set_value((date(2025, 7, 1), date(2025, 12, 31))).run()
+    assert [t.label for t in at.tabs][0] == "Results (2)"
+    at.selectbox(key="rf_goal_type").select(GoalType.ONBOARDING).run()
+    assert [t.label for t in at.tabs][0] == "Results (1)"
+    at.selectbox(key="rf_product").select("ai-assistant").run()
+    assert [t.label for t in at.tabs][0] == "Results (0)"
+    assert "Nothing to chart" in texts(at)
+
+
+def test_an_inverted_value_range_says_what_to_fix(seeded):
+    at = open_page(seeded["user"])
+    at.number_input(key="rf_value_min").set_value(500).run()
+    at.number_input(key="rf_value_max").set_value(100).run()
+    assert not at.exception
+    assert any("valueMax" in w.value for w in at.warning) and not at.tabs
