@@ -1,0 +1,299 @@
+"""The approval queue: drafts are edited, approved or rejected; only approved ones are sent."""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, String, case, cast, func, literal, or_, select, true, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.exc import StaleDataError
+
+from core.accounts.models import User
+from core.audit.service import record_audit
+from core.base import Role
+from core.customers.models import Customer, TimelineEvent
+from core.dashboard.schemas import UserSummary
+from core.drafts.models import Draft, DraftKind, DraftStatus
+from core.drafts.schemas import KIND_LABELS, BulkResult, DraftRow
+from core.drafts.templates import check_subject, diff_summary
+from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from core.outbox.models import Channel, Delivery, DeliveryStatus
+from core.outbox.service import enqueue, on_sent
+
+STALE = "Someone else saved this draft since you opened it."
+
+
+def delivery_key(draft_id: uuid.UUID) -> str:
+    """Return the outbox idempotency key of a draft's email."""
+    return f"draft:{draft_id}:gmail"
+
+
+def _check_text(subject: str, body: str) -> tuple[str, str]:
+    subject = check_subject(subject or "")
+    if not (body or "").strip():
+        raise Invalid("The body must not be empty.")
+    return subject, body
+
+
+def _recipients(to: Sequence[str]) -> list[str]:
+    addresses = [str(a).strip() for a in to]
+    bad = [a for a in addresses if "@" not in a or "\r" in a or "\n" in a]
+    if bad:
+        raise Invalid(f"Not an email address: {bad[0]!r}.")
+    return addresses
+
+
+def create_draft(
+    *, session: Session, kind: DraftKind | str, customer_id: uuid.UUID, owner_id: uuid.UUID | None,
+    related_type: str, related_id: uuid.UUID, to: Sequence[str], subject: str, body: str,
+) -> Draft | None:  # fmt: skip
+    """Add a pending draft once per (kind, related row); return None if it already exists."""
+    subject, body = _check_text(subject, body)
+    values = dict(
+        id=uuid.uuid4(), kind=DraftKind(kind), status=DraftStatus.PENDING, customer_id=customer_id,
+        owner_id=owner_id, related_type=related_type, related_id=related_id,
+        to_addresses=_recipients(to), subject=subject, body=body, original_subject=subject,
+        original_body=body, version=1,
+    )  # fmt: skip
+    new_id = session.execute(
+        insert(Draft)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["kind", "related_type", "related_id"])
+        .returning(Draft.id)
+    ).scalar_one_or_none()
+    return None if new_id is None else session.get(Draft, new_id)
+
+
+def _visible(viewer_id: uuid.UUID, viewer_role: Role | str) -> ColumnElement[bool]:
+    role = Role(viewer_role)
+    if role in (Role.ADMIN, Role.LEADER):
+        return true()
+    if role == Role.CSM:
+        return or_(Draft.owner_id == viewer_id, Customer.owner_csm_id == viewer_id)
+    raise Forbidden("The approval queue is for CSMs, CS leaders and admins.")
+
+
+def _queue_status() -> ColumnElement[str]:
+    """Draft status as people see it: a dead-lettered email makes its draft 'failed'."""
+    sent = (Draft.status == DraftStatus.SENT) | (Delivery.status == DeliveryStatus.SENT)
+    failed = (Draft.status == DraftStatus.FAILED) | (Delivery.status == DeliveryStatus.DEAD)
+    return case(
+        (Draft.status.in_([DraftStatus.PENDING, DraftStatus.REJECTED]), cast(Draft.status, String)),
+        (sent, literal("sent")),
+        (failed, literal("failed")),
+        else_=literal("approved"),
+    )
+
+
+def _queue(columns: list, viewer_id: uuid.UUID, viewer_role: Role | str):
+    key = literal("draft:") + cast(Draft.id, String) + literal(":gmail")
+    return (
+        select(*columns)
+        .select_from(Draft)
+        .join(Customer, Customer.id == Draft.customer_id)
+        .outerjoin(Delivery, Delivery.idempotency_key == key)
+        .where(_visible(viewer_id, viewer_role))
+    )
+
+
+def list_drafts(
+    *, session: Session, viewer_id: uuid.UUID, viewer_role: Role | str,
+    status: DraftStatus | str | None = None, kind: DraftKind | str | None = None, limit: int = 100,
+) -> list[DraftRow]:  # fmt: skip
+    """Return the drafts this viewer may see, with customer, recipients and delivery state."""
+    owner, decider, queue_status = aliased(User), aliased(User), _queue_status()
+    columns = [Draft, Customer.name, owner.name, decider.name, Delivery, queue_status]
+    stmt = (
+        _queue(columns, viewer_id, viewer_role)
+        .outerjoin(owner, owner.id == Draft.owner_id)
+        .outerjoin(decider, decider.id == Draft.decided_by_id)
+    )
+    if status:
+        stmt = stmt.where(queue_status == DraftStatus(status).value)
+    if kind:
+        stmt = stmt.where(Draft.kind == DraftKind(kind))
+    order = Draft.created_at.asc() if status == DraftStatus.PENDING else Draft.created_at.desc()
+    may_act = Role(viewer_role) in (Role.ADMIN, Role.CSM)
+    rows = session.execute(stmt.order_by(order, Draft.id).limit(limit))
+    return [_row(*row, may_act=may_act) for row in rows]
+
+
+def _row(d: Draft, customer, owner_name, decided_by, delivery, queue_status, *, may_act):
+    return DraftRow(
+        id=d.id, kind=d.kind, status=DraftStatus(queue_status), customer_id=d.customer_id,
+        customer_name=customer, owner_id=d.owner_id, owner_name=owner_name,
+        to_addresses=list(d.to_addresses or []), subject=d.subject, body=d.body,
+        edited=(d.subject, d.body) != (d.original_subject, d.original_body), version=d.version,
+        created_at=d.created_at, decided_at=d.decided_at, decided_by_name=decided_by,
+        rejected_reason=d.rejected_reason,
+        delivery_status=delivery.status.value if delivery else None,
+        delivery_error=delivery.last_error if delivery else None,
+        sent_at=delivery.sent_at if delivery else None,
+        can_act=may_act and queue_status == DraftStatus.PENDING.value,
+    )  # fmt: skip
+
+
+def approval_stats(
+    *, session: Session, viewer_id: uuid.UUID, viewer_role: Role | str
+) -> dict[str, int]:
+    """Count the drafts this viewer may see by queue status (every status present)."""
+    queue_status = _queue_status()
+    stmt = _queue([queue_status, func.count()], viewer_id, viewer_role).group_by(queue_status)
+    counts = {s.value: 0 for s in DraftStatus}
+    counts.update({s: n for s, n in session.execute(stmt)})
+    return counts
+
+
+def _load(session: Session, draft_id: uuid.UUID) -> tuple[Draft, Customer]:
+    draft = session.get(Draft, draft_id)
+    if draft is None:
+        raise NotFound(f"No draft {draft_id}.")
+    return draft, session.get(Customer, draft.customer_id)
+
+
+def _check_may_act(draft: Draft, customer: Customer, actor: UserSummary, verb: str) -> None:
+    owns = actor.role == Role.CSM and actor.id in (draft.owner_id, customer.owner_csm_id)
+    if actor.role != Role.ADMIN and not owns:
+        raise Forbidden(f"Only the CSM who owns this draft, or an admin, can {verb} it.")
+
+
+def _check_current(draft: Draft, expected_version: int, verb: str) -> None:
+    if draft.status != DraftStatus.PENDING:
+        raise Conflict(f"This draft was already {draft.status.value}; it can no longer be {verb}.")
+    if draft.version != expected_version:
+        raise Conflict(STALE)
+
+
+def _flush(session: Session) -> None:
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise Conflict(STALE) from exc
+
+
+def _audit(session: Session, actor: UserSummary, action: str, draft: Draft, changes: dict):
+    record_audit(session=session, actor=actor.email, actor_user_id=actor.id, action=action,
+                 entity_type="draft", entity_id=draft.id, changes=changes)  # fmt: skip
+
+
+def _edit(session: Session, draft: Draft, subject: str, body: str, actor: UserSummary) -> None:
+    subject, body = _check_text(subject, body)
+    if (subject, body) == (draft.subject, draft.body):
+        return
+    before = [draft.subject, subject] if subject != draft.subject else None
+    changes = {"subject": before, "body": diff_summary(draft.body, body)}
+    draft.subject, draft.body = subject, body
+    _flush(session)
+    _audit(session, actor, "draft.update", draft, changes)
+
+
+def update_draft(
+    *, session: Session, draft_id: uuid.UUID, subject: str, body: str, expected_version: int,
+    actor: UserSummary,
+) -> Draft:  # fmt: skip
+    """Save an edit of a pending draft; Conflict if someone saved or decided it first."""
+    draft, customer = _load(session, draft_id)
+    _check_may_act(draft, customer, actor, "edit")
+    _check_current(draft, expected_version, "edited")
+    _edit(session, draft, subject, body, actor)
+    return draft
+
+
+def _approve(session: Session, draft: Draft, customer: Customer, actor: UserSummary) -> bool:
+    send = draft.kind == DraftKind.CUSTOMER_EMAIL or bool(draft.to_addresses)
+    if send and not draft.to_addresses:
+        raise Invalid("This email has no recipients; add a contact to the customer first.")
+    draft.status, draft.decided_by_id = DraftStatus.APPROVED, actor.id
+    draft.decided_at = datetime.now(UTC)
+    _flush(session)
+    if send:
+        owner = session.get(User, draft.owner_id or customer.owner_csm_id or actor.id)
+        sender, to = (owner.email if owner else actor.email), list(draft.to_addresses)
+        payload = {"sender": sender, "to": to, "subject": draft.subject, "text": draft.body}
+        enqueue(session=session, channel=Channel.GMAIL, payload=payload, related_type="draft",
+                related_id=draft.id, idempotency_key=delivery_key(draft.id))  # fmt: skip
+    session.add(TimelineEvent(
+        customer_id=draft.customer_id, kind="draft_approved", body=draft.subject,
+        title=f"{KIND_LABELS[draft.kind]} approved by {actor.name}", actor_user_id=actor.id,
+        related_type="draft", related_id=draft.id,
+    ))  # fmt: skip
+    _audit(session, actor, "draft.approve", draft, {"status": ["pending", "approved"]})
+    return send
+
+
+def approve(
+    *, session: Session, draft_id: uuid.UUID, expected_version: int, actor: UserSummary,
+    subject: str | None = None, body: str | None = None,
+) -> Draft:  # fmt: skip
+    """Approve a pending draft (saving a final edit first) and queue its email in this change."""
+    draft, customer = _load(session, draft_id)
+    _check_may_act(draft, customer, actor, "approve")
+    _check_current(draft, expected_version, "approved")
+    if subject is not None or body is not None:
+        _edit(session, draft, draft.subject if subject is None else subject,
+              draft.body if body is None else body, actor)  # fmt: skip
+    _approve(session, draft, customer, actor)
+    return draft
+
+
+def reject(
+    *, session: Session, draft_id: uuid.UUID, reason: str, expected_version: int,
+    actor: UserSummary,
+) -> Draft:  # fmt: skip
+    """Reject a pending draft with a reason; nothing is sent."""
+    draft, customer = _load(session, draft_id)
+    _check_may_act(draft, customer, actor, "reject")
+    if not (reason := (reason or "").strip()):
+        raise Invalid("Give a reason to reject the draft; it is kept with the draft.")
+    _check_current(draft, expected_version, "rejected")
+    draft.status, draft.rejected_reason = DraftStatus.REJECTED, reason
+    draft.decided_by_id, draft.decided_at = actor.id, datetime.now(UTC)
+    _flush(session)
+    changes = {"status": ["pending", "rejected"], "reason": reason}
+    _audit(session, actor, "draft.reject", draft, changes)
+    return draft
+
+
+def bulk_approve(
+    *, session: Session, draft_ids: Sequence[uuid.UUID], actor: UserSummary,
+    expected_versions: Mapping[uuid.UUID, int] | None = None,
+) -> BulkResult:  # fmt: skip
+    """Approve several drafts, all or none; `expected_versions` are the versions people saw."""
+    ids = list(dict.fromkeys(draft_ids))
+    if not ids:
+        raise Invalid("Choose at least one draft to approve.")
+    queued = 0
+    with session.begin_nested():
+        drafts = list(session.scalars(select(Draft).where(Draft.id.in_(ids)).order_by(Draft.id)))
+        if len(drafts) != len(ids):
+            raise NotFound("Some of the chosen drafts no longer exist; nothing was approved.")
+        for draft in drafts:
+            customer = session.get(Customer, draft.customer_id)
+            try:
+                _check_may_act(draft, customer, actor, "approve")
+                expected = (expected_versions or {}).get(draft.id, draft.version)
+                _check_current(draft, expected, "approved")
+                queued += _approve(session, draft, customer, actor)
+            except DomainError as exc:
+                name = f"{customer.name} — “{draft.subject}”"
+                raise type(exc)(f"{name}: {exc} Nothing was approved.") from exc
+    return BulkResult(approved=len(drafts), emails_queued=queued)
+
+
+@on_sent("draft", Channel.GMAIL)
+def mark_sent(session: Session, draft_id: uuid.UUID, message_id: str) -> None:
+    """Mark the draft sent and keep the Gmail message id on the customer's timeline."""
+    sent = session.execute(
+        update(Draft)
+        .where(Draft.id == draft_id, Draft.status.in_([DraftStatus.APPROVED, DraftStatus.FAILED]))
+        .values(status=DraftStatus.SENT, version=Draft.version + 1)
+        .returning(Draft.customer_id, Draft.kind, Draft.subject)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    if sent is not None:  # a repeated callback (at-least-once delivery) adds nothing
+        session.add(TimelineEvent(
+            customer_id=sent.customer_id, kind="email_sent", related_type="draft",
+            title=f"{KIND_LABELS[sent.kind]} sent", related_id=draft_id,
+            body=f"{sent.subject}\nGmail message id: {message_id}",
+        ))  # fmt: skip
