@@ -131,7 +131,7 @@ def test_leader_home_shows_company_figures(ui, page, seeded, tmp_path):
     from playwright.sync_api import expect
 
     page.goto(f"{ui}/?user={seeded['people'][Role.LEADER].email}")
-    page.get_by_text("Company overview").wait_for()
+    page.get_by_role("heading", name="Company overview").wait_for()
     expect(metric(page, "Customers")).to_contain_text(str(seeded["total"]))
     page.locator(".js-plotly-plot").first.wait_for()
     page.screenshot(path=tmp_path / "home.png", full_page=True)
@@ -144,7 +144,7 @@ def test_csm_moves_from_their_book_to_customers(ui, page, seeded, tmp_path):
     from playwright.sync_api import expect
 
     page.goto(f"{ui}/?user={seeded['people'][Role.CSM].email}")
-    page.get_by_text("Your book").wait_for()
+    page.get_by_role("heading", name="Your book").wait_for()
     expect(metric(page, "Customers")).to_contain_text(str(seeded["book"]))
     page.get_by_role("link", name="Customers").click()
     page.get_by_text(f"of {seeded['book']} customers").wait_for()
@@ -154,7 +154,7 @@ def test_csm_moves_from_their_book_to_customers(ui, page, seeded, tmp_path):
 def test_admin_reaches_system_and_can_sign_out(ui, page, seeded):
     page.goto(f"{ui}/?user={seeded['people'][Role.ADMIN].email}")
     page.get_by_role("link", name="System").click()
-    page.get_by_text("Latest job runs").wait_for()
+    page.get_by_role("heading", name="Latest job runs").wait_for()
     page.get_by_text("python -m app.keys create NAME --role ROLE").wait_for()
     page.get_by_role("button", name="Sign out").click()
     page.get_by_text("Demo sign-in — choose a seeded user").wait_for()
