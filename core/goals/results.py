@@ -46,7 +46,10 @@ def number(value, unit: str | None = None, *, money: bool = False) -> str:
 def describe_result(facts) -> str:
     """One sentence a CSM would say: what moved, from where, to where, against which target."""
     if facts.achieved is None:
-        return f"completed {facts.goal_name.rstrip('.').lower()}"
+        name = facts.goal_name.rstrip(".")
+        if facts.goal_type in ("success_plan", "onboarding"):
+            return f"completed every milestone of “{name}”"
+        return f"achieved “{name}”, confirmed by the team"
     unit, money = facts.unit, facts.is_money
     subject = (facts.metric_name or facts.goal_name).lower()
     now = number(facts.achieved, unit, money=money)
@@ -72,4 +75,6 @@ def value_summary(facts) -> str:
     if facts.improvement:
         subject = (facts.metric_name or "the metric").lower()
         return f"a {facts.improvement:.0%} improvement in {subject}"
-    return f"{facts.goal_name} delivered"
+    if facts.goal_type in ("success_plan", "onboarding"):
+        return "a completed plan, milestone by milestone"
+    return "an outcome the team confirmed"

@@ -1,0 +1,297 @@
+"""Marketing candidates: documented wins worth telling, the flag board and how many get used.
+
+Consent decides what these views show, whoever looks. Customers with logo or full-public consent
+are named. Internal-only and anonymized customers are described instead ("A mid-market fintech
+company"): their name is scrubbed from the summary, goal and quote, and the quote keeps the
+respondent's title but not their name. A marketer still has a handle to ask about such a win: its
+reference (W-1A2B3C) and its CSM. Leaders and admins get the same view, so a screenshot or CSV
+from here is always safe to pass on; they can see names on the customer pages.
+"""
+
+import uuid
+from datetime import date, datetime
+
+from pydantic import Field
+from sqlalchemy import String, any_, exists, func, literal, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import Session
+
+from core.accounts.models import User
+from core.base import Consent, Segment
+from core.customers.models import Customer
+from core.errors import Invalid, NotFound
+from core.goals.models import Achievement as A
+from core.goals.models import AchievementStatus, CandidateType, FlagStatus, Goal, GoalType
+from core.goals.models import MarketingFlag as F
+from core.goals.models import RepositoryEntry as E
+from core.goals.models import SuccessRecord as R
+from core.goals.repository_schemas import NAMED, customer_label, scrub_name, value_text
+from core.goals.service import FLAG_STEPS, flag_for_marketing, move_flag
+from core.schemas import CamelModel
+
+UNFLAGGED = "unflagged"
+UTILIZATION_TARGET = 0.20  # PRD: more than a fifth of documented wins end up used
+MAX_LIMIT = 500
+ORDERS = {"score": (A.marketing_score.desc().nulls_last(), A.achieved_at.desc(), A.id),
+          "newest": (A.achieved_at.desc(), A.id)}  # fmt: skip
+
+
+class FlagInfo(CamelModel):
+    """One marketing flag on a win, with the version a move must carry."""
+
+    id: uuid.UUID
+    candidate_type: CandidateType
+    status: FlagStatus
+    version: int
+    notes: str | None = None
+    status_changed_at: datetime
+
+
+class _Win(CamelModel):
+    reference: str
+    customer_label: str
+    consent_level: Consent
+    goal: str
+
+
+class Candidate(_Win):
+    """A documented win as a marketer sees it: consent-safe, scored and explained."""
+
+    achievement_id: uuid.UUID
+    customer_name: str | None
+    industry: str
+    goal_type: GoalType
+    summary: str
+    value: str | None
+    achieved_on: date
+    score: int
+    reasons: list[str]
+    candidate_types: list[CandidateType]
+    quote: str | None = Field(description="The customer's best quote, consent-scrubbed")
+    quote_by: str | None = Field(description="Who said it: no name unless the customer is named")
+    csm_name: str | None
+    flags: list[FlagInfo]
+
+    @property
+    def open_types(self) -> list[CandidateType]:
+        """Return the types this win is not flagged as yet (one flag per win and type)."""
+        taken = {f.candidate_type for f in self.flags}
+        return [t for t in CandidateType if t not in taken]
+
+
+class CandidatePage(CamelModel):
+    """The candidates shown and how many match in all."""
+
+    total: int
+    items: list[Candidate]
+
+
+class BoardCard(_Win):
+    """A flag on the board with the steps it may take next."""
+
+    flag_id: uuid.UUID
+    version: int
+    status: FlagStatus
+    candidate_type: CandidateType
+    score: int | None
+    notes: str | None
+    status_changed_at: datetime
+    next_steps: list[FlagStatus]
+
+
+class FlagCount(CamelModel):
+    status: FlagStatus
+    candidate_type: CandidateType
+    count: int
+
+
+class Utilization(CamelModel):
+    """How many documented wins marketing flagged and used (target: used ÷ wins > 20%)."""
+
+    wins: int
+    candidates: int
+    flagged: int
+    used: int
+    utilization: float
+    target: float = UTILIZATION_TARGET
+    counts: list[FlagCount]
+
+    def by(self, field: str) -> dict[str, int]:
+        """Return flag counts by "status" or "candidate_type", in the enum's order."""
+        kinds = FlagStatus if field == "status" else CandidateType
+        return {k.value: sum(c.count for c in self.counts if getattr(c, field) == k) for k in kinds}
+
+
+def reference(achievement_id: uuid.UUID) -> str:
+    """Return the short handle people use to talk about a win: W-1A2B3C."""
+    return f"W-{achievement_id.hex[:6].upper()}"
+
+
+def _documented(query):
+    """Keep verified wins that have their success record (documented, hence scored)."""
+    return query.join(R, R.achievement_id == A.id).where(A.status == AchievementStatus.VERIFIED)
+
+
+def _flags_per_win():
+    names = ("id", "candidate_type", "status", "version", "notes", "status_changed_at")
+    flag = func.json_build_object(*(part for n in names for part in (n, getattr(F, n))))
+    flags = func.json_agg(aggregate_order_by(flag, F.created_at, F.id)).label("flags")
+    return select(F.achievement_id, flags).group_by(F.achievement_id).subquery()
+
+
+def list_candidates(
+    *, session: Session, min_score: int = 0, candidate_type=None, industry: str | None = None,
+    consent: list | None = None, flag_status: str | None = None, order: str = "score",
+    limit: int = 100,
+) -> CandidatePage:  # fmt: skip
+    """Return documented wins matching the filters, best score first, in one query."""
+    if not 0 <= min_score <= 100 or not 1 <= limit <= MAX_LIMIT or order not in ORDERS:
+        raise Invalid(f"min_score must be 0-100, limit 1-{MAX_LIMIT}, order score or newest.")
+    try:
+        kind = CandidateType(candidate_type) if candidate_type else None
+        levels = [Consent(c) for c in consent or ()]
+        status = None if flag_status in (None, UNFLAGGED) else FlagStatus(flag_status)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+    flags = _flags_per_win()
+    query = (
+        select(
+            A.id, A.achieved_at, A.marketing_score, A.marketing_reasons, A.marketing_candidates,
+            Goal.name.label("goal"), Goal.type.label("goal_type"), Customer.name.label("customer"),
+            Customer.industry, Customer.segment, Customer.consent_level, R.summary,
+            R.sections["quotes"][0].label("quote"), E.value_amount, E.value_unit,
+            User.name.label("csm"), flags.c.flags, func.count().over().label("total"),
+        )
+        .join(Goal, Goal.id == A.goal_id)
+        .join(Customer, Customer.id == A.customer_id)
+        .outerjoin(E, E.achievement_id == A.id)
+        .outerjoin(User, User.id == Customer.owner_csm_id)
+        .outerjoin(flags, flags.c.achievement_id == A.id)
+        .where(func.coalesce(A.marketing_score, 0) >= min_score)
+        .order_by(*ORDERS[order])
+        .limit(limit)
+    )  # fmt: skip
+    if kind:
+        query = query.where(literal(kind.value, String) == any_(A.marketing_candidates))
+    if industry:
+        query = query.where(Customer.industry == industry)
+    if levels:
+        query = query.where(Customer.consent_level.in_(levels))
+    if flag_status == UNFLAGGED:
+        query = query.where(flags.c.achievement_id.is_(None))
+    elif status:
+        query = query.where(exists().where(F.achievement_id == A.id, F.status == status))
+    rows = session.execute(_documented(query)).all()
+    return CandidatePage(total=rows[0].total if rows else 0, items=[_candidate(r) for r in rows])
+
+
+def _win(row, achievement_id: uuid.UUID) -> tuple[dict, str | None]:
+    """Return the consent-safe fields of a win and the name to scrub (None when named)."""
+    consent = Consent(row.consent_level)
+    hide = None if consent in NAMED else row.customer
+    who = customer_label(row.customer, consent, segment=Segment(row.segment), industry=row.industry)
+    shown = {"reference": reference(achievement_id), "customer_label": who,
+             "consent_level": consent, "goal": scrub_name(row.goal, hide)}  # fmt: skip
+    return shown, hide
+
+
+def _candidate(row) -> Candidate:
+    shown, hide = _win(row, row.id)
+    quote, by = (row.quote or {}).get("text"), None
+    if quote:
+        who = [None if hide else row.quote.get("name"), row.quote.get("title")]
+        quote, by = scrub_name(quote, hide), ", ".join(p for p in who if p) or "a customer contact"
+    return Candidate(
+        **shown, achievement_id=row.id, customer_name=None if hide else row.customer,
+        industry=row.industry, goal_type=row.goal_type, summary=scrub_name(row.summary, hide),
+        value=value_text(row.value_amount, row.value_unit), achieved_on=row.achieved_at.date(),
+        score=row.marketing_score or 0, reasons=list(row.marketing_reasons or []),
+        candidate_types=[CandidateType(c) for c in row.marketing_candidates or ()],
+        quote=quote, quote_by=by, csm_name=row.csm, flags=[FlagInfo(**f) for f in row.flags or ()],
+    )  # fmt: skip
+
+
+def candidate_industries(*, session: Session) -> list[str]:
+    """Return the industries that have documented wins, for the filter."""
+    query = _documented(select(Customer.industry).join(A, A.customer_id == Customer.id))
+    return list(session.scalars(query.distinct().order_by(Customer.industry)))
+
+
+def flag_board(*, session: Session) -> dict[FlagStatus, list[BoardCard]]:
+    """Return every flag grouped by status (all statuses present), latest move first."""
+    rows = session.execute(
+        select(F.id, F.version, F.status, F.candidate_type, F.achievement_id, F.score, F.notes,
+               F.status_changed_at, Goal.name.label("goal"), Customer.name.label("customer"),
+               Customer.industry, Customer.segment, Customer.consent_level)
+        .join(A, A.id == F.achievement_id).join(Goal, Goal.id == A.goal_id)
+        .join(Customer, Customer.id == F.customer_id)
+        .order_by(F.status_changed_at.desc(), F.id)
+    ).all()  # fmt: skip
+    board: dict[FlagStatus, list[BoardCard]] = {s: [] for s in FlagStatus}
+    for r in rows:
+        board[r.status].append(
+            BoardCard(
+                **_win(r, r.achievement_id)[0], flag_id=r.id, version=r.version, status=r.status,
+                candidate_type=r.candidate_type, score=r.score, notes=r.notes,
+                status_changed_at=r.status_changed_at,
+                next_steps=sorted(FLAG_STEPS[r.status], key=list(FlagStatus).index),
+            )
+        )  # fmt: skip
+    return board
+
+
+def utilization(*, session: Session) -> Utilization:
+    """Count documented wins, candidates, flagged and used wins, and flags by status and type."""
+    per_win = (
+        select(F.achievement_id, func.bool_or(F.status == FlagStatus.USED).label("used"))
+        .group_by(F.achievement_id)
+        .subquery()
+    )
+    wins = (
+        select(
+            func.count().label("wins"),
+            func.count().filter(func.cardinality(A.marketing_candidates) > 0).label("candidates"),
+            func.count(per_win.c.achievement_id).label("flagged"),
+            func.count().filter(per_win.c.used).label("used"),
+        )
+        .select_from(A)
+        .outerjoin(per_win, per_win.c.achievement_id == A.id)
+    )
+    wins = session.execute(_documented(wins)).one()
+    by_kind = select(F.status, F.candidate_type, func.count().label("count"))
+    rows = session.execute(by_kind.group_by(F.status, F.candidate_type)).all()
+    counts = [FlagCount.model_validate(r, from_attributes=True) for r in rows]
+    return Utilization(
+        wins=wins.wins, candidates=wins.candidates, flagged=wins.flagged, used=wins.used,
+        utilization=wins.used / wins.wins if wins.wins else 0.0, counts=counts,
+    )  # fmt: skip
+
+
+def _actor(session: Session, actor_id: uuid.UUID) -> User:
+    user = session.get(User, actor_id)
+    if user is None or not user.active:
+        raise NotFound("Your user account no longer exists; sign in again.")
+    return user
+
+
+def flag_candidate(
+    *, session: Session, achievement_id: uuid.UUID, candidate_type, actor_id: uuid.UUID,
+    notes: str | None = None,
+) -> FlagInfo:  # fmt: skip
+    """Flag a win as a candidate type on behalf of the signed-in person."""
+    flag = flag_for_marketing(
+        session=session, achievement_id=achievement_id, candidate_type=candidate_type,
+        actor=_actor(session, actor_id), notes=(notes or "").strip() or None,
+    )  # fmt: skip
+    session.refresh(flag)
+    return FlagInfo.model_validate(flag)
+
+
+def move_candidate_flag(
+    *, session: Session, flag_id: uuid.UUID, status, expected_version: int, actor_id: uuid.UUID
+) -> FlagInfo:
+    """Move a flag one allowed step on behalf of the signed-in person."""
+    actor = _actor(session, actor_id)
+    flag = move_flag(session=session, flag_id=flag_id, status=status,
+                     expected_version=expected_version, actor=actor)  # fmt: skip
+    return FlagInfo.model_validate(flag)

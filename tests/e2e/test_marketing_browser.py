@@ -1,0 +1,125 @@
+"""A marketer in a real browser: filter candidates, flag one, find it on the board."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from core.accounts.models import User
+from core.base import Role
+from core.goals.detection import detect
+from core.goals.pipeline import document_pending
+from tests.e2e.test_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    TIMEOUT_MS,
+    free_port,
+    wait_healthy,
+)
+from tests.pg import migrate
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def wins_url(pg_server):
+    """A database with demo data whose wins the detection job has found and documented."""
+    from data.demo import generate
+
+    url = pg_server.create_database("outcomes_marketing_e2e")
+    migrate(url)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        generate(conn, customers=40, seed=3)
+    with Session(engine) as session:
+        detect(session=session)
+        assert document_pending(session=session)["documented"] > 0
+        session.commit()
+        marketer = session.scalar(
+            select(User.email).where(User.role == Role.MARKETING).order_by(User.name).limit(1)
+        )
+    engine.dispose()
+    return url, marketer
+
+
+@pytest.fixture(scope="module")
+def ui(wins_url, tmp_path_factory):
+    """Base URL of a headless Streamlit server reading the database with wins."""
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
+    port = free_port()
+    log = tmp_path_factory.mktemp("streamlit-marketing") / "server.log"
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
+        "--server.headless", "true", "--server.port", str(port),
+        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, "DATABASE_URL": wins_url[0]}, stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def page(ui):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        tab = chromium.new_context(viewport={"width": 1440, "height": 1400}).new_page()
+        tab.set_default_timeout(TIMEOUT_MS)
+        errors: list[str] = []
+        tab.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield tab
+        chromium.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def test_marketer_filters_flags_and_sees_the_flag_on_the_board(ui, page, wins_url, tmp_path):
+    from playwright.sync_api import expect
+
+    page.goto(f"{ui}/marketing?user={wins_url[1]}")
+    page.get_by_role("heading", name="Marketing candidates").wait_for()
+    total = page.get_by_text(re.compile(r"Showing 1–\d+ of \d+ wins"))
+    before = total.inner_text()
+
+    kind = page.get_by_role("combobox", name="Candidate type")
+    kind.click()
+    page.get_by_role("option", name="Testimonial").click()
+    expect(kind).to_have_value("Testimonial")
+    expect(total).not_to_have_text(before)
+
+    page.get_by_role("button", name="Flag for marketing").first.click()
+    page.get_by_label("Notes").fill("Lead story for the spring webinar")
+    page.get_by_role("button", name="Flag", exact=True).click()
+    notice = page.get_by_text(re.compile(r"W-[0-9A-F]{6} flagged as a testimonial"))
+    reference = re.search(r"W-[0-9A-F]{6}", notice.inner_text()).group(0)
+
+    page.get_by_role("tab", name="Flag board (1)").click()
+    board = page.get_by_role("tabpanel")
+    expect(board).to_contain_text("Flagged · 1")
+    expect(board.get_by_text(reference)).to_be_visible()
+    expect(board.get_by_text("Lead story for the spring webinar")).to_be_visible()
+    expect(board.get_by_role("button", name="Contacted")).to_be_visible()
+    expect(board.get_by_role("button", name="Decline")).to_be_visible()
+    page.screenshot(path=tmp_path / "marketing-board.png", full_page=True)
+    assert (tmp_path / "marketing-board.png").stat().st_size > 10_000
