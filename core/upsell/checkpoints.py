@@ -1,0 +1,253 @@
+"""Trigger due checkpoints (summary, Google Doc, review meeting, draft) and flag overdue ones.
+
+The review meeting is 30 minutes at 15:00 UTC two business days (Monday to Friday) after the
+checkpoint is triggered, organised by the CSM with the customer's contacts invited. A triggered
+checkpoint still without a review more than 7 days after its due date becomes overdue.
+"""
+
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+
+from pydantic import BaseModel
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from core.customers.models import TimelineEvent
+from core.drafts.models import DraftKind
+from core.drafts.service import create_draft
+from core.drafts.templates import render
+from core.integrations.gcalendar import calendar_event_id
+from core.outbox.models import Channel
+from core.outbox.service import enqueue, on_sent
+from core.upsell import curve, reviews
+from core.upsell.models import Checkpoint, CheckpointStatus, Measurement, MeasurementStatus
+
+OVERDUE_AFTER_DAYS = 7
+MEETING_BUSINESS_DAYS = 2
+MEETING_AT = time(15, 0, tzinfo=UTC)
+MEETING_MINUTES = 30
+
+PLAN_CONTEXT = text(
+    f"""
+    SELECT m.id, m.customer_id, m.progress_status, m.started_on, {curve.HORIZON} AS horizon,
+           c.name AS customer, up.name AS upsell, u.id AS csm_id, u.email AS csm_email,
+           u.name AS csm_name,
+           coalesce((SELECT string_agg(p.name, ', ' ORDER BY p.name) FROM upsell_products l
+                       JOIN products p ON p.code = l.product_code WHERE l.upsell_id = up.id),
+                    up.name) AS products,
+           coalesce((SELECT array_agg(ct.email ORDER BY ct.is_primary DESC, ct.name)
+                       FROM customer_contacts ct WHERE ct.customer_id = c.id),
+                    '{{}}') AS contacts
+      FROM upsell_measurements m
+      JOIN customers c ON c.id = m.customer_id
+      JOIN upsells up ON up.id = m.upsell_id
+      LEFT JOIN users u ON u.id = c.owner_csm_id
+     WHERE m.id = ANY(CAST(:ids AS uuid[]))
+    """
+)
+MARK_OVERDUE = text(
+    """
+    UPDATE checkpoints c SET status = 'overdue', updated_at = now()
+      FROM upsell_measurements m
+     WHERE m.id = c.measurement_id AND m.status = 'active'
+       AND c.status = 'triggered' AND c.due_on < :cutoff
+       AND NOT EXISTS (SELECT 1 FROM upsell_reviews r WHERE r.checkpoint_id = c.id)
+    """
+)
+OVERDUE = text(
+    """
+    SELECT c.id AS checkpoint_id, c.measurement_id, m.customer_id, cu.name AS customer_name,
+           up.name AS upsell_name, c.day, c.due_on, c.doc_url, u.id AS csm_id, u.name AS csm_name
+      FROM checkpoints c
+      JOIN upsell_measurements m ON m.id = c.measurement_id
+      JOIN customers cu ON cu.id = m.customer_id
+      JOIN upsells up ON up.id = m.upsell_id
+      LEFT JOIN users u ON u.id = cu.owner_csm_id
+     WHERE c.status = 'overdue' AND m.status = 'active'
+       AND (CAST(:csm AS uuid) IS NULL OR cu.owner_csm_id = CAST(:csm AS uuid))
+     ORDER BY c.due_on, cu.name
+    """
+)
+
+
+class OverdueCheckpoint(BaseModel):
+    """A checkpoint whose review is more than a week late."""
+
+    checkpoint_id: uuid.UUID
+    measurement_id: uuid.UUID
+    customer_id: uuid.UUID
+    customer_name: str
+    upsell_name: str
+    day: int
+    title: str
+    due_on: date
+    days_overdue: int
+    csm_id: uuid.UUID | None
+    csm_name: str | None
+    doc_url: str | None
+
+
+def meeting_start(day: date) -> datetime:
+    """Return 15:00 UTC two business days after `day`."""
+    left = MEETING_BUSINESS_DAYS
+    while left:
+        day += timedelta(days=1)
+        left -= day.weekday() < 5
+    return datetime.combine(day, MEETING_AT)
+
+
+def _doc_blocks(title: str, plan, summary: dict) -> list[dict]:
+    rows = [["Metric", "Baseline", "Target", "Current", "Progress", "Expected", "30-day trend"]]
+    for m in summary["metrics"]:
+        pct = [f"{v:.0%}" if v is not None else "—" for v in (m["progress"], m["expected"])]
+        rows.append([f"{m['name']} ({m['unit']})", m["baseline"], m["target"], m["current"],
+                     *pct, m["trend"]["direction"]])  # fmt: skip
+    return [
+        {"kind": "heading", "text": f"{title}: {plan.customer}", "level": 1},
+        {"kind": "paragraph", "text": _status_line(plan, summary)},
+        {"kind": "heading", "text": "Metrics", "level": 2},
+        {"kind": "table", "rows": rows},
+        {"kind": "heading", "text": "Risks", "level": 2},
+        {"kind": "bullets", "items": summary["risks"] or ["No risks found in the data."]},
+        {"kind": "heading", "text": "Suggested actions", "level": 2},
+        {"kind": "bullets", "items": summary["actions"]},
+        *([{"kind": "bullets", "items": summary["notes"]}] if summary["notes"] else []),
+    ]
+
+
+def _status_line(plan, summary: dict) -> str:
+    status = curve.LABELS.get(summary["status"] or "", "not yet scored")
+    line = f"{plan.upsell} ({plan.products}) is {status} on day {summary['days_since_start']}"
+    line += f" of {summary['horizon']}."
+    if summary["average_progress"] is not None and summary["expected_progress"] is not None:
+        line += (
+            f" Average progress {summary['average_progress']:.0%} against "
+            f"{summary['expected_progress']:.0%} expected."
+        )
+    return line
+
+
+def _draft(session: Session, cp: Checkpoint, plan, summary: dict) -> None:
+    findings = [
+        f"- {m['name']}: no value yet (target {m['target']} {m['unit']})"
+        if m["current"] == "—"
+        else f"- {m['name']}: {m['current']} {m['unit']} against a target of {m['target']}"
+        + (f" ({m['progress']:.0%} of the way)" if m["progress"] is not None else "")
+        for m in summary["metrics"]
+    ] + [f"- Risk: {r}" for r in summary["risks"]]
+    context = {
+        "customer_name": plan.customer, "checkpoint_day": cp.day, "product_names": plan.products,
+        "status": _status_line(plan, summary), "findings": "\n".join(findings) or "No data yet.",
+        "next_steps": "\n".join(f"- {a}" for a in summary["actions"]),
+        "csm_name": plan.csm_name or "the customer success team",
+    }  # fmt: skip
+    subject, body = render(session=session, key="review_summary", context=context)
+    create_draft(
+        session=session, kind=DraftKind.REVIEW_SUMMARY, customer_id=plan.customer_id,
+        owner_id=plan.csm_id, related_type="checkpoint", related_id=cp.id,
+        to=[plan.csm_email] if plan.csm_email else [], subject=subject, body=body,
+    )  # fmt: skip
+
+
+def _trigger(session: Session, cp: Checkpoint, plan, metrics: list, now: datetime) -> None:
+    title = reviews.checkpoint_title(cp.day)
+    summary = reviews.build_summary(
+        day=cp.day, metrics=metrics, status=plan.progress_status, horizon=plan.horizon,
+        days=(now.date() - plan.started_on).days, products=plan.products, now=now,
+    )  # fmt: skip
+    start = meeting_start(now.date())
+    if plan.csm_email:
+        end = start + timedelta(minutes=MEETING_MINUTES)
+        summary["meeting"] = {"start": start.isoformat(), "end": end.isoformat()}
+        enqueue(
+            session=session, channel=Channel.CALENDAR, related_type="checkpoint",
+            related_id=cp.id, idempotency_key=f"checkpoint:{cp.id}:calendar",
+            payload={
+                "organizer": plan.csm_email, "eventId": calendar_event_id(cp.id),
+                "summary": f"{title}: {plan.customer} — {plan.upsell}",
+                "description": _status_line(plan, summary), "start": start.isoformat(),
+                "end": end.isoformat(), "attendees": list(plan.contacts),
+            },
+        )  # fmt: skip
+    else:
+        summary["notes"].append("No CSM owns this customer, so no review meeting was scheduled.")
+    cp.summary, cp.status, cp.triggered_at = summary, CheckpointStatus.TRIGGERED, now
+    enqueue(
+        session=session, channel=Channel.GOOGLE_DOC, related_type="checkpoint", related_id=cp.id,
+        idempotency_key=f"checkpoint:{cp.id}:doc",
+        payload={"recordId": str(cp.id), "title": f"{title} — {plan.customer}: {plan.upsell}",
+                 "blocks": _doc_blocks(title, plan, summary)},
+    )  # fmt: skip
+    _draft(session, cp, plan, summary)
+    session.add(TimelineEvent(
+        customer_id=plan.customer_id, occurred_at=now, kind="checkpoint_triggered",
+        title=f"{title} for {plan.upsell}", body=_status_line(plan, summary),
+        related_type="checkpoint", related_id=cp.id,
+    ))  # fmt: skip
+
+
+def trigger_due(*, session: Session, now: datetime | None = None) -> dict[str, int]:
+    """Trigger every scheduled checkpoint that is due: summary, doc, meeting and draft."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    due = session.scalars(
+        select(Checkpoint)
+        .join(Measurement, Measurement.id == Checkpoint.measurement_id)
+        .where(
+            Checkpoint.status == CheckpointStatus.SCHEDULED,
+            Checkpoint.due_on <= now.date(),
+            Measurement.status == MeasurementStatus.ACTIVE,
+        )
+        .order_by(Checkpoint.due_on, Checkpoint.id)
+        .with_for_update(of=Checkpoint, skip_locked=True)
+    ).all()
+    if not due:
+        return {"checkpoints_triggered": 0}
+    ids = list({cp.measurement_id for cp in due})
+    plans = {row.id: row for row in session.execute(PLAN_CONTEXT, {"ids": ids})}
+    metrics = reviews.load_metrics(session=session, measurement_ids=ids, now=now)
+    for cp in due:
+        _trigger(session, cp, plans[cp.measurement_id], metrics[cp.measurement_id], now)
+    session.flush()
+    return {"checkpoints_triggered": len(due)}
+
+
+def mark_overdue(*, session: Session, now: datetime | None = None) -> dict[str, int]:
+    """Mark triggered checkpoints overdue when their review is more than 7 days late."""
+    today = (now or datetime.now(UTC)).astimezone(UTC).date()
+    session.flush()
+    cutoff = today - timedelta(days=OVERDUE_AFTER_DAYS)
+    count = session.execute(MARK_OVERDUE, {"cutoff": cutoff}).rowcount
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Checkpoint):
+            session.expire(obj)
+    return {"checkpoints_overdue": count}
+
+
+def overdue_checkpoints(
+    *, session: Session, csm_id: uuid.UUID | None = None, now: datetime | None = None
+) -> list[OverdueCheckpoint]:
+    """Return overdue checkpoints of active plans, oldest first (one CSM's book if given)."""
+    today = (now or datetime.now(UTC)).astimezone(UTC).date()
+    rows = session.execute(OVERDUE, {"csm": csm_id}).mappings()
+    return [
+        OverdueCheckpoint(
+            **row,
+            title=reviews.checkpoint_title(row["day"]),
+            days_overdue=(today - row["due_on"]).days,
+        )  # fmt: skip
+        for row in rows
+    ]
+
+
+@on_sent("checkpoint", Channel.GOOGLE_DOC)
+def _doc_written(session: Session, checkpoint_id: uuid.UUID, url: str) -> None:
+    checkpoint = session.get(Checkpoint, checkpoint_id)
+    if checkpoint is not None:
+        checkpoint.doc_url = url
+
+
+@on_sent("checkpoint", Channel.CALENDAR)
+def _event_created(session: Session, checkpoint_id: uuid.UUID, event_id: str) -> None:
+    checkpoint = session.get(Checkpoint, checkpoint_id)
+    if checkpoint is not None:
+        checkpoint.calendar_event_id = event_id

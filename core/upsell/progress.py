@@ -1,0 +1,293 @@
+"""Refresh metric values, score every active plan in one pass, and alert CSMs when a plan slips.
+
+Alerts: a DM goes to the customer's CSM when a plan falls into at risk or behind, or from at risk
+to behind (one per fall: `alerted_status` remembers the level already reported). Recovering from
+behind to at risk lowers `alerted_status` without a message, so a new fall to behind alerts
+again; recovering to on track or exceeding clears it. The idempotency key
+`plan:<id>:alert:<status>:<date>` also caps it at one DM per plan, level and day.
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from core.accounts.models import User
+from core.audit.service import record_audit
+from core.dashboard.schemas import UserSummary
+from core.errors import Invalid, NotFound
+from core.integrations import escape
+from core.outbox.models import Channel
+from core.outbox.service import enqueue
+from core.upsell import curve
+from core.upsell.models import (
+    Measurement,
+    MeasurementMetric,
+    MeasurementMode,
+    MeasurementStatus,
+    ProgressStatus,
+)
+
+Actor = User | UserSummary
+SEVERITY = {ProgressStatus.AT_RISK.value: 1, ProgressStatus.BEHIND.value: 2}
+_IDS = "(CAST(:ids AS uuid[]) IS NULL OR m.id = ANY(CAST(:ids AS uuid[])))"
+
+CURRENT_FROM_USAGE = text(
+    f"""
+    UPDATE measurement_metrics mm
+       SET current = s.value, current_at = s.at, updated_at = now()
+      FROM (
+        SELECT mm.id, l.at, w.value
+          FROM measurement_metrics mm
+          JOIN upsell_measurements m ON m.id = mm.measurement_id
+         CROSS JOIN LATERAL (
+           SELECT max(o.observed_at) AS at FROM metric_observations o
+            WHERE o.customer_id = m.customer_id AND o.metric_key = mm.metric_key
+              AND o.observed_at <= :now) l
+         CROSS JOIN LATERAL (
+           SELECT round(avg(o.value), 4) AS value FROM metric_observations o
+            WHERE o.customer_id = m.customer_id AND o.metric_key = mm.metric_key
+              AND o.observed_at > l.at - interval '7 days' AND o.observed_at <= l.at) w
+         WHERE m.status = 'active' AND mm.measurement = 'automatic'
+           AND mm.metric_key IS NOT NULL AND l.at IS NOT NULL AND {_IDS}
+      ) s
+     WHERE mm.id = s.id
+       AND (mm.current IS DISTINCT FROM s.value OR mm.current_at IS DISTINCT FROM s.at)
+    """
+)
+PLAN_METRICS = text(
+    f"""
+    SELECT m.id AS plan_id, m.started_on, m.progress_status, {curve.HORIZON} AS horizon,
+           mm.id, mm.direction, mm.baseline, mm.target, mm.current, mm.progress, mm.expected
+      FROM upsell_measurements m
+      JOIN measurement_metrics mm ON mm.measurement_id = m.id
+     WHERE m.status = 'active' AND {_IDS}
+     ORDER BY m.id, mm.position, mm.name
+    """
+)
+WRITE_METRICS = text(
+    """
+    UPDATE measurement_metrics mm
+       SET progress = v.progress, expected = v.expected, updated_at = now()
+      FROM unnest(CAST(:ids AS uuid[]), CAST(:progress AS numeric[]), CAST(:expected AS numeric[]))
+           AS v(id, progress, expected)
+     WHERE mm.id = v.id
+    """
+)
+WRITE_PLANS = text(
+    """
+    UPDATE upsell_measurements m SET {column} = v.status, updated_at = now()
+      FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[])) AS v(id, status)
+     WHERE m.id = v.id
+    """
+)
+ALERT_CANDIDATES = text(
+    f"""
+    SELECT m.id, m.progress_status, m.alerted_status, m.started_on, {curve.HORIZON} AS horizon,
+           c.name AS customer, up.name AS upsell, u.email
+      FROM upsell_measurements m
+      JOIN customers c ON c.id = m.customer_id
+      JOIN upsells up ON up.id = m.upsell_id
+      LEFT JOIN users u ON u.id = c.owner_csm_id
+     WHERE m.status = 'active' AND m.progress_status IN ('at_risk', 'behind')
+       AND m.alerted_status IS DISTINCT FROM m.progress_status
+     ORDER BY m.id
+    """
+)
+CLEAR_ALERTS = text(
+    """
+    UPDATE upsell_measurements SET alerted_status = NULL, updated_at = now()
+     WHERE status = 'active' AND alerted_status IS NOT NULL
+       AND progress_status IN ('on_track', 'exceeding')
+    """
+)
+
+
+def _write_plans(session: Session, column: str, rows: list[tuple[uuid.UUID, str | None]]) -> None:
+    if rows:
+        ids, statuses = zip(*rows, strict=True)
+        stmt = text(WRITE_PLANS.text.format(column=column))
+        session.execute(stmt, {"ids": list(ids), "statuses": list(statuses)})
+
+
+def _expire(session: Session) -> None:
+    """Forget loaded plans and metrics: the raw SQL above changed them behind the ORM."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Measurement | MeasurementMetric):
+            session.expire(obj)
+
+
+def update_progress(
+    *, session: Session, now: datetime | None = None, measurement_ids: Iterable | None = None
+) -> dict[str, int]:
+    """Refresh automatic metrics from usage and rescore every active plan in one pass."""
+    now = now or datetime.now(UTC)
+    today = now.astimezone(UTC).date()
+    ids = None if measurement_ids is None else list(measurement_ids)
+    session.flush()
+    refreshed = session.execute(CURRENT_FROM_USAGE, {"now": now, "ids": ids}).rowcount
+    shape = curve.learned_curve(session=session) or curve.LINEAR
+    plans: dict[uuid.UUID, list] = defaultdict(list)
+    for row in session.execute(PLAN_METRICS, {"ids": ids}):
+        plans[row.plan_id].append(row)
+    metric_rows, status_rows = [], []
+    for plan_id, metrics in plans.items():
+        scores = [
+            curve.score_metric(
+                current=m.current, baseline=m.baseline, target=m.target, direction=m.direction
+            )
+            for m in metrics
+        ]
+        days = (today - metrics[0].started_on).days
+        plan = curve.score_plan(metrics=scores, days=days, horizon=metrics[0].horizon, shape=shape)
+        expected = curve.as_decimal(plan.expected)
+        for m, score in zip(metrics, scores, strict=True):
+            progress = curve.as_decimal(score.progress)
+            if (m.progress, m.expected) != (progress, expected):
+                metric_rows.append((m.id, progress, expected))
+        status = plan.status.value if plan.status else None
+        if metrics[0].progress_status != status:
+            status_rows.append((plan_id, status))
+    if metric_rows:
+        ids_, progress_, expected_ = (list(c) for c in zip(*metric_rows, strict=True))
+        session.execute(WRITE_METRICS, {"ids": ids_, "progress": progress_, "expected": expected_})
+    _write_plans(session, "progress_status", status_rows)
+    _expire(session)
+    return {
+        "plans": len(plans),
+        "values_refreshed": refreshed,
+        "metrics_rescored": len(metric_rows),
+        "status_changes": len(status_rows),
+    }
+
+
+def alert_reasons(metrics: list[MeasurementMetric], *, days: int, horizon: int) -> list[str]:
+    """Explain a slipping plan: average vs expected progress, then its weakest metrics."""
+    known = [m.progress for m in metrics if m.progress is not None]
+    expected = next((m.expected for m in metrics if m.expected is not None), None)
+    reasons = []
+    if known and expected is not None:
+        average = sum(known) / len(known)
+        reasons.append(
+            f"Average progress {average:.0%} against {expected:.0%} expected "
+            f"on day {days} of {horizon}."
+        )
+    weakest = sorted(metrics, key=lambda m: (m.progress is not None, m.progress or 0))
+    for m in weakest[:3]:
+        if m.current is None:
+            reasons.append(f"{m.name}: no value yet.")
+        elif m.progress is not None and m.progress < 1:
+            reasons.append(
+                f"{m.name}: {curve.fmt(m.current)} {m.unit} (baseline {curve.fmt(m.baseline)}, "
+                f"target {curve.fmt(m.target)}), {m.progress:.0%} of the way."
+            )
+    return reasons
+
+
+def _alert_payload(row, reasons: list[str]) -> dict:
+    label = curve.LABELS[row.progress_status]
+    headline = escape.mrkdwn(
+        "*{customer}*: the success plan for {upsell} is now *{label}*.",
+        customer=row.customer, upsell=row.upsell, label=label,
+    )  # fmt: skip
+    return {
+        "email": row.email,
+        "text": f"{row.customer}: the success plan for {row.upsell} is {label}.",
+        "blocks": [
+            escape.header(f"Upsell plan {label}: {row.customer}"),
+            escape.section(headline, escape=False),
+            escape.section("\n".join(f"• {r}" for r in reasons) or "No metric data yet."),
+            escape.context("Record a review or adjust the plan in Outcomes."),
+        ],
+    }
+
+
+def send_alerts(*, session: Session, now: datetime | None = None) -> dict[str, int]:
+    """DM the CSM once for each plan that fell into at risk or behind; clear recovered ones."""
+    now = now or datetime.now(UTC)
+    today: date = now.astimezone(UTC).date()
+    cleared = session.execute(CLEAR_ALERTS).rowcount
+    candidates = session.execute(ALERT_CANDIDATES).all()
+    metrics: dict[uuid.UUID, list[MeasurementMetric]] = defaultdict(list)
+    if candidates:
+        stmt = select(MeasurementMetric).where(
+            MeasurementMetric.measurement_id.in_([c.id for c in candidates])
+        )
+        for m in session.scalars(stmt.order_by(MeasurementMetric.position)):
+            metrics[m.measurement_id].append(m)
+    updates, sent = [], 0
+    for row in candidates:
+        worse = SEVERITY[row.progress_status] > SEVERITY.get(row.alerted_status, 0)
+        if worse and not row.email:
+            continue  # no CSM to tell yet: alert once someone owns the customer
+        if worse:
+            reasons = alert_reasons(
+                metrics[row.id], days=(today - row.started_on).days, horizon=row.horizon
+            )
+            sent += enqueue(
+                session=session, channel=Channel.SLACK_DM,
+                payload=_alert_payload(row, reasons),
+                idempotency_key=f"plan:{row.id}:alert:{row.progress_status}:{today.isoformat()}",
+                related_type="measurement", related_id=row.id,
+            ) is not None  # fmt: skip
+        updates.append((row.id, row.progress_status))
+    _write_plans(session, "alerted_status", updates)
+    _expire(session)
+    return {"alerts": sent, "alerts_cleared": cleared}
+
+
+def _decimal(name: str, raw: object) -> Decimal:
+    try:
+        if isinstance(raw, bool):
+            raise InvalidOperation
+        value = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise Invalid(f"{name}: {raw!r} is not a number.") from exc
+    if not value.is_finite() or abs(value) >= Decimal(10) ** 14:
+        raise Invalid(f"{name}: {raw!r} is not a usable number.")
+    return value.quantize(Decimal("0.0001"))
+
+
+def record_manual_values(
+    *, session: Session, measurement_id: uuid.UUID, values: Mapping[str, object], actor: Actor,
+    observed_at: datetime | None = None,
+) -> list[MeasurementMetric]:  # fmt: skip
+    """Record values of a plan's manually measured metrics and rescore the plan."""
+    plan = session.get(Measurement, measurement_id)
+    if plan is None:
+        raise NotFound(f"No measurement plan {measurement_id}.")
+    if plan.status != MeasurementStatus.ACTIVE:
+        raise Invalid(f"This plan is {plan.status.value}; values can only be added while active.")
+    if not values:
+        raise Invalid("Give at least one value.")
+    stmt = select(MeasurementMetric).where(MeasurementMetric.measurement_id == measurement_id)
+    metrics = {m.name: m for m in session.scalars(stmt)}
+    if unknown := sorted(n for n in values if n not in metrics):
+        raise Invalid(f"The plan has no metric named {', '.join(map(repr, unknown))}.")
+    automatic = sorted(n for n in values if metrics[n].measurement != MeasurementMode.MANUAL)
+    if automatic:
+        raise Invalid(
+            f"{', '.join(map(repr, automatic))} is measured automatically from usage data."
+        )
+    now = datetime.now(UTC)
+    when = observed_at or now
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    if when > now + timedelta(minutes=5):
+        raise Invalid("The observation time is in the future.")
+    changes: dict[str, list] = {}
+    for name, raw in values.items():
+        metric, value = metrics[name], _decimal(name, raw)
+        changes[name] = [metric.current, value]
+        metric.current, metric.current_at = value, when
+    session.flush()
+    record_audit(
+        session=session, actor=actor.email, actor_user_id=actor.id,
+        action="measurement.manual_values", entity_type="measurement", entity_id=plan.id,
+        changes={"values": changes, "observed_at": when.isoformat()},
+    )  # fmt: skip
+    update_progress(session=session, measurement_ids=[plan.id])
+    return [metrics[n] for n in values]

@@ -1,0 +1,23 @@
+"""Upsell tracking: score plans, alert on slips, trigger checkpoints, propose outcomes."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from core.upsell.checkpoints import mark_overdue, trigger_due
+from core.upsell.outcomes import propose_outcomes
+from core.upsell.progress import send_alerts, update_progress
+from jobs.registry import job
+
+
+@job("upsell_tracking", seconds=600)
+def upsell_tracking(*, session: Session, now: datetime | None = None) -> dict:
+    """Score every active plan, alert CSMs, trigger due checkpoints and propose outcomes."""
+    now = now or datetime.now(UTC)
+    counts: dict[str, int] = {}
+    counts.update(update_progress(session=session, now=now))
+    counts.update(send_alerts(session=session, now=now))
+    counts.update(trigger_due(session=session, now=now))
+    counts.update(propose_outcomes(session=session, now=now))
+    counts.update(mark_overdue(session=session, now=now))
+    return counts

@@ -1,0 +1,173 @@
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from core.customers.models import Contact, TimelineEvent
+from core.drafts.models import Draft, DraftKind, DraftStatus
+from core.integrations.gcalendar import calendar_event_id
+from core.outbox.models import Channel
+from core.outbox.service import mark_sent
+from core.upsell.checkpoints import (
+    mark_overdue,
+    meeting_start,
+    overdue_checkpoints,
+    trigger_due,
+)
+from core.upsell.models import CheckpointStatus
+from core.upsell.progress import update_progress
+from core.upsell.reviews import checkpoint_title
+from tests.core.upsell import factories_tracking as f
+
+NOW = f.NOW
+TODAY = NOW.date()
+
+
+@pytest.fixture
+def owner(session):
+    return f.csm(session)
+
+
+def _day30_plan(session, owner):
+    cust = f.customer(session, owner=owner, name="Northwind <Logistics>")
+    plan = f.plan(session, cust, started_on=TODAY - timedelta(days=30), metrics=[
+        f.auto("Active users", "tr_cp_users", 100, 300), f.manual("Hours saved", 0, 100),
+    ])  # fmt: skip
+    f.observe(session, cust, "tr_cp_users", TODAY - timedelta(days=40), TODAY,
+              lambda i: 100 if i < 18 else 140)  # fmt: skip
+    update_progress(session=session, now=NOW)
+    return cust, plan
+
+
+def _counts(session):
+    drafts = session.scalar(select(func.count()).select_from(Draft))
+    return len(f.deliveries(session)), drafts
+
+
+def test_titles():
+    assert [checkpoint_title(d) for d in (30, 60, 90, 45, 180)] == [
+        "30-day check", "60-day adoption review", "90-day value assessment", "45-day review",
+        "180-day review",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("day", "meeting"),
+    [(date(2026, 11, 20), 24), (date(2026, 11, 19), 23), (date(2026, 11, 16), 18),
+     (date(2026, 11, 21), 24)],
+)  # fmt: skip
+def test_meeting_is_two_business_days_later_at_15_utc(day, meeting):
+    assert meeting_start(day) == datetime(2026, 11, meeting, 15, tzinfo=UTC)
+
+
+def test_trigger_due_documents_schedules_and_drafts_once(session, owner):
+    cust, plan = _day30_plan(session, owner)
+    assert trigger_due(session=session, now=NOW) == {"checkpoints_triggered": 1}
+    cps = f.checkpoints_of(session, plan)
+    cp = cps[30]
+    assert cp.status == CheckpointStatus.TRIGGERED and cp.triggered_at == NOW
+    assert cps[60].status == CheckpointStatus.SCHEDULED
+
+    summary = cp.summary
+    assert summary["title"] == "30-day check" and summary["status"] == "at_risk"
+    users = summary["metrics"][0]
+    assert users["current"] == "140" and users["progress"] == 0.2
+    assert users["expected"] == pytest.approx(0.3333)
+    assert users["trend"] == {"from": "100", "to": "140", "change": "40", "direction": "improving"}
+    assert "Active users is 20% of the way to target; 33% was expected by now." in summary["risks"]
+    assert "Hours saved has no value yet." in summary["risks"]
+    assert summary["actions"][:2] == [
+        "Ask the customer for a current value of Hours saved.",
+        "Run an enablement session with the teams not yet using Analytics Pro to lift "
+        "Active users.",
+    ]
+
+    [doc] = f.deliveries(session, Channel.GOOGLE_DOC)
+    assert doc.idempotency_key == f"checkpoint:{cp.id}:doc" and doc.related_id == cp.id
+    assert doc.payload["recordId"] == str(cp.id)
+    assert doc.payload["title"] == "30-day check — Northwind <Logistics>: Analytics expansion"
+    [table] = [b for b in doc.payload["blocks"] if b["kind"] == "table"]
+    assert table["rows"][1] == ["Active users (units)", "100", "300", "140", "20%", "33%",
+                                "improving"]  # fmt: skip
+
+    [event] = f.deliveries(session, Channel.CALENDAR)
+    contacts = sorted(cust_contacts(session, cust), key=lambda c: not c.is_primary)
+    assert event.payload == event.payload | {
+        "organizer": owner.email, "eventId": calendar_event_id(cp.id),
+        "start": "2026-11-24T15:00:00+00:00", "end": "2026-11-24T15:30:00+00:00",
+        "attendees": [c.email for c in contacts],
+    }  # fmt: skip
+
+    draft = session.scalar(select(Draft).where(Draft.related_id == cp.id))
+    assert draft.kind == DraftKind.REVIEW_SUMMARY and draft.status == DraftStatus.PENDING
+    assert draft.owner_id == owner.id and draft.to_addresses == [owner.email]
+    assert draft.subject == "Northwind <Logistics>: day 30 review of Analytics Pro"
+    assert "- Active users: 140 units against a target of 300 (20% of the way)" in draft.body
+
+    before = _counts(session)
+    assert trigger_due(session=session, now=NOW) == {"checkpoints_triggered": 0}
+    assert trigger_due(session=session, now=NOW + timedelta(days=1))["checkpoints_triggered"] == 0
+    assert _counts(session) == before
+
+
+def cust_contacts(session, cust):
+    return list(session.scalars(select(Contact).where(Contact.customer_id == cust.id)))
+
+
+def test_without_a_csm_there_is_no_meeting(session):
+    cust = f.customer(session, owner=None)
+    plan = f.plan(session, cust, started_on=TODAY - timedelta(days=31),
+                  metrics=[f.manual("Savings", 0, 10, 5)])  # fmt: skip
+    trigger_due(session=session, now=NOW)
+    assert f.deliveries(session, Channel.CALENDAR) == []
+    assert len(f.deliveries(session, Channel.GOOGLE_DOC)) == 1
+    cp = f.checkpoints_of(session, plan)[30]
+    assert any("no review meeting" in n for n in cp.summary["notes"])
+    draft = session.scalar(select(Draft).where(Draft.related_id == cp.id))
+    assert draft.to_addresses == [] and draft.owner_id is None
+
+
+def test_checkpoints_become_overdue_after_seven_days(session, owner):
+    cust = f.customer(session, owner=owner)
+    plan = f.plan(session, cust, started_on=TODAY - timedelta(days=67),
+                  metrics=[f.manual("Savings", 0, 10, 5)])  # fmt: skip
+    other = f.plan(
+        session,
+        f.customer(session, owner=f.csm(session)),
+        started_on=TODAY - timedelta(days=50),
+        metrics=[f.manual("Savings", 0, 10)],
+    )
+    assert trigger_due(session=session, now=NOW)["checkpoints_triggered"] == 3
+    assert mark_overdue(session=session, now=NOW) == {"checkpoints_overdue": 2}
+    cps = f.checkpoints_of(session, plan)
+    assert cps[30].status == CheckpointStatus.OVERDUE  # 37 days late
+    assert cps[60].status == CheckpointStatus.TRIGGERED  # exactly 7 days late
+    assert f.checkpoints_of(session, other)[30].status == CheckpointStatus.OVERDUE
+    mine = overdue_checkpoints(session=session, csm_id=owner.id, now=NOW)
+    assert [(o.measurement_id, o.day, o.days_overdue, o.title) for o in mine] == [
+        (plan.id, 30, 37, "30-day check")
+    ]
+    assert mine[0].customer_name == cust.name and mine[0].csm_name == owner.name
+    assert len(overdue_checkpoints(session=session, now=NOW)) == 2
+    assert mark_overdue(session=session, now=NOW) == {"checkpoints_overdue": 0}
+    assert mark_overdue(session=session, now=NOW + timedelta(days=1)) == {"checkpoints_overdue": 1}
+
+
+def test_on_sent_stores_the_doc_url_and_event_id(session, owner):
+    _, plan = _day30_plan(session, owner)
+    trigger_due(session=session, now=NOW)
+    [doc] = f.deliveries(session, Channel.GOOGLE_DOC)
+    [event] = f.deliveries(session, Channel.CALENDAR)
+    mark_sent(session=session, delivery=doc, external_ref="https://docs.google.com/d/abc")
+    mark_sent(session=session, delivery=event, external_ref=event.payload["eventId"])
+    cp = f.checkpoints_of(session, plan)[30]
+    assert cp.doc_url == "https://docs.google.com/d/abc"
+    assert cp.calendar_event_id == calendar_event_id(cp.id)
+
+
+def test_trigger_adds_a_timeline_line(session, owner):
+    cust, plan = _day30_plan(session, owner)
+    trigger_due(session=session, now=NOW)
+    line = session.scalar(select(TimelineEvent).where(TimelineEvent.customer_id == cust.id))
+    assert line.kind == "checkpoint_triggered"
+    assert line.title == "30-day check for Analytics expansion"
