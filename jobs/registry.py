@@ -47,7 +47,7 @@ def job(
 
 def load_all() -> dict[str, Job]:
     """Import every job module so the registry is complete."""
-    from jobs import goals, heartbeat, outbox  # noqa: F401
+    from jobs import goals, heartbeat, outbox, upsell_sync, upsell_tracking  # noqa: F401
 
     return JOBS
 

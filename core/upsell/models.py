@@ -139,6 +139,27 @@ class Upsell(UUIDPk, Timestamps, Base):
     stated_criteria: Mapped[str | None] = mapped_column(Text)
     amended_at: Mapped[datetime | None] = mapped_column(tz())
     source_modified_at: Mapped[datetime | None] = mapped_column(tz())
+    # When a contract amendment last gave ARR back; the amounts are in upsell_amendments.
+    contracted_at: Mapped[datetime | None] = mapped_column(tz())
+
+
+class UpsellAmendment(UUIDPk, Base):
+    """A signed contract amendment, applied once: positive expands, negative contracts."""
+
+    __tablename__ = "upsell_amendments"
+
+    amendment_id: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    upsell_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("upsells.id", ondelete="CASCADE"), index=True
+    )
+    arr_change: Mapped[Decimal] = mapped_column(Money)
+    signed_date: Mapped[date] = mapped_column(Date)
+    description: Mapped[str | None] = mapped_column(Text)
+    source_modified_at: Mapped[datetime | None] = mapped_column(tz())
+    created_at: Mapped[datetime] = mapped_column(tz(), server_default=func.now())
 
 
 class UpsellProduct(UUIDPk, Base):
@@ -180,6 +201,15 @@ class Measurement(UUIDPk, Timestamps, Base):
     health_before: Mapped[Decimal | None] = mapped_column(Score)
     health_after: Mapped[Decimal | None] = mapped_column(Score)
     evaluated_at: Mapped[datetime | None] = mapped_column(tz())
+    # Re-planning: the products the plan was built from, what the CSM removed, and a request.
+    planned_products: Mapped[list[str]] = mapped_column(
+        ARRAY(String(64)), default=list, server_default="{}"
+    )
+    removed_metrics: Mapped[list[str]] = mapped_column(
+        ARRAY(String(120)), default=list, server_default="{}"
+    )
+    replan_requested_at: Mapped[datetime | None] = mapped_column(tz())
+    plan_notes: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,298 @@
+"""Measurement plans for closed upsells: create, re-plan, customize, and measure latency.
+
+`create_plans` gives every upsell without a plan one (criteria and targets worked out by
+`core.upsell.prediction.draft_plans`), checkpoints at its products' template days (30/60/90 by
+default, due close + day) and `horizon_days` = the last one; `upsell_measurements.upsell_id` is
+unique, so however often it runs an opportunity has one plan.
+
+Re-planning (the opportunity's amount, close date or products changed) only adds: the criteria
+and checkpoints of products new to the plan, skipping criteria the CSM removed. It never edits or
+deletes an existing criterion; a moved close date moves the still-scheduled checkpoints.
+"""
+
+import json
+import statistics
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from core.audit.service import record_audit
+from core.customers.models import Metric
+from core.errors import Conflict, Invalid, NotFound
+from core.upsell.models import (
+    Checkpoint,
+    CheckpointStatus,
+    Measurement,
+    MeasurementMetric,
+    MeasurementMode,
+)
+from core.upsell.prediction import draft_plans
+from core.upsell.schemas import (
+    Plan,
+    PlanChanges,
+    PlanCheckpoint,
+    PlanLatency,
+    PlanLatencyRow,
+    PlanMetric,
+    note,
+    validated,
+)
+
+CANDIDATES = """
+    SELECT u.id AS upsell_id, u.customer_id, u.close_date, u.stated_criteria, c.industry,
+           c.segment, c.health_score, m.id AS measurement_id, m.planned_products, m.removed_metrics,
+           (SELECT coalesce(max(x.position) + 1, 0) FROM measurement_metrics x
+             WHERE x.measurement_id = m.id) AS offset,
+           coalesce(array_agg(p.product_code ORDER BY p.product_code)
+                    FILTER (WHERE p.product_code IS NOT NULL), '{{}}') AS products
+    FROM upsells u JOIN customers c ON c.id = u.customer_id
+    LEFT JOIN upsell_products p ON p.upsell_id = u.id
+    LEFT JOIN upsell_measurements m ON m.upsell_id = u.id
+    WHERE {where}
+    GROUP BY u.id, c.id, m.id
+"""
+REPLANNED = text(
+    """
+    UPDATE upsell_measurements m
+       SET planned_products = v.products, started_on = v.started, replan_requested_at = NULL,
+           plan_notes = m.plan_notes || v.notes, version = m.version + 1, updated_at = :now,
+           horizon_days = coalesce((SELECT max(day) FROM checkpoints c
+                                    WHERE c.measurement_id = m.id), m.horizon_days)
+      FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+           AS v(id uuid, products text[], started date, notes jsonb)
+     WHERE m.id = v.id
+    """
+)
+MOVE_CHECKPOINTS = text(
+    """
+    UPDATE checkpoints c SET due_on = m.started_on + c.day, updated_at = :now
+      FROM upsell_measurements m
+     WHERE m.id = c.measurement_id AND m.id = ANY(CAST(:ids AS uuid[]))
+       AND c.status = 'scheduled' AND c.due_on <> m.started_on + c.day
+    """
+)
+
+
+def _insert_children(session: Session, plans: dict, now: datetime) -> None:
+    """Insert the criteria and checkpoints of {measurement id: (draft, close date, offset)}."""
+    metrics = [
+        {"id": uuid.uuid4(), "measurement_id": mid, "position": offset + i, "created_at": now,
+         "updated_at": now, **spec}
+        for mid, (draft, _, offset) in plans.items()
+        for i, spec in enumerate(draft.metrics.values())
+    ]  # fmt: skip
+    checkpoints = [
+        {"id": uuid.uuid4(), "measurement_id": mid, "day": day, "kind": f"day_{day}",
+         "due_on": close + timedelta(days=day), "status": "scheduled", "created_at": now,
+         "updated_at": now}
+        for mid, (draft, close, _) in plans.items()
+        for day in sorted(draft.days)
+    ]  # fmt: skip
+    tables = ((MeasurementMetric.__table__, metrics), (Checkpoint.__table__, checkpoints))
+    for table, rows in tables:
+        if rows:
+            session.execute(insert(table).on_conflict_do_nothing(), rows)
+
+
+def create_plans(*, session: Session, now: datetime | None = None) -> list[uuid.UUID]:
+    """Create one plan for every upsell without one; return the new plans' ids."""
+    now = now or datetime.now(UTC)
+    targets = session.execute(text(CANDIDATES.format(where="m.id IS NULL"))).all()
+    if not targets:
+        return []
+    drafts = draft_plans(session=session, targets=targets)
+    rows = [
+        {"id": uuid.uuid4(), "upsell_id": t.upsell_id, "customer_id": t.customer_id,
+         "status": "active", "started_on": t.close_date, "health_before": t.health_score,
+         "horizon_days": max(drafts[t.upsell_id].days), "planned_products": list(t.products),
+         "plan_notes": drafts[t.upsell_id].notes, "created_at": now, "updated_at": now}
+        for t in targets
+    ]  # fmt: skip
+    stmt = insert(Measurement.__table__).on_conflict_do_nothing()
+    created = dict(
+        session.execute(stmt.returning(Measurement.upsell_id, Measurement.id), rows).all()
+    )
+    plans = {created[t.upsell_id]: (drafts[t.upsell_id], t.close_date, 0)
+             for t in targets if t.upsell_id in created}  # fmt: skip
+    _insert_children(session, plans, now)
+    return list(plans)
+
+
+def replan(*, session: Session, now: datetime | None = None) -> list[uuid.UUID]:
+    """Bring plans marked for re-planning up to date by adding; return their ids."""
+    now = now or datetime.now(UTC)
+    where = "m.replan_requested_at IS NOT NULL AND m.status = 'active'"
+    targets = session.execute(text(CANDIDATES.format(where=where))).all()
+    if not targets:
+        return []
+    drafts = draft_plans(session=session, targets=targets)
+    _insert_children(session, {
+        t.measurement_id: (drafts[t.upsell_id], t.close_date, t.offset) for t in targets
+    }, now)  # fmt: skip
+    rows = []
+    for t in targets:
+        gone = sorted(set(t.planned_products) - set(t.products))
+        added = ", ".join(c for c in t.products if c not in t.planned_products) or "none"
+        summary = f"Re-planned after the opportunity changed; new products: {added}"
+        if gone:
+            summary += f"; no longer sold: {', '.join(gone)} (their criteria stay)"
+        notes = [note("replan", summary, at=now.isoformat()), *drafts[t.upsell_id].notes]
+        rows.append({"id": t.measurement_id, "products": list(t.products),
+                     "started": t.close_date, "notes": notes})  # fmt: skip
+    ids = [t.measurement_id for t in targets]
+    session.execute(REPLANNED, {"rows": json.dumps(rows, default=str), "now": now})
+    session.execute(MOVE_CHECKPOINTS, {"ids": ids, "now": now})
+    return ids
+
+
+LATENCY = text(
+    """
+    SELECT m.id AS measurement_id, m.upsell_id, m.created_at AS planned_at, k.known_at,
+           greatest(extract(epoch FROM m.created_at - k.known_at) / 3600, 0) AS hours
+    FROM upsell_measurements m JOIN upsells u ON u.id = m.upsell_id
+    CROSS JOIN LATERAL (SELECT greatest(u.created_at, u.close_date::timestamp AT TIME ZONE 'UTC')
+                        AS known_at) k
+    ORDER BY hours DESC
+    """
+)
+
+
+def plan_latency(*, session: Session) -> PlanLatency:
+    """Return hours from upsell known to plan created, coverage and the share within 48 h."""
+    rows = [
+        PlanLatencyRow(**{**r._mapping, "hours": float(r.hours)}) for r in session.execute(LATENCY)
+    ]
+    upsells = session.scalar(text("SELECT count(*) FROM upsells"))
+    within = sum(r.hours <= 48 for r in rows)
+    return PlanLatency(
+        rows=rows, upsells=upsells, planned=len(rows), within_48h=within,
+        coverage=len(rows) / upsells if upsells else 1.0,
+        within_48h_share=within / upsells if upsells else 1.0,
+        median_hours=statistics.median(r.hours for r in rows) if rows else None,
+    )  # fmt: skip
+
+
+def plan_view(*, session: Session, measurement_id: uuid.UUID) -> Plan:
+    """Return a plan with its criteria and checkpoints."""
+    plan = session.get(Measurement, measurement_id)
+    if plan is None:
+        raise NotFound(f"No measurement plan {measurement_id}.")
+    metrics = session.scalars(
+        select(MeasurementMetric)
+        .where(MeasurementMetric.measurement_id == plan.id)
+        .order_by(MeasurementMetric.position, MeasurementMetric.name)
+    )
+    checkpoints = session.scalars(
+        select(Checkpoint).where(Checkpoint.measurement_id == plan.id).order_by(Checkpoint.day)
+    )
+    fields = {f: getattr(plan, f) for f in Plan.model_fields if f not in ("metrics", "checkpoints")}
+    return Plan(
+        **fields,
+        metrics=[PlanMetric.model_validate(m) for m in metrics],
+        checkpoints=[PlanCheckpoint.model_validate(c) for c in checkpoints],
+    )
+
+
+EDITABLE = ("metric_key", "type", "unit", "direction", "measurement", "baseline", "target")
+STALE = "Someone else changed this plan since you loaded it; reload and try again."
+
+
+def _value(value):
+    # 60.0000 read back and 60 just typed are the same target in the audit log.
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else value
+
+
+def _snapshot(metrics, days) -> dict:
+    return {
+        "metrics": {m.name: {f: _value(getattr(m, f)) for f in EDITABLE} for m in metrics},
+        "checkpointDays": sorted(days),
+    }
+
+
+def _apply_metric(session: Session, plan: Measurement, rows: dict, change) -> None:
+    row = rows.get(change.name)
+    if change.action == "add":
+        if row is not None:
+            raise Invalid(f"{change.name}: the plan already has a criterion with this name")
+        position = max((r.position for r in rows.values()), default=-1) + 1
+        row = rows[change.name] = MeasurementMetric(
+            measurement_id=plan.id, name=change.name, origin="csm", position=position
+        )
+        session.add(row)
+        plan.removed_metrics = [n for n in plan.removed_metrics if n != change.name]
+    elif row is None:
+        raise Invalid(f"{change.name}: this plan has no criterion with this name")
+    elif change.action == "remove":
+        session.delete(row)
+        session.flush()  # a criterion removed and added back in one change must not collide
+        del rows[change.name]
+        plan.removed_metrics = [*plan.removed_metrics, change.name]
+        return
+    fields = EDITABLE if change.action == "add" else change.model_fields_set & set(EDITABLE)
+    for name in fields:
+        setattr(row, name, getattr(change, name))
+    if any(getattr(row, f) is None for f in ("type", "unit", "direction", "measurement", "target")):
+        raise Invalid(f"{change.name}: type, unit, direction, measurement and target are required")
+    if row.measurement == MeasurementMode.AUTOMATIC and not row.metric_key:
+        raise Invalid(f"{change.name}: an automatic criterion needs a metric key")
+    if row.unit == "%" and any(v is not None and v > 100 for v in (row.target, row.baseline)):
+        raise Invalid(f"{change.name}: a percentage cannot exceed 100")
+
+
+def _apply_days(session: Session, plan: Measurement, checkpoints: dict, days: list[int]) -> None:
+    for day, checkpoint in list(checkpoints.items()):
+        if day not in days:
+            if checkpoint.status != CheckpointStatus.SCHEDULED:
+                raise Invalid(f"The day-{day} checkpoint is already {checkpoint.status.value}.")
+            session.delete(checkpoint)
+            del checkpoints[day]
+    for day in sorted(set(days) - set(checkpoints)):
+        checkpoints[day] = Checkpoint(
+            measurement_id=plan.id, day=day, kind=f"day_{day}",
+            due_on=plan.started_on + timedelta(days=day),
+        )  # fmt: skip
+        session.add(checkpoints[day])
+    plan.horizon_days = max(days)
+
+
+def customize_plan(
+    *, session: Session, measurement_id: uuid.UUID, metrics: list, expected_version: int,
+    actor, checkpoint_days: list[int] | None = None,
+) -> Plan:  # fmt: skip
+    """Apply a CSM's changes to a plan's criteria and checkpoints, audited; Conflict if stale."""
+    changes = validated(PlanChanges, {"metrics": metrics, "checkpoint_days": checkpoint_days})
+    plan = session.get(Measurement, measurement_id)
+    if plan is None:
+        raise NotFound(f"No measurement plan {measurement_id}.")
+    if plan.version != expected_version:
+        raise Conflict(STALE)
+    rows = {m.name: m for m in session.scalars(
+        select(MeasurementMetric).where(MeasurementMetric.measurement_id == plan.id))}  # fmt: skip
+    checkpoints = {c.day: c for c in session.scalars(
+        select(Checkpoint).where(Checkpoint.measurement_id == plan.id))}  # fmt: skip
+    before = _snapshot(rows.values(), checkpoints)
+    keys = {c.metric_key for c in changes.metrics if c.metric_key}
+    known = set(session.scalars(select(Metric.key).where(Metric.key.in_(keys))))
+    if unknown := sorted(keys - known):
+        raise Invalid(f"Unknown metric key(s): {', '.join(unknown)}.")
+    try:
+        with session.begin_nested():  # an invalid change leaves nothing half-applied
+            for change in changes.metrics:
+                _apply_metric(session, plan, rows, change)
+            if changes.checkpoint_days is not None:
+                _apply_days(session, plan, checkpoints, changes.checkpoint_days)
+            plan.updated_at = datetime.now(UTC)  # bumps the version even if only children changed
+    except StaleDataError as exc:
+        raise Conflict(STALE) from exc
+    after = _snapshot(rows.values(), checkpoints)
+    record_audit(
+        session=session, actor=getattr(actor, "email", str(actor)), action="upsell_plan.customize",
+        actor_user_id=getattr(actor, "id", None), entity_type="upsell_measurement",
+        entity_id=plan.id, changes={"before": before, "after": after},
+    )  # fmt: skip
+    return plan_view(session=session, measurement_id=plan.id)

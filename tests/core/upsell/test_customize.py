@@ -1,0 +1,139 @@
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from core.audit.models import AuditEntry
+from core.errors import Conflict, Invalid, NotFound
+from core.upsell.models import Checkpoint, CheckpointStatus, Measurement
+from core.upsell.plans import create_plans, customize_plan
+from tests.core.upsell import factories_plans as f
+
+
+@pytest.fixture
+def plan(session):
+    f.catalog(session)
+    f.upsell(session, f.customer(session), ["analytics"])
+    [plan_id] = create_plans(session=session)
+    return session.get(Measurement, plan_id)
+
+
+def _customize(session, plan, metrics=(), **extra):
+    extra.setdefault("expected_version", plan.version)
+    extra.setdefault("actor", f.csm(session))
+    return customize_plan(session=session, measurement_id=plan.id, metrics=list(metrics), **extra)
+
+
+ADD = {
+    "action": "add", "name": "Weekly logins", "metricKey": "weekly_active_users",
+    "type": "usage", "unit": "users", "direction": "higher_is_better", "target": 200,
+    "baseline": 120,
+}  # fmt: skip
+
+
+def test_add_update_remove_and_move_checkpoints_audited(session, plan):
+    actor = f.csm(session)
+    version = plan.version
+    result = _customize(
+        session, plan, actor=actor, checkpoint_days=[30, 90, 120],
+        metrics=[
+            ADD,
+            {"action": "update", "name": "Core feature adoption", "target": "72.5",
+             "direction": "higher_is_better"},
+            {"action": "remove", "name": "Executive dashboards in use"},
+        ],
+    )  # fmt: skip
+    assert result.version == version + 1
+    shown = {m.name: (m.target, m.origin, m.baseline) for m in result.metrics}
+    assert shown == {
+        "Core feature adoption": (Decimal("72.5"), "template", None),
+        "Weekly active users": (Decimal(150), "template", None),
+        "Weekly logins": (Decimal(200), "csm", Decimal(120)),
+    }
+    assert [(c.day, c.due_on) for c in result.checkpoints] == [
+        (d, f.CLOSE + timedelta(days=d)) for d in (30, 90, 120)
+    ]
+    assert result.horizon_days == 120
+    assert result.removed_metrics == ["Executive dashboards in use"]
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.entity_id == str(plan.id)))
+    assert (entry.action, entry.actor, entry.actor_user_id) == (
+        "upsell_plan.customize",
+        actor.email,
+        actor.id,
+    )
+    before, after = entry.changes["before"], entry.changes["after"]
+    assert before["metrics"]["Core feature adoption"]["target"] == "60"
+    assert after["metrics"]["Core feature adoption"]["target"] == "72.5"
+    assert "Executive dashboards in use" in before["metrics"]
+    assert "Executive dashboards in use" not in after["metrics"]
+    assert (before["checkpointDays"], after["checkpointDays"]) == ([30, 60, 90], [30, 90, 120])
+    assert result.model_dump(by_alias=True)["horizonDays"] == 120
+
+
+def test_a_removed_metric_can_be_added_back(session, plan):
+    result = _customize(session, plan, [{"action": "remove", "name": "Weekly active users"}])
+    plan = session.get(Measurement, plan.id)
+    result = _customize(session, plan, [ADD | {"name": "Weekly active users"}])
+    assert "Weekly active users" in {m.name for m in result.metrics}
+    assert result.removed_metrics == []
+
+
+def test_stale_version_is_a_conflict(session, plan):
+    with pytest.raises(Conflict, match="reload"):
+        _customize(session, plan, [ADD], expected_version=plan.version - 1)
+
+
+def test_unknown_plan(session, plan):
+    with pytest.raises(NotFound):
+        customize_plan(session=session, measurement_id=uuid.uuid4(), metrics=[],
+                       expected_version=1, actor=f.csm(session))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("metrics", "days", "message"),
+    [
+        ([ADD | {"metricKey": "no_such_metric"}], None, "Unknown metric key"),
+        ([ADD | {"target": -5}], None, "greater than or equal to 0"),
+        ([{"action": "update", "name": "Weekly active users", "baseline": -1}], None, "baseline"),
+        ([ADD | {"direction": "sideways"}], None, "direction"),
+        ([ADD | {"unit": "%", "target": 120}], None, "cannot exceed 100"),
+        ([ADD | {"metricKey": None, "measurement": "automatic"}], None, "metric key"),
+        ([{k: v for k, v in ADD.items() if k != "target"}], None, "needs target"),
+        ([ADD | {"name": "Weekly active users"}], None, "already has"),
+        ([{"action": "remove", "name": "Nope"}], None, "no criterion"),
+        ([{"action": "rename", "name": "Nope"}], None, "action"),
+        ([{"action": "update", "name": "Weekly active users", "target": None}], None, "required"),
+        ([], [30, 30, 90], "strictly increasing"),
+        ([], [60, 30], "strictly increasing"),
+        ([], [], "at least one"),
+        ([], [0, 30], "between 1"),
+    ],
+)
+def test_bad_values_are_invalid(session, plan, metrics, days, message):
+    with pytest.raises(Invalid, match=message):
+        _customize(session, plan, metrics, checkpoint_days=days)
+
+
+def test_a_checkpoint_already_triggered_cannot_be_removed(session, plan):
+    first = session.scalar(
+        select(Checkpoint).where(Checkpoint.measurement_id == plan.id, Checkpoint.day == 30)
+    )
+    first.status = CheckpointStatus.TRIGGERED
+    session.flush()
+    with pytest.raises(Invalid, match="already triggered"):
+        _customize(session, plan, checkpoint_days=[60, 90])
+
+
+def test_an_invalid_change_leaves_the_plan_as_it_was(session, plan):
+    changes = [
+        {"action": "remove", "name": "Weekly active users"},
+        {"action": "update", "name": "Core feature adoption", "target": 140},  # a % over 100
+    ]
+    with pytest.raises(Invalid, match="cannot exceed 100"):
+        _customize(session, plan, changes)
+    session.expire_all()
+    plan = session.get(Measurement, plan.id)
+    names = {m.name for m in _customize(session, plan).metrics}
+    assert "Weekly active users" in names and plan.removed_metrics == []

@@ -1,0 +1,254 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from core.base import Segment
+from core.upsell.models import Checkpoint, Measurement, MeasurementMetric, UpsellProduct
+from core.upsell.plans import create_plans, customize_plan, plan_latency, replan
+from core.upsell.sources import request_replan
+from tests.core.upsell import factories_plans as f
+
+
+@pytest.fixture
+def cust(session):
+    f.catalog(session)
+    return f.customer(session)
+
+
+def _plan(session, upsell) -> Measurement:
+    return session.scalar(select(Measurement).where(Measurement.upsell_id == upsell.id))
+
+
+def _metrics(session, plan) -> dict[str, MeasurementMetric]:
+    session.expire_all()
+    rows = session.scalars(
+        select(MeasurementMetric).where(MeasurementMetric.measurement_id == plan.id)
+    )
+    return {m.name: m for m in rows}
+
+
+def _days(session, plan) -> dict[int, Checkpoint]:
+    rows = session.scalars(select(Checkpoint).where(Checkpoint.measurement_id == plan.id))
+    return {c.day: c for c in rows}
+
+
+def _notes(plan, kind) -> list[str]:
+    return [n["text"] for n in plan.plan_notes if n["kind"] == kind]
+
+
+def test_plan_from_the_product_template(session, cust):
+    sold = f.upsell(session, cust, ["analytics"])
+    [plan_id] = create_plans(session=session, now=f.NOW)
+    plan = session.get(Measurement, plan_id)
+    assert (plan.upsell_id, plan.customer_id, plan.started_on) == (sold.id, cust.id, f.CLOSE)
+    assert (plan.health_before, plan.horizon_days, plan.created_at) == (Decimal(64), 90, f.NOW)
+    assert plan.planned_products == ["analytics"]
+    metrics = _metrics(session, plan)
+    assert {n: (m.target, m.origin, m.measurement.value) for n, m in metrics.items()} == {
+        "Core feature adoption": (Decimal(60), "template", "automatic"),
+        "Weekly active users": (Decimal(150), "template", "automatic"),
+        "Executive dashboards in use": (Decimal(3), "template", "manual"),
+    }
+    assert [m.name for m in sorted(metrics.values(), key=lambda m: m.position)] == [
+        "Core feature adoption",
+        "Weekly active users",
+        "Executive dashboards in use",
+    ]
+    checkpoints = _days(session, plan)
+    assert sorted(checkpoints) == [30, 60, 90]
+    assert checkpoints[60].due_on == f.CLOSE + timedelta(days=60)
+    assert checkpoints[60].kind == "day_60" and checkpoints[60].status.value == "scheduled"
+
+
+def test_a_180_day_product_extends_the_horizon_and_a_benchmark_fills_a_missing_target(
+    session, cust
+):
+    sold = f.upsell(session, cust, ["analytics", "automation"])
+    create_plans(session=session)
+    plan = _plan(session, sold)
+    assert sorted(_days(session, plan)) == [30, 60, 90, 180] and plan.horizon_days == 180
+    saved = _metrics(session, plan)["Time saved per week"]
+    assert (saved.target, saved.origin) == (Decimal(30), "benchmark")
+    assert len(_metrics(session, plan)) == 5
+
+
+def test_a_metric_without_any_target_is_skipped_with_a_note(session, cust):
+    other = f.customer(session, industry="Retail")
+    sold = f.upsell(session, other, ["automation"])
+    create_plans(session=session)
+    plan = _plan(session, sold)
+    assert set(_metrics(session, plan)) == {"Automation runs"}
+    assert _notes(plan, "target_missing") == ["Time saved per week: no target anywhere; skipped."]
+
+
+def _history(session, product, key, name, reached: list[float], segment=Segment.MID_MARKET):
+    """Completed plans whose customers reached `reached` in the week ending on day 90."""
+    for value in reached:
+        peer = f.customer(session, segment=segment)
+        started = f.CLOSE - timedelta(days=200)
+        f.past_plan(session, peer, product, metrics=[(name, key, 1)], started=started)
+        day90 = started + timedelta(days=90)
+        f.observe(session, peer, key, {day90: value, day90 - timedelta(days=3): value})
+
+
+def test_history_beats_the_benchmark_floor_when_enough_plans_reached_more(session, cust):
+    _history(session, "automation", "time_saved_hours", "Time saved per week", [40, 45, 50, 60, 44])
+    sold = f.upsell(session, cust, ["automation"])
+    create_plans(session=session)
+    plan = _plan(session, sold)
+    saved = _metrics(session, plan)["Time saved per week"]
+    assert (saved.target, saved.origin) == (Decimal(45), "history")
+    assert any("5 similar automation plans reached a median of 45.00" in t
+               for t in _notes(plan, "history"))  # fmt: skip
+
+
+def test_the_benchmark_median_is_a_floor_under_history(session, cust):
+    _history(session, "automation", "time_saved_hours", "Time saved per week", [10, 12, 9, 20, 11])
+    _history(session, "support", "ticket_resolution_hours", "Resolution time", [9, 10, 11, 12, 8])
+    sold = f.upsell(session, cust, ["automation", "support"])
+    create_plans(session=session)
+    metrics = _metrics(session, _plan(session, sold))
+    saved, resolution = metrics["Time saved per week"], metrics["Resolution time"]
+    assert (saved.target, saved.origin) == (Decimal(30), "benchmark")
+    # Lower is better: peers' 10 hours beat the 14-hour benchmark.
+    assert (resolution.target, resolution.origin) == (Decimal(10), "history")
+
+
+def test_too_little_history_is_skipped_and_noted(session, cust):
+    _history(session, "automation", "time_saved_hours", "Time saved per week", [80, 80, 80])
+    other_segment = [90] * 5
+    _history(session, "automation", "time_saved_hours", "Time saved per week", other_segment,
+             segment=Segment.ENTERPRISE)  # fmt: skip
+    sold = f.upsell(session, cust, ["automation"])
+    create_plans(session=session)
+    plan = _plan(session, sold)
+    assert _metrics(session, plan)["Time saved per week"].origin == "benchmark"
+    assert _notes(plan, "history") == [
+        "History skipped for automation in mid_market: 3 completed plans (fewer than 5)."
+    ]
+
+
+def test_baseline_is_the_average_of_the_14_days_before_close(session, cust):
+    before = dict(zip(f.days_before(f.CLOSE, 1, 7, 14), (50, 40, 30), strict=True))
+    outside = {f.CLOSE: 99, f.CLOSE - timedelta(days=15): 1, f.CLOSE + timedelta(days=2): 99}
+    f.observe(session, cust, "feature_adoption", before | outside)
+    sold = f.upsell(session, cust, ["analytics"])
+    create_plans(session=session)
+    plan = _plan(session, sold)
+    metrics = _metrics(session, plan)
+    assert metrics["Core feature adoption"].baseline == Decimal(40)
+    assert metrics["Weekly active users"].baseline is None
+    assert metrics["Executive dashboards in use"].baseline is None
+    assert _notes(plan, "baseline_missing") == [
+        "Weekly active users: no weekly_active_users data in the 14 days before close; "
+        "baseline left empty."
+    ]
+
+
+def test_stated_criteria_become_metrics(session, cust):
+    f.observe(session, cust, "ticket_resolution_hours", {f.CLOSE - timedelta(days=2): 20})
+    stated = (
+        "Reach 70% adoption of the added seats in the first quarter. "
+        "Automate month-end reconciliation by day 60.\n"
+        "Reduce resolution time by 30%; Save the team at least 40 hours a week"
+    )
+    sold = f.upsell(session, cust, [], criteria=stated)
+    create_plans(session=session)
+    metrics = _metrics(session, _plan(session, sold))
+    shown = {n: (m.metric_key, m.target, m.unit, m.measurement.value, m.origin)
+             for n, m in metrics.items()}  # fmt: skip
+    assert shown == {
+        "Reach 70% adoption of the added seats in the first quarter": (
+            "feature_adoption", Decimal(70), "%", "automatic", "stated"),
+        "Automate month-end reconciliation by day 60": (
+            None, Decimal(1), "met", "manual", "stated"),
+        "Reduce resolution time by 30%": (
+            "ticket_resolution_hours", Decimal(14), "hours", "automatic", "stated"),
+        "Save the team at least 40 hours a week": (
+            "time_saved_hours", Decimal(40), "hours", "automatic", "stated"),
+    }  # fmt: skip
+    assert metrics["Reduce resolution time by 30%"].direction.value == "lower_is_better"
+
+
+def test_a_relative_stated_criterion_without_a_baseline_stays_manual(session, cust):
+    sold = f.upsell(session, cust, [], criteria="Cut resolution time in half")
+    create_plans(session=session)
+    plan = _plan(session, sold)
+    [metric] = _metrics(session, plan).values()
+    assert (metric.measurement.value, metric.metric_key, metric.target) == ("manual", None, 1)
+    assert _notes(plan, "baseline_missing")
+
+
+def test_default_checkpoints_and_a_note_for_a_product_without_template(session, cust):
+    sold = f.upsell(session, cust, ["no-template"])
+    create_plans(session=session)
+    plan = _plan(session, sold)
+    assert sorted(_days(session, plan)) == [30, 60, 90]
+    assert _notes(plan, "no_template") == ["no-template has no success template."]
+
+
+def test_one_plan_per_opportunity_however_often_it_runs(session, cust):
+    upsells = [f.upsell(session, cust, ["analytics"]) for _ in range(3)]
+    assert len(create_plans(session=session)) == 3
+    assert create_plans(session=session) == []
+    assert session.scalar(select(func.count()).select_from(Measurement)) == 3
+    assert session.scalar(select(func.count()).select_from(Checkpoint)) == 9
+    assert {_plan(session, u).upsell_id for u in upsells} == {u.id for u in upsells}
+
+
+def _known_now(session, row, close=None):
+    row.created_at, row.close_date = f.NOW, close or row.close_date
+    session.flush()
+    return row
+
+
+def test_latency_and_coverage(session, cust):
+    fast = _known_now(session, f.upsell(session, cust))
+    late_close = _known_now(session, f.upsell(session, cust), close=f.NOW.date() + timedelta(1))
+    create_plans(session=session, now=f.NOW + timedelta(hours=5))
+    slow = _known_now(session, f.upsell(session, cust))
+    create_plans(session=session, now=f.NOW + timedelta(hours=72))
+    f.upsell(session, cust)  # known but not planned yet
+    report = plan_latency(session=session)
+    hours = {r.upsell_id: r.hours for r in report.rows}
+    assert (hours[fast.id], hours[slow.id]) == (5, 72)
+    assert hours[late_close.id] == 0  # known only at its close (midnight UTC)
+    assert (report.upsells, report.planned, report.within_48h) == (4, 3, 2)
+    assert (report.coverage, report.within_48h_share, report.median_hours) == (0.75, 0.5, 5)
+
+
+def test_replan_adds_new_products_and_keeps_what_the_csm_customized(session, cust):
+    sold = f.upsell(session, cust, ["analytics"])
+    [plan_id] = create_plans(session=session)
+    plan = session.get(Measurement, plan_id)
+    customize_plan(
+        session=session, measurement_id=plan_id, expected_version=plan.version,
+        actor=f.csm(session),
+        metrics=[{"action": "remove", "name": "Weekly active users"},
+                 {"action": "update", "name": "Core feature adoption", "target": 75}],
+    )  # fmt: skip
+    version = plan.version
+    session.add(UpsellProduct(upsell_id=sold.id, product_code="automation", arr=Decimal(1)))
+    sold.close_date = f.CLOSE + timedelta(days=7)
+    session.flush()
+    request_replan(session=session, upsell_ids=[sold.id], now=f.NOW)
+    assert replan(session=session, now=f.NOW) == [plan_id]
+    session.expire_all()
+    plan = session.get(Measurement, plan_id)
+    metrics = _metrics(session, plan)
+    assert set(metrics) == {"Core feature adoption", "Executive dashboards in use",
+                            "Automation runs", "Time saved per week"}  # fmt: skip
+    assert metrics["Core feature adoption"].target == Decimal(75)
+    assert metrics["Automation runs"].position > metrics["Executive dashboards in use"].position
+    checkpoints = _days(session, plan)
+    assert sorted(checkpoints) == [30, 60, 90, 180] and plan.horizon_days == 180
+    assert checkpoints[30].due_on == f.CLOSE + timedelta(days=37)
+    assert plan.started_on == f.CLOSE + timedelta(days=7)
+    assert plan.planned_products == ["analytics", "automation"]
+    assert plan.replan_requested_at is None and plan.version == version + 1
+    assert _notes(plan, "replan") == [
+        "Re-planned after the opportunity changed; new products: automation"
+    ]
+    assert replan(session=session) == []

@@ -1,0 +1,42 @@
+"""`upsell_sync` on the demo data: every seeded upsell gets a plan; a second run adds nothing."""
+
+from sqlalchemy import create_engine, func, select
+
+from core.db import session_scope
+from core.upsell.models import Checkpoint, Measurement, MeasurementMetric, Upsell
+from core.upsell.plans import plan_latency
+from data.demo import generate
+from jobs.__main__ import main as jobs_main
+from jobs.registry import load_all, run_job
+
+
+def _count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_every_demo_upsell_gets_a_plan_once(scratch_db, capsys):
+    engine = create_engine(scratch_db)
+    with engine.begin() as conn:
+        generate(conn, customers=200, seed=7)  # the `make run` demo: ~60 upsells
+    engine.dispose()
+    load_all()
+
+    run = run_job("upsell_sync")
+    assert run.status == "ok", run.error
+    assert run.details["salesforce"] == "not configured"
+    with session_scope() as session:
+        upsells = _count(session, Upsell)
+        assert upsells > 0 and run.details["plans_created"] == upsells
+        report = plan_latency(session=session)
+        assert (report.coverage, report.planned, report.within_48h_share) == (1.0, upsells, 1.0)
+        counts = [_count(session, m) for m in (Measurement, MeasurementMetric, Checkpoint)]
+        unpredicted = session.scalar(
+            select(func.count()).where(Measurement.predicted_success.is_(None))
+        )
+        assert unpredicted == 0
+        assert counts[1] >= 2 * upsells and counts[2] >= 3 * upsells
+
+    assert jobs_main(["run-once", "upsell_sync"]) == 0
+    assert "plans_created': 0" in capsys.readouterr().out
+    with session_scope() as session:
+        assert [_count(session, m) for m in (Measurement, MeasurementMetric, Checkpoint)] == counts
