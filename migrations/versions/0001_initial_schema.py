@@ -39,13 +39,9 @@ def upgrade() -> None:
         ),
         sa.Column("prefix", sa.String(length=16), nullable=False),
         sa.Column("key_hash", sa.String(length=64), nullable=False),
-        sa.Column(
-            "revoked", sa.Boolean(), server_default=sa.text("false"), nullable=False
-        ),
+        sa.Column("revoked", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -79,9 +75,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_job_runs")),
     )
     op.create_index(
@@ -119,9 +113,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column(
-            "is_money", sa.Boolean(), server_default=sa.text("false"), nullable=False
-        ),
+        sa.Column("is_money", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_metrics")),
     )
@@ -176,9 +168,7 @@ def upgrade() -> None:
         sa.Column("related_type", sa.String(length=48), nullable=True),
         sa.Column("related_id", sa.Uuid(), nullable=True),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -192,9 +182,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_deliveries")),
-        sa.UniqueConstraint(
-            "idempotency_key", name=op.f("uq_outbox_deliveries_idempotency_key")
-        ),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_outbox_deliveries_idempotency_key")),
     )
     op.create_index(
         "ix_outbox_deliveries_due",
@@ -243,12 +231,8 @@ def upgrade() -> None:
         ),
         sa.Column("title", sa.String(length=120), nullable=True),
         sa.Column("slack_user_id", sa.String(length=32), nullable=True),
-        sa.Column(
-            "active", sa.Boolean(), server_default=sa.text("true"), nullable=False
-        ),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -283,9 +267,7 @@ def upgrade() -> None:
             server_default="{}",
             nullable=False,
         ),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.ForeignKeyConstraint(
             ["actor_user_id"],
             ["users.id"],
@@ -293,12 +275,8 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
-    op.create_index(
-        "ix_audit_log_entity", "audit_log", ["entity_type", "entity_id"], unique=False
-    )
-    op.create_index(
-        op.f("ix_audit_log_occurred_at"), "audit_log", ["occurred_at"], unique=False
-    )
+    op.create_index("ix_audit_log_entity", "audit_log", ["entity_type", "entity_id"], unique=False)
+    op.create_index(op.f("ix_audit_log_occurred_at"), "audit_log", ["occurred_at"], unique=False)
     op.create_table(
         "customers",
         sa.Column("external_id", sa.String(length=128), nullable=True),
@@ -340,9 +318,7 @@ def upgrade() -> None:
         sa.Column("customer_since", sa.Date(), nullable=True),
         sa.Column("website", sa.String(length=200), nullable=True),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -363,12 +339,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("crm_id", name=op.f("uq_customers_crm_id")),
         sa.UniqueConstraint("external_id", name=op.f("uq_customers_external_id")),
     )
-    op.create_index(
-        op.f("ix_customers_industry"), "customers", ["industry"], unique=False
-    )
-    op.create_index(
-        op.f("ix_customers_owner_csm_id"), "customers", ["owner_csm_id"], unique=False
-    )
+    op.create_index(op.f("ix_customers_industry"), "customers", ["industry"], unique=False)
+    op.create_index(op.f("ix_customers_owner_csm_id"), "customers", ["owner_csm_id"], unique=False)
     op.create_table(
         "industry_benchmarks",
         sa.Column("industry", sa.String(length=80), nullable=False),
@@ -388,9 +360,7 @@ def upgrade() -> None:
         sa.Column("metric_key", sa.String(length=64), nullable=False),
         sa.Column("median", sa.Numeric(precision=18, scale=4), nullable=False),
         sa.Column("top_quartile", sa.Numeric(precision=18, scale=4), nullable=False),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.ForeignKeyConstraint(
             ["metric_key"],
             ["metrics.key"],
@@ -412,9 +382,7 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("updated_by_id", sa.Uuid(), nullable=True),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -452,9 +420,7 @@ def upgrade() -> None:
         ),
         sa.Column("updated_by_id", sa.Uuid(), nullable=True),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -478,9 +444,7 @@ def upgrade() -> None:
             name=op.f("fk_success_templates_updated_by_id_users"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_success_templates")),
-        sa.UniqueConstraint(
-            "product_code", name=op.f("uq_success_templates_product_code")
-        ),
+        sa.UniqueConstraint("product_code", name=op.f("uq_success_templates_product_code")),
     )
     op.create_table(
         "customer_contacts",
@@ -488,12 +452,8 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=120), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=False),
         sa.Column("title", sa.String(length=120), nullable=True),
-        sa.Column(
-            "is_primary", sa.Boolean(), server_default=sa.text("false"), nullable=False
-        ),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("is_primary", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -562,9 +522,7 @@ def upgrade() -> None:
         sa.Column("decided_by_id", sa.Uuid(), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -586,9 +544,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["decided_by_id"], ["users.id"], name=op.f("fk_drafts_decided_by_id_users")
         ),
-        sa.ForeignKeyConstraint(
-            ["owner_id"], ["users.id"], name=op.f("fk_drafts_owner_id_users")
-        ),
+        sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_drafts_owner_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_drafts")),
         sa.UniqueConstraint(
             "kind",
@@ -597,12 +553,8 @@ def upgrade() -> None:
             name=op.f("uq_drafts_kind_related_type_related_id"),
         ),
     )
-    op.create_index(
-        op.f("ix_drafts_customer_id"), "drafts", ["customer_id"], unique=False
-    )
-    op.create_index(
-        "ix_drafts_owner_status", "drafts", ["owner_id", "status"], unique=False
-    )
+    op.create_index(op.f("ix_drafts_customer_id"), "drafts", ["customer_id"], unique=False)
+    op.create_index("ix_drafts_owner_status", "drafts", ["owner_id", "status"], unique=False)
     op.create_table(
         "health_factors",
         sa.Column("customer_id", sa.Uuid(), nullable=False),
@@ -622,9 +574,7 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"],
             ["customers.id"],
@@ -703,9 +653,7 @@ def upgrade() -> None:
         sa.Column("owner_id", sa.Uuid(), nullable=True),
         sa.Column("start_date", sa.Date(), nullable=False),
         sa.Column("target_date", sa.Date(), nullable=True),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -751,9 +699,7 @@ def upgrade() -> None:
         sa.Column("actor_user_id", sa.Uuid(), nullable=True),
         sa.Column("related_type", sa.String(length=48), nullable=True),
         sa.Column("related_id", sa.Uuid(), nullable=True),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.ForeignKeyConstraint(
             ["actor_user_id"],
             ["users.id"],
@@ -811,9 +757,7 @@ def upgrade() -> None:
         sa.Column("stated_criteria", sa.Text(), nullable=True),
         sa.Column("amended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("source_modified_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -826,9 +770,7 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint(
-            "arr_increase >= 0", name=op.f("ck_upsells_arr_increase_not_negative")
-        ),
+        sa.CheckConstraint("arr_increase >= 0", name=op.f("ck_upsells_arr_increase_not_negative")),
         sa.ForeignKeyConstraint(
             ["customer_id"],
             ["customers.id"],
@@ -838,12 +780,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_upsells")),
         sa.UniqueConstraint("opportunity_id", name=op.f("uq_upsells_opportunity_id")),
     )
-    op.create_index(
-        op.f("ix_upsells_close_date"), "upsells", ["close_date"], unique=False
-    )
-    op.create_index(
-        op.f("ix_upsells_customer_id"), "upsells", ["customer_id"], unique=False
-    )
+    op.create_index(op.f("ix_upsells_close_date"), "upsells", ["close_date"], unique=False)
+    op.create_index(op.f("ix_upsells_customer_id"), "upsells", ["customer_id"], unique=False)
     op.create_table(
         "customer_feedback",
         sa.Column("customer_id", sa.Uuid(), nullable=False),
@@ -865,9 +803,7 @@ def upgrade() -> None:
         sa.Column("respondent_name", sa.String(length=120), nullable=True),
         sa.Column("respondent_title", sa.String(length=120), nullable=True),
         sa.Column("responded_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.CheckConstraint(
             "score >= 0 AND score <= 10", name=op.f("ck_customer_feedback_score_range")
         ),
@@ -956,9 +892,7 @@ def upgrade() -> None:
         sa.Column("owner_id", sa.Uuid(), nullable=True),
         sa.Column("evaluated_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -980,9 +914,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["metric_key"], ["metrics.key"], name=op.f("fk_goals_metric_key_metrics")
         ),
-        sa.ForeignKeyConstraint(
-            ["owner_id"], ["users.id"], name=op.f("fk_goals_owner_id_users")
-        ),
+        sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_goals_owner_id_users")),
         sa.ForeignKeyConstraint(
             ["plan_id"],
             ["success_plans.id"],
@@ -992,12 +924,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_goals")),
         sa.UniqueConstraint("external_id", name=op.f("uq_goals_external_id")),
     )
-    op.create_index(
-        "ix_goals_active_metric", "goals", ["metric_key", "customer_id"], unique=False
-    )
-    op.create_index(
-        op.f("ix_goals_customer_id"), "goals", ["customer_id"], unique=False
-    )
+    op.create_index("ix_goals_active_metric", "goals", ["metric_key", "customer_id"], unique=False)
+    op.create_index(op.f("ix_goals_customer_id"), "goals", ["customer_id"], unique=False)
     op.create_index(op.f("ix_goals_plan_id"), "goals", ["plan_id"], unique=False)
     op.create_index(op.f("ix_goals_status"), "goals", ["status"], unique=False)
     op.create_table(
@@ -1058,9 +986,7 @@ def upgrade() -> None:
         sa.Column("health_after", sa.Numeric(precision=5, scale=2), nullable=True),
         sa.Column("evaluated_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -1100,9 +1026,7 @@ def upgrade() -> None:
         sa.Column("product_code", sa.String(length=64), nullable=False),
         sa.Column("quantity", sa.Integer(), nullable=False),
         sa.Column("arr", sa.Numeric(precision=14, scale=2), nullable=False),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.ForeignKeyConstraint(
             ["product_code"],
             ["products.code"],
@@ -1151,9 +1075,7 @@ def upgrade() -> None:
         ),
         sa.Column("doc_url", sa.String(length=500), nullable=True),
         sa.Column("calendar_event_id", sa.String(length=200), nullable=True),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -1177,9 +1099,7 @@ def upgrade() -> None:
             "measurement_id", "day", name=op.f("uq_checkpoints_measurement_id_day")
         ),
     )
-    op.create_index(
-        op.f("ix_checkpoints_due_on"), "checkpoints", ["due_on"], unique=False
-    )
+    op.create_index(op.f("ix_checkpoints_due_on"), "checkpoints", ["due_on"], unique=False)
     op.create_table(
         "goal_achievements",
         sa.Column("goal_id", sa.Uuid(), nullable=False),
@@ -1248,9 +1168,7 @@ def upgrade() -> None:
             server_default="[]",
             nullable=False,
         ),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -1348,9 +1266,7 @@ def upgrade() -> None:
         sa.Column("expected", sa.Numeric(precision=18, scale=4), nullable=True),
         sa.Column("origin", sa.String(length=32), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -1403,9 +1319,7 @@ def upgrade() -> None:
         ),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("completed_by_id", sa.Uuid(), nullable=True),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -1437,12 +1351,8 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_milestones")),
     )
-    op.create_index(
-        op.f("ix_milestones_goal_id"), "milestones", ["goal_id"], unique=False
-    )
-    op.create_index(
-        op.f("ix_milestones_plan_id"), "milestones", ["plan_id"], unique=False
-    )
+    op.create_index(op.f("ix_milestones_goal_id"), "milestones", ["goal_id"], unique=False)
+    op.create_index(op.f("ix_milestones_plan_id"), "milestones", ["plan_id"], unique=False)
     op.create_table(
         "upsell_outcomes",
         sa.Column("measurement_id", sa.Uuid(), nullable=False),
@@ -1483,9 +1393,7 @@ def upgrade() -> None:
         sa.Column("decided_by_id", sa.Uuid(), nullable=True),
         sa.Column("override_reason", sa.Text(), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -1510,9 +1418,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_upsell_outcomes")),
-        sa.UniqueConstraint(
-            "measurement_id", name=op.f("uq_upsell_outcomes_measurement_id")
-        ),
+        sa.UniqueConstraint("measurement_id", name=op.f("uq_upsell_outcomes_measurement_id")),
     )
     op.create_table(
         "marketing_flags",
@@ -1558,9 +1464,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -1622,9 +1526,7 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -1644,9 +1546,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_success_records")),
-        sa.UniqueConstraint(
-            "achievement_id", name=op.f("uq_success_records_achievement_id")
-        ),
+        sa.UniqueConstraint("achievement_id", name=op.f("uq_success_records_achievement_id")),
     )
     op.create_table(
         "upsell_reviews",
@@ -1675,9 +1575,7 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -1771,9 +1669,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column(
-            "id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False
-        ),
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -1861,28 +1757,20 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_milestones_goal_id"), table_name="milestones")
     op.drop_table("milestones")
     op.drop_table("measurement_metrics")
-    op.drop_index(
-        op.f("ix_goal_achievements_customer_id"), table_name="goal_achievements"
-    )
-    op.drop_index(
-        op.f("ix_goal_achievements_achieved_at"), table_name="goal_achievements"
-    )
+    op.drop_index(op.f("ix_goal_achievements_customer_id"), table_name="goal_achievements")
+    op.drop_index(op.f("ix_goal_achievements_achieved_at"), table_name="goal_achievements")
     op.drop_table("goal_achievements")
     op.drop_index(op.f("ix_checkpoints_due_on"), table_name="checkpoints")
     op.drop_table("checkpoints")
     op.drop_table("upsell_products")
-    op.drop_index(
-        op.f("ix_upsell_measurements_customer_id"), table_name="upsell_measurements"
-    )
+    op.drop_index(op.f("ix_upsell_measurements_customer_id"), table_name="upsell_measurements")
     op.drop_table("upsell_measurements")
     op.drop_index(op.f("ix_goals_status"), table_name="goals")
     op.drop_index(op.f("ix_goals_plan_id"), table_name="goals")
     op.drop_index(op.f("ix_goals_customer_id"), table_name="goals")
     op.drop_index("ix_goals_active_metric", table_name="goals")
     op.drop_table("goals")
-    op.drop_index(
-        op.f("ix_customer_feedback_customer_id"), table_name="customer_feedback"
-    )
+    op.drop_index(op.f("ix_customer_feedback_customer_id"), table_name="customer_feedback")
     op.drop_table("customer_feedback")
     op.drop_index(op.f("ix_upsells_customer_id"), table_name="upsells")
     op.drop_index(op.f("ix_upsells_close_date"), table_name="upsells")
@@ -1891,9 +1779,7 @@ def downgrade() -> None:
     op.drop_table("timeline_events")
     op.drop_index(op.f("ix_success_plans_customer_id"), table_name="success_plans")
     op.drop_table("success_plans")
-    op.drop_index(
-        "ix_metric_observations_metric_time", table_name="metric_observations"
-    )
+    op.drop_index("ix_metric_observations_metric_time", table_name="metric_observations")
     op.drop_index(
         "ix_metric_observations_ingested_at",
         table_name="metric_observations",
@@ -1904,9 +1790,7 @@ def downgrade() -> None:
     op.drop_index("ix_drafts_owner_status", table_name="drafts")
     op.drop_index(op.f("ix_drafts_customer_id"), table_name="drafts")
     op.drop_table("drafts")
-    op.drop_index(
-        op.f("ix_customer_contacts_customer_id"), table_name="customer_contacts"
-    )
+    op.drop_index(op.f("ix_customer_contacts_customer_id"), table_name="customer_contacts")
     op.drop_table("customer_contacts")
     op.drop_table("success_templates")
     op.drop_table("message_templates")
