@@ -13,7 +13,7 @@ from data.load import at, new_id
 from data.people import Account, Person
 
 UPSELL_SHARE = 0.3
-UPSELL_MONTHS_DAYS = 182
+UPSELL_WINDOW_DAYS = 182
 SEGMENT_PRICE = {"smb": 0.6, "mid_market": 1.0, "enterprise": 2.5}
 ALNUM = string.digits + string.ascii_letters
 
@@ -92,7 +92,7 @@ def upsell_rows(rng: random.Random, accounts: list[Account], sales: list[Person]
             arr = Decimal(0 if free else round(price, -2)).quantize(Decimal("0.01"))
             total += arr
             lines.append((new_id(rng), upsell_id, code, qty, arr))
-        close = as_of - timedelta(days=rng.randint(1, UPSELL_MONTHS_DAYS))
+        close = as_of - timedelta(days=rng.randint(1, UPSELL_WINDOW_DAYS))
         source = "salesforce" if rng.random() < 0.75 else "manual"
         kind = rng.choices(("expansion", "upsell", "cross_sell"), (40, 35, 25))[0]
         rep = rng.choice(sales)

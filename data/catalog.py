@@ -80,8 +80,8 @@ class MetricDef:
     is_money: bool
     description: str
     decimals: int
-    base: tuple[float, float]  # level a year ago; multiplied by the segment's usage scale if scaled
-    scaled: bool
+    base: tuple[float, float]  # level a year ago for a small business
+    size_power: float  # bigger customers: base times (segment usage scale ** size_power)
     swing: float  # how far a year of (dis)improvement moves the level, relative
     weekend: float  # Saturday/Sunday multiplier
     season: float  # summer/holiday dip (negative: the value rises when teams are away)
@@ -95,28 +95,28 @@ class MetricDef:
 METRICS = (
     MetricDef("weekly_active_users", "Weekly active users", "users", "usage", HIGHER, False,
               "Distinct people who used the platform in the trailing seven days.",
-              0, (15, 60), True, 0.9, 0.98, 0.06, 0.02, 2.4, 1, None, False),
+              0, (15, 60), 1.0, 0.9, 0.98, 0.06, 0.02, 2.4, 1, None, False),
     MetricDef("feature_adoption", "Core feature adoption", "%", "adoption", HIGHER, False,
               "Share of licensed users who used the core workflows this month.",
-              1, (18, 50), False, 1.2, 1.0, 0.0, 0.012, 1.0, 0, 100, True),
+              1, (18, 50), 0.0, 1.2, 1.0, 0.0, 0.012, 1.0, 0, 100, True),
     MetricDef("automation_runs", "Automation runs", "runs/day", "usage", HIGHER, False,
               "Automated workflow executions per day.",
-              0, (40, 250), True, 1.2, 0.55, 0.08, 0.06, 3.0, 0, None, False),
+              0, (40, 250), 1.0, 1.2, 0.55, 0.08, 0.06, 3.0, 0, None, False),
     MetricDef("ticket_resolution_hours", "Average ticket resolution time", "hours", "outcome",
               LOWER, False, "Mean hours from ticket creation to resolution.",
-              1, (7, 26), False, 0.5, 1.12, -0.07, 0.05, 2.6, 0.5, None, False),
+              1, (7, 26), 0.0, 0.5, 1.12, -0.07, 0.05, 2.6, 0.5, None, False),
     MetricDef("onboarding_completion", "Onboarding completion", "%", "adoption", HIGHER, False,
               "Share of invited users who finished the onboarding checklist.",
-              1, (8, 40), False, 2.0, 1.0, 0.0, 0.004, 1.0, 0, 100, True),
+              1, (8, 40), 0.0, 2.0, 1.0, 0.0, 0.004, 1.0, 0, 100, True),
     MetricDef("cost_savings", "Annualized cost savings", "USD", "roi", HIGHER, True,
               "Run-rate savings from automated work, valued at the customer's loaded labor cost.",
-              0, (4_000, 25_000), True, 1.0, 1.0, 0.0, 0.015, 1.0, 0, None, False),
+              0, (4_000, 25_000), 1.0, 1.0, 1.0, 0.0, 0.015, 1.0, 0, None, False),
     MetricDef("time_saved_hours", "Time saved per week", "hours", "roi", HIGHER, False,
               "Hours of manual work saved in the trailing week.",
-              1, (8, 50), True, 1.0, 1.0, 0.04, 0.03, 2.2, 0, None, False),
+              1, (8, 50), 0.7, 1.0, 1.0, 0.04, 0.03, 2.2, 0, None, False),
     MetricDef("csat", "Support CSAT", "score", "satisfaction", HIGHER, False,
               "Average post-ticket satisfaction rating on a 1-5 scale.",
-              2, (3.6, 4.3), False, 0.12, 1.0, 0.0, 0.018, 1.0, 1, 5, False),
+              2, (3.6, 4.3), 0.0, 0.12, 1.0, 0.0, 0.018, 1.0, 1, 5, False),
 )  # fmt: skip
 METRIC = {m.key: m for m in METRICS}
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
 
-from data import activity, goals, people, usage
+from data import activity, goals, observations, people, targets, usage
 from data.load import copy_rows, rebuilt_afterwards, stream
 from data.reference import load_reference
 
@@ -48,7 +48,7 @@ def generate(
         for table in CHECKED_AFTERWARDS:
             stack.enter_context(rebuilt_afterwards(conn, table, indexes=False))
         counts |= _load_accounts(conn, accounts)
-        counts["metric_observations"] = usage.load_observations(
+        counts["metric_observations"] = observations.load_observations(
             conn, series, seed=seed, as_of=as_of
         )
         counts |= _load_goals(conn, plans, all_goals, seed=seed, as_of=as_of)
@@ -71,11 +71,11 @@ def _load_accounts(conn: Connection, accounts) -> dict[str, int]:
 
 def _load_goals(conn: Connection, plans, all_goals, *, seed: int, as_of: date) -> dict[str, int]:
     metric_goals = [g for g in all_goals if g.metric]
-    probes = usage.probe(
+    probes = observations.probe(
         conn, [(g.account.id, g.metric, g.start) for g in metric_goals],
-        as_of=as_of, recent_days=goals.RECENT_DAYS,
+        as_of=as_of, recent_days=targets.RECENT_DAYS,
     )  # fmt: skip
-    goals.set_targets(stream(seed, "targets"), all_goals, probes)
+    targets.set_targets(stream(seed, "targets"), all_goals, probes)
     return {
         "success_plans": copy_rows(
             conn, "success_plans", goals.PLAN_COLUMNS, goals.plan_rows(plans)
@@ -138,6 +138,7 @@ def _migrate(engine: Engine) -> None:
     from alembic.config import Config
 
     cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.attributes["skip_logging"] = True
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
@@ -177,12 +178,16 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         if args.reset:
             _truncate_all(conn)
-        counts = generate(conn, customers=args.customers, seed=args.seed, as_of=args.as_of)
+        as_of = args.as_of or datetime.now(UTC).date()
+        counts = generate(conn, customers=args.customers, seed=args.seed, as_of=as_of)
     elapsed = time.perf_counter() - started
     width = max(map(len, counts))
     for table, count in counts.items():
         print(f"{table:<{width}}  {count:>10,}")
-    print(f"Generated in {elapsed:.1f} s (customers={args.customers}, seed={args.seed}).")
+    print(
+        f"Generated in {elapsed:.1f} s "
+        f"(customers={args.customers}, seed={args.seed}, as of {as_of.isoformat()})."
+    )
     return 0
 
 

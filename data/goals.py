@@ -1,6 +1,5 @@
 """Success plans, milestones and goals of every type, with targets read off the generated data."""
 
-import math
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ EXTRA_GOALS = (
     ("roi", 0.4),
     ("custom", 0.3),
 )
-RECENT_DAYS = 28  # a met goal's data has stayed past the target at least this long
+KPI_WEIGHT = {"weekly_active_users": 4}
 
 
 @dataclass
@@ -101,22 +100,21 @@ def _account_goals(rng: random.Random, account: Account, as_of: date, force: str
     main = _plan(
         rng, account, as_of, pick[0], pick[1].format(use_case=account.use_case.lower()),
         start, start + timedelta(days=rng.randint(180, 365)),
-        status="draft" if rng.random() < 0.05 else "active",
     )  # fmt: skip
     plans, goals = [main], []
     types = ["kpi"] + [t for t, p in EXTRA_GOALS if rng.random() < p]
     if force and force not in types:
         types.append(force)
     kpis = list(KPI_METRICS)
-    met_chance = 0.25 + 0.35 * account.health / 100
+    met_chance = 0.3 + 0.3 * account.health / 100
     for kind in types:
         met = rng.random() < met_chance
         if kind == "kpi":
-            weights = [3 if k in account.industry.focus else 1 for k in kpis]
+            # every account reports weekly active users; its industry's focus metrics come next
+            weights = [KPI_WEIGHT.get(k, 3 if k in account.industry.focus else 1) for k in kpis]
             metric = kpis.pop(rng.choices(range(len(kpis)), weights)[0])
-            met = (
-                met and metric != "automation_runs"
-            )  # weekend dips make "every day" targets unfair
+            # weekend dips make a target that must hold every day unfair for daily counts
+            met = met and metric != "automation_runs"
             s, due = _dates(rng, as_of, met)
             goal = Goal(new_id(rng), account, kind, s, due, metric=metric, met=met)
             goal.plan = main if rng.random() < 0.5 else None
@@ -140,12 +138,14 @@ def _account_goals(rng: random.Random, account: Account, as_of: date, force: str
             goal, plan = _onboarding(rng, account, as_of, met)
             plans += [plan] if plan else []
         goals.append(goal)
-    if len(plans) == 1 and rng.random() < 0.25:  # an earlier plan, finished last year
+    if len(plans) == 1 and rng.random() < 0.25:  # an earlier plan, closed last year
         start = as_of - timedelta(days=rng.randint(420, 700))
         pick = rng.choice([p for p in phrases.PLANS if p is not pick])
         objective = pick[1].format(use_case=account.use_case.lower())
         end = start + timedelta(days=rng.randint(180, 300))
-        plans.append(_plan(rng, account, as_of, pick[0], objective, start, end, "completed", True))
+        finished = rng.random() < 0.85  # the rest were shelved half-way
+        status = "completed" if finished else "archived"
+        plans.append(_plan(rng, account, as_of, pick[0], objective, start, end, status, finished))
     return plans, goals
 
 
@@ -193,64 +193,9 @@ def needed_metrics(goals: list[Goal]) -> dict[uuid.UUID, dict[str, bool]]:
     return needed
 
 
-def _nice(value: float, up: bool) -> float:
-    """Round to two significant digits, away from the data when `up` is as given."""
-    if value <= 0:
-        return 0.0
-    step = 10 ** (math.floor(math.log10(value)) - 1)
-    return (math.ceil(value / step) if up else math.floor(value / step)) * step
-
-
-def _dec(value: float, digits: int) -> Decimal:
-    return Decimal(f"{value:.{digits}f}")
-
-
-def _fmt(value: Decimal, unit: str) -> str:
-    text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    return {"%": f"{text}%", "USD": f"${text}", "hours": f"{text} hours"}.get(unit, text)
-
-
-def set_targets(rng: random.Random, goals: list[Goal], probes) -> None:
-    """Set baseline, target, cost and wording of metric goals from (start level, recent range)."""
-    for goal, (level, low, high) in zip([g for g in goals if g.metric], probes, strict=True):
-        m = METRIC[goal.metric]
-        up = m.direction == HIGHER
-        level = level if level is not None else (low if up else high) or 0.0
-        low, high = low if low is not None else level, high if high is not None else level
-        target = None
-        if goal.met and up and _nice(low * 0.99, False) > level * 1.03:
-            target = _nice(low * 0.99, False)
-        elif goal.met and not up and _nice(high * 1.01, True) < level * 0.97:
-            target = _nice(high * 1.01, True)
-        goal.met = target is not None
-        if target is None and up:
-            target = _nice(max(high, level) * rng.uniform(1.12, 1.35), True)
-        elif target is None:
-            target = _nice(min(low, level) * rng.uniform(0.65, 0.88), False)
-        if m.hi is not None:
-            target = min(target, m.hi)
-        goal.baseline = _dec(level, m.decimals)
-        goal.target = _dec(target, max(m.decimals, 2))
-        shown = _fmt(goal.target, m.unit)
-        words = rng.choice(phrases.METRIC_GOALS[goal.metric])
-        extra = {}
-        if goal.type == "roi":
-            goal.cost = _dec(_nice(target / rng.uniform(2.5, 5.0), False), 2)
-            extra = {"cost": _fmt(goal.cost, "USD"), "multiple": f"{target / float(goal.cost):.1f}"}
-        goal.name = words[0].format(target=shown)
-        goal.description = words[1].format(target=shown, **extra)
-
-
 PLAN_COLUMNS = (
-    "id",
-    "customer_id",
-    "name",
-    "objective",
-    "status",
-    "owner_id",
-    "start_date",
-    "target_date",
-)
+    "id", "customer_id", "name", "objective", "status", "owner_id", "start_date", "target_date",
+)  # fmt: skip
 GOAL_COLUMNS = (
     "id", "customer_id", "plan_id", "type", "name", "description", "use_case", "metric_key",
     "baseline", "target", "direction", "unit", "cost", "start_date", "due_date", "status",
@@ -264,16 +209,8 @@ MILESTONE_COLUMNS = (
 
 def plan_rows(plans: list[Plan]):
     for p in plans:
-        yield (
-            p.id,
-            p.account.id,
-            p.name,
-            p.objective,
-            p.status,
-            p.account.owner.id,
-            p.start,
-            p.target,
-        )
+        owner = p.account.owner.id
+        yield (p.id, p.account.id, p.name, p.objective, p.status, owner, p.start, p.target)
 
 
 def goal_rows(goals: list[Goal]):

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 
+import psycopg
 from psycopg import sql
 from sqlalchemy import Connection
 
@@ -41,19 +42,22 @@ def at(day: date, rng: random.Random, start_hour: int = 8, end_hour: int = 18) -
 
 
 def as_json(value) -> str:
-    """Serialise a JSONB value for COPY."""
+    """Serialise a JSONB value as stable text."""
     return json.dumps(value, sort_keys=True)
 
 
-def copy_rows(
-    conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence]
-) -> int:
-    """COPY rows into `table` through the connection's psycopg driver; return how many."""
+def driver(conn: Connection | psycopg.Connection) -> psycopg.Connection:
+    """Return the psycopg connection under a SQLAlchemy one (or the psycopg one given)."""
+    return conn.connection.driver_connection if isinstance(conn, Connection) else conn
+
+
+def copy_rows(conn, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """COPY rows into `table` through a (SQLAlchemy or psycopg) connection; return how many."""
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
     count = 0
-    with conn.connection.driver_connection.cursor() as cur, cur.copy(statement) as copy:
+    with driver(conn).cursor() as cur, cur.copy(statement) as copy:
         for row in rows:
             copy.write_row(row)
             count += 1
@@ -87,11 +91,13 @@ def rebuilt_afterwards(conn: Connection, table: str, *, indexes: bool = True) ->
     # Keys other tables point at must stay; so do the indexes then (small tables anyway).
     if indexes and not _exec(conn, "SELECT 1 FROM pg_constraint WHERE confrelid = %s", (oid,)):
         keys = [(n, d) for n, kind, d in constraints if kind != "f"]
+        # BRIN stays: rows landing in not-yet-summarized ranges cost it nothing.
         plain = _exec(
             conn,
             "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-            "WHERE i.indrelid = %s AND NOT EXISTS (SELECT 1 FROM pg_constraint k "
-            "WHERE k.conindid = i.indexrelid AND k.conrelid = %s) ORDER BY 1",
+            "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+            "WHERE i.indrelid = %s AND a.amname <> 'brin' AND NOT EXISTS (SELECT 1 FROM "
+            "pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = %s) ORDER BY 1",
             (oid, oid),
         )
     table_id = sql.Identifier(table)
