@@ -37,6 +37,7 @@ class PageSpec:
     section: str
     roles: frozenset[Role] = EVERYONE
     default: bool = False
+    visible: bool = True  # hidden pages are reached by links (e.g. a win's detail page)
 
     @property
     def url_path(self) -> str:
@@ -46,11 +47,42 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/home.py", "Home", ":material/space_dashboard:", "Overview", default=True),
     PageSpec("pages/customers.py", "Customers", ":material/apartment:", "Overview"),
+    PageSpec("pages/wins.py", "Wins", ":material/emoji_events:", "Wins"),
+    PageSpec(
+        "pages/achievement.py", "Win details", ":material/workspace_premium:", "Wins", visible=False
+    ),
+    PageSpec(
+        "pages/approvals.py",
+        "Approvals",
+        ":material/fact_check:",
+        "Approvals",
+        roles=frozenset({Role.CSM, Role.LEADER, Role.ADMIN}),
+    ),
+    PageSpec(
+        "pages/value_repository.py",
+        "Value repository",
+        ":material/inventory_2:",
+        "Value repository",
+    ),
+    PageSpec(
+        "pages/marketing.py",
+        "Marketing candidates",
+        ":material/campaign:",
+        "Marketing",
+        roles=frozenset({Role.MARKETING, Role.ADMIN, Role.LEADER}),
+    ),
     PageSpec(
         "pages/integrations.py",
         "Integrations",
         ":material/hub:",
         "Integrations",
+        roles=frozenset({Role.ADMIN}),
+    ),
+    PageSpec(
+        "pages/templates.py",
+        "Message templates",
+        ":material/edit_note:",
+        "Administration",
         roles=frozenset({Role.ADMIN}),
     ),
     PageSpec(
@@ -90,6 +122,7 @@ def navigation_for(role: Role) -> dict[str, list[st.Page]]:
                 icon=spec.icon,
                 url_path=None if spec.default else spec.url_path,
                 default=spec.default,
+                visibility="visible" if spec.visible else "hidden",
             )
             for spec in specs
             if spec.section == section

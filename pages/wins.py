@@ -1,0 +1,126 @@
+"""Wins: verified customer wins, the PRD success metrics, recent wins and what waits for a CSM."""
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import streamlit as st
+
+from components import data
+from components.auth import require_user
+from components.cards import empty_state, page_header
+from components.wins_views import (
+    FLASH,
+    WinsFilters,
+    chart_grid,
+    confirm_panel,
+    filter_bar,
+    headline,
+    metric_cards,
+    recent_feed,
+    recognition,
+)
+from core.base import Role
+from core.dashboard.schemas import UserSummary
+from core.errors import DomainError
+from core.goals.dashboard import (
+    PendingConfirmation,
+    WinsOverview,
+    pending_confirmations,
+    wins_overview,
+)
+from core.goals.detail import CONFIRMERS, confirm_pending
+from core.goals.repository import filter_options
+from core.goals.repository_schemas import RepositoryOptions
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_options() -> RepositoryOptions:
+    """Return the industries with documented wins and how many there are."""
+    return data.call(filter_options)
+
+
+@st.cache_data(ttl=60, show_spinner="Loading wins…")
+def load_overview(csm_id: str | None, filters: WinsFilters) -> WinsOverview:
+    """Return the wins of one book (or the team) matching `filters`, cached for a minute."""
+    owner = uuid.UUID(csm_id) if csm_id else None
+    return data.call(wins_overview, csm_id=owner, **filters.as_kwargs())
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_pending(csm_id: str | None) -> list[PendingConfirmation]:
+    """Return held wins and custom goals waiting for one CSM (or anyone)."""
+    return data.call(pending_confirmations, csm_id=uuid.UUID(csm_id) if csm_id else None)
+
+
+def confirm(goal_id: str, user: UserSummary) -> None:
+    """Confirm one waiting win with the note and value from its form (a submit callback)."""
+    note = st.session_state.get(f"confirm_note_{goal_id}") or ""
+    value = st.session_state.get(f"confirm_value_{goal_id}")
+    try:
+        achievement_id = data.call(
+            confirm_pending, goal_id=uuid.UUID(goal_id), actor_email=user.email, note=note,
+            achieved_value=None if value is None else Decimal(str(value)),
+        )  # fmt: skip
+    except DomainError as exc:
+        st.session_state[FLASH] = ("error", f"Not confirmed: {exc}", None)
+        return
+    for loader in (load_options, load_overview, load_pending):
+        loader.clear()
+    message = "Confirmed. The success record is written; Slack and the email draft are queued."
+    st.session_state[FLASH] = ("success", message, str(achievement_id))
+
+
+def confirmations(user: UserSummary) -> None:
+    """Render the confirmation panel for people who may confirm wins (CSMs: their own book)."""
+    if user.role in CONFIRMERS:
+        mine = user.role == Role.CSM
+        pending = load_pending(str(user.id) if mine else None)
+        confirm_panel(pending, lambda goal_id: confirm(goal_id, user), mine=mine)
+
+
+user = require_user()
+is_csm = user.role == Role.CSM
+page_header(
+    "Wins",
+    "Verified customer wins, how well we capture, communicate and reuse them, and what waits "
+    "for a CSM. Refreshed every minute.",
+)
+options = load_options()
+whole_team = not is_csm or st.toggle(
+    "Whole team", key="wins_team", help="Off: only the customers you own. On: every CSM's wins."
+)
+filters = filter_bar(options.industries, datetime.now(UTC).date())
+mine = not whole_team
+overview = load_overview(None if whole_team else str(user.id), filters)
+
+if overview.wins:
+    headline(overview)
+    metric_cards(overview.metrics)
+    chart_grid(overview)
+elif not options.entries:
+    empty_state(
+        "No wins yet",
+        "The detection job checks every goal against fresh usage data every few minutes. Each win "
+        "it verifies is documented, announced in Slack and listed here with its evidence. Held "
+        "wins and custom goals wait for their CSM to confirm them.",
+        icon=":material/emoji_events:",
+    )
+else:
+    empty_state(
+        "No wins match these filters",
+        "Widen the period, pick 'Any' industry or goal type"
+        + (", or switch on 'Whole team' to see every CSM's wins." if mine else "."),
+        icon=":material/filter_alt_off:",
+    )
+
+if overview.wins:
+    feed, side = st.columns([3, 2], gap="large")
+    with feed:
+        recent_feed(overview, mine=mine)
+    with side:
+        if not mine:
+            recognition(overview)
+        confirmations(user)
+else:
+    confirmations(user)

@@ -1,0 +1,148 @@
+"""A leader's journey in a real browser: Wins with committed wins, then one win's details."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from core.base import Role
+from core.customers.models import Customer
+from core.goals.detection import detect
+from core.goals.models import Achievement, Goal, GoalType, SuccessRecord
+from core.goals.pipeline import document_pending
+from core.models import User
+from tests.e2e.test_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    TIMEOUT_MS,
+    free_port,
+    wait_healthy,
+)
+from tests.pg import migrate
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def wins_url(pg_server):
+    """A demo database where the detection job has found and documented wins."""
+    from data.demo import generate
+
+    url = pg_server.create_database("outcomes_wins_e2e")
+    migrate(url)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        generate(conn, customers=40, seed=3)
+    with Session(engine) as session:
+        assert detect(session=session), "the demo data should hold achievable goals"
+        document_pending(session=session)
+        leader = session.scalar(select(User.email).where(User.role == Role.LEADER).limit(1))
+        kpi_wins = session.scalar(
+            select(func.count())
+            .select_from(Achievement)
+            .join(Goal, Goal.id == Achievement.goal_id)
+            .where(Goal.type == GoalType.KPI)
+        )
+        kpi = session.execute(
+            select(Customer.name, SuccessRecord.title)
+            .join(Achievement, Achievement.customer_id == Customer.id)
+            .join(Goal, Goal.id == Achievement.goal_id)
+            .join(SuccessRecord, SuccessRecord.achievement_id == Achievement.id)
+            .where(Goal.type == GoalType.KPI)
+            .order_by(Achievement.achieved_at.desc(), Achievement.id.desc())
+            .limit(1)
+        ).one()
+        session.commit()
+    engine.dispose()
+    yield {"url": url, "leader": leader, "customer": kpi.name, "title": kpi.title,
+           "kpi_wins": kpi_wins}  # fmt: skip
+    pg_server.drop_database("outcomes_wins_e2e")
+
+
+@pytest.fixture(scope="module")
+def ui(wins_url, tmp_path_factory):
+    """Base URL of a headless Streamlit server reading the database with wins."""
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
+    port = free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
+        "--server.headless", "true", "--server.port", str(port),
+        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, "DATABASE_URL": wins_url["url"]}, stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def page(ui):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                    args=CHROMIUM_ARGS)  # fmt: skip
+        tab = browser.new_context(viewport={"width": 1440, "height": 1400}).new_page()
+        tab.set_default_timeout(TIMEOUT_MS)
+        errors: list[str] = []
+        tab.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield tab
+        browser.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def test_leader_opens_wins_then_a_win_with_its_before_after_chart(ui, page, wins_url, tmp_path):
+    from playwright.sync_api import expect
+
+    page.goto(f"{ui}/wins?user={wins_url['leader']}")
+    page.get_by_role("heading", name="Recent wins").wait_for()  # after the cards and charts
+    metrics = page.locator('[data-testid="stMetric"]')
+    for label in ("Wins", "Achievement capture", "Customer communication",
+                  "Marketing utilization", "Documented within 24 h"):  # fmt: skip
+        expect(metrics.filter(has_text=label).first).to_be_visible(timeout=TIMEOUT_MS)
+    expect(metrics.filter(has_text="Achievement capture")).to_contain_text("100%")
+    page.locator(".js-plotly-plot").first.wait_for()
+    page.screenshot(path=tmp_path / "wins.png", full_page=True)
+
+    page.get_by_test_id("stSelectbox").filter(has_text="Goal type").click()
+    page.get_by_role("option", name="KPI", exact=True).click()
+    wins = page.locator('[data-testid="stMetric"]').filter(has_text="Wins").first
+    expect(wins.get_by_test_id("stMetricValue")).to_have_text(
+        str(wins_url["kpi_wins"]), timeout=TIMEOUT_MS
+    )
+    # The rerun has finished once no other goal type is left in the feed or the charts.
+    others = page.get_by_text(re.compile(r"^(Success plan|Onboarding)$"))
+    expect(others).to_have_count(0, timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0, timeout=TIMEOUT_MS)
+    link = page.get_by_role("link", name=wins_url["customer"]).first
+    link.click()
+    page.get_by_role("heading", name=wins_url["title"]).wait_for()
+    chart = page.locator(".js-plotly-plot")
+    chart.first.wait_for()
+    expect(chart).to_have_count(1, timeout=TIMEOUT_MS)
+    expect(chart).to_contain_text("Goal start")
+    expect(chart).to_contain_text("Achieved")
+    page.get_by_role("heading", name="Evidence").wait_for()
+    page.screenshot(path=tmp_path / "win.png", full_page=True)
+    assert (tmp_path / "win.png").stat().st_size > 10_000
+    page.get_by_role("link", name="Back to Wins").click()
+    page.get_by_role("heading", name="Recent wins").wait_for()

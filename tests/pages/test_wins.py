@@ -1,0 +1,203 @@
+"""The Wins and Win details pages: empty states, metrics, feed, scoping and confirming a win."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlalchemy import create_engine, func, select
+from streamlit.testing.v1 import AppTest
+
+from core.accounts.models import User
+from core.base import Direction, Role
+from core.db import session_scope
+from core.goals.detection import detect
+from core.goals.models import Achievement, AchievementStatus, GoalType, SuccessRecord
+from core.goals.pipeline import document_pending
+from tests.core.goals import factories as f
+
+MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
+WINS, DETAIL = "../pages/wins.py", "../pages/achievement.py"
+RISING = [48, 52, 49, 51, 50, 47, 53, 50, 49, 51, 52, 48, 50, 51, 56, 57, 58]
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    # Cached loaders are keyed by arguments, not by database; tests switch databases.
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+def open_page(user_id, path=WINS, **query) -> AppTest:
+    at = AppTest.from_file(str(MAIN), default_timeout=30)
+    at.session_state["user_id"] = str(user_id)
+    at.run()
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.switch_page(path).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [*at.markdown, *at.caption, *at.info, *at.warning, *at.success, *at.error]
+    return "\n".join(str(p.value).replace("\\", "") for p in parts)
+
+
+def links(at: AppTest) -> list:
+    return [link.proto for link in at.get("page_link")]
+
+
+def _user(session, email, name, role):
+    user = User(email=email, name=name, role=role)
+    session.add(user)
+    session.flush()
+    return user
+
+
+@pytest.fixture
+def seeded(scratch_db):
+    """Committed wins for two CSMs' customers (detected now) and one open custom goal."""
+    now = datetime.now(UTC)
+    with session_scope() as session:
+        people = {
+            "leader": _user(session, "lee@outcomes.example", "Lee Leader", Role.LEADER),
+            "casey": _user(session, "casey@outcomes.example", "Casey CSM", Role.CSM),
+            "dana": _user(session, "dana@outcomes.example", "Dana CSM", Role.CSM),
+            "mo": _user(session, "mo@outcomes.example", "Mo Marketing", Role.MARKETING),
+        }
+        acme = f.customer(session, owner=people["casey"], name="Acme <Health>")
+        beta = f.customer(session, owner=people["dana"], name="Beta Bank", industry="banking")
+        f.metric(session, "weekly_active_users", Direction.HIGHER, "users")
+        start = now.date() - timedelta(days=40)
+        for cust in (acme, beta):
+            f.goal(session, cust, metric_key="weekly_active_users", target=55, baseline=45,
+                   name="Grow weekly active users", start=start)  # fmt: skip
+            f.observe(session, cust, "weekly_active_users", RISING, end=now - timedelta(hours=6))
+        custom = f.goal(session, acme, type=GoalType.CUSTOM, name="Executive sponsor signed off")
+        detect(session=session, now=now)
+        document_pending(session=session, now=now)
+        ids = {k: u.id for k, u in people.items()}
+        ids["custom"] = custom.id
+        ids["acme_win"] = session.scalar(
+            select(Achievement.id).where(Achievement.customer_id == acme.id)
+        )
+    return ids
+
+
+def test_no_wins_yet_explains_the_detection_job(app_db):
+    engine = create_engine(app_db)
+    with engine.connect() as conn:
+        leader = conn.scalar(select(User.id).where(User.role == Role.LEADER).limit(1))
+        csm = conn.scalar(select(User.id).where(User.role == Role.CSM).limit(1))
+    engine.dispose()
+    at = open_page(leader)
+    assert at.title[0].value == "Wins"
+    assert "No wins yet" in texts(at) and "every few minutes" in texts(at)
+    assert not at.metric and not at.get("plotly_chart")
+    assert "Needs your confirmation" in [s.value for s in at.subheader]
+    at = open_page(csm)
+    assert [t.label for t in at.toggle] == ["Whole team"]
+
+
+def test_leader_sees_metrics_charts_feed_and_recognition(seeded):
+    at = open_page(seeded["leader"])
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["Wins"].value == "2"
+    assert metrics["Achievement capture"].value == "100%"
+    assert "+10 pts vs > 90% target" in metrics["Achievement capture"].proto.delta
+    assert metrics["Customer communication"].value == "0%"
+    assert {"Marketing utilization", "Documented within 24 h"} <= set(metrics)
+    assert len(at.get("plotly_chart")) == 5  # over time, type, days, industry, recognition
+    feed = [link for link in links(at) if link.query_string]
+    assert len(feed) == 2 and "Acme <Health>" in [
+        link.label.replace("\\", "").split("** — ")[0].strip("*") for link in feed
+    ]
+    assert f"achievement={seeded['acme_win']}" in {link.query_string for link in feed}
+    assert "CSM: Casey CSM" in texts(at) and "Slack queued" in texts(at)
+    assert "Executive sponsor signed off" in texts(at)
+
+
+def test_csm_sees_their_book_and_can_switch_to_the_team(seeded):
+    at = open_page(seeded["casey"])
+    assert {m.label: m.value for m in at.metric}["Wins"] == "1"
+    assert "Beta Bank" not in texts(at) + str(links(at))
+    at.toggle(key="wins_team").set_value(True).run()
+    assert {m.label: m.value for m in at.metric}["Wins"] == "2"
+    at.selectbox(key="wins_industry").set_value("banking").run()
+    assert {m.label: m.value for m in at.metric}["Wins"] == "1"
+
+
+def test_marketing_sees_wins_but_no_confirmation_panel(seeded):
+    at = open_page(seeded["mo"])
+    assert {m.label: m.value for m in at.metric}["Wins"] == "2"
+    assert "Needs your confirmation" not in [s.value for s in at.subheader]
+
+
+def _confirm(at: AppTest, goal_id, note: str) -> AppTest:
+    at.text_area(key=f"confirm_note_{goal_id}").input(note)
+    at.number_input(key=f"confirm_value_{goal_id}").set_value(3)
+    return at.button(key=f"FormSubmitter:confirm_{goal_id}-Confirm win").click().run()
+
+
+def _achievements(goal_id) -> list:
+    with session_scope() as session:
+        return session.execute(
+            select(Achievement, SuccessRecord)
+            .outerjoin(SuccessRecord, SuccessRecord.achievement_id == Achievement.id)
+            .where(Achievement.goal_id == goal_id)
+        ).all()
+
+
+def test_missing_note_shows_the_error_and_confirms_nothing(seeded):
+    at = _confirm(open_page(seeded["casey"]), seeded["custom"], "   ")
+    assert not at.exception
+    assert any("needs a note" in e.value for e in at.error)
+    assert _achievements(seeded["custom"]) == []
+
+
+def test_confirming_a_custom_goal_writes_the_win_and_its_record(seeded):
+    at = _confirm(open_page(seeded["casey"]), seeded["custom"], "Sponsor signed on the QBR call")
+    assert not at.exception
+    assert any("Confirmed" in s.value for s in at.success)
+    [(win, record)] = _achievements(seeded["custom"])
+    assert win.status == AchievementStatus.VERIFIED and win.achieved_value == 3
+    assert win.verification_note == "Sponsor signed on the QBR call" and record is not None
+    assert {m.label: m.value for m in at.metric}["Wins"] == "2"  # the book now has two wins
+    assert f"achievement={win.id}" in {link.query_string for link in links(at)}
+
+
+def test_win_details_show_the_record_chart_and_downloads(seeded):
+    at = open_page(seeded["leader"], DETAIL, achievement=str(seeded["acme_win"]))
+    assert at.title[0].value.replace("\\", "") == "Acme <Health>: Grow weekly active users"
+    assert len(at.get("plotly_chart")) == 1
+    assert {"Success record", "Evidence", "Announcements", "Marketing potential"} <= {
+        s.value for s in at.subheader
+    }
+    assert "raised weekly active users from 45 users to 58 users" in texts(at)
+    assert [b.proto.label for b in at.get("download_button")] == ["Markdown", "HTML"]
+    assert "Slack announcement" in texts(at) and "Congratulations email draft" in texts(at)
+
+
+@pytest.mark.parametrize("chosen", [None, "not-a-uuid", "00000000-0000-0000-0000-000000000000"])
+def test_win_details_without_a_known_win_link_back(seeded, chosen):
+    query = {"achievement": chosen} if chosen else {}
+    at = open_page(seeded["leader"], DETAIL, **query)
+    assert at.title[0].value == "Win details"
+    assert ("No win selected" if chosen is None else "does not exist") in texts(at)
+    assert any(link.label == "Back to Wins" for link in links(at))
+
+
+def test_every_role_opens_both_pages_on_the_demo_data(app_db):
+    engine = create_engine(app_db)
+    with engine.connect() as conn:
+        people = conn.execute(
+            select(User.role, func.min(User.email)).group_by(User.role)
+        ).all()  # fmt: skip
+        ids = {role: conn.scalar(select(User.id).where(User.email == email))
+               for role, email in people}  # fmt: skip
+    engine.dispose()
+    for user_id in ids.values():
+        for path in (WINS, DETAIL):
+            open_page(user_id, path)
