@@ -1,9 +1,6 @@
 """A marketer in a real browser: filter candidates, flag one, find it on the board."""
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -13,14 +10,7 @@ from core.accounts.models import User
 from core.base import Role
 from core.goals.detection import detect
 from core.goals.pipeline import document_pending
-from tests.e2e.test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    ROOT,
-    TIMEOUT_MS,
-    free_port,
-    wait_healthy,
-)
+from tests.e2e.harness import browser_page, chromium, streamlit_server
 from tests.pg import migrate
 
 pytestmark = pytest.mark.browser
@@ -50,48 +40,14 @@ def wins_url(pg_server):
 @pytest.fixture(scope="module")
 def ui(wins_url, tmp_path_factory):
     """Base URL of a headless Streamlit server reading the database with wins."""
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
-    port = free_port()
-    log = tmp_path_factory.mktemp("streamlit-marketing") / "server.log"
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
-        "--server.headless", "true", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, "DATABASE_URL": wins_url[0]}, stdout=out,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, proc, log)
+    with streamlit_server(wins_url[0], tmp_path_factory.mktemp("streamlit")) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture
 def page(ui):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        tab = chromium.new_context(viewport={"width": 1440, "height": 1400}).new_page()
-        tab.set_default_timeout(TIMEOUT_MS)
-        errors: list[str] = []
-        tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    with chromium() as browser, browser_page(browser) as tab:
         yield tab
-        chromium.close()
-    assert not errors, f"JavaScript errors: {errors}"
 
 
 def test_marketer_filters_flags_and_sees_the_flag_on_the_board(ui, page, wins_url, tmp_path):

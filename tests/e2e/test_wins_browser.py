@@ -1,9 +1,6 @@
 """A leader's journey in a real browser: Wins with committed wins, then one win's details."""
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -15,14 +12,7 @@ from core.goals.detection import detect
 from core.goals.models import Achievement, Goal, GoalType, SuccessRecord
 from core.goals.pipeline import document_pending
 from core.models import User
-from tests.e2e.test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    ROOT,
-    TIMEOUT_MS,
-    free_port,
-    wait_healthy,
-)
+from tests.e2e.harness import TIMEOUT_MS, browser_page, chromium, streamlit_server
 from tests.pg import migrate
 
 pytestmark = pytest.mark.browser
@@ -67,47 +57,14 @@ def wins_url(pg_server):
 @pytest.fixture(scope="module")
 def ui(wins_url, tmp_path_factory):
     """Base URL of a headless Streamlit server reading the database with wins."""
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
-    port = free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
-        "--server.headless", "true", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, "DATABASE_URL": wins_url["url"]}, stdout=out,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, proc, log)
+    with streamlit_server(wins_url["url"], tmp_path_factory.mktemp("streamlit")) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture
 def page(ui):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                    args=CHROMIUM_ARGS)  # fmt: skip
-        tab = browser.new_context(viewport={"width": 1440, "height": 1400}).new_page()
-        tab.set_default_timeout(TIMEOUT_MS)
-        errors: list[str] = []
-        tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    with chromium() as browser, browser_page(browser) as tab:
         yield tab
-        browser.close()
-    assert not errors, f"JavaScript errors: {errors}"
 
 
 def test_leader_opens_wins_then_a_win_with_its_before_after_chart(ui, page, wins_url, tmp_path):
