@@ -65,6 +65,13 @@ PAGES: tuple[PageSpec, ...] = (
         "Value repository",
     ),
     PageSpec(
+        "pages/outcomes.py",
+        "Upsell outcomes",
+        ":material/insights:",
+        "Upsells",
+        roles=frozenset({Role.LEADER, Role.ADMIN}),
+    ),
+    PageSpec(
         "pages/marketing.py",
         "Marketing candidates",
         ":material/campaign:",

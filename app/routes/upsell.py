@@ -1,0 +1,218 @@
+"""Upsell API: enter upsells, create and read measurement plans, record values and reviews."""
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.deps import ANY_ROLE, get_session, require_roles
+from app.routes.goals import errors
+from core.accounts.models import ApiKey
+from core.base import Role, Segment
+from core.errors import Conflict
+from core.goals.queries import person
+from core.upsell.analysis import ARR_BANDS, Analysis, outcomes_analysis
+from core.upsell.api_schemas import (
+    ManualUpsellIn,
+    MeasurementIn,
+    MetricValuesIn,
+    ReviewIn,
+    ReviewOut,
+    SuccessMeasurement,
+    UpsellOut,
+    criteria_changes,
+    measurement_view,
+    plan_id_for,
+    upsell_for,
+    upsell_out,
+)
+from core.upsell.models import Measurement
+from core.upsell.plans import create_plans, customize_plan
+from core.upsell.prediction import predict
+from core.upsell.progress import record_manual_values
+from core.upsell.reviews import record_review
+from core.upsell.sources import create_manual_upsell
+
+router = APIRouter(prefix="/api/upsell", tags=["upsell"])
+
+WRITERS = {Role.CSM, Role.LEADER, Role.ADMIN}
+ANALYSTS = {Role.LEADER, Role.ADMIN}
+REF = "Our upsell UUID or the opportunity id (a UUID matching one of ours wins)."
+UpsellRef = Annotated[str, Path(alias="id", min_length=1, max_length=128, description=REF)]
+PERSON_403 = "The key's role, or the person's role, may not do this"
+
+
+def _actor(session: Session, email: str, field: str, action: str):
+    return person(session=session, email=email, roles=WRITERS, field=field, action=action)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=UpsellOut,
+    summary="Enter an upsell by hand",
+    description="Records a closed upsell (source `manual`); `arrIncrease` ≥ 0 (zero is a valid "
+    "no-charge expansion). `createdBy` is the email of an active csm/leader/admin. The plan is "
+    "created by the next sync, or at once with `POST /api/upsell/{id}/success-measurement`.",
+    responses=errors({403: PERSON_403, 404: "Unknown customer",
+                      422: "Invalid body (negative ARR, future close date, unknown product…)"}),
+)  # fmt: skip
+def enter_upsell(
+    body: ManualUpsellIn,
+    _: ApiKey = Depends(require_roles(*WRITERS)),
+    session: Session = Depends(get_session),
+) -> UpsellOut:
+    """Record a manually entered upsell on behalf of `createdBy`."""
+    actor = _actor(session, body.created_by, "createdBy", "enter upsells")
+    fields = body.model_dump(exclude={"created_by"})
+    upsell = create_manual_upsell(session=session, actor=actor, **fields)
+    return upsell_out(session=session, upsell=upsell)
+
+
+@router.get(
+    "/outcomes",
+    response_model=Analysis,
+    summary="Outcome analysis",
+    description="Outcome mix, success, churn, value realization and time to value, broken down "
+    "by product, segment, industry, ARR band and sales rep; 30-day signals vs outcomes; "
+    "prediction vs actual; the PRD success metrics. Filters narrow the plans (by close date for "
+    "`dateFrom`/`dateTo`). Leader and admin keys.",
+    responses=errors({403: "Only leader and admin keys may read the analysis",
+                      422: "An invalid filter"}),
+)  # fmt: skip
+def outcomes(
+    product: Annotated[str | None, Query(max_length=64)] = None,
+    segment: Segment | None = None,
+    industry: Annotated[str | None, Query(max_length=80)] = None,
+    arr_band: Annotated[Literal[ARR_BANDS] | None, Query(alias="arrBand")] = None,
+    sales_rep: Annotated[str | None, Query(alias="salesRep", max_length=120)] = None,
+    date_from: Annotated[date | None, Query(alias="dateFrom")] = None,
+    date_to: Annotated[date | None, Query(alias="dateTo")] = None,
+    _: ApiKey = Depends(require_roles(*ANALYSTS)),
+    session: Session = Depends(get_session),
+) -> Analysis:
+    """Return the outcome analysis of the plans matching the filters."""
+    return outcomes_analysis(
+        session=session, product=product, segment=segment, industry=industry, arr_band=arr_band,
+        sales_rep=sales_rep, date_from=date_from, date_to=date_to,
+    )  # fmt: skip
+
+
+@router.post(
+    "/{id}/success-measurement",
+    status_code=201,
+    response_model=SuccessMeasurement,
+    summary="Create an upsell's measurement plan now",
+    description="Creates the plan from the product templates (the same code as the sync job, "
+    "which also plans any other upsell still waiting) and predicts its success; "
+    "`successCriteria` replaces the template's criteria. 201 when created; 200 when the plan "
+    "already exists and matches the request (or none is given); 409 when it differs. "
+    f"`createdBy` (optional) is the email of an active csm/leader/admin. `id`: {REF}",
+    responses=errors({403: PERSON_403, 404: "Unknown upsell",
+                      409: "The upsell already has a plan with different criteria",
+                      422: "Invalid criteria (unknown metric key, duplicate names, …)"}),
+)  # fmt: skip
+def create_measurement(
+    ref: UpsellRef,
+    body: MeasurementIn,
+    response: Response,
+    key: ApiKey = Depends(require_roles(*WRITERS)),
+    session: Session = Depends(get_session),
+) -> SuccessMeasurement:
+    """Create (or return the matching) measurement plan of the upsell."""
+    upsell = upsell_for(session=session, ref=ref)
+    actor = f"api:{key.name}"
+    if body.created_by:
+        actor = _actor(session, body.created_by, "createdBy", "create measurement plans")
+    existing = session.scalar(select(Measurement.id).where(Measurement.upsell_id == upsell.id))
+    if existing is None:
+        # Whatever this plans, it predicts too: the sync job only predicts plans it created.
+        predict(session=session, measurement_ids=create_plans(session=session))
+        plan_id = plan_id_for(session=session, upsell=upsell)
+    else:
+        plan_id, response.status_code = existing, 200
+    view = measurement_view(session=session, measurement_id=plan_id)
+    wanted = body.success_criteria
+    changes = criteria_changes(view, wanted) if wanted else []
+    days = wanted.checkpoint_days if wanted else None
+    if days == view.success_criteria.checkpoint_days:
+        days = None
+    if existing is not None and (changes or days):
+        raise Conflict(f"Upsell '{upsell.opportunity_id}' already has a measurement plan with "
+                       "different criteria; change it in the app.")  # fmt: skip
+    if changes or days:
+        version = session.get(Measurement, plan_id).version
+        customize_plan(session=session, measurement_id=plan_id, metrics=changes, actor=actor,
+                       expected_version=version, checkpoint_days=days)  # fmt: skip
+        view = measurement_view(session=session, measurement_id=plan_id)
+    return view
+
+
+@router.get(
+    "/{id}/progress",
+    response_model=SuccessMeasurement,
+    summary="An upsell's plan and progress",
+    description=f"Any key role may read. `id`: {REF}",
+    responses=errors({404: "Unknown upsell, or it has no plan yet"}),
+)
+def progress(
+    ref: UpsellRef,
+    _: ApiKey = Depends(require_roles(*ANY_ROLE)),
+    session: Session = Depends(get_session),
+) -> SuccessMeasurement:
+    """Return the upsell's measurement plan with progress, checkpoints, reviews and outcome."""
+    plan_id = plan_id_for(session=session, upsell=upsell_for(session=session, ref=ref))
+    return measurement_view(session=session, measurement_id=plan_id)
+
+
+@router.put(
+    "/{id}/metrics",
+    response_model=SuccessMeasurement,
+    summary="Record values of manually measured metrics",
+    description="`values` maps metric names to numbers; only manual metrics take values "
+    "(automatic ones come from usage data). The plan is rescored at once. `recordedBy` is the "
+    f"email of an active csm/leader/admin. `id`: {REF}",
+    responses=errors({403: PERSON_403, 404: "Unknown upsell, or it has no plan yet",
+                      422: "Unknown or automatic metric names, non-numbers, a closed plan"}),
+)  # fmt: skip
+def record_values(
+    ref: UpsellRef,
+    body: MetricValuesIn,
+    _: ApiKey = Depends(require_roles(*WRITERS)),
+    session: Session = Depends(get_session),
+) -> SuccessMeasurement:
+    """Record manual metric values on behalf of `recordedBy`."""
+    plan_id = plan_id_for(session=session, upsell=upsell_for(session=session, ref=ref))
+    actor = _actor(session, body.recorded_by, "recordedBy", "record metric values")
+    record_manual_values(session=session, measurement_id=plan_id, values=body.values,
+                         actor=actor, observed_at=body.observed_at)  # fmt: skip
+    return measurement_view(session=session, measurement_id=plan_id)
+
+
+@router.post(
+    "/{id}/review",
+    status_code=201,
+    response_model=ReviewOut,
+    summary="Record a review of an upsell's plan",
+    description="`checkpointDay` (optional) marks that checkpoint reviewed. `reviewedBy` is the "
+    f"email of an active csm/leader/admin. `id`: {REF}",
+    responses=errors({403: PERSON_403, 404: "Unknown upsell, or it has no plan yet",
+                      422: "Invalid body (unknown assessment, no such checkpoint day, …)"}),
+)  # fmt: skip
+def review(
+    ref: UpsellRef,
+    body: ReviewIn,
+    _: ApiKey = Depends(require_roles(*WRITERS)),
+    session: Session = Depends(get_session),
+) -> ReviewOut:
+    """Record a review on behalf of `reviewedBy`."""
+    plan_id = plan_id_for(session=session, upsell=upsell_for(session=session, ref=ref))
+    actor = _actor(session, body.reviewed_by, "reviewedBy", "record reviews")
+    row = record_review(session=session, measurement_id=plan_id, assessment=body.assessment,
+                        findings=body.findings, actor=actor, checkpoint_day=body.checkpoint_day,
+                        next_steps=body.next_steps)  # fmt: skip
+    return ReviewOut(id=row.id, checkpoint_day=body.checkpoint_day, assessment=row.assessment,
+                     findings=row.findings, next_steps=row.next_steps, reviewed_by=actor.email,
+                     reviewed_at=row.reviewed_at)  # fmt: skip

@@ -1,0 +1,293 @@
+"""Outcome analysis across measurement plans: mix, rates, breakdowns, signals and calibration.
+
+Definitions (cancelled plans are left out everywhere):
+- A plan's outcome is the confirmed status, else the proposed one; "decided" plans have either.
+- Success rate = success ÷ decided. Churn on expansion = failed plans whose expansion shrank
+  (the upsell was contracted, or the timeline has a churn/contraction event since the start)
+  ÷ decided. Value realization = metrics at target ÷ metrics, over decided plans.
+- Time to value (approximation): days from the plan start to the first checkpoint whose summary
+  was on track/exceeding with every metric met; failing that, when every target is met now, the
+  latest metric reading (`current_at`). Plans never fully met have no time to value.
+- Product = the upsell line with the most ARR (one group per plan); ARR bands <10k, 10–50k,
+  50–150k, >150k on the upsell's ARR increase; a `product` filter matches any line.
+- The day-N signal is the assessment of a review held at the day-N checkpoint, else the status
+  stored in that checkpoint's summary (day 90 falls back to the plan's current status).
+- Brier score uses predicted_success ÷ 100 against success = 1, anything else = 0.
+- Coverage and plan latency (`plan_latency`) cover all upsells; the other figures follow filters.
+"""
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from core.base import Segment
+from core.errors import Invalid
+from core.schemas import CamelModel
+from core.upsell.plans import plan_latency
+
+ARR_BANDS = ("<10k", "10–50k", "50–150k", ">150k")
+DIMENSIONS = ("product", "segment", "industry", "arrBand", "salesRep")
+TARGETS = {"coverage": 1.0, "adoptionSuccess": 0.7, "churn": 0.1, "valueRealization": 0.8,
+           "within48h": 1.0}  # fmt: skip
+BUCKETS = 5  # predicted_success in 0–20, 20–40, … 80–100
+
+_SIGNAL = """coalesce((SELECT r.assessment::text FROM upsell_reviews r JOIN checkpoints c
+                        ON c.id = r.checkpoint_id WHERE c.measurement_id = m.id AND c.day = {day}
+                        ORDER BY r.reviewed_at DESC LIMIT 1),
+                       (SELECT c.summary->>'status' FROM checkpoints c
+                         WHERE c.measurement_id = m.id AND c.day = {day}){fallback})"""
+PLANS = f"""
+WITH plans AS (
+  SELECT m.id, m.started_on, m.predicted_success, c.segment::text AS segment, c.industry,
+         coalesce((SELECT p.product_code FROM upsell_products p WHERE p.upsell_id = u.id
+                    ORDER BY p.arr DESC, p.product_code LIMIT 1), 'none') AS product,
+         CASE WHEN u.arr_increase < 10000 THEN '<10k' WHEN u.arr_increase < 50000 THEN '10–50k'
+              WHEN u.arr_increase < 150000 THEN '50–150k' ELSE '>150k' END AS arr_band,
+         coalesce(u.sales_rep_name, 'unassigned') AS sales_rep,
+         coalesce(o.status, o.proposed_status)::text AS outcome,
+         (u.contracted_at IS NOT NULL OR EXISTS (
+            SELECT 1 FROM timeline_events e WHERE e.customer_id = m.customer_id
+               AND e.occurred_at >= m.started_on::timestamp AT TIME ZONE 'UTC'
+               AND (e.kind = 'churn' OR e.kind IN ('contraction', 'upsell_contracted')
+                    AND (e.related_id IS NULL OR e.related_id IN (m.id, m.upsell_id))))
+         ) AS shrank,
+         mm.metrics, mm.met,
+         CASE WHEN mm.metrics > 0 AND mm.met = mm.metrics THEN mm.last_at::date - m.started_on
+         END AS met_days,
+         (SELECT min(c.day) FROM checkpoints c WHERE c.measurement_id = m.id
+             AND c.summary->>'status' IN ('on_track', 'exceeding')
+             AND jsonb_array_length(coalesce(c.summary->'metrics', '[]')) > 0
+             AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(c.summary->'metrics') x
+                              WHERE NOT coalesce((x->>'met')::boolean, false))) AS checkpoint_days,
+         {_SIGNAL.format(day=30, fallback="")} AS signal_30,
+         {_SIGNAL.format(day=90, fallback=", m.progress_status::text")} AS signal_90
+    FROM upsell_measurements m
+    JOIN upsells u ON u.id = m.upsell_id
+    JOIN customers c ON c.id = m.customer_id
+    LEFT JOIN upsell_outcomes o ON o.measurement_id = m.id
+    CROSS JOIN LATERAL (
+      SELECT count(*) AS metrics, max(x.current_at) AS last_at,
+             count(*) FILTER (WHERE x.current IS NOT NULL AND CASE x.direction
+               WHEN 'lower_is_better' THEN x.current <= x.target ELSE x.current >= x.target END)
+               AS met
+        FROM measurement_metrics x WHERE x.measurement_id = m.id) mm
+   WHERE m.status <> 'cancelled'
+     AND (CAST(:product AS text) IS NULL OR EXISTS (SELECT 1 FROM upsell_products p
+          WHERE p.upsell_id = u.id AND p.product_code = :product))
+     AND (CAST(:segment AS text) IS NULL OR c.segment::text = :segment)
+     AND (CAST(:industry AS text) IS NULL OR c.industry = :industry)
+     AND (CAST(:sales_rep AS text) IS NULL OR u.sales_rep_name = :sales_rep)
+     AND (CAST(:date_from AS date) IS NULL OR u.close_date >= :date_from)
+     AND (CAST(:date_to AS date) IS NULL OR u.close_date <= :date_to)
+), facts AS (
+  SELECT *, least(checkpoint_days, met_days) AS ttv FROM plans
+   WHERE CAST(:arr_band AS text) IS NULL OR arr_band = :arr_band
+)
+"""
+GROUPED = text(
+    PLANS
+    + """
+SELECT CASE WHEN grouping(product) = 0 THEN 'product' WHEN grouping(segment) = 0 THEN 'segment'
+            WHEN grouping(industry) = 0 THEN 'industry' WHEN grouping(arr_band) = 0
+            THEN 'arrBand' WHEN grouping(sales_rep) = 0 THEN 'salesRep' END AS dimension,
+       coalesce(product, segment, industry, arr_band, sales_rep) AS value,
+       count(*) AS plans, count(outcome) AS decided,
+       count(*) FILTER (WHERE outcome = 'success') AS success,
+       count(*) FILTER (WHERE outcome = 'partial') AS partial,
+       count(*) FILTER (WHERE outcome = 'at_risk') AS at_risk,
+       count(*) FILTER (WHERE outcome = 'failed') AS failed,
+       count(*) FILTER (WHERE outcome = 'failed' AND shrank) AS churned,
+       coalesce(sum(metrics) FILTER (WHERE outcome IS NOT NULL), 0) AS metrics,
+       coalesce(sum(met) FILTER (WHERE outcome IS NOT NULL), 0) AS met,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY ttv) AS ttv_days
+  FROM facts
+ GROUP BY GROUPING SETS ((), (product), (segment), (industry), (arr_band), (sales_rep))
+"""
+)
+SIGNALS = text(
+    PLANS + "SELECT signal_30 AS signal, outcome, count(*) AS n FROM facts "
+    "WHERE outcome IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
+)
+CALIBRATION = text(
+    PLANS
+    + f"""
+SELECT least(floor(predicted_success / (100 / {BUCKETS})), {BUCKETS - 1})::int AS bucket,
+       count(*) AS n, avg(predicted_success) / 100 AS predicted,
+       avg((outcome = 'success')::int) AS actual,
+       sum(power(predicted_success / 100 - (outcome = 'success')::int, 2)) AS brier_sum
+  FROM facts WHERE outcome IS NOT NULL AND predicted_success IS NOT NULL GROUP BY 1 ORDER BY 1
+"""
+)
+ADOPTION = text(
+    PLANS + "SELECT count(*) AS past, count(*) FILTER (WHERE signal_90 IN ('on_track', "
+    "'exceeding')) AS on_track FROM facts WHERE started_on + 90 <= :today"
+)
+
+
+class Group(CamelModel):
+    """Outcome figures of one group of plans (or of all of them)."""
+
+    dimension: str | None
+    value: str | None
+    plans: int
+    decided: int
+    mix: dict[str, int]
+    success_rate: float | None
+    churn_rate: float | None
+    value_realization: float | None
+    churned: int
+    metrics: int
+    met: int
+    median_days_to_value: float | None
+
+
+class Signal(CamelModel):
+    """How plans in one 30-day state ended: {outcome: count}."""
+
+    signal: str
+    outcomes: dict[str, int]
+    total: int
+    success_rate: float | None
+
+
+class Bucket(CamelModel):
+    """Predicted vs realized success for plans whose prediction fell in [low, high)."""
+
+    low: int
+    high: int
+    plans: int
+    predicted: float
+    actual: float
+
+
+class Kpi(CamelModel):
+    """A PRD success metric with its target and whether it is met (None when no data)."""
+
+    key: str
+    label: str
+    value: float | None
+    target: float
+    higher_is_better: bool = True
+    met: bool | None
+    detail: str
+
+
+class Analysis(CamelModel):
+    """Everything the outcomes report shows."""
+
+    overall: Group
+    breakdowns: dict[str, list[Group]]
+    signals: list[Signal]
+    on_track_at_30_success: float | None
+    behind_at_30_success: float | None
+    calibration: list[Bucket]
+    brier_score: float | None
+    kpis: list[Kpi]
+    latency_median_hours: float | None
+
+
+def _rate(part, whole) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _group(row) -> Group:
+    mix = {s: row._mapping[s] for s in ("success", "partial", "at_risk", "failed")}
+    ttv = None if row.ttv_days is None else float(row.ttv_days)
+    return Group(
+        dimension=row.dimension, value=row.value, plans=row.plans, decided=row.decided, mix=mix,
+        success_rate=_rate(row.success, row.decided), churn_rate=_rate(row.churned, row.decided),
+        value_realization=_rate(int(row.met), int(row.metrics)), churned=row.churned,
+        metrics=int(row.metrics), met=int(row.met), median_days_to_value=ttv,
+    )  # fmt: skip
+
+
+def _signals(rows) -> tuple[list[Signal], float | None, float | None]:
+    table: dict[str, dict[str, int]] = {}
+    for r in rows:
+        table.setdefault(r.signal or "unknown", {})[r.outcome] = r.n
+    signals = [
+        Signal(signal=s, outcomes=o, total=sum(o.values()),
+               success_rate=_rate(o.get("success", 0), sum(o.values())))
+        for s, o in table.items()
+    ]  # fmt: skip
+
+    def share(states):
+        total = sum(sum(table.get(s, {}).values()) for s in states)
+        return _rate(sum(table.get(s, {}).get("success", 0) for s in states), total)
+
+    return signals, share(("on_track", "exceeding")), share(("at_risk", "behind"))
+
+
+def _kpi(key, label, value, detail, higher=True) -> Kpi:
+    target = TARGETS[key]
+    met = None if value is None else (value >= target if higher else value < target)
+    return Kpi(key=key, label=label, value=value, target=target, higher_is_better=higher,
+               met=met, detail=detail)  # fmt: skip
+
+
+def _check(segment, arr_band, date_from, date_to) -> None:
+    if segment is not None and segment not in set(Segment):
+        raise Invalid(f"segment: must be one of {', '.join(Segment)}")
+    if arr_band is not None and arr_band not in ARR_BANDS:
+        raise Invalid(f"arrBand: must be one of {', '.join(ARR_BANDS)}")
+    if date_from and date_to and date_to < date_from:
+        raise Invalid("dateTo: must not be before dateFrom")
+
+
+def outcomes_analysis(
+    *, session: Session, product: str | None = None, segment: str | None = None,
+    industry: str | None = None, arr_band: str | None = None, sales_rep: str | None = None,
+    date_from: date | None = None, date_to: date | None = None, today: date | None = None,
+) -> Analysis:  # fmt: skip
+    """Return the outcome report for the plans matching the filters (all when none given)."""
+    _check(segment, arr_band, date_from, date_to)
+    params = {"product": product, "segment": segment, "industry": industry, "arr_band": arr_band,
+              "sales_rep": sales_rep, "date_from": date_from, "date_to": date_to}  # fmt: skip
+    groups = [_group(r) for r in session.execute(GROUPED, params)]
+    overall = next(g for g in groups if g.dimension is None)
+    breakdowns = {d: sorted((g for g in groups if g.dimension == d), key=lambda g: str(g.value))
+                  for d in DIMENSIONS}  # fmt: skip
+    signals, ahead, behind = _signals(session.execute(SIGNALS, params))
+    rows = session.execute(CALIBRATION, params).all()
+    width = 100 // BUCKETS
+    calibration = [
+        Bucket(low=r.bucket * width, high=(r.bucket + 1) * width, plans=r.n,
+               predicted=round(float(r.predicted), 4), actual=round(float(r.actual), 4))
+        for r in rows
+    ]  # fmt: skip
+    scored = sum(r.n for r in rows)
+    brier = round(float(sum(r.brier_sum for r in rows)) / scored, 4) if scored else None
+    today = today or datetime.now(UTC).date()
+    adoption = session.execute(ADOPTION, {**params, "today": today}).one()
+    latency = plan_latency(session=session)
+    kpis = [
+        _kpi("coverage", "Measurement coverage", round(latency.coverage, 4) if latency.upsells
+             else None, f"{latency.planned} of {latency.upsells} upsells have a plan"),
+        _kpi("adoptionSuccess", "Adoption success", _rate(adoption.on_track, adoption.past),
+             f"{adoption.on_track} of {adoption.past} plans past day 90 on track or exceeding"),
+        _kpi("churn", "Churn on expansion", overall.churn_rate,
+             f"{overall.churned} of {overall.decided} decided expansions shrank or churned",
+             higher=False),
+        _kpi("valueRealization", "Value realization", overall.value_realization,
+             f"{overall.met} of {overall.metrics} goals achieved"),
+        _kpi("within48h", "Plans within 48 h", round(latency.within_48h_share, 4)
+             if latency.upsells else None,
+             f"{latency.within_48h} of {latency.upsells} upsells planned within 48 hours"),
+    ]  # fmt: skip
+    return Analysis(
+        overall=overall, breakdowns=breakdowns, signals=signals, on_track_at_30_success=ahead,
+        behind_at_30_success=behind, calibration=calibration, brier_score=brier, kpis=kpis,
+        latency_median_hours=latency.median_hours,
+    )  # fmt: skip
+
+
+def filter_options(*, session: Session) -> dict[str, list[str]]:
+    """Return the products, industries and sales reps that plans exist for (filter choices)."""
+    sql = """SELECT array(SELECT DISTINCT product_code FROM upsell_products ORDER BY 1),
+                    array(SELECT DISTINCT industry FROM customers c JOIN upsell_measurements m
+                           ON m.customer_id = c.id ORDER BY 1),
+                    array(SELECT DISTINCT sales_rep_name FROM upsells
+                           WHERE sales_rep_name IS NOT NULL ORDER BY 1)"""
+    products, industries, reps = session.execute(text(sql)).one()
+    return {"product": products, "industry": industries, "sales_rep": reps}

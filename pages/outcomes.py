@@ -1,0 +1,83 @@
+"""Upsell outcomes: PRD success metrics, outcome mix, rates by group, signals and calibration."""
+
+import streamlit as st
+
+from components import data
+from components.auth import require_user
+from components.cards import empty_state, page_header
+from components.format import SEGMENT_LABELS
+from components.outcome_views import (
+    calibration_chart,
+    filter_bar,
+    kpi_row,
+    learnings,
+    mix_chart,
+    rate_bars,
+    realization_table,
+    signals_table,
+)
+from core.base import Role
+from core.errors import Invalid
+from core.upsell.analysis import filter_options, outcomes_analysis
+
+CHART = {"displayModeBar": False}
+GROUP_LABELS = {"product": "Product", "segment": "Segment", "industry": "Industry",
+                "arrBand": "ARR band", "salesRep": "Sales rep"}  # fmt: skip
+
+require_user(Role.LEADER, Role.ADMIN)
+page_header(
+    "Upsell outcomes",
+    "How expansions turned out: the PRD success metrics, which products and segments succeed, "
+    "what the 30-day check says about day 90, and how well success was predicted.",
+)
+filters = filter_bar(data.call(filter_options))
+try:
+    analysis = data.call(outcomes_analysis, **filters)
+except Invalid as exc:
+    st.warning(str(exc))
+    st.stop()
+kpi_row(analysis)
+if not analysis.overall.decided:
+    if any(v is not None for v in filters.values()):
+        empty_state("No decided plans match these filters", "Widen or clear the filters.",
+                    icon=":material/filter_alt_off:")  # fmt: skip
+    else:
+        empty_state(
+            "No outcomes yet",
+            "Outcomes appear after a plan's final checkpoint (day 90 by default), when an outcome "
+            "is proposed from the data and the CSM confirms it. Until then the success metrics "
+            "above show coverage and plan latency.",
+            icon=":material/hourglass_top:",
+        )
+    st.stop()
+
+for sentence in learnings(analysis):
+    st.markdown(f"- {sentence}")
+mix, products = st.columns(2)
+with mix:
+    st.subheader("Outcome mix")
+    st.caption(f"{analysis.overall.decided} decided plans (confirmed outcome, else proposed).")
+    st.plotly_chart(mix_chart(analysis.overall), width="stretch", config=CHART)
+with products:
+    st.subheader("By product")
+    st.plotly_chart(rate_bars(analysis.breakdowns["product"]), width="stretch", config=CHART)
+segments, calibration = st.columns(2)
+with segments:
+    st.subheader("By segment")
+    figure = rate_bars(analysis.breakdowns["segment"], SEGMENT_LABELS)
+    st.plotly_chart(figure, width="stretch", config=CHART)
+with calibration:
+    st.subheader("Prediction vs actual")
+    brier = analysis.brier_score
+    st.caption("Brier score: " + ("—" if brier is None else f"{brier:.3f}") + " (lower is better)")
+    st.plotly_chart(calibration_chart(analysis.calibration), width="stretch", config=CHART)
+st.subheader("30-day signals")
+st.caption("Status at the 30-day check (the review's assessment, else the checkpoint summary) "
+           "against the final outcome.")  # fmt: skip
+st.dataframe(signals_table(analysis), hide_index=True, width="stretch")
+st.subheader("Value realization")
+dimension = st.segmented_control(
+    "Group by", list(GROUP_LABELS), default="product", format_func=GROUP_LABELS.get, key="oc_dim",
+)  # fmt: skip
+rows = realization_table(analysis.breakdowns[dimension or "product"])
+st.dataframe(rows, hide_index=True, width="stretch")
