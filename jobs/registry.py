@@ -23,13 +23,21 @@ class Job:
     seconds: int
     description: str
     exclusive: bool = True
+    first_delay: int = 0  # seconds after start-up before the first run
+    quiet: bool = False  # do not keep runs that did nothing
 
 
 JOBS: dict[str, Job] = {}
 
 
 def job(
-    name: str, *, seconds: int, description: str = "", exclusive: bool = True
+    name: str,
+    *,
+    seconds: int,
+    description: str = "",
+    exclusive: bool = True,
+    first_delay: int = 0,
+    quiet: bool = False,
 ) -> Callable[[JobFunc], JobFunc]:
     """Register `func(*, session) -> dict | None` to run every `seconds`.
 
@@ -39,7 +47,7 @@ def job(
 
     def register(func: JobFunc) -> JobFunc:
         doc = description or (func.__doc__ or "").strip().splitlines()[0]
-        JOBS[name] = Job(name, func, seconds, doc, exclusive)
+        JOBS[name] = Job(name, func, seconds, doc, exclusive, first_delay, quiet)
         return func
 
     return register
@@ -92,6 +100,8 @@ def _run_locked(entry: Job) -> JobRun:
         run = session.merge(run)
         run.finished_at = datetime.now(UTC)
         run.status, run.details, run.error = status, _jsonable(details), error
+        if entry.quiet and status == "ok" and not details:
+            session.delete(run)  # an idle poll (e.g. an empty outbox) is not worth a row
     return run
 
 

@@ -2,6 +2,7 @@
 
 import logging
 import signal
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -23,7 +24,7 @@ def serve() -> None:
             seconds=entry.seconds,
             args=[entry.name],
             id=entry.name,
-            next_run_time=_now(),
+            next_run_time=_now() + timedelta(seconds=entry.first_delay),
         )
 
     def stop(signum, _frame):
@@ -36,7 +37,5 @@ def serve() -> None:
     scheduler.start()
 
 
-def _now():
-    from datetime import UTC, datetime
-
+def _now() -> datetime:
     return datetime.now(UTC)

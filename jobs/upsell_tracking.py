@@ -10,7 +10,7 @@ from core.upsell.progress import send_alerts, update_progress
 from jobs.registry import job
 
 
-@job("upsell_tracking", seconds=600)
+@job("upsell_tracking", seconds=600, first_delay=60)  # after the first upsell_sync
 def upsell_tracking(*, session: Session, now: datetime | None = None) -> dict:
     """Score every active plan, alert CSMs, trigger due checkpoints and propose outcomes."""
     now = now or datetime.now(UTC)
