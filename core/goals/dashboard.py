@@ -23,6 +23,7 @@ from core.goals.models import (
     SuccessRecord,
 )
 from core.goals.queries import _conditions
+from core.goals.results import RATIO_UNITS
 from core.goals.schemas import AchievementFilters
 from core.outbox.models import Channel, Delivery
 
@@ -119,7 +120,9 @@ class PendingConfirmation(BaseModel):
 
 def _wins(conditions: list):
     """Return one row per win in scope with everything the aggregates need."""
-    is_roi_ratio = and_(Goal.type == GoalType.ROI, Goal.cost > 0)  # achieved is value ÷ cost
+    is_roi_ratio = and_(  # achieved is value ÷ cost
+        Goal.type == GoalType.ROI, Goal.cost > 0, func.lower(Goal.unit).in_(RATIO_UNITS)
+    )
     money = case(
         (Metric.is_money.is_(True), case((is_roi_ratio, Achievement.achieved_value * Goal.cost),
                                          else_=Achievement.achieved_value)),

@@ -27,6 +27,7 @@ from core.goals.models import (
 )
 from core.goals.queries import person
 from core.goals.record import Quote, RecordFacts, gather
+from core.goals.results import is_ratio_goal
 from core.goals.service import confirm_achievement
 from core.outbox.models import Delivery
 
@@ -160,7 +161,7 @@ def _series(session: Session, goal: Goal) -> list[SeriesPoint]:
     if goal.metric_key is None:
         return []
     # ROI goals with a cost are measured as value ÷ cost; chart the same measure.
-    scale = goal.cost if goal.type == GoalType.ROI and goal.cost else Decimal(1)
+    scale = goal.cost if is_ratio_goal(goal.type, goal.cost, goal.unit) else Decimal(1)
     day = cast(func.timezone("UTC", Observation.observed_at), Date).label("day")
     since = goal.start_date - timedelta(days=LEAD_DAYS)
     rows = session.execute(

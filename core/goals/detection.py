@@ -26,6 +26,7 @@ from core.goals.models import (
     Goal,
     GoalStatus,
 )
+from core.goals.results import is_ratio_goal
 from core.goals.verify import Point, Verdict, evaluate, rules_for
 
 RECENT = 60
@@ -34,7 +35,7 @@ INGEST_GRACE = timedelta(minutes=5)
 
 METRIC_GOALS = text(
     """
-    SELECT g.id, g.target, g.direction, g.verification, g.type, g.cost, g.baseline,
+    SELECT g.id, g.target, g.direction, g.verification, g.type, g.cost, g.unit, g.baseline,
            o.observed_at, o.value
     FROM goals g
     CROSS JOIN LATERAL (
@@ -76,8 +77,8 @@ class Detected:
 
 
 def _value_for(row) -> Decimal:
-    # ROI goals with a cost compare value delivered ÷ cost against a ratio target.
-    if row.type == "roi" and row.cost:
+    # Ratio ROI goals compare value delivered ÷ cost with a multiple-of-cost target.
+    if is_ratio_goal(row.type, row.cost, row.unit):
         return (Decimal(row.value) / Decimal(row.cost)).quantize(Decimal("0.0001"))
     return Decimal(row.value)
 
@@ -100,7 +101,7 @@ def metric_verdicts(*, session: Session, now: datetime) -> tuple[list[Detected],
         )
         if verdict.status is not None:
             verdict.evidence["measure"] = (
-                "value ÷ cost" if first.type == "roi" and first.cost else "value"
+                "value ÷ cost" if is_ratio_goal(first.type, first.cost, first.unit) else "value"
             )
             found.append(Detected(goal_id, verdict))
     return found, seen

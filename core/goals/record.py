@@ -12,8 +12,13 @@ from core.accounts.models import User
 from core.base import Direction
 from core.customers.models import Customer, Feedback, Metric
 from core.errors import NotFound
-from core.goals.models import Achievement, Goal, GoalType
-from core.goals.results import beyond_target_pct, describe_result, improvement_pct
+from core.goals.models import Achievement, Goal
+from core.goals.results import (
+    beyond_target_pct,
+    describe_result,
+    improvement_pct,
+    is_ratio_goal,
+)
 
 QUOTE_MIN_LENGTH = 30
 
@@ -117,7 +122,7 @@ def gather(*, session: Session, achievement_id: uuid.UUID) -> RecordFacts:
         rule=ach.rule, confidence=ach.confidence.value, method=ach.method.value,
         evidence=ach.evidence or {},
     )  # fmt: skip
-    if goal.type == GoalType.ROI and goal.cost:
+    if is_ratio_goal(goal.type, goal.cost, goal.unit):
         facts.unit = "× cost"
     facts.products = _products(session, cust.id, ach.achieved_at)
     facts.quotes = best_quotes(session=session, customer_id=cust.id)

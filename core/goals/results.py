@@ -78,3 +78,14 @@ def value_summary(facts) -> str:
     if facts.goal_type in ("success_plan", "onboarding"):
         return "a completed plan, milestone by milestone"
     return "an outcome the team confirmed"
+
+
+# An ROI goal states its target either as money (compare the metric) or, with one of these
+# units and a cost, as a multiple of the cost (compare value ÷ cost).
+RATIO_UNITS = ("x", "×", "ratio", "roi", "× cost")
+
+
+def is_ratio_goal(goal_type, cost, unit) -> bool:
+    """Tell whether a goal is measured as value delivered ÷ cost."""
+    kind = getattr(goal_type, "value", goal_type)
+    return kind == "roi" and bool(cost) and (unit or "").strip().lower() in RATIO_UNITS

@@ -17,6 +17,7 @@ from core.goals.models import (
     GoalType,
 )
 from core.goals.repository_schemas import JsonNumber
+from core.goals.results import is_ratio_goal
 from core.schemas import CamelModel
 
 # Numeric(18, 4) holds values below 10**14.
@@ -185,7 +186,7 @@ def progress_pct(row) -> float | None:
     if row.latest_value is None:
         return None
     value, target, baseline = Decimal(row.latest_value), Decimal(row.target), row.baseline
-    if row.type == GoalType.ROI and row.cost:
+    if is_ratio_goal(row.type, row.cost, getattr(row, "unit", None)):
         value, baseline = value / Decimal(row.cost), None  # detection compares value ÷ cost
     higher = row.direction == Direction.HIGHER
     if (value >= target) if higher else (value <= target):

@@ -156,7 +156,7 @@ def test_time_to_achieve_and_money_value(session):
     _hand_win(session, cust, start=(at - timedelta(days=10)).date(), achieved=at,
               metric_key="savings_usd", target=1000, value=Decimal(1500), name="Save")  # fmt: skip
     _hand_win(session, cust, start=(at - timedelta(days=45)).date(), achieved=at,
-              type=GoalType.ROI, metric_key="savings_usd", target=2, cost=Decimal(10000),
+              type=GoalType.ROI, metric_key="savings_usd", target=2, cost=Decimal(10000), unit="×",
               value=Decimal("2.5"), name="ROI")  # fmt: skip
     _hand_win(session, cust, start=(at - timedelta(days=400)).date(), achieved=at,
               metric_key="resolution_hours", target=4, value=Decimal(3), name="Hours")  # fmt: skip

@@ -84,7 +84,7 @@ def test_roi_series_is_measured_like_the_target(session):
     cust = f.customer(session)
     f.metric(session, "cost_savings_usd", Direction.HIGHER, "USD").is_money = True
     f.goal(session, cust, type=GoalType.ROI, metric_key="cost_savings_usd", target=2,
-           cost=Decimal(50000), start=START)  # fmt: skip
+           cost=Decimal(50000), start=START, unit="×")  # fmt: skip
     f.observe(session, cust, "cost_savings_usd", [90000, 101000, 102000, 104000])
     [achievement_id] = detect(session=session, now=f.NOW)
     d = achievement_detail(session=session, achievement_id=achievement_id)

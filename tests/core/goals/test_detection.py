@@ -77,7 +77,13 @@ def test_roi_goal_compares_value_over_cost(session):
     cust = f.customer(session)
     f.metric(session, "cost_savings_usd", Direction.HIGHER, "USD")
     goal = f.goal(
-        session, cust, type=GoalType.ROI, metric_key="cost_savings_usd", target=2, cost=50000
+        session,
+        cust,
+        type=GoalType.ROI,
+        metric_key="cost_savings_usd",
+        target=2,
+        cost=50000,
+        unit="×",
     )
     savings = [60000 + 2000 * i for i in range(20)]  # 1.2x → 1.96x cost ...
     f.observe(session, cust, "cost_savings_usd", [*savings, 101000, 102000, 104000])

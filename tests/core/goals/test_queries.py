@@ -56,7 +56,7 @@ def row(**values):
             50.0,
         ),  # fmt: skip
         ({"direction": Direction.LOWER, "target": Decimal(4), "latest_value": Decimal(3)}, 100.0),
-        ({"type": GoalType.ROI, "cost": Decimal(1000), "target": Decimal(2)}, 2.5),
+        ({"type": GoalType.ROI, "cost": Decimal(1000), "target": Decimal(2), "unit": "×"}, 2.5),
         ({"latest_value": None}, None),
         ({"latest_value": Decimal(-5)}, 0.0),
         ({"metric": None, "target": None, "milestones_total": 4, "milestones_closed": 1}, 25.0),
