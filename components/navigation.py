@@ -65,6 +65,13 @@ PAGES: tuple[PageSpec, ...] = (
         "Value repository",
     ),
     PageSpec(
+        "pages/upsells.py",
+        "Upsell progress",
+        ":material/trending_up:",
+        "Upsells",
+        roles=frozenset({Role.CSM, Role.LEADER, Role.ADMIN}),
+    ),
+    PageSpec(
         "pages/outcomes.py",
         "Upsell outcomes",
         ":material/insights:",

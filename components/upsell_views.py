@@ -1,0 +1,297 @@
+"""Pieces of the Upsell progress page: plan table, progress charts, timeline and the forms."""
+
+from datetime import timedelta
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from components import data
+from components.charts import PRIMARY, _style
+from components.format import escape_md, label, money, score, when
+from core.base import Direction
+from core.dashboard.schemas import UserSummary
+from core.errors import Conflict, DomainError
+from core.upsell.curve import LABELS
+from core.upsell.models import OutcomeStatus
+from core.upsell.outcomes import confirm_outcome
+from core.upsell.plans import customize_plan
+from core.upsell.progress import record_manual_values
+from core.upsell.reviews import record_review
+from core.upsell.views import MetricView, PlanDetail, PlanRow, criteria_changes
+
+STATUS_LABELS = {k: v.capitalize() for k, v in LABELS.items()}
+COLORS = {"on_track": "green", "exceeding": "blue", "at_risk": "orange", "behind": "red"}
+BADGES = {k: f":{COLORS[k]}-badge[{v}]" for k, v in STATUS_LABELS.items()}
+BADGES[None] = ":gray-badge[No data yet]"
+FILTERS = {None: "All", **STATUS_LABELS, "completed": "Completed"}
+FLASH, ERROR = "upsells_flash", "upsells_error"
+EXPECTED, TARGET, BASELINE = "#9AA5B1", "#4E9F6B", "#C8553D"
+
+
+def badge(status) -> str:
+    """Return the markdown badge of a progress status."""
+    return BADGES[getattr(status, "value", status)]
+
+
+def status_filter() -> str | None:
+    """Render the status filter; return the chosen status value (None for all)."""
+    return st.segmented_control(
+        "Show", list(FILTERS), format_func=FILTERS.get, default=None, key="upsells_status"
+    )
+
+
+def notices() -> None:
+    """Show the last action's confirmation or error."""
+    if flash := st.session_state.pop(FLASH, None):
+        st.success(escape_md(flash), icon=":material/check_circle:")
+    if error := st.session_state.pop(ERROR, None):
+        st.error(escape_md(error), icon=":material/error:")
+
+
+def title(customer: str, upsell: str) -> str:
+    """Name a plan by its upsell, prefixed by the customer unless the upsell already says it."""
+    return upsell if customer.lower() in upsell.lower() else f"{customer} — {upsell}"
+
+
+def plan_table(rows: list[PlanRow]) -> None:
+    """Render the plans as a table: status, upsell, checkpoints, overdue and prediction."""
+    frame = pd.DataFrame({
+        "Status": [STATUS_LABELS.get(r.progress_status, "No data yet") for r in rows],
+        "Plan": [title(r.customer_name, r.upsell_name) for r in rows],
+        "ARR increase": [money(r.arr_increase) for r in rows],
+        "Products": [", ".join(r.products) for r in rows],
+        "Days since close": [r.days_since_close for r in rows],
+        "Next checkpoint": [f"Day {r.next_day} · {when(r.next_due)}" if r.next_day else "—"
+                            for r in rows],
+        "Overdue": [r.overdue for r in rows],
+        "Predicted success": [None if r.predicted_success is None else float(r.predicted_success)
+                              for r in rows],
+    })  # fmt: skip
+    config = {
+        "Plan": st.column_config.TextColumn(width="medium"),
+        "Predicted success": st.column_config.ProgressColumn(min_value=0, max_value=100,
+                                                             format="%.0f"),
+    }  # fmt: skip
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
+
+
+def plan_picker(rows: list[PlanRow]) -> str | None:
+    """Let the user pick a plan; keep it in ?plan=<id>; return the chosen id."""
+    ids = [str(r.id) for r in rows]
+    names = {str(r.id): title(r.customer_name, r.upsell_name) for r in rows}
+    current = st.query_params.get("plan")
+    picked = st.selectbox(
+        "Open a plan", ids, index=ids.index(current) if current in ids else None,
+        format_func=names.get, placeholder="Choose a plan to see its progress",
+    )  # fmt: skip
+    if picked and picked != current:
+        st.query_params["plan"] = picked
+    return picked or current
+
+
+def progress_chart(metric: MetricView, plan: PlanDetail) -> go.Figure:
+    """Actual values vs the expected curve, with target, baseline and checkpoint lines."""
+    fig = go.Figure()
+    hover = f"%{{x|%b %d}}: %{{y:,.1f}} {metric.unit}<extra>%{{fullData.name}}</extra>"
+    if metric.series:
+        fig.add_scatter(
+            x=[p.day for p in metric.series], y=[p.value for p in metric.series],
+            mode="lines", name="Actual", line={"color": PRIMARY, "width": 2.5},
+            hovertemplate=hover,
+        )  # fmt: skip
+    elif metric.current is not None:
+        at = metric.current_at.date() if metric.current_at else plan.close_date
+        fig.add_scatter(
+            x=[at], y=[float(metric.current)], mode="markers", name="Latest value",
+            marker={"color": PRIMARY, "size": 11}, hovertemplate=hover,
+        )  # fmt: skip
+    if metric.expected_curve:
+        fig.add_scatter(
+            x=[p.day for p in metric.expected_curve],
+            y=[p.value for p in metric.expected_curve], mode="lines", name="Expected",
+            line={"color": EXPECTED, "dash": "dash"}, hovertemplate=hover,
+        )  # fmt: skip
+    fig.add_hline(y=float(metric.target), line={"color": TARGET, "dash": "dot"},
+                  annotation_text="Target", annotation_position="top left")  # fmt: skip
+    if metric.baseline is not None:
+        fig.add_hline(y=float(metric.baseline), line={"color": BASELINE, "dash": "dot"},
+                      annotation_text="Baseline", annotation_position="bottom left")  # fmt: skip
+    for c in plan.checkpoints:
+        fig.add_vline(x=pd.Timestamp(c.due_on).timestamp() * 1000, line={"color": "#D0D7DE"},
+                      annotation_text=f"Day {c.day}", annotation_position="top")  # fmt: skip
+    fig.update_yaxes(title_text=metric.unit, tickformat="~s")
+    fig.update_xaxes(range=[plan.started_on - timedelta(days=32),
+                            plan.started_on + timedelta(days=plan.horizon_days + 5)])  # fmt: skip
+    _style(fig, height=280)
+    fig.update_layout(showlegend=True, legend={"orientation": "h", "y": 1.15, "x": 0})
+    return fig
+
+
+def metric_card(metric: MetricView, plan: PlanDetail) -> None:
+    """One criterion: name, figures and its chart."""
+    with st.container(border=True):
+        arrow = "↑" if metric.direction == Direction.HIGHER else "↓"
+        st.markdown(f"**{escape_md(metric.name)}** {arrow}  ·  {label(metric.measurement)}")
+        progress = "—" if metric.progress is None else f"{float(metric.progress):.0%}"
+        expected = "—" if metric.expected is None else f"{float(metric.expected):.0%}"
+        st.caption(
+            f"Baseline {_num(metric.baseline)} → target {_num(metric.target)} {metric.unit} · "
+            f"now {_num(metric.current)} · progress {progress} (expected {expected}) · "
+            f"{label(metric.origin)}"
+        )
+        if not metric.series and metric.current is None:
+            where = "usage data arrives" if metric.metric_key else "someone enters a value"
+            st.caption(f":material/hourglass_empty: No values yet; the line appears once {where}.")
+        st.plotly_chart(progress_chart(metric, plan), key=f"chart_{metric.id}")
+
+
+def checkpoint_text(cp) -> str:
+    """Name a checkpoint with its due date, flagged when overdue."""
+    late = " :red[(overdue)]" if cp and cp.status == "overdue" else ""
+    return f"Day {cp.day} · {when(cp.due_on)}{late}" if cp else "—"
+
+
+def _num(value) -> str:
+    return "—" if value is None else f"{float(value):,.4g}"
+
+
+def reviews_timeline(plan: PlanDetail) -> None:
+    """The reviews of a plan, newest first, with checkpoints' documents."""
+    docs = [c for c in plan.checkpoints if c.doc_url]
+    for c in docs:
+        st.markdown(f"Day {c.day} review document: [{escape_md(c.doc_url)}]({c.doc_url})")
+    if not plan.reviews:
+        st.caption("No reviews yet. Record the first one below when a checkpoint comes due.")
+    for r in plan.reviews:
+        with st.container(border=True):
+            day = f"Day {r.checkpoint_day} review" if r.checkpoint_day else "Plan review"
+            who = escape_md(r.reviewer_name or "someone")
+            st.markdown(f"**{day}** {badge(r.assessment)} — {who}, {when(r.reviewed_at)}")
+            st.markdown(escape_md(r.findings))
+            if r.next_steps:
+                st.caption(f"Next steps: {escape_md(r.next_steps)}")
+
+
+def _run(action, message: str, **kwargs) -> bool:
+    try:
+        data.call(action, **kwargs)
+    except DomainError as exc:
+        st.error(escape_md(str(exc)), icon=":material/error:")
+        return False
+    st.session_state[FLASH] = message
+    return True
+
+
+def review_form(plan: PlanDetail, user: UserSummary) -> None:
+    """Record a review at a checkpoint: assessment, findings (required) and next steps."""
+    days = [c.day for c in plan.checkpoints]
+    due = next((c.day for c in plan.checkpoints if c.status != "reviewed"), None)
+    with st.form(f"review_{plan.id}", clear_on_submit=True):
+        day = st.selectbox(
+            "Checkpoint",
+            [*days, None],
+            index=days.index(due) if due else None,
+            format_func=lambda d: f"Day {d}" if d else "Between checkpoints",
+        )
+        assessment = st.selectbox("Assessment", list(STATUS_LABELS),
+                                  format_func=STATUS_LABELS.get)  # fmt: skip
+        findings = st.text_area("Findings", placeholder="What did the review find? (required)")
+        steps = st.text_area("Next steps", placeholder="Optional")
+        if st.form_submit_button("Record review", type="primary"):
+            title = f"day-{day} review" if day else "review"
+            if _run(record_review, f"Recorded the {title} for {plan.customer_name}.",
+                    measurement_id=plan.id, assessment=assessment, findings=findings,
+                    actor=user, checkpoint_day=day, next_steps=steps):  # fmt: skip
+                st.rerun()
+
+
+def manual_values_form(plan: PlanDetail, user: UserSummary) -> None:
+    """Enter current values of manually measured criteria."""
+    manual = [m for m in plan.metrics if m.measurement.value == "manual"]
+    if not manual:
+        st.caption("Every criterion of this plan is measured automatically from usage data.")
+        return
+    with st.form(f"manual_{plan.id}"):
+        values = {m.name: st.number_input(f"{m.name} ({m.unit})", value=None, key=f"mv_{m.id}",
+                                          placeholder=f"now {_num(m.current)}")
+                  for m in manual}  # fmt: skip
+        if st.form_submit_button("Save values", type="primary"):
+            given = {k: v for k, v in values.items() if v is not None}
+            if _run(record_manual_values, "Saved the values; the plan was rescored.",
+                    measurement_id=plan.id, values=given, actor=user):  # fmt: skip
+                st.rerun()
+
+
+def customize_form(plan: PlanDetail, user: UserSummary) -> None:
+    """Edit targets and directions, add or remove criteria, change checkpoint days."""
+    key = f"upsell_version_{plan.id}"
+    version = st.session_state.setdefault(key, plan.version)
+    frame = pd.DataFrame(
+        [{"name": m.name, "metric_key": m.metric_key, "unit": m.unit,
+          "direction": m.direction.value, "target": float(m.target),
+          "baseline": None if m.baseline is None else float(m.baseline)} for m in plan.metrics],
+        columns=["name", "metric_key", "unit", "direction", "target", "baseline"],
+    )  # fmt: skip
+    with st.form(f"customize_{plan.id}"):
+        edited = st.data_editor(
+            frame, num_rows="dynamic", hide_index=True, width="stretch",
+            column_config={
+                "name": st.column_config.TextColumn("Criterion", required=True),
+                "metric_key": st.column_config.TextColumn("Usage metric key",
+                                                          help="Empty for a manual metric"),
+                "unit": "Unit", "target": "Target", "baseline": "Baseline",
+                "direction": st.column_config.SelectboxColumn(
+                    "Better when", options=[d.value for d in Direction], required=True),
+            },
+        )  # fmt: skip
+        days = st.text_input("Checkpoint days", ", ".join(str(c.day) for c in plan.checkpoints))
+        if st.form_submit_button("Save criteria", type="primary"):
+            try:
+                picked = sorted({int(d) for d in days.replace(",", " ").split()})
+            except ValueError:
+                st.session_state[ERROR] = "Checkpoint days must be whole numbers, e.g. 30, 60, 90."
+                st.rerun()
+            rows = [{k: None if pd.isna(v) else v for k, v in r.items()}
+                    for r in edited.to_dict("records")]  # fmt: skip
+            try:
+                saved = data.call(
+                    customize_plan, measurement_id=plan.id,
+                    metrics=criteria_changes(plan.metrics, rows),
+                    checkpoint_days=picked or None, expected_version=version, actor=user,
+                )  # fmt: skip
+            except Conflict as exc:
+                st.session_state.pop(key, None)  # the next run loads the latest version
+                st.session_state[ERROR] = f"{exc} The latest criteria are loaded below."
+            except DomainError as exc:
+                st.session_state[ERROR] = str(exc)
+            else:
+                st.session_state[key] = saved.version
+                st.session_state[FLASH] = "Saved the plan's criteria."
+            st.rerun()
+
+
+def outcome_form(plan: PlanDetail, user: UserSummary) -> None:
+    """Show the proposed outcome; confirm it or override it with a reason."""
+    outcome = plan.outcome
+    if outcome is None:
+        st.caption("An outcome is proposed once the plan reaches its last checkpoint.")
+        return
+    st.markdown(f"Proposed: **{label(outcome.proposed_status)}**")
+    for reason in outcome.proposed_reasons:
+        st.caption(f"• {escape_md(str(reason))}")
+    if outcome.status is not None:
+        extra = f" — {escape_md(outcome.override_reason)}" if outcome.override_reason else ""
+        st.markdown(f"Confirmed: **{label(outcome.status)}** on {when(outcome.decided_at)}{extra}")
+        st.caption(f"Health {score(plan.health_before)} → {score(plan.health_after)}")
+        return
+    options = [s.value for s in OutcomeStatus]
+    with st.form(f"outcome_{plan.id}"):
+        status = st.selectbox("Outcome", options, index=options.index(outcome.proposed_status),
+                              format_func=label)  # fmt: skip
+        reason = st.text_input("Reason (required when it differs from the proposal)")
+        confirmed = st.form_submit_button("Confirm outcome", type="primary")
+    if confirmed and _run(confirm_outcome, f"Recorded the outcome: {label(status)}.",
+                          measurement_id=plan.id, status=status, actor=user,
+                          reason=reason):  # fmt: skip
+        st.rerun()

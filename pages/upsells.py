@@ -1,0 +1,79 @@
+"""Upsell progress: every measurement plan, its charts, reviews, criteria and outcome."""
+
+import uuid
+
+import streamlit as st
+
+from components import data, upsell_views
+from components.auth import require_user
+from components.cards import Card, empty_state, fact_row, page_header
+from components.format import escape_md, label, money, score, when
+from core.base import Role
+from core.errors import NotFound
+from core.upsell.views import list_plans, plan_detail
+
+user = require_user(Role.CSM, Role.LEADER, Role.ADMIN)
+page_header(
+    "Upsell progress",
+    "Is each expansion delivering? Adoption vs the expected curve, checkpoint reviews and "
+    "outcomes." + (" Plans of your customers." if user.role == Role.CSM else " All plans."),
+)
+upsell_views.notices()
+status = upsell_views.status_filter()
+rows = data.call(list_plans, viewer_id=user.id, viewer_role=user.role, status=status)
+if not rows:
+    empty_state(
+        "No upsell plans here yet" if status is None else "No plans with this status",
+        "Plans appear within one sync cycle after an upsell closes (Salesforce closed-won, a "
+        "contract amendment or a manual entry)."
+        + ("" if status is None else " Pick 'All' to see every plan."),
+        icon=":material/trending_up:",
+    )
+else:
+    upsell_views.plan_table(rows)
+
+selected = upsell_views.plan_picker(rows)
+if not selected:
+    if rows:
+        st.caption(":material/touch_app: Choose a plan to see its charts, reviews and outcome.")
+    st.stop()
+try:
+    plan = data.call(plan_detail, measurement_id=uuid.UUID(selected))
+except (NotFound, ValueError):
+    st.warning("That plan does not exist (any more). Choose another one above.")
+    st.stop()
+
+st.divider()
+st.subheader(escape_md(upsell_views.title(plan.customer_name, plan.upsell_name)))
+st.markdown(
+    f"{upsell_views.badge(plan.progress_status)} :gray-badge[{label(plan.status)}] "
+    f"closed {when(plan.close_date)}, {plan.days_since_close} days ago"
+)
+next_cp = next((c for c in plan.checkpoints if c.status not in ("reviewed", "skipped")), None)
+fact_row(
+    [
+        Card("ARR increase", money(plan.arr_increase)),
+        Card("Predicted success", score(plan.predicted_success)),
+        Card("Next checkpoint", upsell_views.checkpoint_text(next_cp)),
+        Card("Health before → after", f"{score(plan.health_before)} → {score(plan.health_after)}"),
+    ]
+)
+charts, reviews, criteria, outcome = st.tabs(
+    ["Progress", f"Reviews ({len(plan.reviews)})", "Criteria", "Outcome"]
+)
+with charts:
+    if not plan.metrics:
+        empty_state("No criteria yet", "Add one in the Criteria tab.", icon=":material/rule:")
+    for metric in plan.metrics:
+        upsell_views.metric_card(metric, plan)
+with reviews:
+    upsell_views.reviews_timeline(plan)
+    st.markdown("**Record a review**")
+    upsell_views.review_form(plan, user)
+with criteria:
+    st.markdown("**Enter manual metric values**")
+    upsell_views.manual_values_form(plan, user)
+    st.markdown("**Customize criteria**")
+    upsell_views.customize_form(plan, user)
+with outcome:
+    upsell_views.outcome_form(plan, user)

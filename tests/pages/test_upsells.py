@@ -1,0 +1,180 @@
+"""The Upsell progress page: list, plan detail, reviews, manual values and stale criteria."""
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select, update
+from streamlit.testing.v1 import AppTest
+
+from core.base import Role
+from core.db import session_scope
+from core.upsell.models import (
+    CheckpointStatus,
+    Measurement,
+    MeasurementMetric,
+    MeasurementStatus,
+    Outcome,
+    OutcomeStatus,
+    Review,
+)
+from core.upsell.outcomes import propose_outcomes
+from core.upsell.progress import update_progress
+from tests.core.upsell.factories_tracking import (
+    NOW,
+    auto,
+    checkpoints_of,
+    csm,
+    customer,
+    manual,
+    observe,
+    plan,
+)
+
+MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
+START = NOW.date() - timedelta(days=35)
+
+
+def _seed() -> tuple:
+    with session_scope() as session:
+        owner = csm(session)
+        cust = customer(session, owner=owner, name="Northwind <Logistics>")
+        metrics = [auto("Active users", "active_users", 10, 50), manual("Hours saved", 0, 20)]
+        row = plan(session, cust, started_on=START, metrics=metrics)
+        observe(session, cust, "active_users", START - timedelta(days=40), NOW.date(), 20)
+        update_progress(session=session, now=NOW, measurement_ids=[row.id])
+        return owner.id, row.id
+
+
+def _open(user_id, plan_id=None, role=None) -> AppTest:
+    at = AppTest.from_file(str(MAIN), default_timeout=30)
+    at.session_state["user_id"] = str(user_id)
+    at.run()
+    at.switch_page("../pages/upsells.py")
+    if plan_id:
+        at.query_params["plan"] = str(plan_id)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _count(model, **where) -> int:
+    with session_scope() as session:
+        stmt = select(func.count()).select_from(model).filter_by(**where)
+        return session.scalar(stmt)
+
+
+def test_empty_state_guides(scratch_db):
+    with session_scope() as session:
+        owner_id = csm(session).id
+    at = _open(owner_id)
+    assert _shown(at.info, "within one sync cycle after an upsell closes")
+
+
+def test_list_and_detail_render(scratch_db):
+    owner_id, plan_id = _seed()
+    at = _open(owner_id)
+    assert list(at.dataframe[0].value["Plan"]) == ["Northwind <Logistics> — Analytics expansion"]
+    at = _open(owner_id, plan_id)
+    assert any("Analytics expansion" in s.value for s in at.subheader)
+    assert len(at.get("plotly_chart")) == 2
+    assert any(t.label == "Reviews (0)" for t in at.tabs)
+
+
+def _shown(elements, text: str) -> bool:
+    return any(text in str(e.value).replace("\\", "") for e in elements)
+
+
+def _form_button(at, prefix):
+    return next(b for b in at.button if b.key.startswith(f"FormSubmitter:{prefix}"))
+
+
+def test_recording_a_30_day_review(scratch_db):
+    owner_id, plan_id = _seed()
+    at = _open(owner_id, plan_id)
+    at.text_area[0].input("Strong start in the EU team")
+    _form_button(at, "review_").click().run()
+    assert not at.exception
+    assert _shown(at.success, "Recorded the day-30 review")
+    assert _count(Review, measurement_id=plan_id) == 1
+    with session_scope() as session:
+        review = session.scalar(select(Review))
+        assert review.findings == "Strong start in the EU team" and review.checkpoint_id
+
+
+def test_missing_findings_shows_an_error(scratch_db):
+    owner_id, plan_id = _seed()
+    at = _open(owner_id, plan_id)
+    _form_button(at, "review_").click().run()
+    assert _shown(at.error, "findings are required")
+    assert _count(Review, measurement_id=plan_id) == 0
+
+
+def test_manual_value_is_recorded(scratch_db):
+    owner_id, plan_id = _seed()
+    at = _open(owner_id, plan_id)
+    at.number_input[0].set_value(12)
+    _form_button(at, "manual_").click().run()
+    assert not at.exception
+    assert _shown(at.success, "Saved the values")
+    with session_scope() as session:
+        hours = session.scalar(select(MeasurementMetric).filter_by(name="Hours saved"))
+        assert hours.current == 12 and hours.progress is not None
+
+
+def test_stale_customize_shows_conflict(scratch_db):
+    owner_id, plan_id = _seed()
+    at = _open(owner_id, plan_id)
+    with session_scope() as session:  # someone else saves first
+        session.execute(
+            update(Measurement)
+            .where(Measurement.id == plan_id)
+            .values(version=Measurement.version + 1)
+        )
+    at.text_input[0].input("30, 60")
+    _form_button(at, "customize_").click().run()
+    assert not at.exception
+    assert _shown(at.error, "Someone else changed this plan")
+    assert _count(Review) == 0
+    at.text_input[0].input("30, 60")  # reloaded with the latest version: now it saves
+    _form_button(at, "customize_").click().run()
+    assert _shown(at.success, "Saved the plan's criteria")
+
+
+def test_leader_sees_every_plan(scratch_db):
+    _seed()
+    with session_scope() as session:
+        leader = csm(session)
+        leader.role = Role.LEADER
+        leader_id = leader.id
+    at = _open(leader_id)
+    assert len(at.dataframe[0].value) == 1
+
+
+def _proposed() -> tuple:
+    with session_scope() as session:
+        owner = csm(session)
+        cust = customer(session, owner=owner)
+        metrics = [manual("Hours saved", 0, 20, current=25)]
+        row = plan(session, cust, started_on=NOW.date() - timedelta(days=100), metrics=metrics)
+        checkpoints_of(session, row)[90].status = CheckpointStatus.TRIGGERED
+        propose_outcomes(session=session, measurement_ids=[row.id])
+        return owner.id, row.id
+
+
+def test_outcome_override_needs_a_reason_then_confirms(scratch_db):
+    owner_id, plan_id = _proposed()
+    at = _open(owner_id, plan_id)
+    with session_scope() as session:
+        proposed = session.scalar(select(Outcome.proposed_status))
+    other = next(s for s in OutcomeStatus if s != proposed)
+    outcome = next(s for s in at.selectbox if s.label == "Outcome")
+    outcome.set_value(other.value)
+    _form_button(at, "outcome_").click().run()
+    assert _shown(at.error, "give a reason")
+    outcome = next(s for s in at.selectbox if s.label == "Outcome")
+    outcome.set_value(proposed.value)
+    _form_button(at, "outcome_").click().run()
+    assert not at.exception
+    assert _shown(at.success, "Recorded the outcome")
+    with session_scope() as session:
+        assert session.get(Measurement, plan_id).status == MeasurementStatus.COMPLETED
