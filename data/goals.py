@@ -70,7 +70,7 @@ def _milestones(rng: random.Random, names, start: date, end: date, as_of: date, 
     items = []
     for pos, name in enumerate(names):
         due = start + timedelta(days=step * (pos + 1))
-        done = all_done or (due < as_of and rng.random() < 0.85) or rng.random() < 0.1
+        done = all_done or (due < as_of and rng.random() < 0.75) or rng.random() < 0.08
         finished = min(due + timedelta(days=rng.randint(-10, 5)), as_of - timedelta(days=1))
         finished = max(finished, min(start, as_of - timedelta(days=1)))
         items.append(Milestone(new_id(rng), name, pos, due, at(finished, rng) if done else None))
@@ -126,7 +126,7 @@ def _account_goals(rng: random.Random, account: Account, as_of: date, force: str
             goal = Goal(new_id(rng), account, kind, s, s + timedelta(days=rng.randint(90, 240)))
             goal.name, goal.description = rng.choice(phrases.CUSTOM_GOALS)
         elif kind == "success_plan":
-            done = rng.random() < 0.35
+            done = rng.random() < 0.25
             goal = Goal(new_id(rng), account, kind, main.start, main.target, plan=main)
             goal.name = f"Complete the {main.name.lower()}"
             goal.description = main.objective

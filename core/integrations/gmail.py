@@ -50,7 +50,10 @@ class GmailMailer:
             msg = build_message(sender=sender, to=to, subject=subject, text=text, html=html, cc=cc)
         except ValueError as exc:
             raise PermanentError(f"Gmail: invalid message: {exc}", code="invalid_header") from exc
-        raw = base64.urlsafe_b64encode(msg.as_bytes()).decode("ascii")
+        # Fold only past RFC 5322's 998-character limit: Python's 78-column folding can move a
+        # whole subject to a continuation line, which some readers show with a leading space.
+        unfolded = msg.as_bytes(policy=msg.policy.clone(max_line_length=998))
+        raw = base64.urlsafe_b64encode(unfolded).decode("ascii")
         mailbox = parseaddr(sender)[1] or sender  # delegate to the address, not "Name <addr>"
         drafts = self.services.service("gmail", mailbox).users().drafts()
         draft = execute(

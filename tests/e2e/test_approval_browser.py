@@ -1,7 +1,7 @@
 """A CSM edits a congratulations draft in the browser and approves it; Gmail gets the edit."""
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, update
 from sqlalchemy.orm import Session
 
 from core import db
@@ -38,6 +38,12 @@ def drafts_url(pg_server):
         ).first()
         assert draft is not None, "the demo data should produce at least one draft"
         csm = session.get(User, draft.owner_id)
+        # Leave this CSM one pending draft, so the page shows exactly one editor.
+        session.execute(
+            update(Draft)
+            .where(Draft.owner_id == csm.id, Draft.id != draft.id)
+            .values(status=DraftStatus.REJECTED, rejected_reason="not part of this journey")
+        )
         info = {"url": url, "csm": csm.email, "draft": draft.id, "subject": draft.subject}
         session.commit()
     engine.dispose()
@@ -81,7 +87,7 @@ def test_csm_approves_an_edited_draft_and_gmail_receives_the_edit(
         dispatch.clear_cache()
         db.reset()
     sent = [m for m in fake_google.sent if m["subject"] == drafts_url["subject"]]
-    assert len(sent) == 1, fake_google.sent
+    assert len(sent) == 1, [(m["subject"], drafts_url["subject"]) for m in fake_google.sent]
     assert EDITED in sent[0]["text"]
     assert drafts_url["csm"] in sent[0]["from"]
     assert _status(drafts_url) == DraftStatus.SENT

@@ -136,3 +136,13 @@ def test_gmail_from_settings(settings_for, fake_google, tmp_path):
         )
     )
     assert send(mailer)
+
+
+def test_long_subject_arrives_without_a_leading_space(google_services, fake_google):
+    from core.integrations.gmail import GmailMailer
+
+    subject = "Congratulations, Arrowstone Labs: Get 67% of invited users through onboarding"
+    GmailMailer(google_services).send_email(
+        sender="casey@outcomes.example", to=["ops@acme.example"], subject=subject, text="Hi"
+    )
+    assert fake_google.sent[-1]["subject"] == subject

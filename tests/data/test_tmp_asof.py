@@ -1,0 +1,387 @@
+"""The demo data generator: shape, realism, goal targets, determinism and the CLI guard."""
+
+from datetime import date, timedelta
+
+import pytest
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy import text
+
+from data import demo, observations
+
+AS_OF = date(2028, 3, 1)
+CUSTOMERS = 30
+TABLES = (
+    "users", "metrics", "products", "success_templates", "industry_benchmarks",
+    "message_templates", "customers", "customer_contacts", "metric_observations",
+    "success_plans", "goals", "milestones", "customer_feedback", "upsells", "upsell_products",
+    "timeline_events",
+)  # fmt: skip
+JOB_TABLES = (
+    "upsell_measurements", "checkpoints", "upsell_outcomes", "goal_achievements", "drafts",
+    "outbox_deliveries", "value_repository_entries", "success_records", "marketing_flags",
+)  # fmt: skip
+VOLATILE = ("created_at", "updated_at", "ingested_at")
+
+
+@pytest.fixture
+def counts(connection):
+    return demo.generate(connection, customers=CUSTOMERS, seed=4, as_of=AS_OF)
+
+
+def rows(conn, sql: str, **params):
+    return conn.execute(text(sql), params).all()
+
+
+def one(conn, sql: str, **params):
+    return conn.execute(text(sql), params).scalar_one()
+
+
+def fingerprint(conn, tables=TABLES) -> dict[str, str]:
+    """md5 over every row of each table, timestamps set by the server left out."""
+    result = {}
+    for table in tables:
+        columns = [
+            c
+            for (c,) in rows(
+                conn,
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = :t AND table_schema = current_schema() "
+                "ORDER BY ordinal_position",
+                t=table,
+            )
+            if c not in VOLATILE
+        ]
+        listed = ", ".join(f'"{c}"' for c in columns)
+        result[table] = one(
+            conn,
+            f"SELECT md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), '')) "
+            f"FROM (SELECT {listed} FROM {table}) r",
+        )
+    return result
+
+
+def test_counts_match_the_tables_and_fall_in_range(connection, counts):
+    for table, count in counts.items():
+        assert one(connection, f"SELECT count(*) FROM {table}") == count, table
+    assert counts["users"] == 16
+    assert counts["customers"] == CUSTOMERS
+    assert counts["metrics"] == 8 and counts["products"] == 6 and counts["success_templates"] == 6
+    assert counts["message_templates"] == 2
+    assert counts["industry_benchmarks"] >= 8 * 3
+    assert CUSTOMERS <= counts["customer_contacts"] <= 3 * CUSTOMERS
+    assert 3 * CUSTOMERS * 340 <= counts["metric_observations"] <= 5 * CUSTOMERS * 365
+    assert CUSTOMERS <= counts["success_plans"] <= 2 * CUSTOMERS
+    assert 2.5 * CUSTOMERS <= counts["goals"] <= 4.5 * CUSTOMERS
+    assert 2 * CUSTOMERS <= counts["customer_feedback"] <= 6 * CUSTOMERS
+    assert counts["upsells"] == round(0.3 * CUSTOMERS)
+    for table in JOB_TABLES:
+        assert one(connection, f"SELECT count(*) FROM {table}") == 0, table
+
+
+def test_staff_and_customers_look_like_a_real_book(connection, counts):
+    roles = dict(rows(connection, "SELECT role, count(*) FROM users GROUP BY role"))
+    assert roles == {"csm": 8, "leader": 2, "marketing": 2, "admin": 1, "sales": 3}
+    assert one(connection, "SELECT bool_and(email LIKE '%@outcomes.example') FROM users")
+    assert one(
+        connection, "SELECT bool_and(slack_user_id LIKE 'U0%') FROM users WHERE role = 'csm'"
+    )
+    assert one(connection, "SELECT count(DISTINCT industry) FROM customers") >= 8
+    assert {s for (s,) in rows(connection, "SELECT DISTINCT segment FROM customers")} == {
+        "smb", "mid_market", "enterprise",
+    }  # fmt: skip
+    assert one(connection, "SELECT count(DISTINCT region) FROM customers") == 4
+    consent = rows(
+        connection, "SELECT consent_level FROM customers GROUP BY 1 ORDER BY count(*) DESC"
+    )
+    assert consent[0][0] == "internal_only" and len(consent) == 4
+    bad = one(
+        connection,
+        "SELECT count(*) FROM customers WHERE crm_id NOT LIKE '001%' OR length(crm_id) <> 18 "
+        "OR health_score NOT BETWEEN 0 AND 100 OR use_case IS NULL OR external_id IS NULL "
+        "OR customer_since NOT BETWEEN :old AND :recent "
+        "OR (segment = 'smb' AND arr > 60000) OR (segment = 'enterprise' AND arr < 250000)",
+        old=AS_OF - timedelta(days=6 * 365 + 2),
+        recent=AS_OF - timedelta(days=365),
+    )
+    assert bad == 0
+    assert one(connection, "SELECT count(DISTINCT name) FROM customers") == CUSTOMERS
+    primaries = rows(
+        connection,
+        "SELECT count(*), sum(is_primary::int) FROM customer_contacts GROUP BY customer_id",
+    )
+    assert len(primaries) == CUSTOMERS
+    assert all(1 <= n <= 3 and p == 1 for n, p in primaries)
+
+
+def test_catalogue_templates_and_benchmarks(connection, counts):
+    kinds = {k for (k,) in rows(connection, "SELECT DISTINCT kind FROM metrics")}
+    assert kinds == {"usage", "adoption", "roi", "satisfaction", "outcome"}
+    assert one(connection, "SELECT is_money FROM metrics WHERE key = 'cost_savings'")
+    assert (
+        one(connection, "SELECT direction FROM metrics WHERE key = 'ticket_resolution_hours'")
+        == "lower_is_better"
+    )
+    days = [d for (d,) in rows(connection, "SELECT checkpoint_days FROM success_templates")]
+    assert [30, 60, 90, 180] in days and days.count([30, 60, 90]) == 5
+    for (criteria,) in rows(connection, "SELECT metrics FROM success_templates"):
+        for c in criteria:
+            assert {
+                "name",
+                "metricKey",
+                "type",
+                "unit",
+                "target",
+                "direction",
+                "measurement",
+            } <= set(c)
+            assert c["measurement"] in ("automatic", "manual")
+    assert one(
+        connection,
+        "SELECT bool_and(CASE WHEN m.direction = 'lower_is_better' THEN b.top_quartile < b.median "
+        "ELSE b.top_quartile > b.median END) FROM industry_benchmarks b JOIN metrics m "
+        "ON m.key = b.metric_key",
+    )
+    env = SandboxedEnvironment()
+    subject, body = rows(
+        connection,
+        "SELECT subject, body FROM message_templates WHERE key = 'congratulations_email'",
+    )[0]
+    values = {"customer_name": "Acme", "goal_name": "Cut resolution time", "result": "Done.",
+              "csm_name": "Maya Patel"}  # fmt: skip
+    rendered = env.from_string(subject).render(values) + env.from_string(body).render(values)
+    assert all(v in rendered for v in values.values())
+    assert (
+        one(connection, "SELECT count(*) FROM message_templates WHERE key = 'review_summary'") == 1
+    )
+
+
+def test_a_year_of_daily_observations_with_gaps_and_outliers(connection, counts):
+    first, last, source = rows(
+        connection,
+        "SELECT min(d), max(d), string_agg(DISTINCT source, ',') FROM"
+        " (SELECT (observed_at AT TIME ZONE 'UTC')::date AS d, source FROM metric_observations) o",
+    )[0]
+    assert last == AS_OF - timedelta(days=1)
+    assert first == AS_OF - timedelta(days=365)
+    assert source == "demo"
+    per_customer = [n for (n,) in rows(
+        connection,
+        "SELECT count(DISTINCT metric_key) FROM metric_observations GROUP BY customer_id",
+    )]  # fmt: skip
+    assert len(per_customer) == CUSTOMERS and all(3 <= n <= 5 for n in per_customer)
+    gaps, outages = rows(
+        connection,
+        "SELECT count(*) FILTER (WHERE step > interval '1 day'),"
+        " count(*) FILTER (WHERE step > interval '2 days') FROM ("
+        " SELECT observed_at - lag(observed_at) OVER w AS step FROM metric_observations"
+        " WINDOW w AS (PARTITION BY customer_id, metric_key ORDER BY observed_at)) s",
+    )[0]
+    assert gaps > 0 and outages > 0  # single missing days and multi-day outages
+    spikes = one(
+        connection,
+        "SELECT count(*) FROM (SELECT value, lag(value) OVER w AS before,"
+        " lead(value) OVER w AS after"
+        " FROM metric_observations WINDOW w AS (PARTITION BY customer_id, metric_key"
+        " ORDER BY observed_at)) s WHERE value > 1.8 * (before + after) / 2",
+    )
+    assert spikes >= 1
+    assert one(connection, "SELECT bool_and(value = round(value, 2)) FROM metric_observations")
+    assert one(
+        connection,
+        "SELECT bool_and(o.value BETWEEN 0 AND 100) FROM metric_observations o "
+        "JOIN metrics m ON m.key = o.metric_key WHERE m.unit = '%'",
+    )
+
+
+def test_goals_of_every_type_ready_for_detection(connection, counts):
+    types = dict(rows(connection, "SELECT type, count(*) FROM goals GROUP BY type"))
+    assert set(types) == {"success_plan", "kpi", "onboarding", "roi", "custom"}
+    assert one(connection, "SELECT bool_and(status = 'active') FROM goals")
+    assert one(
+        connection,
+        "SELECT count(*) FROM goals g JOIN metrics m ON m.key = g.metric_key WHERE g.direction <> "
+        "m.direction OR g.unit <> m.unit OR g.baseline IS NULL OR g.target IS NULL",
+    ) == 0  # fmt: skip
+    roi = rows(connection, "SELECT metric_key, cost, target FROM goals WHERE type = 'roi'")
+    assert roi and all(k == "cost_savings" and 0 < c < t for k, c, t in roi)
+    assert (
+        one(
+            connection,
+            "SELECT count(*) FROM goals WHERE type = 'custom' AND metric_key IS NOT NULL",
+        )
+        == 0
+    )
+    assert one(connection, "SELECT count(*) FROM goals WHERE due_date < :d", d=AS_OF) > 0
+    plan_goals = rows(
+        connection,
+        "SELECT g.id, count(m.id), count(m.id) FILTER (WHERE m.status = 'done') FROM goals g "
+        "JOIN milestones m ON m.goal_id = g.id AND m.plan_id = g.plan_id "
+        "WHERE g.type = 'success_plan' GROUP BY g.id",
+    )
+    assert len(plan_goals) == types["success_plan"]
+    assert any(n == done for _, n, done in plan_goals)  # some plans fully delivered
+    assert any(n > done for _, n, done in plan_goals)
+    onboarding = rows(
+        connection,
+        "SELECT g.metric_key, count(m.id) FROM goals g LEFT JOIN milestones m ON m.goal_id = g.id "
+        "WHERE g.type = 'onboarding' GROUP BY g.id, g.metric_key",
+    )
+    assert all(key in (None, "onboarding_completion") for key, _ in onboarding)
+    assert all(key or n for key, n in onboarding)  # a checklist, a metric or both
+    assert one(
+        connection,
+        "SELECT count(*) FROM goals WHERE name = '' OR description IS NULL OR use_case IS NULL",
+    ) == 0  # fmt: skip
+
+
+def test_a_share_of_metric_goals_is_met_in_the_last_two_weeks(connection, counts):
+    met, total = rows(
+        connection,
+        """
+        SELECT count(*) FILTER (WHERE held AND crossed), count(*) FROM (
+            SELECT bool_and(CASE WHEN g.direction = 'higher_is_better' THEN o.value >= g.target
+                                 ELSE o.value <= g.target END) AS held,
+                   bool_and(CASE WHEN g.direction = 'higher_is_better' THEN g.baseline < g.target
+                                 ELSE g.baseline > g.target END) AS crossed
+            FROM goals g JOIN metric_observations o
+              ON o.customer_id = g.customer_id AND o.metric_key = g.metric_key
+             AND o.observed_at >= :since
+            GROUP BY g.id) s
+        """,
+        since=AS_OF - timedelta(days=14),
+    )[0]
+    assert total >= CUSTOMERS
+    assert 0.2 <= met / total <= 0.6  # roughly 40% by design
+
+
+def test_feedback_comes_from_contacts_with_real_comments(connection, counts):
+    per = [
+        n
+        for (n,) in rows(connection, "SELECT count(*) FROM customer_feedback GROUP BY customer_id")
+    ]
+    assert len(per) == CUSTOMERS and all(2 <= n <= 6 for n in per)
+    assert one(
+        connection,
+        "SELECT count(*) FROM customer_feedback "
+        "WHERE (kind = 'nps' AND score NOT BETWEEN 0 AND 10) "
+        "OR (kind = 'csat' AND score NOT BETWEEN 1 AND 5) OR coalesce(comment, '') = '' "
+        "OR responded_at NOT BETWEEN :start AND :end",
+        start=AS_OF - timedelta(days=366),
+        end=AS_OF,
+    ) == 0  # fmt: skip
+    assert one(
+        connection,
+        "SELECT count(*) FROM customer_feedback f JOIN customer_contacts c ON c.id = f.contact_id "
+        "WHERE c.customer_id <> f.customer_id OR c.name <> f.respondent_name "
+        "OR c.title IS DISTINCT FROM f.respondent_title",
+    ) == 0  # fmt: skip
+    assert one(connection, "SELECT count(DISTINCT comment) FROM customer_feedback") > CUSTOMERS
+
+
+def test_upsells_closed_in_the_last_six_months(connection, counts):
+    bad = one(
+        connection,
+        """
+        SELECT count(*) FROM upsells u
+        WHERE u.arr_increase < 0 OR u.close_date NOT BETWEEN :start AND :end
+           OR u.opportunity_id NOT LIKE '006%' OR length(u.opportunity_id) <> 18
+           OR u.type NOT IN ('expansion', 'upsell', 'cross_sell')
+           OR u.source NOT IN ('salesforce', 'manual')
+           OR u.arr_increase <> (SELECT sum(p.arr) FROM upsell_products p WHERE p.upsell_id = u.id)
+           OR (SELECT count(*) FROM upsell_products p WHERE p.upsell_id = u.id) NOT IN (1, 2)
+           OR u.sales_rep_email NOT IN (SELECT email FROM users WHERE role = 'sales')
+        """,
+        start=AS_OF - timedelta(days=183),
+        end=AS_OF,
+    )
+    assert bad == 0
+    assert one(connection, "SELECT count(DISTINCT customer_id) FROM upsells") == counts["upsells"]
+
+
+def test_references_hang_together(connection, counts):
+    assert one(
+        connection,
+        "SELECT count(*) FROM customers c LEFT JOIN users u ON u.id = c.owner_csm_id "
+        "WHERE u.role IS DISTINCT FROM 'csm'",
+    ) == 0  # fmt: skip
+    assert one(
+        connection,
+        "SELECT count(*) FROM goals g LEFT JOIN success_plans p ON p.id = g.plan_id "
+        "WHERE g.plan_id IS NOT NULL AND p.customer_id IS DISTINCT FROM g.customer_id",
+    ) == 0  # fmt: skip
+    assert one(
+        connection,
+        "SELECT count(*) FROM milestones m JOIN success_plans p ON p.id = m.plan_id "
+        "JOIN goals g ON g.id = m.goal_id WHERE g.customer_id <> p.customer_id",
+    ) == 0  # fmt: skip
+    assert one(
+        connection,
+        "SELECT count(*) FROM milestones WHERE (status = 'done') <> (completed_at IS NOT NULL)",
+    ) == 0  # fmt: skip
+    assert one(
+        connection,
+        "SELECT count(*) FROM goals g LEFT JOIN metric_observations o ON o.customer_id = "
+        "g.customer_id AND o.metric_key = g.metric_key WHERE g.metric_key IS NOT NULL "
+        "AND o.customer_id IS NULL",
+    ) == 0  # fmt: skip
+
+
+def test_schema_is_left_exactly_as_migrated(connection):
+    sql = (
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid::regclass::text = ANY(:t) UNION ALL "
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(:t) ORDER BY 1, 2"
+    )
+    before = rows(connection, sql, t=list(TABLES))
+    demo.generate(connection, customers=3, seed=1, as_of=AS_OF)
+    assert rows(connection, sql, t=list(TABLES)) == before
+
+
+def test_same_inputs_give_identical_data_and_another_seed_does_not(connection):
+    savepoint = connection.begin_nested()
+    demo.generate(connection, customers=CUSTOMERS, seed=5, as_of=AS_OF)
+    first = fingerprint(connection)
+    savepoint.rollback()
+    assert one(connection, "SELECT count(*) FROM customers") == 0
+
+    savepoint = connection.begin_nested()
+    demo.generate(connection, customers=CUSTOMERS, seed=5, as_of=AS_OF)
+    assert fingerprint(connection) == first
+    savepoint.rollback()
+
+    demo.generate(connection, customers=CUSTOMERS, seed=6, as_of=AS_OF)
+    other = fingerprint(connection)
+    changed = {t for t in TABLES if other[t] != first[t]}
+    assert {"customers", "metric_observations", "goals", "customer_feedback"} <= changed
+
+
+def test_piped_load_writes_the_same_observations(connection, monkeypatch):
+    savepoint = connection.begin_nested()
+    demo.generate(connection, customers=8, seed=2, as_of=AS_OF)
+    direct = fingerprint(connection, ("metric_observations", "goals"))
+    savepoint.rollback()
+    monkeypatch.setattr(observations, "PIPE_MIN_SERIES", 1)
+    demo.generate(connection, customers=8, seed=2, as_of=AS_OF)
+    assert fingerprint(connection, ("metric_observations", "goals")) == direct
+
+
+def test_seed_if_empty_seeds_once(connection):
+    assert demo.seed_if_empty(connection, customers=4, seed=1, as_of=AS_OF) is True
+    assert demo.seed_if_empty(connection, customers=4, seed=1, as_of=AS_OF) is False
+    assert one(connection, "SELECT count(*) FROM customers") == 4
+
+
+def test_generate_needs_a_customer(connection):
+    with pytest.raises(ValueError):
+        demo.generate(connection, customers=0)
+
+
+def test_cli_refuses_a_database_that_has_customers(app_db, capsys):
+    from core.db import get_engine
+
+    try:
+        assert demo.main(["--customers", "5", "--as-of", "2026-01-31"]) == 1
+    finally:
+        get_engine().dispose()
+    err = capsys.readouterr().err.strip()
+    assert "--reset" in err and err.count("\n") == 0
