@@ -3,9 +3,9 @@
 import argparse
 import sys
 
-from bench import outbox
+from bench import demo, outbox
 
-BENCHES = {"outbox": outbox.run}
+BENCHES = {"outbox": outbox.run, "demo": demo.run}
 
 
 def main(argv: list[str] | None = None) -> int:
