@@ -1,9 +1,5 @@
 """A CSM follows an upsell in a real browser: list, plan charts, a recorded 30-day review."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 from sqlalchemy import create_engine, func, select
 
@@ -13,14 +9,7 @@ from core.models import Customer, User
 from core.upsell.models import Measurement, MeasurementMetric, Review, Upsell
 from data.demo import generate
 from jobs.registry import load_all, run_job
-from tests.e2e.test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    ROOT,
-    TIMEOUT_MS,
-    free_port,
-    wait_healthy,
-)
+from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, streamlit_server
 from tests.pg import migrate
 
 pytestmark = pytest.mark.browser
@@ -49,30 +38,9 @@ def tracked_url(pg_server):
 
 @pytest.fixture(scope="module")
 def ui(tracked_url, tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
-    port, log = free_port(), tmp_path_factory.mktemp("streamlit") / "server.log"
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
-        "--server.headless", "true", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, "DATABASE_URL": tracked_url}, stdout=out,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, proc, log)
+    """Base URL of a headless Streamlit server reading the tracked demo database."""
+    with streamlit_server(tracked_url, tmp_path_factory.mktemp("streamlit")) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _csm_with_a_plan(url):

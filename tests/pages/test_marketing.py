@@ -2,12 +2,9 @@
 
 import csv
 import io
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlalchemy import create_engine, select
-from streamlit.testing.v1 import AppTest
 
 from components.marketing_views import candidates_csv
 from core.accounts.models import User
@@ -17,31 +14,14 @@ from core.goals.candidates import list_candidates, move_candidate_flag
 from core.goals.models import CandidateType, FlagStatus, MarketingFlag
 from tests.core.goals import factories as f
 from tests.core.goals.test_candidates import add_win, detect_and_document
+from tests.pages import apptest
+from tests.pages.apptest import texts
 
-MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
 PAGE = "../pages/marketing.py"
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    # Cached loaders are keyed by arguments, not by database; tests switch databases.
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
-
-
-def open_page(user_id) -> AppTest:
-    at = AppTest.from_file(str(MAIN), default_timeout=30)
-    at.session_state["user_id"] = str(user_id)
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(at: AppTest) -> str:
-    parts = [*at.markdown, *at.caption, *at.info, *at.warning, *at.success, *at.error]
-    return "\n".join(str(p.value).replace("\\", "") for p in parts)
+def open_page(user_id):
+    return apptest.open_page(user_id, PAGE)
 
 
 def test_before_any_win_the_page_explains_where_wins_come_from(app_db):

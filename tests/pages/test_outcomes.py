@@ -1,9 +1,6 @@
 """The Upsell outcomes page: empty state before any outcome, then metrics, charts and learnings."""
 
-from pathlib import Path
-
 import pytest
-import streamlit as st
 from sqlalchemy import create_engine, select
 from streamlit.testing.v1 import AppTest
 
@@ -12,30 +9,14 @@ from core.base import Role
 from core.db import session_scope
 from tests.core.upsell import factories_tracking as f
 from tests.core.upsell.test_analysis import decided
+from tests.pages import apptest
+from tests.pages.apptest import texts
 
-MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
 PAGE = "../pages/outcomes.py"
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
-
-
-def open_page(user_id) -> AppTest:
-    at = AppTest.from_file(str(MAIN), default_timeout=30)
-    at.session_state["user_id"] = str(user_id)
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(at: AppTest) -> str:
-    parts = [*at.markdown, *at.caption, *at.info, *at.warning, *at.success, *at.error]
-    return "\n".join(str(p.value).replace("\\", "") for p in parts)
+def open_page(user_id):
+    return apptest.open_page(user_id, PAGE)
 
 
 def test_before_any_outcome_the_page_explains_when_they_appear(app_db):
@@ -87,7 +68,7 @@ def test_leader_sees_metrics_charts_signals_and_learnings(seeded):
 def test_csm_may_not_open_the_page(seeded):
     with session_scope() as session:
         csm_id = f.csm(session).id
-    at = AppTest.from_file(str(MAIN), default_timeout=30)
+    at = AppTest.from_file(str(apptest.MAIN), default_timeout=30)
     at.session_state["user_id"] = str(csm_id)
     at.run()
     with pytest.raises(ValueError, match="navigation page"):

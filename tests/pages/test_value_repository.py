@@ -2,12 +2,9 @@
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlalchemy import create_engine, select
-from streamlit.testing.v1 import AppTest
 
 from core.accounts.models import User
 from core.audit.models import AuditEntry
@@ -15,31 +12,14 @@ from core.base import Consent, Role
 from core.db import session_scope
 from core.goals.models import GoalType, RepositoryEntry
 from tests.core.goals.test_repository import add_customer, add_entry
+from tests.pages import apptest
+from tests.pages.apptest import texts
 
-MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
 PAGE = "../pages/value_repository.py"
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    # Cached loaders are keyed by arguments, not by database; tests switch databases.
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
-
-
-def open_page(user_id) -> AppTest:
-    at = AppTest.from_file(str(MAIN), default_timeout=30)
-    at.session_state["user_id"] = str(user_id)
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(at: AppTest) -> str:
-    parts = [*at.markdown, *at.caption, *at.info, *at.warning]
-    return "\n".join(str(p.value).replace("\\", "") for p in parts)
+def open_page(user_id):
+    return apptest.open_page(user_id, PAGE)
 
 
 def test_empty_repository_explains_where_wins_come_from(app_db):
