@@ -9,7 +9,14 @@ from core.models import Customer, User
 from core.upsell.models import Measurement, MeasurementMetric, Review, Upsell
 from data.demo import generate
 from jobs.registry import load_all, run_job
-from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, streamlit_server
+from tests.e2e.harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    TIMEOUT_MS,
+    browser_page,
+    chromium,
+    streamlit_server,
+)
 from tests.pg import migrate
 
 pytestmark = pytest.mark.browser
@@ -114,3 +121,21 @@ def test_csm_opens_a_plan_and_records_a_review(ui, tracked_url, tmp_path):
     assert not errors, f"JavaScript errors: {errors}"
     assert _reviews(tracked_url, plan_id) == 1
     assert (tmp_path / "upsell_plan.png").stat().st_size > 10_000
+
+
+def test_leader_reads_the_outcomes_report(ui, tracked_url, tmp_path):
+    from playwright.sync_api import expect
+
+    engine = create_engine(tracked_url)
+    with engine.connect() as conn:
+        leader = conn.scalar(select(User.email).where(User.role == "leader").limit(1))
+    engine.dispose()
+    with chromium() as browser, browser_page(browser) as page:
+        page.goto(f"{ui}/outcomes?user={leader}")
+        page.get_by_role("heading", name="Upsell outcomes").wait_for(timeout=60_000)
+        cards = page.locator('[data-testid="stMetric"]')
+        expect(cards.filter(has_text="Measurement coverage").first).to_contain_text("100%")
+        page.get_by_role("heading", name="Outcome mix").wait_for()
+        page.locator(".js-plotly-plot").first.wait_for()
+        page.screenshot(path=tmp_path / "outcomes.png", full_page=True)
+    assert (tmp_path / "outcomes.png").stat().st_size > 10_000
