@@ -1,63 +1,17 @@
-"""The demo data generator: shape, realism, goal targets, determinism and the CLI guard."""
+"""The demo data generator: shape and realism of what it writes."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import text
 
-from data import demo, observations
-
-AS_OF = date(2026, 3, 15)
-CUSTOMERS = 30
-TABLES = (
-    "users", "metrics", "products", "success_templates", "industry_benchmarks",
-    "message_templates", "customers", "customer_contacts", "metric_observations",
-    "success_plans", "goals", "milestones", "customer_feedback", "upsells", "upsell_products",
-    "timeline_events",
-)  # fmt: skip
-JOB_TABLES = (
-    "upsell_measurements", "checkpoints", "upsell_outcomes", "goal_achievements", "drafts",
-    "outbox_deliveries", "value_repository_entries", "success_records", "marketing_flags",
-)  # fmt: skip
-VOLATILE = ("created_at", "updated_at", "ingested_at")
+from data import demo
+from tests.data.helpers import AS_OF, CUSTOMERS, JOB_TABLES, one, rows
 
 
 @pytest.fixture
 def counts(connection):
     return demo.generate(connection, customers=CUSTOMERS, seed=4, as_of=AS_OF)
-
-
-def rows(conn, sql: str, **params):
-    return conn.execute(text(sql), params).all()
-
-
-def one(conn, sql: str, **params):
-    return conn.execute(text(sql), params).scalar_one()
-
-
-def fingerprint(conn, tables=TABLES) -> dict[str, str]:
-    """md5 over every row of each table, timestamps set by the server left out."""
-    result = {}
-    for table in tables:
-        columns = [
-            c
-            for (c,) in rows(
-                conn,
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_name = :t AND table_schema = current_schema() "
-                "ORDER BY ordinal_position",
-                t=table,
-            )
-            if c not in VOLATILE
-        ]
-        listed = ", ".join(f'"{c}"' for c in columns)
-        result[table] = one(
-            conn,
-            f"SELECT md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), '')) "
-            f"FROM (SELECT {listed} FROM {table}) r",
-        )
-    return result
 
 
 def test_counts_match_the_tables_and_fall_in_range(connection, counts):
@@ -324,64 +278,3 @@ def test_references_hang_together(connection, counts):
         "g.customer_id AND o.metric_key = g.metric_key WHERE g.metric_key IS NOT NULL "
         "AND o.customer_id IS NULL",
     ) == 0  # fmt: skip
-
-
-def test_schema_is_left_exactly_as_migrated(connection):
-    sql = (
-        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid::regclass::text = ANY(:t) UNION ALL "
-        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(:t) ORDER BY 1, 2"
-    )
-    before = rows(connection, sql, t=list(TABLES))
-    demo.generate(connection, customers=3, seed=1, as_of=AS_OF)
-    assert rows(connection, sql, t=list(TABLES)) == before
-
-
-def test_same_inputs_give_identical_data_and_another_seed_does_not(connection):
-    savepoint = connection.begin_nested()
-    demo.generate(connection, customers=CUSTOMERS, seed=5, as_of=AS_OF)
-    first = fingerprint(connection)
-    savepoint.rollback()
-    assert one(connection, "SELECT count(*) FROM customers") == 0
-
-    savepoint = connection.begin_nested()
-    demo.generate(connection, customers=CUSTOMERS, seed=5, as_of=AS_OF)
-    assert fingerprint(connection) == first
-    savepoint.rollback()
-
-    demo.generate(connection, customers=CUSTOMERS, seed=6, as_of=AS_OF)
-    other = fingerprint(connection)
-    changed = {t for t in TABLES if other[t] != first[t]}
-    assert {"customers", "metric_observations", "goals", "customer_feedback"} <= changed
-
-
-def test_piped_load_writes_the_same_observations(connection, monkeypatch):
-    savepoint = connection.begin_nested()
-    demo.generate(connection, customers=8, seed=2, as_of=AS_OF)
-    direct = fingerprint(connection, ("metric_observations", "goals"))
-    savepoint.rollback()
-    monkeypatch.setattr(observations, "PIPE_MIN_SERIES", 1)
-    demo.generate(connection, customers=8, seed=2, as_of=AS_OF)
-    assert fingerprint(connection, ("metric_observations", "goals")) == direct
-
-
-def test_seed_if_empty_seeds_once(connection):
-    assert demo.seed_if_empty(connection, customers=4, seed=1, as_of=AS_OF) is True
-    assert demo.seed_if_empty(connection, customers=4, seed=1, as_of=AS_OF) is False
-    assert one(connection, "SELECT count(*) FROM customers") == 4
-
-
-def test_generate_needs_a_customer(connection):
-    with pytest.raises(ValueError):
-        demo.generate(connection, customers=0)
-
-
-def test_cli_refuses_a_database_that_has_customers(app_db, capsys):
-    from core.db import get_engine
-
-    try:
-        assert demo.main(["--customers", "5", "--as-of", "2026-01-31"]) == 1
-    finally:
-        get_engine().dispose()
-    err = capsys.readouterr().err.strip()
-    assert "--reset" in err and err.count("\n") == 0
