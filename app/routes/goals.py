@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.deps import ANY_ROLE, get_session, require_roles
 from core.accounts.models import ApiKey
+from core.accounts.service import person
 from core.base import Role
 from core.goals.queries import (
     achievement_for_goal,
@@ -16,7 +17,6 @@ from core.goals.queries import (
     get_achievement,
     goal_id_for,
     list_achievements,
-    person,
 )
 from core.goals.schemas import (
     AchieveIn,

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from app.deps import ANY_ROLE, get_session, require_roles
 from app.routes.goals import errors
 from core.accounts.models import ApiKey
+from core.accounts.service import person
 from core.base import Role, Segment
 from core.errors import Conflict
-from core.goals.queries import person
 from core.upsell.analysis import ARR_BANDS, Analysis, outcomes_analysis
 from core.upsell.api_schemas import (
     ManualUpsellIn,

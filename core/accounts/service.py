@@ -5,12 +5,12 @@ import secrets
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.accounts.models import ApiKey, User
 from core.base import Role
-from core.errors import Invalid, NotFound
+from core.errors import Forbidden, Invalid, NotFound
 
 KEY_PREFIX = "oc_"
 
@@ -70,9 +70,33 @@ def revoke_api_key(*, session: Session, key_id: uuid.UUID | str) -> ApiKey:
     return key
 
 
-def get_user(*, session: Session, user_id: uuid.UUID) -> User:
-    """Return a user or raise NotFound."""
-    user = session.get(User, user_id)
+def find_active_user(
+    *, session: Session, user_id: uuid.UUID | None = None, email: str | None = None
+) -> User | None:
+    """Return the active user with this id or (case-insensitive) email, or None."""
+    stmt = select(User).where(User.active.is_(True))
+    if user_id is not None:
+        stmt = stmt.where(User.id == user_id)
+    if email is not None:
+        stmt = stmt.where(func.lower(User.email) == email.strip().lower())
+    return session.scalar(stmt)
+
+
+def user_by_email(*, session: Session, email: str, field: str) -> User:
+    """Return the active user with `email`, or Invalid naming the input `field`."""
+    user = find_active_user(session=session, email=email)
     if user is None:
-        raise NotFound(f"No user {user_id}.")
+        raise Invalid(f"{field}: no active user with email '{email}'.")
+    return user
+
+
+def person(*, session: Session, email: str, roles: set[Role], field: str, action: str) -> User:
+    """Return the active user with `email`; Invalid if unknown, Forbidden if their role may not."""
+    user = user_by_email(session=session, email=email, field=field)
+    if user.role not in roles:
+        allowed = ", ".join(sorted(r.value for r in roles))
+        raise Forbidden(
+            f"{field}: {user.email} is a {user.role.value} user and may not {action}; "
+            f"that needs one of: {allowed}."
+        )
     return user

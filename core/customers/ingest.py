@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from core.accounts.models import User
+from core.accounts.service import user_by_email
 from core.audit.service import record_audit
 from core.base import Consent, Direction
 from core.customers.ingest_schemas import (
@@ -31,7 +32,7 @@ from core.customers.ingest_schemas import (
 from core.customers.models import Customer, Metric
 from core.errors import Conflict, Invalid
 from core.goals.models import Achievement, Goal, Milestone, PlanStatus, SuccessPlan
-from core.goals.queries import goal_milestones, goal_out, resolve_customers, user_by_email
+from core.goals.queries import goal_milestones, goal_out, resolve_customers
 
 SHOWN_PROBLEMS = 50
 # Changing these on an achieved goal would rewrite what was achieved.

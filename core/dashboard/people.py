@@ -2,10 +2,11 @@
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.accounts.models import User
+from core.accounts.service import find_active_user
 from core.dashboard.schemas import UserSummary
 from core.errors import NotFound
 
@@ -20,7 +21,7 @@ def list_users(*, session: Session) -> list[UserSummary]:
 
 def get_user(*, session: Session, user_id: uuid.UUID) -> UserSummary:
     """Return the active user with this id."""
-    user = session.scalar(select(User).where(User.id == user_id, User.active.is_(True)))
+    user = find_active_user(session=session, user_id=user_id)
     if user is None:
         raise NotFound(f"No active user with id {user_id}.")
     return UserSummary.model_validate(user, from_attributes=True)
@@ -28,9 +29,7 @@ def get_user(*, session: Session, user_id: uuid.UUID) -> UserSummary:
 
 def find_user_by_email(*, session: Session, email: str) -> UserSummary:
     """Return the active user with this email (case-insensitive)."""
-    user = session.scalar(
-        select(User).where(func.lower(User.email) == email.strip().lower(), User.active.is_(True))
-    )
+    user = find_active_user(session=session, email=email)
     if user is None:
         raise NotFound(f"No active user with email {email!r}.")
     return UserSummary.model_validate(user, from_attributes=True)

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from core.accounts.models import User
+from core.accounts.service import find_active_user
 from core.base import Consent, Segment
 from core.customers.models import Customer
 from core.errors import Invalid, NotFound
@@ -268,8 +269,8 @@ def utilization(*, session: Session) -> Utilization:
 
 
 def _actor(session: Session, actor_id: uuid.UUID) -> User:
-    user = session.get(User, actor_id)
-    if user is None or not user.active:
+    user = find_active_user(session=session, user_id=actor_id)
+    if user is None:
         raise NotFound("Your user account no longer exists; sign in again.")
     return user
 

@@ -10,6 +10,7 @@ from sqlalchemy import Date, cast, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from core.accounts.models import User
+from core.accounts.service import person
 from core.base import Direction, Role
 from core.customers.models import Customer, Observation
 from core.drafts.models import Draft, DraftKind
@@ -25,7 +26,6 @@ from core.goals.models import (
     MarketingFlag,
     SuccessRecord,
 )
-from core.goals.queries import person
 from core.goals.record import Quote, RecordFacts, gather
 from core.goals.results import is_ratio_goal
 from core.goals.service import confirm_achievement

@@ -9,10 +9,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
 from core.accounts.models import User
-from core.base import Role
 from core.customers.ingest_schemas import GoalOut, MilestoneOut, as_uuid
 from core.customers.models import Customer, Metric, Observation
-from core.errors import Forbidden, Invalid, NotFound
+from core.errors import NotFound
 from core.goals.models import (
     Achievement,
     Goal,
@@ -56,28 +55,6 @@ def customer_id_for(*, session: Session, ref: str) -> uuid.UUID:
     if found is None:
         raise NotFound(f"No customer '{ref}' (neither our id nor an external id).")
     return found
-
-
-def user_by_email(*, session: Session, email: str, field: str) -> User:
-    """Return the active user with `email`, or Invalid naming `field`."""
-    user = session.scalar(
-        select(User).where(func.lower(User.email) == email.strip().lower(), User.active.is_(True))
-    )
-    if user is None:
-        raise Invalid(f"{field}: no active user with email '{email}'.")
-    return user
-
-
-def person(*, session: Session, email: str, roles: set[Role], field: str, action: str) -> User:
-    """Return the active user with `email`; Invalid if unknown, Forbidden if their role may not."""
-    user = user_by_email(session=session, email=email, field=field)
-    if user.role not in roles:
-        allowed = ", ".join(sorted(r.value for r in roles))
-        raise Forbidden(
-            f"{field}: {user.email} is a {user.role.value} user and may not {action}; "
-            f"that needs one of: {allowed}."
-        )
-    return user
 
 
 def goal_id_for(*, session: Session, ref: str) -> uuid.UUID:

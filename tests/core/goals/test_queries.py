@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from core.accounts.models import User
+from core.accounts.service import person
 from core.base import Direction, Role
 from core.errors import Forbidden, Invalid, NotFound
 from core.goals.models import (
@@ -23,7 +24,6 @@ from core.goals.queries import (
     get_achievement,
     goal_id_for,
     list_achievements,
-    person,
 )
 from core.goals.schemas import AchievementFilters, progress_pct
 from core.goals.service import confirm_achievement
