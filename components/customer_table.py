@@ -9,6 +9,7 @@ import streamlit as st
 from components.format import BAND_LABELS, SEGMENT_LABELS, label
 from core.base import Segment
 from core.customers.schemas import CustomerFilters, CustomerRow, HealthBand
+from core.integrations.escape import spreadsheet_cell
 
 PAGE_SIZE = 50
 SHORT_BANDS = {"healthy": "Healthy", "watch": "Watch", "at_risk": "At risk", "unknown": "No score"}
@@ -90,18 +91,11 @@ def to_frame(rows: list[CustomerRow], *, numeric: bool = True) -> pd.DataFrame:
     return frame
 
 
-def _cell(value: object) -> object:
-    # Spreadsheets run cells starting with these as formulas; names come from people and CRMs.
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
-        return "'" + value
-    return value
-
-
 def to_csv(rows: list[CustomerRow]) -> bytes:
     """Return the rows as CSV with readable headers and exact amounts."""
     frame = to_frame(rows, numeric=False)[list(CSV_COLUMNS)]
     for column in ("name", "industry", "region", "csm_name"):
-        frame[column] = frame[column].map(_cell)
+        frame[column] = frame[column].map(spreadsheet_cell)
     return frame.rename(columns=CSV_COLUMNS).to_csv(index=False).encode()
 
 

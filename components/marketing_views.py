@@ -13,6 +13,7 @@ from components.repository_views import CONSENT_BADGES
 from core.base import Consent
 from core.goals.candidates import UNFLAGGED, BoardCard, Candidate, Utilization
 from core.goals.models import CandidateType, FlagStatus
+from core.integrations.escape import spreadsheet_cell
 
 TYPE_BADGES = {
     CandidateType.CASE_STUDY: ("violet", ":material/menu_book:"),
@@ -235,13 +236,6 @@ def flags_chart(usage: Utilization) -> go.Figure:
     return fig
 
 
-def _cell(value):
-    # Spreadsheets run cells starting with these as formulas; names and quotes come from people.
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
-        return "'" + value
-    return value
-
-
 def candidates_csv(items: list[Candidate]) -> str:
     """Return the candidates as CSV, consent-safe like the page."""
     rows = [
@@ -259,4 +253,4 @@ def candidates_csv(items: list[Candidate]) -> str:
         for c in items
     ]  # fmt: skip
     frame = pd.DataFrame(rows, columns=list(rows[0]) if rows else ["Reference"])
-    return frame.map(_cell).to_csv(index=False)
+    return frame.map(spreadsheet_cell).to_csv(index=False)

@@ -16,6 +16,7 @@ from pydantic import Field, PlainSerializer, ValidationInfo, field_validator
 
 from core.base import Consent, Segment
 from core.goals.models import GoalType
+from core.integrations.escape import spreadsheet_cell
 from core.schemas import CamelModel
 
 MONEY_UNITS = ("USD", "$")
@@ -210,13 +211,6 @@ def snippet_text(entry, customer_name: str | None, consent, *, segment=None) -> 
     return " ".join(p for p in (f"{who} — {title}.", body, result) if p)
 
 
-def _cell(value):
-    # Spreadsheets run cells starting with these as formulas; titles and names come from people.
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
-        return "'" + value
-    return value
-
-
 CSV_HEADER = (
     "Title", "Customer", "Industry", "Use case", "Products", "Goal type", "Value", "Unit",
     "Achieved on", "Consent", "Proof point", "Times used", "Entry id",
@@ -235,7 +229,7 @@ def export_csv(entries: list[RepositoryItem]) -> str:
             e.achieved_on.isoformat(), _label(e.consent_level), e.proof_point, e.usage_count,
             str(e.id),
         )  # fmt: skip
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([spreadsheet_cell(v) for v in row])
     return out.getvalue()
 
 

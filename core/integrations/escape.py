@@ -29,6 +29,13 @@ def html_text(s: object) -> str:
     return html.escape(str(s), quote=True)
 
 
+def spreadsheet_cell(value: object) -> object:
+    """Keep a CSV cell inert: spreadsheets run text starting with = + - @ (tab, CR) as formulas."""
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
+
+
 def safe_url(url: object) -> str | None:
     """Return the URL when it is absolute http(s) with a host, else None."""
     value = str(url or "").strip()

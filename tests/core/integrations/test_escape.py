@@ -53,3 +53,12 @@ def test_block_helpers_escape_and_respect_limits():
     assert fields["fields"][0]["text"] == "*ARR &lt;new&gt;*\n$10 &amp; up"
     assert escape.context("<!here>")["elements"][0]["text"] == "&lt;!here&gt;"
     assert escape.divider() == {"type": "divider"}
+
+
+def test_spreadsheet_cells_never_become_formulas():
+    from core.integrations.escape import spreadsheet_cell
+
+    assert spreadsheet_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert spreadsheet_cell("@sum") == "'@sum"
+    assert spreadsheet_cell("Acme") == "Acme"
+    assert spreadsheet_cell(-5) == -5
