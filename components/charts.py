@@ -13,7 +13,7 @@ GRID = "#E6EBF0"
 HEIGHT = 300
 
 
-def _style(fig: go.Figure, *, height: int = HEIGHT) -> go.Figure:
+def style(fig: go.Figure, *, height: int = HEIGHT) -> go.Figure:
     fig.update_layout(
         height=height,
         margin={"l": 8, "r": 8, "t": 8, "b": 8},
@@ -41,7 +41,7 @@ def money_bars(slices: list[Slice]) -> go.Figure:
         )
     )
     fig.update_yaxes(tickprefix="$", tickformat="~s", rangemode="tozero")
-    return _style(fig)
+    return style(fig)
 
 
 def count_bars(slices: list[Slice], *, limit: int = 12) -> go.Figure:
@@ -64,7 +64,7 @@ def count_bars(slices: list[Slice], *, limit: int = 12) -> go.Figure:
     )
     fig.update_xaxes(showgrid=False, showticklabels=False)
     fig.update_yaxes(showgrid=False)
-    return _style(fig)
+    return style(fig)
 
 
 def health_donut(slices: list[Slice]) -> go.Figure:
@@ -90,7 +90,7 @@ def health_donut(slices: list[Slice]) -> go.Figure:
             {"text": f"<b>{total:.0f}</b><br>customers", "showarrow": False, "font_size": 14}
         ],
     )
-    _style(fig)
+    style(fig)
     fig.update_layout(showlegend=True)
     return fig
 
@@ -110,7 +110,7 @@ def monthly_upsells(points: list[MonthPoint]) -> go.Figure:
     fig.update_yaxes(
         rangemode="tozero", dtick=1 if max((p.count for p in points), default=0) < 6 else None
     )
-    return _style(fig)
+    return style(fig)
 
 
 def _month_label(point: MonthPoint, index: int) -> str:
@@ -137,6 +137,6 @@ def metric_line(series: MetricSeries) -> go.Figure:
         ]
     )  # fmt: skip
     fig.update_yaxes(title_text=series.unit, tickformat="~s", rangemode="tozero")
-    _style(fig, height=340)
+    style(fig, height=340)
     fig.update_layout(showlegend=True, legend={"orientation": "h", "y": 1.08, "x": 0})
     return fig

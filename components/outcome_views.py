@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.cards import Card, metric_row
-from components.charts import ACCENT, GRID, PRIMARY, _style
+from components.charts import ACCENT, GRID, PRIMARY, style
 from components.format import SEGMENT_LABELS, label
 from core.upsell.analysis import ARR_BANDS, Analysis, Bucket, Group, Kpi
 
@@ -70,7 +70,7 @@ def mix_chart(group: Group) -> go.Figure:
         marker_color=[OUTCOME_COLORS[n] for n in names], text=[group.mix[n] for n in names],
         hovertemplate="%{x}: %{y} plans<extra></extra>",
     ))  # fmt: skip
-    return _style(fig)
+    return style(fig)
 
 
 def rate_bars(groups: list[Group], names: dict[str, str] | None = None) -> go.Figure:
@@ -85,7 +85,7 @@ def rate_bars(groups: list[Group], names: dict[str, str] | None = None) -> go.Fi
         fig.add_bar(name=title, x=x, y=values, marker_color=color,
                     hovertemplate="%{x}: %{y:.0%}<extra>" + title + "</extra>")  # fmt: skip
     fig.update_yaxes(tickformat=".0%", range=[0, 1])
-    return _style(fig).update_layout(showlegend=True, barmode="group")
+    return style(fig).update_layout(showlegend=True, barmode="group")
 
 
 def realization_table(groups: list[Group]) -> pd.DataFrame:
@@ -122,7 +122,7 @@ def calibration_chart(buckets: list[Bucket]) -> go.Figure:
     )  # fmt: skip
     fig.update_xaxes(tickformat=".0%", range=[0, 1], title="Predicted success")
     fig.update_yaxes(tickformat=".0%", range=[0, 1], title="Succeeded")
-    return _style(fig).update_layout(showlegend=True)
+    return style(fig).update_layout(showlegend=True)
 
 
 def learnings(analysis: Analysis) -> list[str]:

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components import data
-from components.charts import PRIMARY, _style
+from components.charts import PRIMARY, style
 from components.format import escape_md, label, money, score, when
 from core.base import Direction
 from core.dashboard.schemas import UserSummary
@@ -123,7 +123,7 @@ def progress_chart(metric: MetricView, plan: PlanDetail) -> go.Figure:
     fig.update_yaxes(title_text=metric.unit, tickformat="~s")
     fig.update_xaxes(range=[plan.started_on - timedelta(days=32),
                             plan.started_on + timedelta(days=plan.horizon_days + 5)])  # fmt: skip
-    _style(fig, height=280)
+    style(fig, height=280)
     fig.update_layout(showlegend=True, legend={"orientation": "h", "y": 1.15, "x": 0})
     return fig
 

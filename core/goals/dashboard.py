@@ -22,7 +22,7 @@ from core.goals.models import (
     MarketingFlag,
     SuccessRecord,
 )
-from core.goals.queries import _conditions
+from core.goals.queries import achievement_conditions
 from core.goals.results import RATIO_UNITS
 from core.goals.schemas import AchievementFilters
 from core.outbox.models import Channel, Delivery
@@ -219,7 +219,9 @@ def wins_overview(
         status=AchievementStatus.VERIFIED, industry=industry or None, goal_type=goal_type or None,
         achieved_from=date_from, achieved_to=date_to,
     )  # fmt: skip
-    conditions = _conditions(filters) + ([Customer.owner_csm_id == csm_id] if csm_id else [])
+    conditions = achievement_conditions(filters) + (
+        [Customer.owner_csm_id == csm_id] if csm_id else []
+    )
     w = _wins(conditions)
     totals = (
         func.count().label("wins"), func.count(w.c.money).label("money_wins"),

@@ -148,8 +148,8 @@ def _record(session: Session, achievement_id: uuid.UUID, stored: SuccessRecord |
     view = RecordView(
         documented=stored is not None, title=render.title(facts), summary=render.summary(facts),
         goal_description=facts.goal_description,
-        result_rows=[tuple(r) for r in render._facts_table(facts)],
-        sections=render._sections(facts), facts=facts.as_dict(),
+        result_rows=[tuple(r) for r in render.facts_table(facts)],
+        sections=render.sections(facts), facts=facts.as_dict(),
         markdown=stored.markdown if stored else render.markdown(facts), html=render.html(facts),
         doc_url=stored.doc_url if stored else None,
         written_at=stored.written_at if stored else None,

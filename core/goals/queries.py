@@ -94,7 +94,7 @@ def _achievements_select() -> Select:
     )
 
 
-def _conditions(filters: AchievementFilters) -> list[ColumnElement[bool]]:
+def achievement_conditions(filters: AchievementFilters) -> list[ColumnElement[bool]]:
     found = []
     if filters.customer_id:
         parsed = as_uuid(filters.customer_id)
@@ -127,7 +127,7 @@ def list_achievements(
     *, session: Session, filters: AchievementFilters, limit: int = 50, offset: int = 0
 ) -> AchievementPage:
     """Return one page of matching achievements, newest first, and how many match in total."""
-    where = and_(true(), *_conditions(filters))
+    where = and_(true(), *achievement_conditions(filters))
     total = session.scalar(
         select(func.count())
         .select_from(Achievement)

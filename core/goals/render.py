@@ -18,7 +18,8 @@ def summary(facts: RecordFacts) -> str:
     )
 
 
-def _facts_table(f: RecordFacts) -> list[list[str]]:
+def facts_table(f: RecordFacts) -> list[list[str]]:
+    """Return the result table: measure, baseline, target, achieved, timing, verification."""
     beyond = f"{f.beyond_target:.0%}" if f.beyond_target is not None else "—"
     return [
         ["Measure", f.metric_name or f.goal_type.replace("_", " ")],
@@ -33,7 +34,8 @@ def _facts_table(f: RecordFacts) -> list[list[str]]:
     ]
 
 
-def _sections(f: RecordFacts) -> list[tuple[str, list[str]]]:
+def sections(f: RecordFacts) -> list[tuple[str, list[str]]]:
+    """Return the record's listed sections: contributing factors, quotes, context."""
     quotes = [
         f"“{q.text}” — {', '.join(p for p in (q.name, q.title) if p) or 'customer'}"
         for q in f.quotes
@@ -59,8 +61,8 @@ def markdown(f: RecordFacts) -> str:
     if f.goal_description:
         lines += ["## Goal", "", f.goal_description, ""]
     lines += ["## Result", "", "| | |", "|---|---|"]
-    lines += [f"| {k} | {v.replace('|', '/')} |" for k, v in _facts_table(f)]
-    for heading, items in _sections(f):
+    lines += [f"| {k} | {v.replace('|', '/')} |" for k, v in facts_table(f)]
+    for heading, items in sections(f):
         lines += ["", f"## {heading}", ""] + [f"- {item}" for item in items]
     return "\n".join(lines) + "\n"
 
@@ -68,14 +70,14 @@ def markdown(f: RecordFacts) -> str:
 def html(f: RecordFacts) -> str:
     """Return the record as a standalone HTML page, every value escaped."""
     e = escape.html_text
-    rows = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in _facts_table(f))
+    rows = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in facts_table(f))
     parts = [
         f"<h1>{e(title(f))}</h1>",
         f"<p>{e(summary(f))}</p>",
         f"<h2>Goal</h2><p>{e(f.goal_description)}</p>" if f.goal_description else "",
         f"<h2>Result</h2><table>{rows}</table>",
     ]
-    for heading, items in _sections(f):
+    for heading, items in sections(f):
         parts.append(f"<h2>{e(heading)}</h2><ul>{''.join(f'<li>{e(i)}</li>' for i in items)}</ul>")
     style = (
         "body{font-family:sans-serif;max-width:760px;margin:2em auto;color:#1F2A37}"
@@ -101,9 +103,9 @@ def doc_blocks(f: RecordFacts) -> list[dict]:
         ]
     blocks += [
         {"kind": "heading", "text": "Result", "level": 2},
-        {"kind": "table", "rows": _facts_table(f)},
+        {"kind": "table", "rows": facts_table(f)},
     ]
-    for heading, items in _sections(f):
+    for heading, items in sections(f):
         blocks += [
             {"kind": "heading", "text": heading, "level": 2},
             {"kind": "bullets", "items": items},
