@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from core.audit.models import JobRun
 from core.db import get_engine, session_scope
+from core.schemas import json_ready
 
 log = logging.getLogger("jobs")
 
@@ -99,14 +100,7 @@ def _run_locked(entry: Job) -> JobRun:
     with session_scope() as session:
         run = session.merge(run)
         run.finished_at = datetime.now(UTC)
-        run.status, run.details, run.error = status, _jsonable(details), error
+        run.status, run.details, run.error = status, json_ready(details), error
         if entry.quiet and status == "ok" and not details:
             session.delete(run)  # an idle poll (e.g. an empty outbox) is not worth a row
     return run
-
-
-def _jsonable(details: dict) -> dict:
-    return {
-        k: (v if isinstance(v, int | float | str | bool | None) else str(v))
-        for k, v in details.items()
-    }

@@ -5,6 +5,7 @@ import uuid
 from sqlalchemy.orm import Session
 
 from core.audit.models import AuditEntry
+from core.schemas import json_ready
 
 
 def record_audit(
@@ -24,17 +25,7 @@ def record_audit(
         action=action,
         entity_type=entity_type,
         entity_id=str(entity_id),
-        changes=_plain(changes or {}),
+        changes=json_ready(changes or {}),
     )
     session.add(entry)
     return entry
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)

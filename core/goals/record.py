@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select, text
@@ -19,6 +19,7 @@ from core.goals.results import (
     improvement_pct,
     is_ratio_goal,
 )
+from core.schemas import json_ready
 
 QUOTE_MIN_LENGTH = 30
 
@@ -91,7 +92,7 @@ class RecordFacts:
             improvement=self.improvement,
             result=self.result,
         )
-        return _plain(data)
+        return json_ready(data)
 
 
 def gather(*, session: Session, achievement_id: uuid.UUID) -> RecordFacts:
@@ -223,18 +224,3 @@ def contributing_factors(*, session: Session, goal: Goal, achieved_at: datetime)
     ).all()
     factors += [f"Activity: {title}" for (title,) in activity]
     return factors or ["Steady use of the product over the goal period"]
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
-__all__ = ["RecordFacts", "Quote", "gather", "best_quotes", "contributing_factors", "timedelta"]

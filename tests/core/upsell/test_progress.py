@@ -227,7 +227,7 @@ def test_record_manual_values(session, owner):
     assert metric.progress == Decimal("0.75")
     entry = session.scalar(select(AuditEntry).where(AuditEntry.entity_id == str(plan.id)))
     assert entry.action == "measurement.manual_values" and entry.actor == owner.email
-    assert entry.changes["values"]["Hours saved"] == [None, "150.0000"]
+    assert entry.changes["values"]["Hours saved"] == [None, "150"]
 
 
 def test_manual_values_need_an_active_plan(session, owner):
