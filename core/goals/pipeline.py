@@ -8,16 +8,15 @@ email draft all commit together or not at all.
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from core.customers.models import Contact, Customer, Feedback, TimelineEvent
+from core.customers.models import Contact, Customer, TimelineEvent
 from core.goals import marketing, render
 from core.goals.models import (
     Achievement,
     AchievementStatus,
     Goal,
-    MarketingFlag,
     RepositoryEntry,
     SuccessRecord,
 )
@@ -103,56 +102,44 @@ def document(*, session: Session, achievement_id: uuid.UUID, now: datetime) -> u
     return achievement.customer_id
 
 
+SCORE_SIGNALS = text(
+    """
+    SELECT
+      (SELECT (array_agg(f.score ORDER BY f.responded_at DESC) FILTER (WHERE f.kind = 'nps'))[1]
+         FROM customer_feedback f WHERE f.customer_id = :customer) AS nps,
+      (SELECT (array_agg(f.score ORDER BY f.responded_at DESC) FILTER (WHERE f.kind = 'csat'))[1]
+         FROM customer_feedback f WHERE f.customer_id = :customer) AS csat,
+      EXISTS (SELECT 1 FROM customer_feedback f
+              WHERE f.customer_id = :customer AND f.comment IS NOT NULL) AS any_comment,
+      (SELECT count(*) FROM value_repository_entries r
+        WHERE r.industry = :industry AND r.use_case IS NOT DISTINCT FROM :use_case) AS similar,
+      (SELECT count(*) FROM marketing_flags m
+        WHERE m.customer_id = :customer AND m.contacted_at >= :since) AS asks
+    """
+)
+
+
 def _score(session: Session, facts: RecordFacts, achievement: Achievement, now: datetime):
     customer = session.get(Customer, achievement.customer_id)
-    latest = {
-        kind: session.scalar(
-            select(Feedback.score)
-            .where(Feedback.customer_id == customer.id, Feedback.kind == kind)
-            .order_by(Feedback.responded_at.desc())
-            .limit(1)
-        )
-        for kind in ("nps", "csat")
-    }
-    similar = session.scalar(
-        select(func.count())
-        .select_from(RepositoryEntry)
-        .where(
-            RepositoryEntry.industry == facts.industry, RepositoryEntry.use_case == facts.use_case
-        )
-    )
-    asks = session.scalar(
-        select(func.count())
-        .select_from(MarketingFlag)
-        .where(
-            MarketingFlag.customer_id == customer.id,
-            MarketingFlag.contacted_at >= now - timedelta(days=90),
-        )
-    )
+    signals = session.execute(
+        SCORE_SIGNALS,
+        {"customer": customer.id, "industry": facts.industry, "use_case": facts.use_case,
+         "since": now - timedelta(days=90)},
+    ).one()  # fmt: skip
     money = float(facts.achieved) if facts.is_money and facts.achieved is not None else None
     inputs = marketing.ScoreInputs(
         improvement=facts.improvement, beyond_target=facts.beyond_target, money_value=money,
-        goal_type=facts.goal_type, nps=latest["nps"], csat=latest["csat"],
+        goal_type=facts.goal_type, nps=signals.nps, csat=signals.csat,
         health=float(customer.health_score) if customer.health_score is not None else None,
         customer_since=customer.customer_since, as_of=now.date(),
-        quote_ready=bool(facts.quotes), any_comment=_any_comment(session, customer.id),
-        similar_wins=similar or 0, consent=facts.consent_level, asks_last_90_days=asks or 0,
+        quote_ready=bool(facts.quotes), any_comment=signals.any_comment,
+        similar_wins=signals.similar, consent=facts.consent_level, asks_last_90_days=signals.asks,
     )  # fmt: skip
     result = marketing.score(inputs)
     achievement.marketing_score = result.value
     achievement.marketing_reasons = result.reasons
     achievement.marketing_candidates = result.candidates
     return result
-
-
-def _any_comment(session: Session, customer_id) -> bool:
-    return bool(
-        session.scalar(
-            select(func.count())
-            .select_from(Feedback)
-            .where(Feedback.customer_id == customer_id, Feedback.comment.is_not(None))
-        )
-    )
 
 
 def _announce(session: Session, facts: RecordFacts, record: SuccessRecord) -> None:
