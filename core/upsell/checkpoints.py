@@ -117,8 +117,13 @@ def _doc_blocks(title: str, plan, summary: dict) -> list[dict]:
 
 def _status_line(plan, summary: dict) -> str:
     status = curve.LABELS.get(summary["status"] or "", "not yet scored")
-    line = f"{plan.upsell} ({plan.products}) is {status} on day {summary['days_since_start']}"
-    line += f" of {summary['horizon']}."
+    day, horizon = summary["days_since_start"], summary["horizon"]
+    when = (
+        f"day {day} of a {horizon}-day plan"
+        if day <= horizon
+        else f"day {day} (plan ran {horizon} days)"
+    )
+    line = f"{plan.products}: {status}, {when}."
     if summary["average_progress"] is not None and summary["expected_progress"] is not None:
         line += (
             f" Average progress {summary['average_progress']:.0%} against "
@@ -145,7 +150,8 @@ def _draft(session: Session, cp: Checkpoint, plan, summary: dict) -> None:
     create_draft(
         session=session, kind=DraftKind.REVIEW_SUMMARY, customer_id=plan.customer_id,
         owner_id=plan.csm_id, related_type="checkpoint", related_id=cp.id,
-        to=[plan.csm_email] if plan.csm_email else [], subject=subject, body=body,
+        # The CSM edits and approves the summary; it then goes to the customer's contacts.
+        to=list(plan.contacts), subject=subject, body=body,
     )  # fmt: skip
 
 

@@ -198,5 +198,9 @@ def as_decimal(value: float | None) -> Decimal | None:
 
 
 def fmt(value: Decimal | float | None) -> str:
-    """Format a metric value without trailing zeros ("—" when missing)."""
-    return "—" if value is None else f"{Decimal(str(value)).normalize():f}"
+    """Format a metric value for people: 64.5714 → 64.57, 1234.5 → 1235 ("—" when missing)."""
+    if value is None:
+        return "—"
+    number = Decimal(str(value))
+    places = Decimal(1) if abs(number) >= 100 else Decimal("0.01")
+    return f"{number.quantize(places).normalize():f}"
