@@ -144,34 +144,6 @@ TIMELINE = {
     "renewal": ("Renewal signed", "Renewed for another year."),
 }
 
-CONGRATULATIONS_SUBJECT = "Congratulations, {{ customer_name }}: {{ goal_name }}"
-CONGRATULATIONS_BODY = """Hi {{ customer_name }} team,
-
-I wanted to share some good news: you have reached the goal we set together, "{{ goal_name }}".
-
-{{ result }}
-
-This is the result of a lot of work on your side, and it is great to see it show up in the data.
-Thank you for the partnership. I would love to hear what you would like to take on next.
-
-Best regards,
-{{ csm_name }}
-"""
-
-REVIEW_SUBJECT = "{{ customer_name }}: day {{ checkpoint_day }} review of {{ product_names }}"
-REVIEW_BODY = """Hi {{ customer_name }} team,
-
-Here is a short summary of our day {{ checkpoint_day }} review of {{ product_names }}.
-
-Where we are: {{ status }}
-{{ findings }}
-
-Next steps:
-{{ next_steps }}
-
-Thanks,
-{{ csm_name }}
-"""
 
 UPSELL_CRITERIA = (
     "Cut manual ticket triage in half within 90 days.",

@@ -7,7 +7,7 @@ import random
 
 from sqlalchemy import Connection
 
-from data import phrases
+from core.drafts.templates import DEFAULT_TEMPLATES
 from data.catalog import METRICS, PRODUCTS, TEMPLATES, benchmark_rows
 from data.load import as_json, new_id
 
@@ -36,12 +36,11 @@ def load_reference(conn: Connection, rng: random.Random, admin_id) -> dict[str, 
         for code, (criteria, days) in TEMPLATES.items()
     ]
     benchmarks = [(new_id(rng), *row) for row in benchmark_rows()]
+    # The demo stores the product's default templates, so admins see rows they can edit.
     messages = [
-        (new_id(rng), "congratulations_email", "Congratulations email",
-         phrases.CONGRATULATIONS_SUBJECT, phrases.CONGRATULATIONS_BODY, admin_id),
-        (new_id(rng), "review_summary", "Review summary", phrases.REVIEW_SUBJECT,
-         phrases.REVIEW_BODY, admin_id),
-    ]  # fmt: skip
+        (new_id(rng), key, t.name, t.subject, t.body, admin_id)
+        for key, t in DEFAULT_TEMPLATES.items()
+    ]
     return {
         "metrics": _insert(
             conn, "metrics",

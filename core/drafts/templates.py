@@ -39,7 +39,6 @@ DEFAULT_TEMPLATES: dict[str, DefaultTemplate] = {
         body="""Hi {{ contact_name }},
 
 Good news worth pausing for: your team has reached "{{ goal_name }}". You {{ result }}, \
-against a target of {{ target }}{% if beyond_target %} ({{ beyond_target }}){% endif %}, \
 and you got there in {{ days_to_achieve }} days.
 {% if value_summary %}
 In practical terms, that means {{ value_summary }}.
@@ -59,18 +58,20 @@ Best,
     "review_summary": DefaultTemplate(
         name="Review summary",
         subject="{{ customer_name }}: day {{ checkpoint_day }} review of {{ product_names }}",
-        body="""Summary for the day {{ checkpoint_day }} review with {{ customer_name }}.
+        body="""Hi {{ customer_name }} team,
 
-Products: {{ product_names }}
-Status: {{ status }}
+Here is a short summary of our day {{ checkpoint_day }} review of {{ product_names }}.
+
+Where we are: {{ status }}
 
 What the data shows:
 {{ findings }}
 
-Agreed next steps:
+Suggested next steps:
 {{ next_steps }}
 
-Prepared for {{ csm_name }}.
+Thanks,
+{{ csm_name }}
 """,
     ),
 }

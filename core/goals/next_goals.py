@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.base import Direction
-from core.goals.results import number
+from core.goals.results import noun, number
 
 PEERS_NEXT = text(
     """
@@ -36,18 +36,30 @@ OWN_NEXT = text(
 def suggest(*, session: Session, facts, goal_id: uuid.UUID, metric_key: str | None) -> list[str]:
     """Return up to three next goals worth proposing to the customer."""
     ideas = []
-    if facts.achieved is not None and facts.metric_name and facts.unit != "× cost":
-        step = Decimal("0.85") if Direction(facts.direction) == Direction.LOWER else Decimal("1.15")
-        stretch = number(Decimal(facts.achieved) * step, facts.unit, money=facts.is_money)
-        ideas.append(f"Take {facts.metric_name.lower()} to {stretch} next quarter")
+    stretch = _stretch(facts)
+    if stretch is not None:
+        ideas.append(f"Take {noun(facts.metric_name)} to {stretch} next quarter")
     own = session.execute(OWN_NEXT, {"customer": facts.customer_id, "goal": goal_id}).scalar()
     if own:
         ideas.append(f"Finish the next goal on your plan: {own}")
     if metric_key:
         params = {"industry": facts.industry, "metric": metric_key, "customer": facts.customer_id}
         for name, peers in session.execute(PEERS_NEXT, params):
-            noun = "team" if peers == 1 else "teams"
+            teams = "team" if peers == 1 else "teams"
             ideas.append(
-                f"Improve {name.lower()}, as {peers} other {facts.industry} {noun} did next"
+                f"Improve {noun(name)}, as {peers} other {facts.industry} {teams} did next"
             )
     return ideas[:3]
+
+
+def _stretch(facts) -> str | None:
+    """A 15% further target, or None where the scale has no room (scores, nearly 100%)."""
+    if facts.achieved is None or not facts.metric_name or facts.unit in ("× cost", "score"):
+        return None
+    lower = Direction(facts.direction) == Direction.LOWER
+    target = Decimal(facts.achieved) * (Decimal("0.85") if lower else Decimal("1.15"))
+    if facts.unit == "%" and not lower:
+        if Decimal(facts.achieved) >= 95:
+            return None
+        target = min(target, Decimal(100))
+    return number(target, facts.unit, money=facts.is_money)

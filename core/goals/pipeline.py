@@ -22,7 +22,7 @@ from core.goals.models import (
 )
 from core.goals.next_goals import suggest
 from core.goals.record import RecordFacts, gather
-from core.goals.results import value_summary
+from core.goals.results import number, value_summary
 from core.outbox.models import Channel
 from core.outbox.service import enqueue, on_sent
 
@@ -181,7 +181,7 @@ def _draft_email(session: Session, facts: RecordFacts, achievement: Achievement,
         "contact_name": primary.name.split()[0] if primary else "team",
         "goal_name": facts.goal_name,
         "result": facts.result,
-        "target": str(facts.target) if facts.target is not None else "",
+        "target": number(facts.target, facts.unit, money=facts.is_money) if facts.target else "",
         "beyond_target": f"{facts.beyond_target:.0%}" if facts.beyond_target else "",
         "value_summary": value_summary(facts),
         "days_to_achieve": facts.days_to_achieve,

@@ -23,6 +23,15 @@ def improvement_pct(baseline, achieved, direction: Direction) -> float | None:
     return round(float(gain / abs(baseline)), 4)
 
 
+SILENT_UNITS = ("score",)  # "4.8 score" reads worse than "4.8"
+
+
+def noun(name: str) -> str:
+    """Lower-case a name for mid-sentence use but keep acronyms: "Support CSAT" → "support CSAT"."""
+    words = name.split()
+    return " ".join(w if w[1:2].isupper() else w.lower() for w in words)
+
+
 def number(value, unit: str | None = None, *, money: bool = False) -> str:
     """Format a metric value with its unit: `$1.2M`, `3.6 hours`, `92%`."""
     if value is None:
@@ -33,8 +42,11 @@ def number(value, unit: str | None = None, *, money: bool = False) -> str:
             if abs(v) >= size:
                 return f"${v / size:.1f}{suffix}"
         return f"${v:,.0f}"
-    shown = f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.1f}".rstrip("0").rstrip(".")
-    if not unit:
+    digits = 0 if abs(v) >= 100 else 1 if abs(v) >= 10 else 2
+    shown = f"{v:,.{digits}f}"
+    if digits:
+        shown = shown.rstrip("0").rstrip(".")
+    if not unit or unit in SILENT_UNITS:
         return shown
     if unit == "%":
         return f"{shown}%"
@@ -51,7 +63,7 @@ def describe_result(facts) -> str:
             return f"completed every milestone of “{name}”"
         return f"achieved “{name}”, confirmed by the team"
     unit, money = facts.unit, facts.is_money
-    subject = (facts.metric_name or facts.goal_name).lower()
+    subject = noun(facts.metric_name or facts.goal_name)
     now = number(facts.achieved, unit, money=money)
     target = number(facts.target, unit, money=money)
     if facts.baseline is not None:
@@ -69,11 +81,11 @@ def describe_result(facts) -> str:
 def value_summary(facts) -> str:
     """The value in the customer's terms: money when the metric is money, else the improvement."""
     if facts.is_money and facts.achieved is not None:
-        return f"{number(facts.achieved, 'USD', money=True)} in {facts.metric_name.lower()}"
+        return f"{number(facts.achieved, 'USD', money=True)} in {noun(facts.metric_name)}"
     if facts.unit == "× cost" and facts.achieved is not None:
         return f"a return of {float(facts.achieved):.1f}× the investment"
-    if facts.improvement:
-        subject = (facts.metric_name or "the metric").lower()
+    if facts.improvement and facts.improvement >= 0.01:
+        subject = noun(facts.metric_name or "the metric")
         return f"a {facts.improvement:.0%} improvement in {subject}"
     if facts.goal_type in ("success_plan", "onboarding"):
         return "a completed plan, milestone by milestone"
