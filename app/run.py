@@ -99,12 +99,33 @@ def start_processes(url: str, settings) -> dict[str, subprocess.Popen]:
     py = sys.executable
     host = settings.bind_host
     commands = {
-        "ui": [py, "-m", "streamlit", "run", "app/main.py", "--server.port", str(settings.app_port),
-               "--server.address", host, "--server.headless", "true"],
-        "api": [py, "-m", "uvicorn", "app.api:app", "--host", host,
-                "--port", str(settings.api_port), "--log-level", "warning"],
+        "ui": [
+            py,
+            "-m",
+            "streamlit",
+            "run",
+            "app/main.py",
+            "--server.port",
+            str(settings.app_port),
+            "--server.address",
+            host,
+            "--server.headless",
+            "true",
+        ],
+        "api": [
+            py,
+            "-m",
+            "uvicorn",
+            "app.api:app",
+            "--host",
+            host,
+            "--port",
+            str(settings.api_port),
+            "--log-level",
+            "warning",
+        ],
         "jobs": [py, "-m", "jobs"],
-    }  # fmt: skip
+    }
     return {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}
 
 

@@ -25,9 +25,15 @@ CHANNELS = {
     "gmail": "Congratulations email",
 }
 STATUS_COLORS = {
-    "sent": "green", "pending": "orange", "in_progress": "orange", "failed": "red", "dead": "red",
-    "not_configured": "gray", "approved": "blue", "rejected": "gray",
-}  # fmt: skip
+    "sent": "green",
+    "pending": "orange",
+    "in_progress": "orange",
+    "failed": "red",
+    "dead": "red",
+    "not_configured": "gray",
+    "approved": "blue",
+    "rejected": "gray",
+}
 
 
 def _fmt(d: AchievementDetail, value: Decimal | None) -> str:
@@ -94,28 +100,47 @@ def before_after(d: AchievementDetail) -> go.Figure:
     fig = go.Figure(
         [
             _points(d, "Daily value", d.series, mode="lines", line={"color": PRIMARY, "width": 2}),
-            _points(d, "Other evidence", [o for o in d.observations if not o.qualifying],
-                    mode="markers", marker=ring),
-            _points(d, "Qualifying observations", [o for o in d.observations if o.qualifying],
-                    mode="markers", marker=dot),
+            _points(
+                d,
+                "Other evidence",
+                [o for o in d.observations if not o.qualifying],
+                mode="markers",
+                marker=ring,
+            ),
+            _points(
+                d,
+                "Qualifying observations",
+                [o for o in d.observations if o.qualifying],
+                mode="markers",
+                marker=dot,
+            ),
         ]
-    )  # fmt: skip
+    )
     first = _at(d.series[0].day if d.series else d.start_date)
     last = _at(max(d.series[-1].day if d.series else d.start_date, d.achieved_at.date()))
     fig.add_vrect(x0=first, x1=_at(d.start_date), fillcolor=GRID, opacity=0.5, line_width=0)
     values = [float(p.value) for p in [*d.series, *d.observations]]
-    lines = [(v, n, c) for v, n, c in ((d.baseline, "Baseline", MUTED), (d.target, "Target", GOOD))
-             if v is not None]  # fmt: skip
+    lines = [
+        (v, n, c)
+        for v, n, c in ((d.baseline, "Baseline", MUTED), (d.target, "Target", GOOD))
+        if v is not None
+    ]
     top = max((float(v) for v, _, _ in lines), default=None)
     for value, name, color in lines:
         values.append(float(value))
         fig.add_hline(y=float(value), line={"color": color, "dash": "dash", "width": 1.5})
         # Labels sit in the right margin, the higher one above its line, so they never collide.
         fig.add_annotation(
-            x=1, xref="paper", xanchor="left", y=float(value), showarrow=False,
-            yanchor="bottom" if float(value) == top else "top", font_color=color,
-            text=f"{name}<br>{_fmt(d, value)}", align="left",
-        )  # fmt: skip
+            x=1,
+            xref="paper",
+            xanchor="left",
+            y=float(value),
+            showarrow=False,
+            yanchor="bottom" if float(value) == top else "top",
+            font_color=color,
+            text=f"{name}<br>{_fmt(d, value)}",
+            align="left",
+        )
     _marker(fig, _at(d.start_date), "Goal start", MUTED, "dot")
     _marker(fig, d.achieved_at, "Achieved", GOOD, "solid")
     low, high = min(values, default=0), max(values, default=1)
@@ -124,10 +149,13 @@ def before_after(d: AchievementDetail) -> go.Figure:
     fig.update_yaxes(title_text=d.unit or None, tickformat="~s")
     fig.update_xaxes(showgrid=False, range=[first, last + timedelta(days=3)])
     fig.update_layout(
-        height=380, margin={"l": 8, "r": 96, "t": 28, "b": 8}, paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)", hoverlabel={"bgcolor": "white"},
+        height=380,
+        margin={"l": 8, "r": 96, "t": 28, "b": 8},
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        hoverlabel={"bgcolor": "white"},
         legend={"orientation": "h", "y": -0.12, "x": 0},
-    )  # fmt: skip
+    )
     return fig
 
 

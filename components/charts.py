@@ -126,16 +126,23 @@ def metric_line(series: MetricSeries) -> go.Figure:
     fig = go.Figure(
         [
             go.Scatter(
-                x=days, y=values, mode="lines", name="Daily",
-                line={"color": "#A9C1D6", "width": 1}, hovertemplate=hover,
+                x=days,
+                y=values,
+                mode="lines",
+                name="Daily",
+                line={"color": "#A9C1D6", "width": 1},
+                hovertemplate=hover,
             ),
             go.Scatter(
-                x=days, y=values.rolling(7, min_periods=1).mean(), mode="lines",
-                name="7-day average", line={"color": PRIMARY, "width": 2.5},
+                x=days,
+                y=values.rolling(7, min_periods=1).mean(),
+                mode="lines",
+                name="7-day average",
+                line={"color": PRIMARY, "width": 2.5},
                 hovertemplate=hover,
             ),
         ]
-    )  # fmt: skip
+    )
     fig.update_yaxes(title_text=series.unit, tickformat="~s", rangemode="tozero")
     style(fig, height=340)
     fig.update_layout(showlegend=True, legend={"orientation": "h", "y": 1.08, "x": 0})

@@ -34,12 +34,14 @@ EMPTY = {
         "checkpoint review is due (a review summary). Nothing reaches a customer until it is "
         "approved here.",
     ),
-    DraftStatus.APPROVED: ("No approved drafts on their way", "Approved emails wait here briefly "
-                           "until the jobs process sends them."),
+    DraftStatus.APPROVED: (
+        "No approved drafts on their way",
+        "Approved emails wait here briefly until the jobs process sends them.",
+    ),
     DraftStatus.SENT: ("Nothing sent yet", "Emails appear here once Gmail has accepted them."),
     DraftStatus.FAILED: ("No failed emails", "Emails Gmail refused for good would appear here."),
     DraftStatus.REJECTED: ("No rejected drafts", "Rejected drafts are kept here with the reason."),
-}  # fmt: skip
+}
 DELIVERY_NOTES = {
     "pending": "Queued: the jobs process sends it within seconds.",
     "in_progress": "Sending now.",
@@ -189,9 +191,13 @@ def _editor(row: DraftRow, user: UserSummary, error: str | None) -> None:
         ):
             with column:
                 st.form_submit_button(
-                    label, type=kind, width="stretch", on_click=_act, args=(action, row, user),
+                    label,
+                    type=kind,
+                    width="stretch",
+                    on_click=_act,
+                    args=(action, row, user),
                     key=f"draft_{action}_{row.id}",
-                )  # fmt: skip
+                )
 
 
 def draft_card(row: DraftRow, user: UserSummary, errors: dict | None = None) -> None:
@@ -233,13 +239,19 @@ def bulk_approval(rows: list[DraftRow], user: UserSummary) -> None:
         f"Approve several at once ({len(actable)} pending)", icon=":material/done_all:"
     ):
         st.multiselect(
-            "Drafts to approve", list(labels), format_func=labels.get, key="approvals_bulk",
+            "Drafts to approve",
+            list(labels),
+            format_func=labels.get,
+            key="approvals_bulk",
             placeholder="Choose drafts",
-        )  # fmt: skip
+        )
         st.caption(
             "Drafts are approved as last saved: unsaved edits in the cards are not included."
         )
         st.button(
-            "Approve selected", type="primary", on_click=_bulk, args=(actable, user),
+            "Approve selected",
+            type="primary",
+            on_click=_bulk,
+            args=(actable, user),
             key="approvals_bulk_go",
-        )  # fmt: skip
+        )

@@ -70,8 +70,10 @@ def type_badges(item: Candidate) -> str:
     """Return the badges of the types a win qualifies for, then of its flags with their status."""
     flagged = {f.candidate_type for f in item.flags}
     row = [type_badge(k) for k in item.candidate_types if k not in flagged]
-    row += [f":gray-badge[:material/flag: {label(f.candidate_type)} · {label(f.status).lower()}]"
-            for f in item.flags]  # fmt: skip
+    row += [
+        f":gray-badge[:material/flag: {label(f.candidate_type)} · {label(f.status).lower()}]"
+        for f in item.flags
+    ]
     return " ".join(row) or ":gray-badge[Qualifies for no candidate type yet]"
 
 
@@ -86,15 +88,27 @@ def kpi_row(usage: Utilization) -> None:
     """Render candidates, flagged, in progress, used and utilization against the 20% target."""
     share, target = usage.utilization, usage.target
     figures = [
-        ("Candidates", usage.candidates, f"Wins that qualify for at least one candidate type, "
-         f"of {usage.wins} documented wins", None),
+        (
+            "Candidates",
+            usage.candidates,
+            f"Wins that qualify for at least one candidate type, of {usage.wins} documented wins",
+            None,
+        ),
         ("Flagged", usage.flagged, "Wins with at least one marketing flag", None),
-        ("In progress", usage.by("status")["in_progress"], "Flags whose content is being made",
-         None),
+        (
+            "In progress",
+            usage.by("status")["in_progress"],
+            "Flags whose content is being made",
+            None,
+        ),
         ("Used", usage.used, "Wins with a flag marked used", None),
-        ("Utilization", f"{share:.0%}", f"Used wins ÷ documented wins; the target is more than "
-         f"{target:.0%}", f"{(share - target) * 100:+.0f} pts vs {target:.0%} target"),
-    ]  # fmt: skip
+        (
+            "Utilization",
+            f"{share:.0%}",
+            f"Used wins ÷ documented wins; the target is more than {target:.0%}",
+            f"{(share - target) * 100:+.0f} pts vs {target:.0%} target",
+        ),
+    ]
     for column, (title, value, help_text, delta) in zip(
         st.columns(len(figures)), figures, strict=True
     ):
@@ -107,27 +121,44 @@ def filter_panel(industries: list[str]) -> CandidateFilters:
     score, kind, industry, consent, flagged, order = st.columns([1.4, 1.2, 1.2, 1.5, 1.4, 1.3])
     min_score = score.slider("Minimum score", 0, 100, 0, step=5, key="mk_min_score")
     chosen_type = kind.selectbox(
-        "Candidate type", list(CandidateType), index=None, format_func=label, key="mk_type",
-        placeholder="Any type", help="The types the score qualified the win for.",
-    )  # fmt: skip
+        "Candidate type",
+        list(CandidateType),
+        index=None,
+        format_func=label,
+        key="mk_type",
+        placeholder="Any type",
+        help="The types the score qualified the win for.",
+    )
     chosen_industry = industry.selectbox(
         "Industry", industries, index=None, placeholder="Any industry", key="mk_industry"
     )
     levels = consent.multiselect(
-        "Consent", list(Consent), format_func=label, key="mk_consent", placeholder="Any consent",
+        "Consent",
+        list(Consent),
+        format_func=label,
+        key="mk_consent",
+        placeholder="Any consent",
         help="Internal-only and anonymized customers are never named on this page.",
-    )  # fmt: skip
+    )
     status = flagged.selectbox(
         "Flag status", list(FLAG_FILTERS), format_func=FLAG_FILTERS.get, key="mk_flag_status"
     )
     sort = order.segmented_control(
-        "Sort by", list(ORDERS), default="score", required=True, format_func=ORDERS.get,
+        "Sort by",
+        list(ORDERS),
+        default="score",
+        required=True,
+        format_func=ORDERS.get,
         key="mk_order",
-    )  # fmt: skip
+    )
     return CandidateFilters(
-        min_score=min_score, candidate_type=chosen_type, industry=chosen_industry,
-        consent=tuple(levels), flag_status=status, order=sort,
-    )  # fmt: skip
+        min_score=min_score,
+        candidate_type=chosen_type,
+        industry=chosen_industry,
+        consent=tuple(levels),
+        flag_status=status,
+        order=sort,
+    )
 
 
 def clear_filters() -> None:
@@ -173,11 +204,17 @@ def flag_form(item: Candidate, *, on_flag: Callable) -> None:
         return
     with st.form(f"flag_{item.achievement_id}", border=False):
         st.selectbox(
-            "Flag as", kinds, key=f"flag_type_{item.achievement_id}",
+            "Flag as",
+            kinds,
+            key=f"flag_type_{item.achievement_id}",
             format_func=lambda k: label(k) + (" (suggested)" if k in item.candidate_types else ""),
-        )  # fmt: skip
-        st.text_area("Notes", key=f"flag_notes_{item.achievement_id}", height=80,
-                     placeholder="Angle, audience, who to ask…")  # fmt: skip
+        )
+        st.text_area(
+            "Notes",
+            key=f"flag_notes_{item.achievement_id}",
+            height=80,
+            placeholder="Angle, audience, who to ask…",
+        )
         if item.consent_level == Consent.INTERNAL_ONLY:
             st.caption("Internal only: get the customer's consent before any public use.")
         st.form_submit_button("Flag", type="primary", on_click=on_flag, args=(item,))
@@ -209,9 +246,13 @@ def board_card(card: BoardCard, *, on_move: Callable) -> None:
             for step in card.next_steps:
                 title, icon = STEP_BUTTONS[step]
                 st.button(
-                    title, key=f"move_{card.flag_id}_{step.value}", icon=icon, on_click=on_move,
-                    args=(card.flag_id, card.version, step), help=f"Move to {label(step).lower()}",
-                )  # fmt: skip
+                    title,
+                    key=f"move_{card.flag_id}_{step.value}",
+                    icon=icon,
+                    on_click=on_move,
+                    args=(card.flag_id, card.version, step),
+                    help=f"Move to {label(step).lower()}",
+                )
 
 
 def flags_chart(usage: Utilization) -> go.Figure:
@@ -222,17 +263,27 @@ def flags_chart(usage: Utilization) -> go.Figure:
         counts = {c.status: c.count for c in usage.counts if c.candidate_type == kind}
         if counts:
             fig.add_bar(
-                name=label(kind), x=[label(s) for s in statuses],
-                y=[counts.get(s, 0) for s in statuses], marker_color=color,
+                name=label(kind),
+                x=[label(s) for s in statuses],
+                y=[counts.get(s, 0) for s in statuses],
+                marker_color=color,
                 hovertemplate="%{x}: %{y} " + label(kind).lower() + "<extra></extra>",
-            )  # fmt: skip
+            )
     fig.update_layout(
-        barmode="stack", height=300, margin={"l": 8, "r": 8, "t": 8, "b": 8},
-        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-        legend={"orientation": "h", "y": -0.15}, bargap=0.45,
-    )  # fmt: skip
-    fig.update_yaxes(gridcolor=GRID, zeroline=False, rangemode="tozero", dtick=1 if
-                     max((c.count for c in usage.counts), default=0) < 6 else None)  # fmt: skip
+        barmode="stack",
+        height=300,
+        margin={"l": 8, "r": 8, "t": 8, "b": 8},
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        legend={"orientation": "h", "y": -0.15},
+        bargap=0.45,
+    )
+    fig.update_yaxes(
+        gridcolor=GRID,
+        zeroline=False,
+        rangemode="tozero",
+        dtick=1 if max((c.count for c in usage.counts), default=0) < 6 else None,
+    )
     return fig
 
 
@@ -240,17 +291,24 @@ def candidates_csv(items: list[Candidate]) -> str:
     """Return the candidates as CSV, consent-safe like the page."""
     rows = [
         {
-            "Reference": c.reference, "Customer": c.customer_label,
-            "Consent": label(c.consent_level), "Industry": c.industry, "Goal": c.goal,
-            "Goal type": label(c.goal_type), "Score": c.score,
+            "Reference": c.reference,
+            "Customer": c.customer_label,
+            "Consent": label(c.consent_level),
+            "Industry": c.industry,
+            "Goal": c.goal,
+            "Goal type": label(c.goal_type),
+            "Score": c.score,
             "Candidate types": ", ".join(label(k) for k in c.candidate_types),
-            "Value": c.value or "", "Achieved on": c.achieved_on.isoformat(),
-            "Summary": c.summary, "Quote": c.quote or "", "Quote by": c.quote_by or "",
+            "Value": c.value or "",
+            "Achieved on": c.achieved_on.isoformat(),
+            "Summary": c.summary,
+            "Quote": c.quote or "",
+            "Quote by": c.quote_by or "",
             "CSM": c.csm_name or "",
             "Flags": ", ".join(f"{label(f.candidate_type)}: {label(f.status)}" for f in c.flags),
             "Why this score": "; ".join(c.reasons),
         }
         for c in items
-    ]  # fmt: skip
+    ]
     frame = pd.DataFrame(rows, columns=list(rows[0]) if rows else ["Reference"])
     return frame.map(spreadsheet_cell).to_csv(index=False)

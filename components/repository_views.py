@@ -23,8 +23,17 @@ from core.goals.repository_schemas import (
     value_text,
 )
 
-FILTER_KEYS = ("rf_q", "rf_industry", "rf_use_case", "rf_product", "rf_goal_type", "rf_dates",
-               "rf_value_min", "rf_value_max", "rf_consent")  # fmt: skip
+FILTER_KEYS = (
+    "rf_q",
+    "rf_industry",
+    "rf_use_case",
+    "rf_product",
+    "rf_goal_type",
+    "rf_dates",
+    "rf_value_min",
+    "rf_value_max",
+    "rf_consent",
+)
 CONSENT_BADGES = {
     Consent.INTERNAL_ONLY: ("gray", ":material/lock:"),
     Consent.ANONYMIZED: ("orange", ":material/visibility_off:"),
@@ -32,9 +41,12 @@ CONSENT_BADGES = {
     Consent.FULL_PUBLIC: ("green", ":material/public:"),
 }
 PURPOSE_LABELS = {
-    UsePurpose.QBR: "QBR", UsePurpose.RENEWAL: "Renewal", UsePurpose.SALES: "Sales",
-    UsePurpose.MARKETING: "Marketing", UsePurpose.OTHER: "Other",
-}  # fmt: skip
+    UsePurpose.QBR: "QBR",
+    UsePurpose.RENEWAL: "Renewal",
+    UsePurpose.SALES: "Sales",
+    UsePurpose.MARKETING: "Marketing",
+    UsePurpose.OTHER: "Other",
+}
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
 
 
@@ -70,11 +82,13 @@ def filter_panel(options: RepositoryOptions) -> RepoFilters:
     """Render the search box and filters; return what was chosen."""
     search, industry, use_case, product = st.columns([3, 1.4, 1.4, 1.4])
     text = search.text_input(
-        "Search wins", key="rf_q", icon=":material/search:",
+        "Search wins",
+        key="rf_q",
+        icon=":material/search:",
         placeholder='e.g. automation "resolution time" -onboarding',
         help="Matches titles first, then snippets, industry and use case. Word forms match too "
         "(automating finds automation). Quote phrases; a leading - excludes a word.",
-    )  # fmt: skip
+    )
     with industry:
         chosen_industry = _choice("Industry", options.industries, "Any industry", "rf_industry")
     with use_case:
@@ -88,23 +102,37 @@ def filter_panel(options: RepositoryOptions) -> RepoFilters:
     value_min = low.number_input("Value from", value=None, placeholder="Any", key="rf_value_min")
     value_max = high.number_input("Value to", value=None, placeholder="Any", key="rf_value_max")
     levels = consent.multiselect(
-        "Consent", list(Consent), format_func=label, key="rf_consent", placeholder="Any consent",
+        "Consent",
+        list(Consent),
+        format_func=label,
+        key="rf_consent",
+        placeholder="Any consent",
         help="Internal only and anonymized wins never show the customer's name.",
-    )  # fmt: skip
+    )
     picked = tuple(picked) if isinstance(picked, tuple | list) else (picked,) if picked else ()
     return RepoFilters(
-        q=(text or "").strip() or None, industry=chosen_industry, use_case=chosen_use_case,
-        product=chosen_product, goal_type=goal_type,
-        date_from=picked[0] if picked else None, date_to=picked[1] if len(picked) > 1 else None,
-        value_min=_decimal(value_min), value_max=_decimal(value_max), consent=tuple(levels),
-    )  # fmt: skip
+        q=(text or "").strip() or None,
+        industry=chosen_industry,
+        use_case=chosen_use_case,
+        product=chosen_product,
+        goal_type=goal_type,
+        date_from=picked[0] if picked else None,
+        date_to=picked[1] if len(picked) > 1 else None,
+        value_min=_decimal(value_min),
+        value_max=_decimal(value_max),
+        consent=tuple(levels),
+    )
 
 
 def _choice(title: str, values: list, everything: str, key: str):
     return st.selectbox(
-        title, values, index=None, placeholder=everything, key=key,
+        title,
+        values,
+        index=None,
+        placeholder=everything,
+        key=key,
         format_func=lambda v: label(v) if isinstance(v, GoalType) else v,
-    )  # fmt: skip
+    )
 
 
 def _decimal(value: float | None) -> Decimal | None:
@@ -114,10 +142,14 @@ def _decimal(value: float | None) -> Decimal | None:
 def purpose_picker(default: UsePurpose) -> UsePurpose:
     """Ask what the wins are for; copies and downloads are counted under this purpose."""
     return st.segmented_control(
-        "Using wins for", list(UsePurpose), default=default, required=True, key="rf_purpose",
+        "Using wins for",
+        list(UsePurpose),
+        default=default,
+        required=True,
+        key="rf_purpose",
         format_func=PURPOSE_LABELS.get,
         help="Copying a snippet or downloading results counts as one use of each win.",
-    )  # fmt: skip
+    )
 
 
 def headline_markdown(headline: str) -> str:
@@ -162,9 +194,13 @@ def entry_card(
         last = f" (last {when(item.last_used_at)})" if item.last_used_at else ""
         with st.container(horizontal=True, vertical_alignment="center"):
             st.button(
-                "Copy snippet", key=f"copy_{item.id}", icon=":material/content_copy:",
-                on_click=on_copy, args=args, type="primary" if revealed else "secondary",
-            )  # fmt: skip
+                "Copy snippet",
+                key=f"copy_{item.id}",
+                icon=":material/content_copy:",
+                on_click=on_copy,
+                args=args,
+                type="primary" if revealed else "secondary",
+            )
             st.caption(
                 f"{escape_md(item.customer_label)} · achieved {when(item.achieved_on)} · "
                 f"{used}{last}"
@@ -188,8 +224,10 @@ def insights(aggs: RepositoryAggregates) -> None:
     with left:
         _chart("Wins by industry", _bars(aggs.by_industry, horizontal=True), "ins_industry")
     with right:
-        quarters = [AggregateRow(label=r.label, count=r.count, value_total=r.value_total)
-                    for r in aggs.by_quarter]  # fmt: skip
+        quarters = [
+            AggregateRow(label=r.label, count=r.count, value_total=r.value_total)
+            for r in aggs.by_quarter
+        ]
         _chart("Wins by quarter", _bars(quarters, color=PRIMARY), "ins_quarter")
     left, right = st.columns(2, gap="medium")
     with left:
@@ -200,8 +238,12 @@ def insights(aggs: RepositoryAggregates) -> None:
             (r for r in aggs.by_industry if r.value_total), key=lambda r: -r.value_total
         )
         if valued:
-            _chart("Dollar value by industry", _bars(valued, money_axis=True), "ins_value",
-                   "Only USD values add up; hours and percentages are left out.")  # fmt: skip
+            _chart(
+                "Dollar value by industry",
+                _bars(valued, money_axis=True),
+                "ins_value",
+                "Only USD values add up; hours and percentages are left out.",
+            )
         else:
             with st.container(border=True):
                 st.markdown("**Dollar value by industry**")
@@ -223,17 +265,25 @@ def _bars(rows: list[AggregateRow], *, horizontal=False, money_axis=False, color
         labels, values, text, hover = labels[::-1], values[::-1], text[::-1], hover[::-1]
     fig = go.Figure(
         go.Bar(
-            x=values if horizontal else labels, y=labels if horizontal else values,
-            orientation="h" if horizontal else "v", text=text, textposition="outside",
-            cliponaxis=False, customdata=hover, marker_color=PRIMARY if money_axis else color,
+            x=values if horizontal else labels,
+            y=labels if horizontal else values,
+            orientation="h" if horizontal else "v",
+            text=text,
+            textposition="outside",
+            cliponaxis=False,
+            customdata=hover,
+            marker_color=PRIMARY if money_axis else color,
             hovertemplate=f"%{{{'y' if horizontal else 'x'}}}: %{{customdata}}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.update_layout(
-        height=HEIGHT, margin={"l": 8, "r": 24, "t": 16, "b": 8}, showlegend=False,
-        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+        height=HEIGHT,
+        margin={"l": 8, "r": 24, "t": 16, "b": 8},
+        showlegend=False,
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
         bargap=0.35 if len(rows) > 5 else 0.6,
-    )  # fmt: skip
+    )
     values_axis = fig.update_xaxes if horizontal else fig.update_yaxes
     values_axis(showticklabels=not horizontal, gridcolor=GRID, zeroline=False, rangemode="tozero")
     if money_axis:

@@ -56,23 +56,28 @@ def title(customer: str, upsell: str) -> str:
 
 def plan_table(rows: list[PlanRow]) -> None:
     """Render the plans as a table: status, upsell, checkpoints, overdue and prediction."""
-    frame = pd.DataFrame({
-        "Status": [STATUS_LABELS.get(r.progress_status, "No data yet") for r in rows],
-        "Plan": [title(r.customer_name, r.upsell_name) for r in rows],
-        "ARR increase": [money(r.arr_increase) for r in rows],
-        "Products": [", ".join(r.products) for r in rows],
-        "Days since close": [r.days_since_close for r in rows],
-        "Next checkpoint": [f"Day {r.next_day} · {when(r.next_due)}" if r.next_day else "—"
-                            for r in rows],
-        "Overdue": [r.overdue for r in rows],
-        "Predicted success": [None if r.predicted_success is None else float(r.predicted_success)
-                              for r in rows],
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "Status": [STATUS_LABELS.get(r.progress_status, "No data yet") for r in rows],
+            "Plan": [title(r.customer_name, r.upsell_name) for r in rows],
+            "ARR increase": [money(r.arr_increase) for r in rows],
+            "Products": [", ".join(r.products) for r in rows],
+            "Days since close": [r.days_since_close for r in rows],
+            "Next checkpoint": [
+                f"Day {r.next_day} · {when(r.next_due)}" if r.next_day else "—" for r in rows
+            ],
+            "Overdue": [r.overdue for r in rows],
+            "Predicted success": [
+                None if r.predicted_success is None else float(r.predicted_success) for r in rows
+            ],
+        }
+    )
     config = {
         "Plan": st.column_config.TextColumn(width="medium"),
-        "Predicted success": st.column_config.ProgressColumn(min_value=0, max_value=100,
-                                                             format="%.0f"),
-    }  # fmt: skip
+        "Predicted success": st.column_config.ProgressColumn(
+            min_value=0, max_value=100, format="%.0f"
+        ),
+    }
     st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
 
 
@@ -82,9 +87,12 @@ def plan_picker(rows: list[PlanRow]) -> str | None:
     names = {str(r.id): title(r.customer_name, r.upsell_name) for r in rows}
     current = st.query_params.get("plan")
     picked = st.selectbox(
-        "Open a plan", ids, index=ids.index(current) if current in ids else None,
-        format_func=names.get, placeholder="Choose a plan to see its progress",
-    )  # fmt: skip
+        "Open a plan",
+        ids,
+        index=ids.index(current) if current in ids else None,
+        format_func=names.get,
+        placeholder="Choose a plan to see its progress",
+    )
     if picked and picked != current:
         st.query_params["plan"] = picked
     return picked or current
@@ -96,33 +104,59 @@ def progress_chart(metric: MetricView, plan: PlanDetail) -> go.Figure:
     hover = f"%{{x|%b %d}}: %{{y:,.1f}} {metric.unit}<extra>%{{fullData.name}}</extra>"
     if metric.series:
         fig.add_scatter(
-            x=[p.day for p in metric.series], y=[p.value for p in metric.series],
-            mode="lines", name="Actual", line={"color": PRIMARY, "width": 2.5},
+            x=[p.day for p in metric.series],
+            y=[p.value for p in metric.series],
+            mode="lines",
+            name="Actual",
+            line={"color": PRIMARY, "width": 2.5},
             hovertemplate=hover,
-        )  # fmt: skip
+        )
     elif metric.current is not None:
         at = metric.current_at.date() if metric.current_at else plan.close_date
         fig.add_scatter(
-            x=[at], y=[float(metric.current)], mode="markers", name="Latest value",
-            marker={"color": PRIMARY, "size": 11}, hovertemplate=hover,
-        )  # fmt: skip
+            x=[at],
+            y=[float(metric.current)],
+            mode="markers",
+            name="Latest value",
+            marker={"color": PRIMARY, "size": 11},
+            hovertemplate=hover,
+        )
     if metric.expected_curve:
         fig.add_scatter(
             x=[p.day for p in metric.expected_curve],
-            y=[p.value for p in metric.expected_curve], mode="lines", name="Expected",
-            line={"color": EXPECTED, "dash": "dash"}, hovertemplate=hover,
-        )  # fmt: skip
-    fig.add_hline(y=float(metric.target), line={"color": TARGET, "dash": "dot"},
-                  annotation_text="Target", annotation_position="top left")  # fmt: skip
+            y=[p.value for p in metric.expected_curve],
+            mode="lines",
+            name="Expected",
+            line={"color": EXPECTED, "dash": "dash"},
+            hovertemplate=hover,
+        )
+    fig.add_hline(
+        y=float(metric.target),
+        line={"color": TARGET, "dash": "dot"},
+        annotation_text="Target",
+        annotation_position="top left",
+    )
     if metric.baseline is not None:
-        fig.add_hline(y=float(metric.baseline), line={"color": BASELINE, "dash": "dot"},
-                      annotation_text="Baseline", annotation_position="bottom left")  # fmt: skip
+        fig.add_hline(
+            y=float(metric.baseline),
+            line={"color": BASELINE, "dash": "dot"},
+            annotation_text="Baseline",
+            annotation_position="bottom left",
+        )
     for c in plan.checkpoints:
-        fig.add_vline(x=pd.Timestamp(c.due_on).timestamp() * 1000, line={"color": "#D0D7DE"},
-                      annotation_text=f"Day {c.day}", annotation_position="top")  # fmt: skip
+        fig.add_vline(
+            x=pd.Timestamp(c.due_on).timestamp() * 1000,
+            line={"color": "#D0D7DE"},
+            annotation_text=f"Day {c.day}",
+            annotation_position="top",
+        )
     fig.update_yaxes(title_text=metric.unit, tickformat="~s")
-    fig.update_xaxes(range=[plan.started_on - timedelta(days=32),
-                            plan.started_on + timedelta(days=plan.horizon_days + 5)])  # fmt: skip
+    fig.update_xaxes(
+        range=[
+            plan.started_on - timedelta(days=32),
+            plan.started_on + timedelta(days=plan.horizon_days + 5),
+        ]
+    )
     style(fig, height=280)
     fig.update_layout(showlegend=True, legend={"orientation": "h", "y": 1.15, "x": 0})
     return fig
@@ -194,15 +228,21 @@ def review_form(plan: PlanDetail, user: UserSummary) -> None:
             index=days.index(due) if due else None,
             format_func=lambda d: f"Day {d}" if d else "Between checkpoints",
         )
-        assessment = st.selectbox("Assessment", list(STATUS_LABELS),
-                                  format_func=STATUS_LABELS.get)  # fmt: skip
+        assessment = st.selectbox("Assessment", list(STATUS_LABELS), format_func=STATUS_LABELS.get)
         findings = st.text_area("Findings", placeholder="What did the review find? (required)")
         steps = st.text_area("Next steps", placeholder="Optional")
         if st.form_submit_button("Record review", type="primary"):
             title = f"day-{day} review" if day else "review"
-            if _run(record_review, f"Recorded the {title} for {plan.customer_name}.",
-                    measurement_id=plan.id, assessment=assessment, findings=findings,
-                    actor=user, checkpoint_day=day, next_steps=steps):  # fmt: skip
+            if _run(
+                record_review,
+                f"Recorded the {title} for {plan.customer_name}.",
+                measurement_id=plan.id,
+                assessment=assessment,
+                findings=findings,
+                actor=user,
+                checkpoint_day=day,
+                next_steps=steps,
+            ):
                 st.rerun()
 
 
@@ -213,13 +253,24 @@ def manual_values_form(plan: PlanDetail, user: UserSummary) -> None:
         st.caption("Every criterion of this plan is measured automatically from usage data.")
         return
     with st.form(f"manual_{plan.id}"):
-        values = {m.name: st.number_input(f"{m.name} ({m.unit})", value=None, key=f"mv_{m.id}",
-                                          placeholder=f"now {_num(m.current)}")
-                  for m in manual}  # fmt: skip
+        values = {
+            m.name: st.number_input(
+                f"{m.name} ({m.unit})",
+                value=None,
+                key=f"mv_{m.id}",
+                placeholder=f"now {_num(m.current)}",
+            )
+            for m in manual
+        }
         if st.form_submit_button("Save values", type="primary"):
             given = {k: v for k, v in values.items() if v is not None}
-            if _run(record_manual_values, "Saved the values; the plan was rescored.",
-                    measurement_id=plan.id, values=given, actor=user):  # fmt: skip
+            if _run(
+                record_manual_values,
+                "Saved the values; the plan was rescored.",
+                measurement_id=plan.id,
+                values=given,
+                actor=user,
+            ):
                 st.rerun()
 
 
@@ -228,23 +279,38 @@ def customize_form(plan: PlanDetail, user: UserSummary) -> None:
     key = f"upsell_version_{plan.id}"
     version = st.session_state.setdefault(key, plan.version)
     frame = pd.DataFrame(
-        [{"name": m.name, "metric_key": m.metric_key, "unit": m.unit,
-          "direction": m.direction.value, "target": float(m.target),
-          "baseline": None if m.baseline is None else float(m.baseline)} for m in plan.metrics],
+        [
+            {
+                "name": m.name,
+                "metric_key": m.metric_key,
+                "unit": m.unit,
+                "direction": m.direction.value,
+                "target": float(m.target),
+                "baseline": None if m.baseline is None else float(m.baseline),
+            }
+            for m in plan.metrics
+        ],
         columns=["name", "metric_key", "unit", "direction", "target", "baseline"],
-    )  # fmt: skip
+    )
     with st.form(f"customize_{plan.id}"):
         edited = st.data_editor(
-            frame, num_rows="dynamic", hide_index=True, width="stretch",
+            frame,
+            num_rows="dynamic",
+            hide_index=True,
+            width="stretch",
             column_config={
                 "name": st.column_config.TextColumn("Criterion", required=True),
-                "metric_key": st.column_config.TextColumn("Usage metric key",
-                                                          help="Empty for a manual metric"),
-                "unit": "Unit", "target": "Target", "baseline": "Baseline",
+                "metric_key": st.column_config.TextColumn(
+                    "Usage metric key", help="Empty for a manual metric"
+                ),
+                "unit": "Unit",
+                "target": "Target",
+                "baseline": "Baseline",
                 "direction": st.column_config.SelectboxColumn(
-                    "Better when", options=[d.value for d in Direction], required=True),
+                    "Better when", options=[d.value for d in Direction], required=True
+                ),
             },
-        )  # fmt: skip
+        )
         days = st.text_input("Checkpoint days", ", ".join(str(c.day) for c in plan.checkpoints))
         if st.form_submit_button("Save criteria", type="primary"):
             try:
@@ -252,14 +318,19 @@ def customize_form(plan: PlanDetail, user: UserSummary) -> None:
             except ValueError:
                 st.session_state[ERROR] = "Checkpoint days must be whole numbers, e.g. 30, 60, 90."
                 st.rerun()
-            rows = [{k: None if pd.isna(v) else v for k, v in r.items()}
-                    for r in edited.to_dict("records")]  # fmt: skip
+            rows = [
+                {k: None if pd.isna(v) else v for k, v in r.items()}
+                for r in edited.to_dict("records")
+            ]
             try:
                 saved = data.call(
-                    customize_plan, measurement_id=plan.id,
+                    customize_plan,
+                    measurement_id=plan.id,
                     metrics=criteria_changes(plan.metrics, rows),
-                    checkpoint_days=picked or None, expected_version=version, actor=user,
-                )  # fmt: skip
+                    checkpoint_days=picked or None,
+                    expected_version=version,
+                    actor=user,
+                )
             except Conflict as exc:
                 st.session_state.pop(key, None)  # the next run loads the latest version
                 st.session_state[ERROR] = f"{exc} The latest criteria are loaded below."
@@ -287,11 +358,17 @@ def outcome_form(plan: PlanDetail, user: UserSummary) -> None:
         return
     options = [s.value for s in OutcomeStatus]
     with st.form(f"outcome_{plan.id}"):
-        status = st.selectbox("Outcome", options, index=options.index(outcome.proposed_status),
-                              format_func=label)  # fmt: skip
+        status = st.selectbox(
+            "Outcome", options, index=options.index(outcome.proposed_status), format_func=label
+        )
         reason = st.text_input("Reason (required when it differs from the proposal)")
         confirmed = st.form_submit_button("Confirm outcome", type="primary")
-    if confirmed and _run(confirm_outcome, f"Recorded the outcome: {label(status)}.",
-                          measurement_id=plan.id, status=status, actor=user,
-                          reason=reason):  # fmt: skip
+    if confirmed and _run(
+        confirm_outcome,
+        f"Recorded the outcome: {label(status)}.",
+        measurement_id=plan.id,
+        status=status,
+        actor=user,
+        reason=reason,
+    ):
         st.rerun()

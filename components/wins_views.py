@@ -53,21 +53,30 @@ def filter_bar(industries: list[str], today: date) -> WinsFilters:
     """Render the period, industry and goal-type filters; return what was chosen."""
     period, industry, kind = st.columns([2, 1.5, 1.5])
     picked = period.date_input(
-        "Achieved between", value=(today - timedelta(days=DEFAULT_DAYS), today), key="wins_dates",
-        format="YYYY-MM-DD", help="Inclusive UTC days. Clear it to see every win.",
-    )  # fmt: skip
+        "Achieved between",
+        value=(today - timedelta(days=DEFAULT_DAYS), today),
+        key="wins_dates",
+        format="YYYY-MM-DD",
+        help="Inclusive UTC days. Clear it to see every win.",
+    )
     picked = tuple(picked) if isinstance(picked, tuple | list) else (picked,) if picked else ()
     chosen_industry = industry.selectbox(
         "Industry", industries, index=None, placeholder="Any industry", key="wins_industry"
     )
     chosen_type = kind.selectbox(
-        "Goal type", list(GoalType), index=None, placeholder="Any goal type", key="wins_type",
+        "Goal type",
+        list(GoalType),
+        index=None,
+        placeholder="Any goal type",
+        key="wins_type",
         format_func=label,
-    )  # fmt: skip
+    )
     return WinsFilters(
-        date_from=picked[0] if picked else None, date_to=picked[1] if len(picked) > 1 else None,
-        industry=chosen_industry, goal_type=chosen_type,
-    )  # fmt: skip
+        date_from=picked[0] if picked else None,
+        date_to=picked[1] if len(picked) > 1 else None,
+        industry=chosen_industry,
+        goal_type=chosen_type,
+    )
 
 
 def hours(value: float | None) -> str:
@@ -81,14 +90,24 @@ def headline(o: WinsOverview) -> None:
     """Render the period's wins, money delivered and how fast wins come and get written up."""
     cells = [
         ("Wins", str(o.wins), "Verified wins achieved in the period"),
-        ("Value delivered", money(o.value) if o.money_wins else "—",
-         f"Dollars delivered by the {o.money_wins} win(s) measured in money"
-         if o.money_wins else "No win in this period is measured in dollars yet"),
-        ("Median days to achieve", "—" if o.median_days is None else f"{o.median_days:.0f}",
-         "Days from the goal's start to its achievement"),
-        ("Median time to document", hours(o.median_doc_hours),
-         "From detection to the written success record"),
-    ]  # fmt: skip
+        (
+            "Value delivered",
+            money(o.value) if o.money_wins else "—",
+            f"Dollars delivered by the {o.money_wins} win(s) measured in money"
+            if o.money_wins
+            else "No win in this period is measured in dollars yet",
+        ),
+        (
+            "Median days to achieve",
+            "—" if o.median_days is None else f"{o.median_days:.0f}",
+            "Days from the goal's start to its achievement",
+        ),
+        (
+            "Median time to document",
+            hours(o.median_doc_hours),
+            "From detection to the written success record",
+        ),
+    ]
     for column, (title, value, note) in zip(st.columns(4), cells, strict=True):
         column.metric(title, value, help=note, border=True)
 
@@ -99,22 +118,31 @@ def metric_cards(metrics: list[SuccessMetric]) -> None:
         title, meaning = METRIC_TEXT[m.key]
         note = f"{meaning}: {m.numerator} of {m.denominator} (target > {m.target:.0%})."
         if m.rate is None:
-            column.metric(title, "—", "no wins yet", "gray", help=note, border=True,
-                          delta_arrow="off")  # fmt: skip
+            column.metric(
+                title, "—", "no wins yet", "gray", help=note, border=True, delta_arrow="off"
+            )
             continue
         delta = f"{round((m.rate - m.target) * 100):+d} pts vs > {m.target:.0%} target"
         column.metric(
-            title, f"{m.rate:.0%}", delta, "green" if m.met else "red", help=note, border=True,
+            title,
+            f"{m.rate:.0%}",
+            delta,
+            "green" if m.met else "red",
+            help=note,
+            border=True,
             delta_arrow="up" if m.met else "down",
-        )  # fmt: skip
+        )
 
 
 def _layout(fig: go.Figure, height: int) -> go.Figure:
     fig.update_layout(
-        height=height, margin={"l": 8, "r": 24, "t": 8, "b": 8}, showlegend=False,
-        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+        height=height,
+        margin={"l": 8, "r": 24, "t": 8, "b": 8},
+        showlegend=False,
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
         hoverlabel={"bgcolor": "white"},
-    )  # fmt: skip
+    )
     fig.update_xaxes(showgrid=False, zeroline=False)
     fig.update_yaxes(gridcolor=GRID, zeroline=False)
     return fig
@@ -130,11 +158,17 @@ def _hbars(rows: list[Slice], names: list[str], color: str, notes: list, grid=Tr
         notes = [*notes[: TOP_BARS - 1], _wins_note(other)]
     fig = go.Figure(
         go.Bar(
-            x=[r.wins for r in rows][::-1], y=names[::-1], orientation="h", marker_color=color,
-            text=[r.wins for r in rows][::-1], textposition="outside", cliponaxis=False,
-            customdata=notes[::-1], hovertemplate="%{y}: %{customdata}<extra></extra>",
+            x=[r.wins for r in rows][::-1],
+            y=names[::-1],
+            orientation="h",
+            marker_color=color,
+            text=[r.wins for r in rows][::-1],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=notes[::-1],
+            hovertemplate="%{y}: %{customdata}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     _layout(fig, height=HEIGHT if grid else 34 * len(rows) + 40)
     fig.update_traces(width=0.6 if len(rows) > 3 else 0.4)
     fig.update_xaxes(showticklabels=False, showgrid=False)
@@ -152,11 +186,13 @@ def over_time(o: WinsOverview) -> go.Figure:
     """Bars of wins per week or month across the period."""
     fig = go.Figure(
         go.Bar(
-            x=[p.start for p in o.over_time], y=[p.wins for p in o.over_time],
-            marker_color=PRIMARY, customdata=[_wins_note(p) for p in o.over_time],
+            x=[p.start for p in o.over_time],
+            y=[p.wins for p in o.over_time],
+            marker_color=PRIMARY,
+            customdata=[_wins_note(p) for p in o.over_time],
             hovertemplate=f"{o.bucket.title()} of %{{x|%b %d, %Y}}: %{{customdata}}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.update_yaxes(rangemode="tozero", dtick=1 if max(p.wins for p in o.over_time) < 6 else None)
     return _layout(fig, HEIGHT)
 
@@ -165,10 +201,12 @@ def time_to_achieve(o: WinsOverview) -> go.Figure:
     """A histogram of days from goal start to achievement, in 30-day bins."""
     fig = go.Figure(
         go.Bar(
-            x=[b.label for b in o.days_bins], y=[b.wins for b in o.days_bins], marker_color=ACCENT,
+            x=[b.label for b in o.days_bins],
+            y=[b.wins for b in o.days_bins],
+            marker_color=ACCENT,
             hovertemplate="%{x} days: %{y} wins<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.update_xaxes(type="category", title_text="days from goal start to achievement")
     fig.update_yaxes(rangemode="tozero")
     return _layout(fig, HEIGHT)
@@ -187,16 +225,31 @@ def chart_grid(o: WinsOverview) -> None:
         _chart(f"Wins per {o.bucket}", over_time(o), "wins_over_time")
     with right:
         names = [label(r.label) for r in o.by_type]
-        _chart("Wins by goal type", _hbars(o.by_type, names, ACCENT,
-               [_wins_note(r) for r in o.by_type]), "wins_by_type")  # fmt: skip
+        _chart(
+            "Wins by goal type",
+            _hbars(o.by_type, names, ACCENT, [_wins_note(r) for r in o.by_type]),
+            "wins_by_type",
+        )
     left, right = st.columns([3, 2], gap="medium")
     with left:
         median = "—" if o.median_days is None else f"{o.median_days:.0f}"
-        _chart("Time to achieve", time_to_achieve(o), "wins_days",
-               f"Median {median} days from the goal's start to its achievement.")  # fmt: skip
+        _chart(
+            "Time to achieve",
+            time_to_achieve(o),
+            "wins_days",
+            f"Median {median} days from the goal's start to its achievement.",
+        )
     with right:
-        _chart("Wins by industry", _hbars(o.by_industry, [r.label for r in o.by_industry],
-               PRIMARY, [_wins_note(r) for r in o.by_industry]), "wins_by_industry")  # fmt: skip
+        _chart(
+            "Wins by industry",
+            _hbars(
+                o.by_industry,
+                [r.label for r in o.by_industry],
+                PRIMARY,
+                [_wins_note(r) for r in o.by_industry],
+            ),
+            "wins_by_industry",
+        )
 
 
 def recognition(o: WinsOverview) -> None:
@@ -204,8 +257,9 @@ def recognition(o: WinsOverview) -> None:
     if not o.recognition:
         st.caption("No CSM-owned wins in this period yet.")
         return
-    notes = [f"{_wins_note(c)}, median {c.median_days or 0:.0f} days to achieve"
-             for c in o.recognition]  # fmt: skip
+    notes = [
+        f"{_wins_note(c)}, median {c.median_days or 0:.0f} days to achieve" for c in o.recognition
+    ]
     fig = _hbars(o.recognition, [c.label for c in o.recognition], PRIMARY, notes, grid=False)
     _chart("CSM recognition", fig, "wins_csms", "CSMs whose customers won most in the period.")
 
@@ -216,12 +270,15 @@ def recent_feed(o: WinsOverview, *, mine: bool) -> None:
     for win in o.recent:
         with st.container(border=True, gap="xxsmall"):
             st.page_link(
-                page_file(ACHIEVEMENT_PAGE), icon=":material/emoji_events:",
+                page_file(ACHIEVEMENT_PAGE),
+                icon=":material/emoji_events:",
                 label=f"**{escape_md(win.customer_name)}** — {escape_md(win.goal_name)}",
                 query_params={"achievement": str(win.achievement_id)},
-            )  # fmt: skip
-            parts = [f":gray-badge[{when(win.achieved_at.date())}]",
-                     f":blue-badge[{label(win.goal_type)}]"]  # fmt: skip
+            )
+            parts = [
+                f":gray-badge[{when(win.achieved_at.date())}]",
+                f":blue-badge[{label(win.goal_type)}]",
+            ]
             if not mine:
                 parts.append(f":gray-badge[CSM: {escape_md(win.csm_name or 'unassigned')}]")
             parts.append(SLACK_BADGES.get(win.slack_status or "", ":gray-badge[No announcement]"))
@@ -241,9 +298,11 @@ def _flash() -> None:
         return
     st.success(escape_md(message), icon=":material/check_circle:")
     st.page_link(
-        page_file(ACHIEVEMENT_PAGE), label="Open the new success record",
-        icon=":material/arrow_forward:", query_params={"achievement": achievement_id},
-    )  # fmt: skip
+        page_file(ACHIEVEMENT_PAGE),
+        label="Open the new success record",
+        icon=":material/arrow_forward:",
+        query_params={"achievement": achievement_id},
+    )
 
 
 def _sentence(text: str) -> str:
@@ -262,19 +321,28 @@ def _pending_item(item: PendingConfirmation, on_confirm: Callable[[str], None], 
         facts += [] if mine else [f"CSM: {escape_md(item.csm_name or 'unassigned')}"]
         st.caption(" · ".join(facts))
         if held:
-            st.page_link(page_file(ACHIEVEMENT_PAGE), label="Check the data first",
-                         icon=":material/query_stats:",
-                         query_params={"achievement": str(item.achievement_id)})  # fmt: skip
+            st.page_link(
+                page_file(ACHIEVEMENT_PAGE),
+                label="Check the data first",
+                icon=":material/query_stats:",
+                query_params={"achievement": str(item.achievement_id)},
+            )
         with st.expander("Confirm this win"), st.form(f"confirm_{gid}", border=False):
             st.text_area(
-                "How did you verify it?", key=f"confirm_note_{gid}", height=80,
+                "How did you verify it?",
+                key=f"confirm_note_{gid}",
+                height=80,
                 placeholder="e.g. The customer confirmed it on the QBR call on 3 Nov",
-            )  # fmt: skip
+            )
             unit = f" ({item.unit})" if item.unit else ""
             target = f" Target: {number(item.target, item.unit)}." if item.target else ""
-            st.number_input(f"Achieved value{unit} — optional", value=None, step=None,
-                            key=f"confirm_value_{gid}", help=f"Leave empty when there is no "
-                            f"number to report.{target}")  # fmt: skip
+            st.number_input(
+                f"Achieved value{unit} — optional",
+                value=None,
+                step=None,
+                key=f"confirm_value_{gid}",
+                help=f"Leave empty when there is no number to report.{target}",
+            )
             st.form_submit_button("Confirm win", type="primary", on_click=on_confirm, args=(gid,))
 
 
@@ -285,13 +353,17 @@ def confirm_panel(
     st.subheader("Needs your confirmation")
     _flash()
     if not items:
-        empty_state("Nothing waits for a confirmation",
-                    "Held wins (an implausible jump in the data) and custom goals, which no "
-                    "metric can prove, appear here for their CSM to confirm.",
-                    icon=":material/task_alt:")  # fmt: skip
+        empty_state(
+            "Nothing waits for a confirmation",
+            "Held wins (an implausible jump in the data) and custom goals, which no "
+            "metric can prove, appear here for their CSM to confirm.",
+            icon=":material/task_alt:",
+        )
         return
-    st.caption(f"{len(items)} waiting. Confirming writes the success record and queues the "
-               "Slack announcement and the congratulations email draft.")  # fmt: skip
+    st.caption(
+        f"{len(items)} waiting. Confirming writes the success record and queues the "
+        "Slack announcement and the congratulations email draft."
+    )
     for item in items[:PENDING_SHOWN]:
         _pending_item(item, on_confirm, mine)
     if len(items) > PENDING_SHOWN:

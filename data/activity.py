@@ -18,18 +18,42 @@ SEGMENT_PRICE = {"smb": 0.6, "mid_market": 1.0, "enterprise": 2.5}
 ALNUM = string.digits + string.ascii_letters
 
 FEEDBACK_COLUMNS = (
-    "id", "customer_id", "contact_id", "kind", "score", "comment", "respondent_name",
-    "respondent_title", "responded_at",
-)  # fmt: skip
+    "id",
+    "customer_id",
+    "contact_id",
+    "kind",
+    "score",
+    "comment",
+    "respondent_name",
+    "respondent_title",
+    "responded_at",
+)
 UPSELL_COLUMNS = (
-    "id", "opportunity_id", "customer_id", "source", "type", "name", "arr_increase", "close_date",
-    "sales_rep_name", "sales_rep_email", "stated_criteria", "source_modified_at",
-)  # fmt: skip
+    "id",
+    "opportunity_id",
+    "customer_id",
+    "source",
+    "type",
+    "name",
+    "arr_increase",
+    "close_date",
+    "sales_rep_name",
+    "sales_rep_email",
+    "stated_criteria",
+    "source_modified_at",
+)
 UPSELL_PRODUCT_COLUMNS = ("id", "upsell_id", "product_code", "quantity", "arr")
 TIMELINE_COLUMNS = (
-    "id", "customer_id", "occurred_at", "kind", "title", "body", "actor_user_id", "related_type",
+    "id",
+    "customer_id",
+    "occurred_at",
+    "kind",
+    "title",
+    "body",
+    "actor_user_id",
+    "related_type",
     "related_id",
-)  # fmt: skip
+)
 
 
 def _comment(rng: random.Random, mood: str, account: Account, metrics: list[str]) -> str:
@@ -62,11 +86,16 @@ def feedback_rows(rng: random.Random, accounts: list[Account], metrics, as_of: d
                 score = {"good": rng.choice((4, 5, 5)), "neutral": 3}.get(mood, rng.randint(1, 2))
             contact = rng.choice(account.contacts) if rng.random() < 0.9 else None
             yield (
-                new_id(rng), account.id, contact.id if contact else None, kind, score,
+                new_id(rng),
+                account.id,
+                contact.id if contact else None,
+                kind,
+                score,
                 _comment(rng, mood, account, metrics[account.id]),
-                contact.name if contact else None, contact.title if contact else None,
+                contact.name if contact else None,
+                contact.title if contact else None,
                 at(as_of - timedelta(days=rng.randint(1, 364)), rng),
-            )  # fmt: skip
+            )
 
 
 def upsell_rows(rng: random.Random, accounts: list[Account], sales: list[Person], as_of: date):
@@ -99,8 +128,22 @@ def upsell_rows(rng: random.Random, accounts: list[Account], sales: list[Person]
         criteria = rng.choice(phrases.UPSELL_CRITERIA) if rng.random() < 0.5 else None
         name = f"{account.name} - " + " + ".join(PRODUCTS[c][0] for c in codes)
         modified = at(close, rng) if source == "salesforce" else None
-        upsells.append((upsell_id, opportunity, account.id, source, kind, name, total, close,
-                        rep.name, rep.email, criteria, modified))  # fmt: skip
+        upsells.append(
+            (
+                upsell_id,
+                opportunity,
+                account.id,
+                source,
+                kind,
+                name,
+                total,
+                close,
+                rep.name,
+                rep.email,
+                criteria,
+                modified,
+            )
+        )
     return upsells, lines
 
 
@@ -136,7 +179,13 @@ def timeline_rows(
             title, body = phrases.TIMELINE[kind]
             values = {"plan": plan.name, "contact": contact, "use_case": account.use_case.lower()}
             yield (
-                new_id(rng), account.id, at(day, rng), kind, title.format(**values),
-                body.format(**values), account.owner.id, "success_plan" if related else None,
+                new_id(rng),
+                account.id,
+                at(day, rng),
+                kind,
+                title.format(**values),
+                body.format(**values),
+                account.owner.id,
+                "success_plan" if related else None,
                 related.id if related else None,
-            )  # fmt: skip
+            )

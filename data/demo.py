@@ -20,9 +20,16 @@ from data.reference import load_reference
 ROOT = Path(__file__).resolve().parent.parent
 SEED_LOCK = 7_402_931_118  # advisory lock key: two launchers never seed at once
 CHECKED_AFTERWARDS = (
-    "customers", "customer_contacts", "success_plans", "goals", "milestones", "customer_feedback",
-    "upsells", "upsell_products", "timeline_events",
-)  # fmt: skip
+    "customers",
+    "customer_contacts",
+    "success_plans",
+    "goals",
+    "milestones",
+    "customer_feedback",
+    "upsells",
+    "upsell_products",
+    "timeline_events",
+)
 
 
 def generate(
@@ -72,9 +79,11 @@ def _load_accounts(conn: Connection, accounts) -> dict[str, int]:
 def _load_goals(conn: Connection, plans, all_goals, *, seed: int, as_of: date) -> dict[str, int]:
     metric_goals = [g for g in all_goals if g.metric]
     probes = observations.probe(
-        conn, [(g.account.id, g.metric, g.start) for g in metric_goals],
-        as_of=as_of, recent_days=targets.RECENT_DAYS,
-    )  # fmt: skip
+        conn,
+        [(g.account.id, g.metric, g.start) for g in metric_goals],
+        as_of=as_of,
+        recent_days=targets.RECENT_DAYS,
+    )
     targets.set_targets(stream(seed, "targets"), all_goals, probes)
     return {
         "success_plans": copy_rows(
@@ -93,10 +102,12 @@ def _load_activity(conn: Connection, rng, accounts, plans, series, sales, as_of)
         metrics_of.setdefault(s.customer_id, []).append(s.metric_key)
     counts = {
         "customer_feedback": copy_rows(
-            conn, "customer_feedback", activity.FEEDBACK_COLUMNS,
+            conn,
+            "customer_feedback",
+            activity.FEEDBACK_COLUMNS,
             activity.feedback_rows(rng, accounts, metrics_of, as_of),
         )
-    }  # fmt: skip
+    }
     upsells, lines = activity.upsell_rows(rng, accounts, sales, as_of)
     counts["upsells"] = copy_rows(conn, "upsells", activity.UPSELL_COLUMNS, upsells)
     counts["upsell_products"] = copy_rows(
@@ -106,9 +117,11 @@ def _load_activity(conn: Connection, rng, accounts, plans, series, sales, as_of)
     for plan in plans:
         main_plan.setdefault(plan.account.id, plan)
     counts["timeline_events"] = copy_rows(
-        conn, "timeline_events", activity.TIMELINE_COLUMNS,
+        conn,
+        "timeline_events",
+        activity.TIMELINE_COLUMNS,
         activity.timeline_rows(rng, accounts, main_plan, as_of),
-    )  # fmt: skip
+    )
     return counts
 
 

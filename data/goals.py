@@ -13,9 +13,13 @@ from data.people import Account
 
 GOAL_TYPES = ("success_plan", "kpi", "onboarding", "roi", "custom")
 KPI_METRICS = (
-    "weekly_active_users", "feature_adoption", "automation_runs", "ticket_resolution_hours",
-    "time_saved_hours", "csat",
-)  # fmt: skip
+    "weekly_active_users",
+    "feature_adoption",
+    "automation_runs",
+    "ticket_resolution_hours",
+    "time_saved_hours",
+    "csat",
+)
 EXTRA_GOALS = (
     ("kpi", 0.5),
     ("success_plan", 0.6),
@@ -98,9 +102,14 @@ def _account_goals(rng: random.Random, account: Account, as_of: date, force: str
     pick = rng.sample(phrases.PLANS, 1)[0]
     start = as_of - timedelta(days=rng.randint(60, 330))
     main = _plan(
-        rng, account, as_of, pick[0], pick[1].format(use_case=account.use_case.lower()),
-        start, start + timedelta(days=rng.randint(180, 365)),
-    )  # fmt: skip
+        rng,
+        account,
+        as_of,
+        pick[0],
+        pick[1].format(use_case=account.use_case.lower()),
+        start,
+        start + timedelta(days=rng.randint(180, 365)),
+    )
     plans, goals = [main], []
     types = ["kpi"] + [t for t, p in EXTRA_GOALS if rng.random() < p]
     if force and force not in types:
@@ -194,17 +203,45 @@ def needed_metrics(goals: list[Goal]) -> dict[uuid.UUID, dict[str, bool]]:
 
 
 PLAN_COLUMNS = (
-    "id", "customer_id", "name", "objective", "status", "owner_id", "start_date", "target_date",
-)  # fmt: skip
-GOAL_COLUMNS = (
-    "id", "customer_id", "plan_id", "type", "name", "description", "use_case", "metric_key",
-    "baseline", "target", "direction", "unit", "cost", "start_date", "due_date", "status",
+    "id",
+    "customer_id",
+    "name",
+    "objective",
+    "status",
     "owner_id",
-)  # fmt: skip
+    "start_date",
+    "target_date",
+)
+GOAL_COLUMNS = (
+    "id",
+    "customer_id",
+    "plan_id",
+    "type",
+    "name",
+    "description",
+    "use_case",
+    "metric_key",
+    "baseline",
+    "target",
+    "direction",
+    "unit",
+    "cost",
+    "start_date",
+    "due_date",
+    "status",
+    "owner_id",
+)
 MILESTONE_COLUMNS = (
-    "id", "plan_id", "goal_id", "name", "position", "due_date", "status", "completed_at",
+    "id",
+    "plan_id",
+    "goal_id",
+    "name",
+    "position",
+    "due_date",
+    "status",
+    "completed_at",
     "completed_by_id",
-)  # fmt: skip
+)
 
 
 def plan_rows(plans: list[Plan]):
@@ -217,10 +254,24 @@ def goal_rows(goals: list[Goal]):
     for g in goals:
         m = METRIC.get(g.metric or "")
         yield (
-            g.id, g.account.id, g.plan.id if g.plan else None, g.type, g.name, g.description,
-            g.account.use_case, g.metric, g.baseline, g.target, m.direction if m else HIGHER,
-            m.unit if m else None, g.cost, g.start, g.due, "active", g.account.owner.id,
-        )  # fmt: skip
+            g.id,
+            g.account.id,
+            g.plan.id if g.plan else None,
+            g.type,
+            g.name,
+            g.description,
+            g.account.use_case,
+            g.metric,
+            g.baseline,
+            g.target,
+            m.direction if m else HIGHER,
+            m.unit if m else None,
+            g.cost,
+            g.start,
+            g.due,
+            "active",
+            g.account.owner.id,
+        )
 
 
 def milestone_rows(plans: list[Plan]):

@@ -29,9 +29,24 @@ PIPE_MIN_SERIES = 2_000  # below this a second session costs more than it saves
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 PARAM_COLUMNS = (
-    "sid", "customer_id", "metric_key", "base", "amp", "saturating", "weekend", "season",
-    "noise", "spike", "mult", "step", "lo", "hi", "gap_start", "gap_end", "calm_from",
-)  # fmt: skip
+    "sid",
+    "customer_id",
+    "metric_key",
+    "base",
+    "amp",
+    "saturating",
+    "weekend",
+    "season",
+    "noise",
+    "spike",
+    "mult",
+    "step",
+    "lo",
+    "hi",
+    "gap_start",
+    "gap_end",
+    "calm_from",
+)
 DAY_COLUMNS = ("i", "day_at", "day_bin", "weekend", "season", "linear", "saturating")
 CREATE_TEMP = """
 CREATE TEMP TABLE demo_series (
@@ -97,11 +112,24 @@ def _param_rows(series: list[Series]):
     for s in series:
         m = METRIC[s.metric_key]
         yield (
-            s.sid, s.customer_id, s.metric_key, s.base, s.ratio - 1, m.saturating, m.weekend,
-            m.season, m.noise * TRIANGLE, m.spike, 10.0**m.decimals, steps[m.decimals], m.lo,
-            math.inf if m.hi is None else m.hi, s.gap_start, s.gap_start + s.gap_len,
+            s.sid,
+            s.customer_id,
+            s.metric_key,
+            s.base,
+            s.ratio - 1,
+            m.saturating,
+            m.weekend,
+            m.season,
+            m.noise * TRIANGLE,
+            m.spike,
+            10.0**m.decimals,
+            steps[m.decimals],
+            m.lo,
+            math.inf if m.hi is None else m.hi,
+            s.gap_start,
+            s.gap_start + s.gap_len,
             DAYS - CALM_DAYS if s.calm else DAYS,
-        )  # fmt: skip
+        )
 
 
 def _day_rows(day0: date):

@@ -193,9 +193,21 @@ def _contacts(rng: random.Random, domain: str) -> list[Contact]:
 
 USER_COLUMNS = ("id", "email", "name", "role", "title", "slack_user_id", "active")
 CUSTOMER_COLUMNS = (
-    "id", "external_id", "crm_id", "name", "industry", "segment", "region", "arr", "owner_csm_id",
-    "health_score", "consent_level", "use_case", "customer_since", "website",
-)  # fmt: skip
+    "id",
+    "external_id",
+    "crm_id",
+    "name",
+    "industry",
+    "segment",
+    "region",
+    "arr",
+    "owner_csm_id",
+    "health_score",
+    "consent_level",
+    "use_case",
+    "customer_since",
+    "website",
+)
 CONTACT_COLUMNS = ("id", "customer_id", "name", "email", "title", "is_primary")
 
 
@@ -207,10 +219,21 @@ def user_rows(staff: list[Person]):
 def customer_rows(accounts: list[Account]):
     for a in accounts:
         yield (
-            a.id, a.external_id, a.crm_id, a.name, a.industry.name, a.segment, a.region, a.arr,
-            a.owner.id, Decimal(str(a.health)), a.consent, a.use_case, a.since,
+            a.id,
+            a.external_id,
+            a.crm_id,
+            a.name,
+            a.industry.name,
+            a.segment,
+            a.region,
+            a.arr,
+            a.owner.id,
+            Decimal(str(a.health)),
+            a.consent,
+            a.use_case,
+            a.since,
             f"https://www.{a.domain}",
-        )  # fmt: skip
+        )
 
 
 def contact_rows(accounts: list[Account]):

@@ -3,70 +3,115 @@
 # metric: ((name, description), ...) — {target} is the formatted target value
 METRIC_GOALS = {
     "weekly_active_users": (
-        ("Grow weekly active users to {target}",
-         "Roll out beyond the pilot group so at least {target} people use it every week."),
-        ("Reach {target} weekly active users",
-         "Make the platform the daily tool for every team in scope, not just the early adopters."),
+        (
+            "Grow weekly active users to {target}",
+            "Roll out beyond the pilot group so at least {target} people use it every week.",
+        ),
+        (
+            "Reach {target} weekly active users",
+            "Make the platform the daily tool for every team in scope, "
+            "not just the early adopters.",
+        ),
     ),
     "feature_adoption": (
-        ("Reach {target} adoption of core workflows",
-         "Move licensed users off spreadsheets and email threads and onto the core workflows."),
-        ("Lift core feature adoption to {target}",
-         "Close the gap between licensed and active users with role-based training."),
+        (
+            "Reach {target} adoption of core workflows",
+            "Move licensed users off spreadsheets and email threads and onto the core workflows.",
+        ),
+        (
+            "Lift core feature adoption to {target}",
+            "Close the gap between licensed and active users with role-based training.",
+        ),
     ),
     "automation_runs": (
-        ("Run {target} automations a day",
-         "Turn the repetitive hand-offs mapped in discovery into automated workflows."),
-        ("Scale automation to {target} a day",
-         "Extend the first automated workflows to the remaining regional teams."),
+        (
+            "Run {target} automations a day",
+            "Turn the repetitive hand-offs mapped in discovery into automated workflows.",
+        ),
+        (
+            "Scale automation to {target} a day",
+            "Extend the first automated workflows to the remaining regional teams.",
+        ),
     ),
     "ticket_resolution_hours": (
-        ("Cut average ticket resolution to under {target}",
-         "Route and triage new tickets automatically so agents start on the right ones first."),
-        ("Resolve tickets in {target} or less on average",
-         "Shorten the queue by giving agents suggested answers and a shared knowledge base."),
+        (
+            "Cut average ticket resolution to under {target}",
+            "Route and triage new tickets automatically so agents start on the right ones first.",
+        ),
+        (
+            "Resolve tickets in {target} or less on average",
+            "Shorten the queue by giving agents suggested answers and a shared knowledge base.",
+        ),
     ),
     "time_saved_hours": (
-        ("Save {target} of manual work every week",
-         "Free the operations team from copy-and-paste work between systems."),
-        ("Give back {target} a week to the frontline team",
-         "Replace manual status reporting with live dashboards."),
+        (
+            "Save {target} of manual work every week",
+            "Free the operations team from copy-and-paste work between systems.",
+        ),
+        (
+            "Give back {target} a week to the frontline team",
+            "Replace manual status reporting with live dashboards.",
+        ),
     ),
     "csat": (
-        ("Lift support CSAT to {target} or higher",
-         "Raise satisfaction with faster, more consistent answers across every channel."),
-        ("Keep CSAT at {target} or above through the busy season",
-         "Protect service quality while ticket volume grows."),
+        (
+            "Lift support CSAT to {target} or higher",
+            "Raise satisfaction with faster, more consistent answers across every channel.",
+        ),
+        (
+            "Keep CSAT at {target} or above through the busy season",
+            "Protect service quality while ticket volume grows.",
+        ),
     ),
     "onboarding_completion": (
-        ("Get {target} of invited users through onboarding",
-         "Finish onboarding for the newly licensed teams before the next planning cycle."),
+        (
+            "Get {target} of invited users through onboarding",
+            "Finish onboarding for the newly licensed teams before the next planning cycle.",
+        ),
     ),
     "cost_savings": (
-        ("Deliver {target} in annualized cost savings",
-         "Show a return of at least {multiple}x on the {cost} investment through automation."),
-        ("Reach {target} in yearly savings from automation",
-         "Prove the business case to finance: savings worth {multiple}x the {cost} spent."),
+        (
+            "Deliver {target} in annualized cost savings",
+            "Show a return of at least {multiple}x on the {cost} investment through automation.",
+        ),
+        (
+            "Reach {target} in yearly savings from automation",
+            "Prove the business case to finance: savings worth {multiple}x the {cost} spent.",
+        ),
     ),
-}  # fmt: skip
+}
 
 CUSTOM_GOALS = (
-    ("Launch a self-service help center",
-     "Publish the top fifty answers so customers stop opening tickets for them."),
-    ("Secure an executive sponsor for the renewal",
-     "Agree a named sponsor on the customer side who owns the business case."),
+    (
+        "Launch a self-service help center",
+        "Publish the top fifty answers so customers stop opening tickets for them.",
+    ),
+    (
+        "Secure an executive sponsor for the renewal",
+        "Agree a named sponsor on the customer side who owns the business case.",
+    ),
     ("Retire the legacy ticketing system", "Switch off the old tool once every queue has moved."),
-    ("Publish an internal playbook for new hires",
-     "Document how the team works in the platform so new starters ramp up alone."),
-    ("Roll out single sign-on to every business unit",
-     "Remove shared logins and give IT one place to manage access."),
-    ("Run a joint customer story workshop",
-     "Capture the before-and-after story with the customer's project team."),
-    ("Complete the security review with IT",
-     "Answer the security questionnaire and close every open finding."),
-    ("Train regional managers to build their own reports",
-     "Stop routing every reporting request through the central analytics team."),
-)  # fmt: skip
+    (
+        "Publish an internal playbook for new hires",
+        "Document how the team works in the platform so new starters ramp up alone.",
+    ),
+    (
+        "Roll out single sign-on to every business unit",
+        "Remove shared logins and give IT one place to manage access.",
+    ),
+    (
+        "Run a joint customer story workshop",
+        "Capture the before-and-after story with the customer's project team.",
+    ),
+    (
+        "Complete the security review with IT",
+        "Answer the security questionnaire and close every open finding.",
+    ),
+    (
+        "Train regional managers to build their own reports",
+        "Stop routing every reporting request through the central analytics team.",
+    ),
+)
 
 PLANS = (
     ("Adoption and value plan", "Broaden adoption of {use_case} and prove measurable value."),

@@ -43,20 +43,28 @@ def load_reference(conn: Connection, rng: random.Random, admin_id) -> dict[str, 
     ]
     return {
         "metrics": _insert(
-            conn, "metrics",
-            ("key", "name", "unit", "kind", "direction", "is_money", "description"), metrics,
+            conn,
+            "metrics",
+            ("key", "name", "unit", "kind", "direction", "is_money", "description"),
+            metrics,
         ),
         "products": _insert(conn, "products", ("code", "name", "family", "list_price"), products),
         "success_templates": _insert(
-            conn, "success_templates",
-            ("id", "product_code", "metrics", "checkpoint_days", "updated_by_id"), templates,
+            conn,
+            "success_templates",
+            ("id", "product_code", "metrics", "checkpoint_days", "updated_by_id"),
+            templates,
         ),
         "industry_benchmarks": _insert(
-            conn, "industry_benchmarks",
-            ("id", "industry", "segment", "metric_key", "median", "top_quartile"), benchmarks,
+            conn,
+            "industry_benchmarks",
+            ("id", "industry", "segment", "metric_key", "median", "top_quartile"),
+            benchmarks,
         ),
         "message_templates": _insert(
-            conn, "message_templates",
-            ("id", "key", "name", "subject", "body", "updated_by_id"), messages,
+            conn,
+            "message_templates",
+            ("id", "key", "name", "subject", "body", "updated_by_id"),
+            messages,
         ),
-    }  # fmt: skip
+    }

@@ -28,5 +28,8 @@ def upsell_sync(*, session: Session) -> dict:
     details = {"salesforce": synced["status"]}
     for source in ("opportunities", "amendments"):
         details |= {f"{source}_{k}": v for k, v in synced.get(source, {}).items()}
-    return details | {"plans_created": len(created), "replanned": len(replanned),
-                      "predicted": predicted}  # fmt: skip
+    return details | {
+        "plans_created": len(created),
+        "replanned": len(replanned),
+        "predicted": predicted,
+    }

@@ -45,20 +45,32 @@ def flag(item: Candidate, actor_id: uuid.UUID) -> None:
     key = item.achievement_id
     kind = st.session_state.get(f"flag_type_{key}")
     try:
-        data.call(flag_candidate, achievement_id=key, candidate_type=kind, actor_id=actor_id,
-                  notes=st.session_state.get(f"flag_notes_{key}"))  # fmt: skip
+        data.call(
+            flag_candidate,
+            achievement_id=key,
+            candidate_type=kind,
+            actor_id=actor_id,
+            notes=st.session_state.get(f"flag_notes_{key}"),
+        )
     except DomainError as exc:
         st.session_state[NOTICE] = ("error", str(exc))
     else:
-        st.session_state[NOTICE] = ("success", f"{item.reference} flagged as a "
-                                    f"{label(kind).lower()}; it is on the board.")  # fmt: skip
+        st.session_state[NOTICE] = (
+            "success",
+            f"{item.reference} flagged as a {label(kind).lower()}; it is on the board.",
+        )
 
 
 def move(flag_id: uuid.UUID, version: int, status: FlagStatus, actor_id: uuid.UUID) -> None:
     """Move a flag one step, carrying the version the card showed (button callback)."""
     try:
-        data.call(move_candidate_flag, flag_id=flag_id, status=status, expected_version=version,
-                  actor_id=actor_id)  # fmt: skip
+        data.call(
+            move_candidate_flag,
+            flag_id=flag_id,
+            status=status,
+            expected_version=version,
+            actor_id=actor_id,
+        )
     except DomainError as exc:
         st.session_state[NOTICE] = ("error", str(exc))
     else:
@@ -102,10 +114,14 @@ def candidates_tab(actor_id: uuid.UUID) -> None:
     with actions, st.container(horizontal=True, horizontal_alignment="right"):
         st.button("Clear filters", key="mk_clear", on_click=clear_filters)
         st.download_button(
-            "CSV", data=candidates_csv(found.items), file_name="marketing-candidates.csv",
-            mime="text/csv", icon=":material/download:", key="mk_export",
+            "CSV",
+            data=candidates_csv(found.items),
+            file_name="marketing-candidates.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            key="mk_export",
             help="Download every matching win (consent-safe, like this page).",
-        )  # fmt: skip
+        )
     for item in shown:
         candidate_card(item, on_flag=partial(flag, actor_id=actor_id))
 
@@ -146,8 +162,10 @@ with board_tab:
         )
 with chart_tab:
     if flags_total:
-        st.caption("Flags per status, coloured by candidate type. Utilization counts a win once, "
-                   "however many of its flags were used.")  # fmt: skip
+        st.caption(
+            "Flags per status, coloured by candidate type. Utilization counts a win once, "
+            "however many of its flags were used."
+        )
         st.plotly_chart(flags_chart(usage), width="stretch", config={"displayModeBar": False})
     else:
         st.caption("Nothing to chart until the first win is flagged.")

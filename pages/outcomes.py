@@ -21,8 +21,13 @@ from core.errors import Invalid
 from core.upsell.analysis import filter_options, outcomes_analysis
 
 CHART = {"displayModeBar": False}
-GROUP_LABELS = {"product": "Product", "segment": "Segment", "industry": "Industry",
-                "arrBand": "ARR band", "salesRep": "Sales rep"}  # fmt: skip
+GROUP_LABELS = {
+    "product": "Product",
+    "segment": "Segment",
+    "industry": "Industry",
+    "arrBand": "ARR band",
+    "salesRep": "Sales rep",
+}
 
 require_user(Role.LEADER, Role.ADMIN)
 page_header(
@@ -39,8 +44,11 @@ except Invalid as exc:
 kpi_row(analysis)
 if not analysis.overall.decided:
     if any(v is not None for v in filters.values()):
-        empty_state("No decided plans match these filters", "Widen or clear the filters.",
-                    icon=":material/filter_alt_off:")  # fmt: skip
+        empty_state(
+            "No decided plans match these filters",
+            "Widen or clear the filters.",
+            icon=":material/filter_alt_off:",
+        )
     else:
         empty_state(
             "No outcomes yet",
@@ -72,12 +80,18 @@ with calibration:
     st.caption("Brier score: " + ("—" if brier is None else f"{brier:.3f}") + " (lower is better)")
     st.plotly_chart(calibration_chart(analysis.calibration), width="stretch", config=CHART)
 st.subheader("30-day signals")
-st.caption("Status at the 30-day check (the review's assessment, else the checkpoint summary) "
-           "against the final outcome.")  # fmt: skip
+st.caption(
+    "Status at the 30-day check (the review's assessment, else the checkpoint summary) "
+    "against the final outcome."
+)
 st.dataframe(signals_table(analysis), hide_index=True, width="stretch")
 st.subheader("Value realization")
 dimension = st.segmented_control(
-    "Group by", list(GROUP_LABELS), default="product", format_func=GROUP_LABELS.get, key="oc_dim",
-)  # fmt: skip
+    "Group by",
+    list(GROUP_LABELS),
+    default="product",
+    format_func=GROUP_LABELS.get,
+    key="oc_dim",
+)
 rows = realization_table(analysis.breakdowns[dimension or "product"])
 st.dataframe(rows, hide_index=True, width="stretch")

@@ -37,9 +37,13 @@ if SUBJECT not in state:  # first open, or reloaded after someone else's save
 def _save() -> None:
     try:
         saved = data.call(
-            save_template, key=key, subject=state[SUBJECT], body=state[BODY],
-            expected_version=state[VERSION], actor=user,
-        )  # fmt: skip
+            save_template,
+            key=key,
+            subject=state[SUBJECT],
+            body=state[BODY],
+            expected_version=state[VERSION],
+            actor=user,
+        )
     except Conflict as exc:
         state["tpl_error"] = str(exc)
         for name in (SUBJECT, BODY, VERSION):
@@ -73,9 +77,11 @@ with edit:
     save.button("Save", type="primary", on_click=_save, width="stretch", key="tpl_save")
     if key in DEFAULT_TEMPLATES:
         reset.button(
-            "Use the built-in text", on_click=_use_default, key="tpl_default",
+            "Use the built-in text",
+            on_click=_use_default,
+            key="tpl_default",
             help="Puts the text Outcomes ships with in the editor; nothing changes until you save.",
-        )  # fmt: skip
+        )
 with show:
     st.subheader("Preview with sample data")
     try:

@@ -39,8 +39,13 @@ from core.goals.repository_schemas import UsePurpose as Purpose
 
 PAGE_SIZE = 10
 REVEALED = "repo_revealed"
-ROLE_PURPOSE = {Role.SALES: Purpose.SALES, Role.MARKETING: Purpose.MARKETING, Role.CSM: Purpose.QBR,
-                Role.LEADER: Purpose.QBR, Role.ADMIN: Purpose.OTHER}  # fmt: skip
+ROLE_PURPOSE = {
+    Role.SALES: Purpose.SALES,
+    Role.MARKETING: Purpose.MARKETING,
+    Role.CSM: Purpose.QBR,
+    Role.LEADER: Purpose.QBR,
+    Role.ADMIN: Purpose.OTHER,
+}
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -75,8 +80,13 @@ def export_items(filters: RepoFilters) -> list:
 def copy_snippet(entry_id: str, purpose: Purpose, user: UserSummary) -> None:
     """Count a use of one win and reveal its proof point (button callback)."""
     try:
-        data.call(record_use, entry_id=uuid.UUID(entry_id), purpose=purpose, actor=user.email,
-                  actor_user_id=user.id)  # fmt: skip
+        data.call(
+            record_use,
+            entry_id=uuid.UUID(entry_id),
+            purpose=purpose,
+            actor=user.email,
+            actor_user_id=user.id,
+        )
     except NotFound:
         st.toast("That win no longer exists.", icon=":material/error:")
         return
@@ -109,18 +119,26 @@ def results(filters: RepoFilters, total: int, purpose: Purpose, user: UserSummar
             ("Markdown", export_markdown, "value-repository.md", "text/markdown"),
         ):
             st.download_button(
-                title, data=lambda render=render: render(export_items(filters)), file_name=name,
-                mime=mime, icon=":material/download:", on_click=count_export,
-                args=(filters, purpose, user), key=f"export_{title}",
+                title,
+                data=lambda render=render: render(export_items(filters)),
+                file_name=name,
+                mime=mime,
+                icon=":material/download:",
+                on_click=count_export,
+                args=(filters, purpose, user),
+                key=f"export_{title}",
                 help=f"Download up to {MAX_LIMIT} matching wins; counts one use of each.",
-            )  # fmt: skip
+            )
     records = load_records(tuple(str(item.id) for item in page.items))
     revealed = st.session_state.get(REVEALED, set())
     for item in page.items:
         entry_card(
-            item, record=records.get(item.id), revealed=str(item.id) in revealed,
-            on_copy=copy_snippet, args=(str(item.id), purpose, user),
-        )  # fmt: skip
+            item,
+            record=records.get(item.id),
+            revealed=str(item.id) in revealed,
+            on_copy=copy_snippet,
+            args=(str(item.id), purpose, user),
+        )
 
 
 user = require_user()

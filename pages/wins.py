@@ -59,9 +59,12 @@ def confirm(goal_id: str, user: UserSummary) -> None:
     value = st.session_state.get(f"confirm_value_{goal_id}")
     try:
         achievement_id = data.call(
-            confirm_pending, goal_id=uuid.UUID(goal_id), actor_email=user.email, note=note,
+            confirm_pending,
+            goal_id=uuid.UUID(goal_id),
+            actor_email=user.email,
+            note=note,
             achieved_value=None if value is None else Decimal(str(value)),
-        )  # fmt: skip
+        )
     except DomainError as exc:
         st.session_state[FLASH] = ("error", f"Not confirmed: {exc}", None)
         return

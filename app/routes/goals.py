@@ -91,13 +91,21 @@ def achieve(
     """Confirm the goal's achievement on behalf of `verifiedBy`."""
     goal_id = goal_id_for(session=session, ref=goal)
     actor = person(
-        session=session, email=body.verified_by, roles=CONFIRMERS, field="verifiedBy",
+        session=session,
+        email=body.verified_by,
+        roles=CONFIRMERS,
+        field="verifiedBy",
         action="confirm achievements",
-    )  # fmt: skip
+    )
     achievement = confirm_achievement(
-        session=session, goal_id=goal_id, actor=actor, note=body.note,
-        achieved_value=body.achieved_value, achieved_at=body.achieved_at, evidence=body.evidence,
-    )  # fmt: skip
+        session=session,
+        goal_id=goal_id,
+        actor=actor,
+        note=body.note,
+        achieved_value=body.achieved_value,
+        achieved_at=body.achieved_at,
+        evidence=body.evidence,
+    )
     return get_achievement(session=session, achievement_id=achievement.id)
 
 
@@ -166,11 +174,17 @@ def marketing_flag(
     goal_id = goal_id_for(session=session, ref=goal)
     achievement_id = achievement_for_goal(session=session, goal_id=goal_id)
     actor = person(
-        session=session, email=body.flagged_by, roles=FLAGGERS, field="flaggedBy",
+        session=session,
+        email=body.flagged_by,
+        roles=FLAGGERS,
+        field="flaggedBy",
         action="flag wins for marketing",
-    )  # fmt: skip
+    )
     flag = flag_for_marketing(
-        session=session, achievement_id=achievement_id, candidate_type=body.candidate_type,
-        actor=actor, notes=body.notes,
-    )  # fmt: skip
+        session=session,
+        achievement_id=achievement_id,
+        candidate_type=body.candidate_type,
+        actor=actor,
+        notes=body.notes,
+    )
     return flag_out(session=session, flag=flag, goal_id=goal_id)

@@ -56,9 +56,14 @@ def _actor(session: Session, email: str, field: str, action: str):
     description="Records a closed upsell (source `manual`); `arrIncrease` ≥ 0 (zero is a valid "
     "no-charge expansion). `createdBy` is the email of an active csm/leader/admin. The plan is "
     "created by the next sync, or at once with `POST /api/upsell/{id}/success-measurement`.",
-    responses=errors({403: PERSON_403, 404: "Unknown customer",
-                      422: "Invalid body (negative ARR, future close date, unknown product…)"}),
-)  # fmt: skip
+    responses=errors(
+        {
+            403: PERSON_403,
+            404: "Unknown customer",
+            422: "Invalid body (negative ARR, future close date, unknown product…)",
+        }
+    ),
+)
 def enter_upsell(
     body: ManualUpsellIn,
     _: ApiKey = Depends(require_roles(*WRITERS)),
@@ -79,9 +84,10 @@ def enter_upsell(
     "by product, segment, industry, ARR band and sales rep; 30-day signals vs outcomes; "
     "prediction vs actual; the PRD success metrics. Filters narrow the plans (by close date for "
     "`dateFrom`/`dateTo`). Leader and admin keys.",
-    responses=errors({403: "Only leader and admin keys may read the analysis",
-                      422: "An invalid filter"}),
-)  # fmt: skip
+    responses=errors(
+        {403: "Only leader and admin keys may read the analysis", 422: "An invalid filter"}
+    ),
+)
 def outcomes(
     product: Annotated[str | None, Query(max_length=64)] = None,
     segment: Segment | None = None,
@@ -95,9 +101,15 @@ def outcomes(
 ) -> Analysis:
     """Return the outcome analysis of the plans matching the filters."""
     return outcomes_analysis(
-        session=session, product=product, segment=segment, industry=industry, arr_band=arr_band,
-        sales_rep=sales_rep, date_from=date_from, date_to=date_to,
-    )  # fmt: skip
+        session=session,
+        product=product,
+        segment=segment,
+        industry=industry,
+        arr_band=arr_band,
+        sales_rep=sales_rep,
+        date_from=date_from,
+        date_to=date_to,
+    )
 
 
 @router.post(
@@ -110,10 +122,15 @@ def outcomes(
     "`successCriteria` replaces the template's criteria. 201 when created; 200 when the plan "
     "already exists and matches the request (or none is given); 409 when it differs. "
     f"`createdBy` (optional) is the email of an active csm/leader/admin. `id`: {REF}",
-    responses=errors({403: PERSON_403, 404: "Unknown upsell",
-                      409: "The upsell already has a plan with different criteria",
-                      422: "Invalid criteria (unknown metric key, duplicate names, …)"}),
-)  # fmt: skip
+    responses=errors(
+        {
+            403: PERSON_403,
+            404: "Unknown upsell",
+            409: "The upsell already has a plan with different criteria",
+            422: "Invalid criteria (unknown metric key, duplicate names, …)",
+        }
+    ),
+)
 def create_measurement(
     ref: UpsellRef,
     body: MeasurementIn,
@@ -140,12 +157,20 @@ def create_measurement(
     if days == view.success_criteria.checkpoint_days:
         days = None
     if existing is not None and (changes or days):
-        raise Conflict(f"Upsell '{upsell.opportunity_id}' already has a measurement plan with "
-                       "different criteria; change it in the app.")  # fmt: skip
+        raise Conflict(
+            f"Upsell '{upsell.opportunity_id}' already has a measurement plan with "
+            "different criteria; change it in the app."
+        )
     if changes or days:
         version = session.get(Measurement, plan_id).version
-        customize_plan(session=session, measurement_id=plan_id, metrics=changes, actor=actor,
-                       expected_version=version, checkpoint_days=days)  # fmt: skip
+        customize_plan(
+            session=session,
+            measurement_id=plan_id,
+            metrics=changes,
+            actor=actor,
+            expected_version=version,
+            checkpoint_days=days,
+        )
         view = measurement_view(session=session, measurement_id=plan_id)
     return view
 
@@ -174,9 +199,14 @@ def progress(
     description="`values` maps metric names to numbers; only manual metrics take values "
     "(automatic ones come from usage data). The plan is rescored at once. `recordedBy` is the "
     f"email of an active csm/leader/admin. `id`: {REF}",
-    responses=errors({403: PERSON_403, 404: "Unknown upsell, or it has no plan yet",
-                      422: "Unknown or automatic metric names, non-numbers, a closed plan"}),
-)  # fmt: skip
+    responses=errors(
+        {
+            403: PERSON_403,
+            404: "Unknown upsell, or it has no plan yet",
+            422: "Unknown or automatic metric names, non-numbers, a closed plan",
+        }
+    ),
+)
 def record_values(
     ref: UpsellRef,
     body: MetricValuesIn,
@@ -186,8 +216,13 @@ def record_values(
     """Record manual metric values on behalf of `recordedBy`."""
     plan_id = plan_id_for(session=session, upsell=upsell_for(session=session, ref=ref))
     actor = _actor(session, body.recorded_by, "recordedBy", "record metric values")
-    record_manual_values(session=session, measurement_id=plan_id, values=body.values,
-                         actor=actor, observed_at=body.observed_at)  # fmt: skip
+    record_manual_values(
+        session=session,
+        measurement_id=plan_id,
+        values=body.values,
+        actor=actor,
+        observed_at=body.observed_at,
+    )
     return measurement_view(session=session, measurement_id=plan_id)
 
 
@@ -198,9 +233,14 @@ def record_values(
     summary="Record a review of an upsell's plan",
     description="`checkpointDay` (optional) marks that checkpoint reviewed. `reviewedBy` is the "
     f"email of an active csm/leader/admin. `id`: {REF}",
-    responses=errors({403: PERSON_403, 404: "Unknown upsell, or it has no plan yet",
-                      422: "Invalid body (unknown assessment, no such checkpoint day, …)"}),
-)  # fmt: skip
+    responses=errors(
+        {
+            403: PERSON_403,
+            404: "Unknown upsell, or it has no plan yet",
+            422: "Invalid body (unknown assessment, no such checkpoint day, …)",
+        }
+    ),
+)
 def review(
     ref: UpsellRef,
     body: ReviewIn,
@@ -210,9 +250,21 @@ def review(
     """Record a review on behalf of `reviewedBy`."""
     plan_id = plan_id_for(session=session, upsell=upsell_for(session=session, ref=ref))
     actor = _actor(session, body.reviewed_by, "reviewedBy", "record reviews")
-    row = record_review(session=session, measurement_id=plan_id, assessment=body.assessment,
-                        findings=body.findings, actor=actor, checkpoint_day=body.checkpoint_day,
-                        next_steps=body.next_steps)  # fmt: skip
-    return ReviewOut(id=row.id, checkpoint_day=body.checkpoint_day, assessment=row.assessment,
-                     findings=row.findings, next_steps=row.next_steps, reviewed_by=actor.email,
-                     reviewed_at=row.reviewed_at)  # fmt: skip
+    row = record_review(
+        session=session,
+        measurement_id=plan_id,
+        assessment=body.assessment,
+        findings=body.findings,
+        actor=actor,
+        checkpoint_day=body.checkpoint_day,
+        next_steps=body.next_steps,
+    )
+    return ReviewOut(
+        id=row.id,
+        checkpoint_day=body.checkpoint_day,
+        assessment=row.assessment,
+        findings=row.findings,
+        next_steps=row.next_steps,
+        reviewed_by=actor.email,
+        reviewed_at=row.reviewed_at,
+    )

@@ -38,9 +38,19 @@ SHOWN_PROBLEMS = 50
 # Changing these on an achieved goal would rewrite what was achieved.
 DEFINING = {"type": "type", "metric_key": "metric", "target": "target", "direction": "direction"}
 GOAL_FIELDS = (
-    "type", "name", "description", "use_case", "metric_key", "baseline", "target", "direction",
-    "unit", "start_date", "due_date", "cost",
-)  # fmt: skip
+    "type",
+    "name",
+    "description",
+    "use_case",
+    "metric_key",
+    "baseline",
+    "target",
+    "direction",
+    "unit",
+    "start_date",
+    "due_date",
+    "cost",
+)
 UPSERT_OBSERVATIONS = text(
     """
     WITH upserted AS (
@@ -122,15 +132,19 @@ def upsert_customer(
         "external_id": external_id,
         "consent_level": Consent.INTERNAL_ONLY,
     }
-    values.update(given)  # fmt: skip
+    values.update(given)
     table = Customer.__table__
     customer_id, outcome = _upsert(session, table, values, list(given), "external_id", {})
     _forget(session, Customer, customer_id)
     if outcome != "unchanged":
         record_audit(
-            session=session, actor=actor, action=f"customer.{outcome}", entity_type="customer",
-            entity_id=customer_id, changes={"fields": sorted(given)},
-        )  # fmt: skip
+            session=session,
+            actor=actor,
+            action=f"customer.{outcome}",
+            entity_type="customer",
+            entity_id=customer_id,
+            changes={"fields": sorted(given)},
+        )
     return customer_out(session=session, customer_id=customer_id), outcome == "created"
 
 
@@ -212,9 +226,13 @@ def upsert_goal(
         )
     if outcome != "unchanged":
         record_audit(
-            session=session, actor=actor, action=f"goal.{outcome}", entity_type="goal",
-            entity_id=goal_id, changes={"fields": sorted(given)},
-        )  # fmt: skip
+            session=session,
+            actor=actor,
+            action=f"goal.{outcome}",
+            entity_type="goal",
+            entity_id=goal_id,
+            changes={"fields": sorted(given)},
+        )
     return goal_out(session=session, goal_id=goal_id), outcome == "created"
 
 
@@ -285,6 +303,8 @@ def ingest_usage(*, session: Session, observations: list[ObservationIn]) -> Usag
     ).one()
     received = len(observations)
     return UsageResult(
-        received=received, inserted=counts.inserted, updated=counts.updated,
+        received=received,
+        inserted=counts.inserted,
+        updated=counts.updated,
         unchanged=received - counts.inserted - counts.updated,
-    )  # fmt: skip
+    )

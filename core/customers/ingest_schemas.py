@@ -152,7 +152,7 @@ def milestone_rows(
                 due_date=m.due_date,
                 status=m.status,
                 completed_at=completed,
-            )  # fmt: skip
+            )
         )
     return rows
 

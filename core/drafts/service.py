@@ -45,17 +45,34 @@ def _recipients(to: Sequence[str]) -> list[str]:
 
 
 def create_draft(
-    *, session: Session, kind: DraftKind | str, customer_id: uuid.UUID, owner_id: uuid.UUID | None,
-    related_type: str, related_id: uuid.UUID, to: Sequence[str], subject: str, body: str,
-) -> Draft | None:  # fmt: skip
+    *,
+    session: Session,
+    kind: DraftKind | str,
+    customer_id: uuid.UUID,
+    owner_id: uuid.UUID | None,
+    related_type: str,
+    related_id: uuid.UUID,
+    to: Sequence[str],
+    subject: str,
+    body: str,
+) -> Draft | None:
     """Add a pending draft once per (kind, related row); return None if it already exists."""
     subject, body = _check_text(subject, body)
     values = dict(
-        id=uuid.uuid4(), kind=DraftKind(kind), status=DraftStatus.PENDING, customer_id=customer_id,
-        owner_id=owner_id, related_type=related_type, related_id=related_id,
-        to_addresses=_recipients(to), subject=subject, body=body, original_subject=subject,
-        original_body=body, version=1,
-    )  # fmt: skip
+        id=uuid.uuid4(),
+        kind=DraftKind(kind),
+        status=DraftStatus.PENDING,
+        customer_id=customer_id,
+        owner_id=owner_id,
+        related_type=related_type,
+        related_id=related_id,
+        to_addresses=_recipients(to),
+        subject=subject,
+        body=body,
+        original_subject=subject,
+        original_body=body,
+        version=1,
+    )
     new_id = session.execute(
         insert(Draft)
         .values(**values)
@@ -98,9 +115,14 @@ def _queue(columns: list, viewer_id: uuid.UUID, viewer_role: Role | str):
 
 
 def list_drafts(
-    *, session: Session, viewer_id: uuid.UUID, viewer_role: Role | str,
-    status: DraftStatus | str | None = None, kind: DraftKind | str | None = None, limit: int = 100,
-) -> list[DraftRow]:  # fmt: skip
+    *,
+    session: Session,
+    viewer_id: uuid.UUID,
+    viewer_role: Role | str,
+    status: DraftStatus | str | None = None,
+    kind: DraftKind | str | None = None,
+    limit: int = 100,
+) -> list[DraftRow]:
     """Return the drafts this viewer may see, with customer, recipients and delivery state."""
     owner, decider, queue_status = aliased(User), aliased(User), _queue_status()
     columns = [Draft, Customer.name, owner.name, decider.name, Delivery, queue_status]
@@ -121,17 +143,27 @@ def list_drafts(
 
 def _row(d: Draft, customer, owner_name, decided_by, delivery, queue_status, *, may_act):
     return DraftRow(
-        id=d.id, kind=d.kind, status=DraftStatus(queue_status), customer_id=d.customer_id,
-        customer_name=customer, owner_id=d.owner_id, owner_name=owner_name,
-        to_addresses=list(d.to_addresses or []), subject=d.subject, body=d.body,
-        edited=(d.subject, d.body) != (d.original_subject, d.original_body), version=d.version,
-        created_at=d.created_at, decided_at=d.decided_at, decided_by_name=decided_by,
+        id=d.id,
+        kind=d.kind,
+        status=DraftStatus(queue_status),
+        customer_id=d.customer_id,
+        customer_name=customer,
+        owner_id=d.owner_id,
+        owner_name=owner_name,
+        to_addresses=list(d.to_addresses or []),
+        subject=d.subject,
+        body=d.body,
+        edited=(d.subject, d.body) != (d.original_subject, d.original_body),
+        version=d.version,
+        created_at=d.created_at,
+        decided_at=d.decided_at,
+        decided_by_name=decided_by,
         rejected_reason=d.rejected_reason,
         delivery_status=delivery.status.value if delivery else None,
         delivery_error=delivery.last_error if delivery else None,
         sent_at=delivery.sent_at if delivery else None,
         can_act=may_act and queue_status == DraftStatus.PENDING.value,
-    )  # fmt: skip
+    )
 
 
 def approval_stats(
@@ -173,8 +205,15 @@ def _flush(session: Session) -> None:
 
 
 def _audit(session: Session, actor: UserSummary, action: str, draft: Draft, changes: dict):
-    record_audit(session=session, actor=actor.email, actor_user_id=actor.id, action=action,
-                 entity_type="draft", entity_id=draft.id, changes=changes)  # fmt: skip
+    record_audit(
+        session=session,
+        actor=actor.email,
+        actor_user_id=actor.id,
+        action=action,
+        entity_type="draft",
+        entity_id=draft.id,
+        changes=changes,
+    )
 
 
 def _edit(session: Session, draft: Draft, subject: str, body: str, actor: UserSummary) -> None:
@@ -189,9 +228,14 @@ def _edit(session: Session, draft: Draft, subject: str, body: str, actor: UserSu
 
 
 def update_draft(
-    *, session: Session, draft_id: uuid.UUID, subject: str, body: str, expected_version: int,
+    *,
+    session: Session,
+    draft_id: uuid.UUID,
+    subject: str,
+    body: str,
+    expected_version: int,
     actor: UserSummary,
-) -> Draft:  # fmt: skip
+) -> Draft:
     """Save an edit of a pending draft; Conflict if someone saved or decided it first."""
     draft, customer = _load(session, draft_id)
     _check_may_act(draft, customer, actor, "edit")
@@ -211,36 +255,62 @@ def _approve(session: Session, draft: Draft, customer: Customer, actor: UserSumm
         owner = session.get(User, draft.owner_id or customer.owner_csm_id or actor.id)
         sender, to = (owner.email if owner else actor.email), list(draft.to_addresses)
         payload = {"sender": sender, "to": to, "subject": draft.subject, "text": draft.body}
-        enqueue(session=session, channel=Channel.GMAIL, payload=payload, related_type="draft",
-                related_id=draft.id, idempotency_key=delivery_key(draft.id))  # fmt: skip
-    session.add(TimelineEvent(
-        customer_id=draft.customer_id, kind="draft_approved", body=draft.subject,
-        title=f"{KIND_LABELS[draft.kind]} approved by {actor.name}", actor_user_id=actor.id,
-        related_type="draft", related_id=draft.id,
-    ))  # fmt: skip
+        enqueue(
+            session=session,
+            channel=Channel.GMAIL,
+            payload=payload,
+            related_type="draft",
+            related_id=draft.id,
+            idempotency_key=delivery_key(draft.id),
+        )
+    session.add(
+        TimelineEvent(
+            customer_id=draft.customer_id,
+            kind="draft_approved",
+            body=draft.subject,
+            title=f"{KIND_LABELS[draft.kind]} approved by {actor.name}",
+            actor_user_id=actor.id,
+            related_type="draft",
+            related_id=draft.id,
+        )
+    )
     _audit(session, actor, "draft.approve", draft, {"status": ["pending", "approved"]})
     return send
 
 
 def approve(
-    *, session: Session, draft_id: uuid.UUID, expected_version: int, actor: UserSummary,
-    subject: str | None = None, body: str | None = None,
-) -> Draft:  # fmt: skip
+    *,
+    session: Session,
+    draft_id: uuid.UUID,
+    expected_version: int,
+    actor: UserSummary,
+    subject: str | None = None,
+    body: str | None = None,
+) -> Draft:
     """Approve a pending draft (saving a final edit first) and queue its email in this change."""
     draft, customer = _load(session, draft_id)
     _check_may_act(draft, customer, actor, "approve")
     _check_current(draft, expected_version, "approved")
     if subject is not None or body is not None:
-        _edit(session, draft, draft.subject if subject is None else subject,
-              draft.body if body is None else body, actor)  # fmt: skip
+        _edit(
+            session,
+            draft,
+            draft.subject if subject is None else subject,
+            draft.body if body is None else body,
+            actor,
+        )
     _approve(session, draft, customer, actor)
     return draft
 
 
 def reject(
-    *, session: Session, draft_id: uuid.UUID, reason: str, expected_version: int,
+    *,
+    session: Session,
+    draft_id: uuid.UUID,
+    reason: str,
+    expected_version: int,
     actor: UserSummary,
-) -> Draft:  # fmt: skip
+) -> Draft:
     """Reject a pending draft with a reason; nothing is sent."""
     draft, customer = _load(session, draft_id)
     _check_may_act(draft, customer, actor, "reject")
@@ -256,9 +326,12 @@ def reject(
 
 
 def bulk_approve(
-    *, session: Session, draft_ids: Sequence[uuid.UUID], actor: UserSummary,
+    *,
+    session: Session,
+    draft_ids: Sequence[uuid.UUID],
+    actor: UserSummary,
     expected_versions: Mapping[uuid.UUID, int] | None = None,
-) -> BulkResult:  # fmt: skip
+) -> BulkResult:
     """Approve several drafts, all or none; `expected_versions` are the versions people saw."""
     ids = list(dict.fromkeys(draft_ids))
     if not ids:
@@ -292,8 +365,13 @@ def mark_sent(session: Session, draft_id: uuid.UUID, message_id: str) -> None:
         .execution_options(synchronize_session=False)
     ).one_or_none()
     if sent is not None:  # a repeated callback (at-least-once delivery) adds nothing
-        session.add(TimelineEvent(
-            customer_id=sent.customer_id, kind="email_sent", related_type="draft",
-            title=f"{KIND_LABELS[sent.kind]} sent", related_id=draft_id,
-            body=f"{sent.subject}\nGmail message id: {message_id}",
-        ))  # fmt: skip
+        session.add(
+            TimelineEvent(
+                customer_id=sent.customer_id,
+                kind="email_sent",
+                related_type="draft",
+                title=f"{KIND_LABELS[sent.kind]} sent",
+                related_id=draft_id,
+                body=f"{sent.subject}\nGmail message id: {message_id}",
+            )
+        )

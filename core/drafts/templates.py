@@ -261,14 +261,18 @@ def save_template(
         except StaleDataError as exc:
             raise Conflict(_STALE) from exc
     record_audit(
-        session=session, actor=actor.email, actor_user_id=actor.id, action="template.update",
-        entity_type="message_template", entity_id=row.id,
+        session=session,
+        actor=actor.email,
+        actor_user_id=actor.id,
+        action="template.update",
+        entity_type="message_template",
+        entity_id=row.id,
         changes={
             "key": key,
             "subject": [current.subject, subject] if current.subject != subject else None,
             "body": diff_summary(current.body, body),
         },
-    )  # fmt: skip
+    )
     return _view(key, row)
 
 

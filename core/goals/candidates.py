@@ -33,8 +33,10 @@ from core.schemas import CamelModel
 UNFLAGGED = "unflagged"
 UTILIZATION_TARGET = 0.20  # PRD: more than a fifth of documented wins end up used
 MAX_LIMIT = 500
-ORDERS = {"score": (A.marketing_score.desc().nulls_last(), A.achieved_at.desc(), A.id),
-          "newest": (A.achieved_at.desc(), A.id)}  # fmt: skip
+ORDERS = {
+    "score": (A.marketing_score.desc().nulls_last(), A.achieved_at.desc(), A.id),
+    "newest": (A.achieved_at.desc(), A.id),
+}
 
 
 class FlagInfo(CamelModel):
@@ -141,10 +143,16 @@ def _flags_per_win():
 
 
 def list_candidates(
-    *, session: Session, min_score: int = 0, candidate_type=None, industry: str | None = None,
-    consent: list | None = None, flag_status: str | None = None, order: str = "score",
+    *,
+    session: Session,
+    min_score: int = 0,
+    candidate_type=None,
+    industry: str | None = None,
+    consent: list | None = None,
+    flag_status: str | None = None,
+    order: str = "score",
     limit: int = 100,
-) -> CandidatePage:  # fmt: skip
+) -> CandidatePage:
     """Return documented wins matching the filters, best score first, in one query."""
     if not 0 <= min_score <= 100 or not 1 <= limit <= MAX_LIMIT or order not in ORDERS:
         raise Invalid(f"min_score must be 0-100, limit 1-{MAX_LIMIT}, order score or newest.")
@@ -157,11 +165,24 @@ def list_candidates(
     flags = _flags_per_win()
     query = (
         select(
-            A.id, A.achieved_at, A.marketing_score, A.marketing_reasons, A.marketing_candidates,
-            Goal.name.label("goal"), Goal.type.label("goal_type"), Customer.name.label("customer"),
-            Customer.industry, Customer.segment, Customer.consent_level, R.summary,
-            R.sections["quotes"][0].label("quote"), E.value_amount, E.value_unit,
-            User.name.label("csm"), flags.c.flags, func.count().over().label("total"),
+            A.id,
+            A.achieved_at,
+            A.marketing_score,
+            A.marketing_reasons,
+            A.marketing_candidates,
+            Goal.name.label("goal"),
+            Goal.type.label("goal_type"),
+            Customer.name.label("customer"),
+            Customer.industry,
+            Customer.segment,
+            Customer.consent_level,
+            R.summary,
+            R.sections["quotes"][0].label("quote"),
+            E.value_amount,
+            E.value_unit,
+            User.name.label("csm"),
+            flags.c.flags,
+            func.count().over().label("total"),
         )
         .join(Goal, Goal.id == A.goal_id)
         .join(Customer, Customer.id == A.customer_id)
@@ -171,7 +192,7 @@ def list_candidates(
         .where(func.coalesce(A.marketing_score, 0) >= min_score)
         .order_by(*ORDERS[order])
         .limit(limit)
-    )  # fmt: skip
+    )
     if kind:
         query = query.where(literal(kind.value, String) == any_(A.marketing_candidates))
     if industry:
@@ -191,8 +212,12 @@ def _win(row, achievement_id: uuid.UUID) -> tuple[dict, str | None]:
     consent = Consent(row.consent_level)
     hide = None if consent in NAMED else row.customer
     who = customer_label(row.customer, consent, segment=Segment(row.segment), industry=row.industry)
-    shown = {"reference": reference(achievement_id), "customer_label": who,
-             "consent_level": consent, "goal": scrub_name(row.goal, hide)}  # fmt: skip
+    shown = {
+        "reference": reference(achievement_id),
+        "customer_label": who,
+        "consent_level": consent,
+        "goal": scrub_name(row.goal, hide),
+    }
     return shown, hide
 
 
@@ -203,13 +228,22 @@ def _candidate(row) -> Candidate:
         who = [None if hide else row.quote.get("name"), row.quote.get("title")]
         quote, by = scrub_name(quote, hide), ", ".join(p for p in who if p) or "a customer contact"
     return Candidate(
-        **shown, achievement_id=row.id, customer_name=None if hide else row.customer,
-        industry=row.industry, goal_type=row.goal_type, summary=scrub_name(row.summary, hide),
-        value=value_text(row.value_amount, row.value_unit), achieved_on=row.achieved_at.date(),
-        score=row.marketing_score or 0, reasons=list(row.marketing_reasons or []),
+        **shown,
+        achievement_id=row.id,
+        customer_name=None if hide else row.customer,
+        industry=row.industry,
+        goal_type=row.goal_type,
+        summary=scrub_name(row.summary, hide),
+        value=value_text(row.value_amount, row.value_unit),
+        achieved_on=row.achieved_at.date(),
+        score=row.marketing_score or 0,
+        reasons=list(row.marketing_reasons or []),
         candidate_types=[CandidateType(c) for c in row.marketing_candidates or ()],
-        quote=quote, quote_by=by, csm_name=row.csm, flags=[FlagInfo(**f) for f in row.flags or ()],
-    )  # fmt: skip
+        quote=quote,
+        quote_by=by,
+        csm_name=row.csm,
+        flags=[FlagInfo(**f) for f in row.flags or ()],
+    )
 
 
 def candidate_industries(*, session: Session) -> list[str]:
@@ -221,23 +255,41 @@ def candidate_industries(*, session: Session) -> list[str]:
 def flag_board(*, session: Session) -> dict[FlagStatus, list[BoardCard]]:
     """Return every flag grouped by status (all statuses present), latest move first."""
     rows = session.execute(
-        select(F.id, F.version, F.status, F.candidate_type, F.achievement_id, F.score, F.notes,
-               F.status_changed_at, Goal.name.label("goal"), Customer.name.label("customer"),
-               Customer.industry, Customer.segment, Customer.consent_level)
-        .join(A, A.id == F.achievement_id).join(Goal, Goal.id == A.goal_id)
+        select(
+            F.id,
+            F.version,
+            F.status,
+            F.candidate_type,
+            F.achievement_id,
+            F.score,
+            F.notes,
+            F.status_changed_at,
+            Goal.name.label("goal"),
+            Customer.name.label("customer"),
+            Customer.industry,
+            Customer.segment,
+            Customer.consent_level,
+        )
+        .join(A, A.id == F.achievement_id)
+        .join(Goal, Goal.id == A.goal_id)
         .join(Customer, Customer.id == F.customer_id)
         .order_by(F.status_changed_at.desc(), F.id)
-    ).all()  # fmt: skip
+    ).all()
     board: dict[FlagStatus, list[BoardCard]] = {s: [] for s in FlagStatus}
     for r in rows:
         board[r.status].append(
             BoardCard(
-                **_win(r, r.achievement_id)[0], flag_id=r.id, version=r.version, status=r.status,
-                candidate_type=r.candidate_type, score=r.score, notes=r.notes,
+                **_win(r, r.achievement_id)[0],
+                flag_id=r.id,
+                version=r.version,
+                status=r.status,
+                candidate_type=r.candidate_type,
+                score=r.score,
+                notes=r.notes,
                 status_changed_at=r.status_changed_at,
                 next_steps=sorted(FLAG_STEPS[r.status], key=list(FlagStatus).index),
             )
-        )  # fmt: skip
+        )
     return board
 
 
@@ -263,9 +315,13 @@ def utilization(*, session: Session) -> Utilization:
     rows = session.execute(by_kind.group_by(F.status, F.candidate_type)).all()
     counts = [FlagCount.model_validate(r, from_attributes=True) for r in rows]
     return Utilization(
-        wins=wins.wins, candidates=wins.candidates, flagged=wins.flagged, used=wins.used,
-        utilization=wins.used / wins.wins if wins.wins else 0.0, counts=counts,
-    )  # fmt: skip
+        wins=wins.wins,
+        candidates=wins.candidates,
+        flagged=wins.flagged,
+        used=wins.used,
+        utilization=wins.used / wins.wins if wins.wins else 0.0,
+        counts=counts,
+    )
 
 
 def _actor(session: Session, actor_id: uuid.UUID) -> User:
@@ -276,14 +332,21 @@ def _actor(session: Session, actor_id: uuid.UUID) -> User:
 
 
 def flag_candidate(
-    *, session: Session, achievement_id: uuid.UUID, candidate_type, actor_id: uuid.UUID,
+    *,
+    session: Session,
+    achievement_id: uuid.UUID,
+    candidate_type,
+    actor_id: uuid.UUID,
     notes: str | None = None,
-) -> FlagInfo:  # fmt: skip
+) -> FlagInfo:
     """Flag a win as a candidate type on behalf of the signed-in person."""
     flag = flag_for_marketing(
-        session=session, achievement_id=achievement_id, candidate_type=candidate_type,
-        actor=_actor(session, actor_id), notes=(notes or "").strip() or None,
-    )  # fmt: skip
+        session=session,
+        achievement_id=achievement_id,
+        candidate_type=candidate_type,
+        actor=_actor(session, actor_id),
+        notes=(notes or "").strip() or None,
+    )
     session.refresh(flag)
     return FlagInfo.model_validate(flag)
 
@@ -293,6 +356,11 @@ def move_candidate_flag(
 ) -> FlagInfo:
     """Move a flag one allowed step on behalf of the signed-in person."""
     actor = _actor(session, actor_id)
-    flag = move_flag(session=session, flag_id=flag_id, status=status,
-                     expected_version=expected_version, actor=actor)  # fmt: skip
+    flag = move_flag(
+        session=session,
+        flag_id=flag_id,
+        status=status,
+        expected_version=expected_version,
+        actor=actor,
+    )
     return FlagInfo.model_validate(flag)

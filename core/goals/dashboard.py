@@ -124,15 +124,22 @@ def _wins(conditions: list):
         Goal.type == GoalType.ROI, Goal.cost > 0, func.lower(Goal.unit).in_(RATIO_UNITS)
     )
     money = case(
-        (Metric.is_money.is_(True), case((is_roi_ratio, Achievement.achieved_value * Goal.cost),
-                                         else_=Achievement.achieved_value)),
-    )  # fmt: skip
+        (
+            Metric.is_money.is_(True),
+            case(
+                (is_roi_ratio, Achievement.achieved_value * Goal.cost),
+                else_=Achievement.achieved_value,
+            ),
+        ),
+    )
     utc = func.timezone("UTC", Achievement.achieved_at)
     hours = func.extract("epoch", SuccessRecord.written_at - Achievement.detected_at) / 3600
     emailed = exists().where(
-        Draft.kind == DraftKind.CUSTOMER_EMAIL, Draft.related_type == "achievement",
-        Draft.related_id == Achievement.id, Draft.status == DraftStatus.SENT,
-    )  # fmt: skip
+        Draft.kind == DraftKind.CUSTOMER_EMAIL,
+        Draft.related_type == "achievement",
+        Draft.related_id == Achievement.id,
+        Draft.status == DraftStatus.SENT,
+    )
     used = exists().where(
         MarketingFlag.achievement_id == Achievement.id, MarketingFlag.status == FlagStatus.USED
     )
@@ -144,22 +151,32 @@ def _wins(conditions: list):
     )
     days = func.greatest(day - Goal.start_date, 0, type_=Integer)
     columns = (
-        Achievement.id, Achievement.achieved_at, Goal.type.label("goal_type"), Customer.industry,
+        Achievement.id,
+        Achievement.achieved_at,
+        Goal.type.label("goal_type"),
+        Customer.industry,
         Customer.owner_csm_id.label("csm_id"),
-        func.coalesce(User.name, "Unassigned").label("csm_name"), money.label("money"),
-        day.label("day"), days.label("days"),
+        func.coalesce(User.name, "Unassigned").label("csm_name"),
+        money.label("money"),
+        day.label("day"),
+        days.label("days"),
         func.least(days // BIN_DAYS, LAST_BIN, type_=Integer).label("bin"),
         cast(func.date_trunc("week", utc), Date).label("week"),
         cast(func.date_trunc("month", utc), Date).label("month"),
-        SuccessRecord.id.is_not(None).label("documented"), hours.label("doc_hours"),
-        emailed.label("emailed"), used.label("used"), Customer.name.label("customer_name"),
-        Goal.name.label("goal_name"), Delivery.status.label("slack_status"),
+        SuccessRecord.id.is_not(None).label("documented"),
+        hours.label("doc_hours"),
+        emailed.label("emailed"),
+        used.label("used"),
+        Customer.name.label("customer_name"),
+        Goal.name.label("goal_name"),
+        Delivery.status.label("slack_status"),
         result.label("result"),
-    )  # fmt: skip
+    )
     slack = and_(
-        Delivery.related_type == "achievement", Delivery.related_id == Achievement.id,
+        Delivery.related_type == "achievement",
+        Delivery.related_id == Achievement.id,
         Delivery.channel == Channel.SLACK_MESSAGE,
-    )  # fmt: skip
+    )
     return (
         select(*columns)
         .join(Goal, Goal.id == Achievement.goal_id)
@@ -179,9 +196,11 @@ def _median(column):
 
 def _metrics(t) -> list[SuccessMetric]:
     shares = (
-        ("capture", t.documented, t.wins, 0.9), ("communication", t.emailed, t.wins, 0.7),
-        ("utilization", t.used, t.wins, 0.2), ("documented_24h", t.within, t.records, 0.9),
-    )  # fmt: skip
+        ("capture", t.documented, t.wins, 0.9),
+        ("communication", t.emailed, t.wins, 0.7),
+        ("utilization", t.used, t.wins, 0.2),
+        ("documented_24h", t.within, t.records, 0.9),
+    )
     return [SuccessMetric(key=k, numerator=n, denominator=d, target=x) for k, n, d, x in shares]
 
 
@@ -196,8 +215,9 @@ def _timeline(found: dict, bucket: str, first: date, last: date) -> list[TimePoi
     points = []
     while start <= last:
         row = found.get(start)
-        points.append(TimePoint(start=start, wins=row.n if row else 0,
-                                value=row.value if row else Decimal(0)))  # fmt: skip
+        points.append(
+            TimePoint(start=start, wins=row.n if row else 0, value=row.value if row else Decimal(0))
+        )
         if bucket == "week":
             start += timedelta(days=7)
         else:
@@ -216,23 +236,29 @@ def wins_overview(
 ) -> WinsOverview:
     """Return the wins in scope: trends, breakdowns, recent feed and the PRD success metrics."""
     filters = AchievementFilters(
-        status=AchievementStatus.VERIFIED, industry=industry or None, goal_type=goal_type or None,
-        achieved_from=date_from, achieved_to=date_to,
-    )  # fmt: skip
+        status=AchievementStatus.VERIFIED,
+        industry=industry or None,
+        goal_type=goal_type or None,
+        achieved_from=date_from,
+        achieved_to=date_to,
+    )
     conditions = achievement_conditions(filters) + (
         [Customer.owner_csm_id == csm_id] if csm_id else []
     )
     w = _wins(conditions)
     totals = (
-        func.count().label("wins"), func.count(w.c.money).label("money_wins"),
+        func.count().label("wins"),
+        func.count(w.c.money).label("money_wins"),
         func.coalesce(func.sum(w.c.money), 0).label("value"),
         func.count().filter(w.c.documented).label("documented"),
         func.count().filter(w.c.emailed).label("emailed"),
-        func.count().filter(w.c.used).label("used"), func.count(w.c.doc_hours).label("records"),
+        func.count().filter(w.c.used).label("used"),
+        func.count(w.c.doc_hours).label("records"),
         func.count().filter(w.c.doc_hours <= 24).label("within"),
-        _median(w.c.doc_hours).label("median_hours"), _median(w.c.days).label("median_days"),
+        _median(w.c.doc_hours).label("median_hours"),
+        _median(w.c.days).label("median_days"),
         func.min(w.c.day).label("first"),
-    )  # fmt: skip
+    )
     t = session.execute(select(*totals)).one()
     today = datetime.now(UTC).date()
     first = date_from or t.first or today
@@ -240,10 +266,13 @@ def wins_overview(
     bucket = "week" if (last - first).days <= WEEKLY_UP_TO else "month"
     sets = (w.c[bucket], w.c.goal_type, w.c.industry, w.c.csm_id, w.c.bin)
     columns = (
-        *sets, w.c.csm_name, *(func.grouping(c).label(f"g{i}") for i, c in enumerate(sets)),
-        func.count().label("n"), func.coalesce(func.sum(w.c.money), 0).label("value"),
+        *sets,
+        w.c.csm_name,
+        *(func.grouping(c).label(f"g{i}") for i, c in enumerate(sets)),
+        func.count().label("n"),
+        func.coalesce(func.sum(w.c.money), 0).label("value"),
         _median(w.c.days).label("median_days"),
-    )  # fmt: skip
+    )
     groups = func.grouping_sets(
         *(tuple_(c) for c in sets[:3]), tuple_(w.c.csm_id, w.c.csm_name), tuple_(sets[4])
     )
@@ -255,22 +284,30 @@ def wins_overview(
         return [Slice(label=str(getattr(r, name)), wins=r.n, value=r.value) for r in ranked]
 
     by_csm = [
-        CsmWins(csm_id=r.csm_id, label=r.csm_name, wins=r.n, value=r.value,
-                median_days=r.median_days)
+        CsmWins(
+            csm_id=r.csm_id, label=r.csm_name, wins=r.n, value=r.value, median_days=r.median_days
+        )
         for r in sorted(by[3], key=lambda r: (-r.n, -r.value, r.csm_name))
-    ]  # fmt: skip
+    ]
     bins = {r.bin: r for r in by[4]}
     feed = (w.c.id.label("achievement_id"), *(w.c[k] for k in list(RecentWin.model_fields)[1:]))
     recent = select(*feed).order_by(w.c.achieved_at.desc(), w.c.id.desc()).limit(RECENT)
     return WinsOverview(
-        wins=t.wins, money_wins=t.money_wins, value=t.value, bucket=bucket,
+        wins=t.wins,
+        money_wins=t.money_wins,
+        value=t.value,
+        bucket=bucket,
         over_time=_timeline({r[0]: r for r in by[0]}, bucket, first, last) if t.wins else [],
-        by_type=slices(by[1], "goal_type"), by_industry=slices(by[2], "industry"), by_csm=by_csm,
+        by_type=slices(by[1], "goal_type"),
+        by_industry=slices(by[2], "industry"),
+        by_csm=by_csm,
         recognition=[c for c in by_csm if c.csm_id][:TOP_CSMS],
         days_bins=[_bin(b, bins.get(b)) for b in range(max(bins, default=-1) + 1)],
-        median_days=t.median_days, median_doc_hours=t.median_hours, metrics=_metrics(t),
+        median_days=t.median_days,
+        median_doc_hours=t.median_hours,
+        metrics=_metrics(t),
         recent=[RecentWin.model_validate(r._mapping) for r in session.execute(recent)],
-    )  # fmt: skip
+    )
 
 
 def pending_confirmations(
@@ -282,14 +319,19 @@ def pending_confirmations(
         Goal.type == GoalType.CUSTOM, Goal.status == GoalStatus.ACTIVE, Achievement.id.is_(None)
     )
     columns = (
-        case((held, "held"), else_="custom").label("kind"), Goal.id.label("goal_id"),
-        Achievement.id.label("achievement_id"), Customer.name.label("customer_name"),
-        Goal.name.label("goal_name"), User.name.label("csm_name"),
+        case((held, "held"), else_="custom").label("kind"),
+        Goal.id.label("goal_id"),
+        Achievement.id.label("achievement_id"),
+        Customer.name.label("customer_name"),
+        Goal.name.label("goal_name"),
+        User.name.label("csm_name"),
         func.coalesce(Achievement.rule, CUSTOM_REASON).label("reason"),
         func.coalesce(cast(Achievement.detected_at, Date), Goal.start_date).label("since"),
-        Goal.due_date, Achievement.achieved_value.label("suggested_value"), Goal.target,
+        Goal.due_date,
+        Achievement.achieved_value.label("suggested_value"),
+        Goal.target,
         func.coalesce(Goal.unit, Metric.unit).label("unit"),
-    )  # fmt: skip
+    )
     rows = session.execute(
         select(*columns)
         .join(Customer, Customer.id == Goal.customer_id)

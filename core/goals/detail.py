@@ -146,14 +146,18 @@ def _record(session: Session, achievement_id: uuid.UUID, stored: SuccessRecord |
             facts = None  # written by an older version: read the facts afresh
     facts = facts or gather(session=session, achievement_id=achievement_id)
     view = RecordView(
-        documented=stored is not None, title=render.title(facts), summary=render.summary(facts),
+        documented=stored is not None,
+        title=render.title(facts),
+        summary=render.summary(facts),
         goal_description=facts.goal_description,
         result_rows=[tuple(r) for r in render.facts_table(facts)],
-        sections=render.sections(facts), facts=facts.as_dict(),
-        markdown=stored.markdown if stored else render.markdown(facts), html=render.html(facts),
+        sections=render.sections(facts),
+        facts=facts.as_dict(),
+        markdown=stored.markdown if stored else render.markdown(facts),
+        html=render.html(facts),
         doc_url=stored.doc_url if stored else None,
         written_at=stored.written_at if stored else None,
-    )  # fmt: skip
+    )
     return facts, view
 
 
@@ -225,31 +229,60 @@ def achievement_detail(*, session: Session, achievement_id: uuid.UUID) -> Achiev
     )
     evidence = ach.evidence or {}
     return AchievementDetail(
-        id=ach.id, goal_id=goal.id, customer_id=ach.customer_id, customer_name=customer_name,
-        goal_name=goal.name, goal_type=goal.type, status=ach.status, method=ach.method,
-        confidence=ach.confidence, rule=ach.rule, verified_by=verified_by,
-        note=ach.verification_note, metric_name=facts.metric_name, unit=facts.unit,
-        is_money=facts.is_money, direction=goal.direction,
-        measure=evidence.get("measure") or "value", baseline=ach.baseline_value,
-        target=ach.target_value, achieved=ach.achieved_value, start_date=goal.start_date,
-        due_date=goal.due_date, achieved_at=ach.achieved_at, detected_at=ach.detected_at,
-        series=_series(session, goal), observations=_observations(evidence), evidence=evidence,
+        id=ach.id,
+        goal_id=goal.id,
+        customer_id=ach.customer_id,
+        customer_name=customer_name,
+        goal_name=goal.name,
+        goal_type=goal.type,
+        status=ach.status,
+        method=ach.method,
+        confidence=ach.confidence,
+        rule=ach.rule,
+        verified_by=verified_by,
+        note=ach.verification_note,
+        metric_name=facts.metric_name,
+        unit=facts.unit,
+        is_money=facts.is_money,
+        direction=goal.direction,
+        measure=evidence.get("measure") or "value",
+        baseline=ach.baseline_value,
+        target=ach.target_value,
+        achieved=ach.achieved_value,
+        start_date=goal.start_date,
+        due_date=goal.due_date,
+        achieved_at=ach.achieved_at,
+        detected_at=ach.detected_at,
+        series=_series(session, goal),
+        observations=_observations(evidence),
+        evidence=evidence,
         record=record,
         deliveries=[DeliveryInfo.model_validate(d, from_attributes=True) for d in deliveries],
         draft=DraftInfo.model_validate(draft, from_attributes=True) if draft else None,
-        marketing_score=ach.marketing_score, marketing_reasons=ach.marketing_reasons or [],
+        marketing_score=ach.marketing_score,
+        marketing_reasons=ach.marketing_reasons or [],
         marketing_candidates=ach.marketing_candidates or [],
         flags=[FlagInfo.model_validate(f, from_attributes=True) for f in flags],
-    )  # fmt: skip
+    )
 
 
 def confirm_pending(
-    *, session: Session, goal_id: uuid.UUID, actor_email: str, note: str,
+    *,
+    session: Session,
+    goal_id: uuid.UUID,
+    actor_email: str,
+    note: str,
     achieved_value: Decimal | None = None,
-) -> uuid.UUID:  # fmt: skip
+) -> uuid.UUID:
     """Confirm a held win or a custom goal as the signed-in person; return the achievement id."""
-    actor = person(session=session, email=actor_email, roles=CONFIRMERS, field="Confirmer",
-                   action="confirm wins")  # fmt: skip
-    achievement = confirm_achievement(session=session, goal_id=goal_id, actor=actor, note=note,
-                                      achieved_value=achieved_value)  # fmt: skip
+    actor = person(
+        session=session,
+        email=actor_email,
+        roles=CONFIRMERS,
+        field="Confirmer",
+        action="confirm wins",
+    )
+    achievement = confirm_achievement(
+        session=session, goal_id=goal_id, actor=actor, note=note, achieved_value=achieved_value
+    )
     return achievement.id

@@ -81,21 +81,31 @@ def document(*, session: Session, achievement_id: uuid.UUID, now: datetime) -> u
     _score(session, facts, achievement, now)
     session.add(
         RepositoryEntry(
-            achievement_id=achievement_id, customer_id=achievement.customer_id,
-            title=render.title(facts), snippet=render.summary(facts), industry=facts.industry,
-            use_case=facts.use_case, products=facts.products, goal_type=goal.type,
-            value_amount=facts.achieved, value_unit=facts.unit,
-            achieved_on=facts.achieved_at.date(), consent_level=facts.consent_level,
+            achievement_id=achievement_id,
+            customer_id=achievement.customer_id,
+            title=render.title(facts),
+            snippet=render.summary(facts),
+            industry=facts.industry,
+            use_case=facts.use_case,
+            products=facts.products,
+            goal_type=goal.type,
+            value_amount=facts.achieved,
+            value_unit=facts.unit,
+            achieved_on=facts.achieved_at.date(),
+            consent_level=facts.consent_level,
         )
-    )  # fmt: skip
+    )
     session.add(
         TimelineEvent(
-            customer_id=achievement.customer_id, occurred_at=facts.achieved_at,
-            kind="goal_achieved", title=f"Goal achieved: {facts.goal_name}",
+            customer_id=achievement.customer_id,
+            occurred_at=facts.achieved_at,
+            kind="goal_achieved",
+            title=f"Goal achieved: {facts.goal_name}",
             body=render.summary(facts),
-            related_type="achievement", related_id=achievement_id,
+            related_type="achievement",
+            related_id=achievement_id,
         )
-    )  # fmt: skip
+    )
     session.flush()
     _announce(session, facts, record)
     _draft_email(session, facts, achievement, goal)
@@ -123,18 +133,30 @@ def _score(session: Session, facts: RecordFacts, achievement: Achievement, now: 
     customer = session.get(Customer, achievement.customer_id)
     signals = session.execute(
         SCORE_SIGNALS,
-        {"customer": customer.id, "industry": facts.industry, "use_case": facts.use_case,
-         "since": now - timedelta(days=90)},
-    ).one()  # fmt: skip
+        {
+            "customer": customer.id,
+            "industry": facts.industry,
+            "use_case": facts.use_case,
+            "since": now - timedelta(days=90),
+        },
+    ).one()
     money = float(facts.achieved) if facts.is_money and facts.achieved is not None else None
     inputs = marketing.ScoreInputs(
-        improvement=facts.improvement, beyond_target=facts.beyond_target, money_value=money,
-        goal_type=facts.goal_type, nps=signals.nps, csat=signals.csat,
+        improvement=facts.improvement,
+        beyond_target=facts.beyond_target,
+        money_value=money,
+        goal_type=facts.goal_type,
+        nps=signals.nps,
+        csat=signals.csat,
         health=float(customer.health_score) if customer.health_score is not None else None,
-        customer_since=customer.customer_since, as_of=now.date(),
-        quote_ready=bool(facts.quotes), any_comment=signals.any_comment,
-        similar_wins=signals.similar, consent=facts.consent_level, asks_last_90_days=signals.asks,
-    )  # fmt: skip
+        customer_since=customer.customer_since,
+        as_of=now.date(),
+        quote_ready=bool(facts.quotes),
+        any_comment=signals.any_comment,
+        similar_wins=signals.similar,
+        consent=facts.consent_level,
+        asks_last_90_days=signals.asks,
+    )
     result = marketing.score(inputs)
     achievement.marketing_score = result.value
     achievement.marketing_reasons = result.reasons

@@ -75,16 +75,29 @@ def goal_id_for(*, session: Session, ref: str) -> uuid.UUID:
 def _achievements_select() -> Select:
     verifier = aliased(User)
     columns = (
-        Achievement.id, Achievement.goal_id, Goal.external_id.label("goal_external_id"),
-        Goal.name.label("goal_name"), Goal.type.label("goal_type"),
-        Goal.metric_key.label("metric"), Achievement.customer_id,
-        Customer.external_id.label("customer_external_id"), Customer.name.label("customer_name"),
-        Customer.industry, Achievement.status, Achievement.method, Achievement.achieved_at,
-        Achievement.baseline_value, Achievement.achieved_value, Achievement.target_value,
-        Achievement.confidence, verifier.email.label("verified_by"),
-        Achievement.verification_note.label("note"), Achievement.marketing_score,
-        Achievement.marketing_candidates, SuccessRecord.id.label("success_record_id"),
-    )  # fmt: skip
+        Achievement.id,
+        Achievement.goal_id,
+        Goal.external_id.label("goal_external_id"),
+        Goal.name.label("goal_name"),
+        Goal.type.label("goal_type"),
+        Goal.metric_key.label("metric"),
+        Achievement.customer_id,
+        Customer.external_id.label("customer_external_id"),
+        Customer.name.label("customer_name"),
+        Customer.industry,
+        Achievement.status,
+        Achievement.method,
+        Achievement.achieved_at,
+        Achievement.baseline_value,
+        Achievement.achieved_value,
+        Achievement.target_value,
+        Achievement.confidence,
+        verifier.email.label("verified_by"),
+        Achievement.verification_note.label("note"),
+        Achievement.marketing_score,
+        Achievement.marketing_candidates,
+        SuccessRecord.id.label("success_record_id"),
+    )
     return (
         select(*columns)
         .join(Goal, Goal.id == Achievement.goal_id)
@@ -167,10 +180,17 @@ def flag_out(*, session: Session, flag: MarketingFlag, goal_id: uuid.UUID) -> Fl
     """Describe a marketing flag with its goal and the email of who flagged it."""
     email = session.scalar(select(User.email).where(User.id == flag.flagged_by_id))
     return FlagOut(
-        id=flag.id, achievement_id=flag.achievement_id, goal_id=goal_id,
-        customer_id=flag.customer_id, candidate_type=flag.candidate_type, status=flag.status,
-        score=flag.score, notes=flag.notes, flagged_by=email or "", created_at=flag.created_at,
-    )  # fmt: skip
+        id=flag.id,
+        achievement_id=flag.achievement_id,
+        goal_id=goal_id,
+        customer_id=flag.customer_id,
+        candidate_type=flag.candidate_type,
+        status=flag.status,
+        score=flag.score,
+        notes=flag.notes,
+        flagged_by=email or "",
+        created_at=flag.created_at,
+    )
 
 
 def customer_goals(*, session: Session, customer_ref: str) -> CustomerGoals:
@@ -198,13 +218,26 @@ def customer_goals(*, session: Session, customer_ref: str) -> CustomerGoals:
         .lateral("steps")
     )
     columns = (
-        Goal.id, Goal.external_id, Goal.type, Goal.name, Goal.metric_key.label("metric"),
-        Metric.name.label("metric_name"), func.coalesce(Goal.unit, Metric.unit).label("unit"),
-        Goal.baseline, Goal.target, Goal.direction, Goal.cost, Goal.start_date, Goal.due_date,
-        Goal.status, latest.c.value.label("latest_value"), latest.c.observed_at,
-        steps.c.done.label("milestones_done"), steps.c.total.label("milestones_total"),
+        Goal.id,
+        Goal.external_id,
+        Goal.type,
+        Goal.name,
+        Goal.metric_key.label("metric"),
+        Metric.name.label("metric_name"),
+        func.coalesce(Goal.unit, Metric.unit).label("unit"),
+        Goal.baseline,
+        Goal.target,
+        Goal.direction,
+        Goal.cost,
+        Goal.start_date,
+        Goal.due_date,
+        Goal.status,
+        latest.c.value.label("latest_value"),
+        latest.c.observed_at,
+        steps.c.done.label("milestones_done"),
+        steps.c.total.label("milestones_total"),
         steps.c.closed.label("milestones_closed"),
-    )  # fmt: skip
+    )
     rows = session.execute(
         select(*columns)
         .outerjoin(Metric, Metric.key == Goal.metric_key)
@@ -235,7 +268,7 @@ def goal_milestones(*, session: Session, goal_id: uuid.UUID) -> list:
             Milestone.due_date,
             Milestone.status,
             Milestone.completed_at,
-        )  # fmt: skip
+        )
         .where(Milestone.goal_id == goal_id)
         .order_by(Milestone.position, Milestone.name)
     ).all()

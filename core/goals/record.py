@@ -109,20 +109,34 @@ def gather(*, session: Session, achievement_id: uuid.UUID) -> RecordFacts:
         raise NotFound(f"No achievement {achievement_id}.")
     ach, goal, cust, csm, metric = row
     facts = RecordFacts(
-        achievement_id=str(ach.id), customer_id=str(cust.id), customer_name=cust.name,
-        industry=cust.industry, segment=cust.segment.value, use_case=goal.use_case or cust.use_case,
+        achievement_id=str(ach.id),
+        customer_id=str(cust.id),
+        customer_name=cust.name,
+        industry=cust.industry,
+        segment=cust.segment.value,
+        use_case=goal.use_case or cust.use_case,
         consent_level=cust.consent_level.value,
-        csm_name=csm.name if csm else None, csm_email=csm.email if csm else None,
+        csm_name=csm.name if csm else None,
+        csm_email=csm.email if csm else None,
         csm_slack_id=csm.slack_user_id if csm else None,
-        goal_name=goal.name, goal_description=goal.description, goal_type=goal.type.value,
+        goal_name=goal.name,
+        goal_description=goal.description,
+        goal_type=goal.type.value,
         metric_name=metric.name if metric else None,
         unit=(goal.unit or (metric.unit if metric else None)),
-        is_money=bool(metric and metric.is_money), direction=goal.direction.value,
-        baseline=ach.baseline_value, target=ach.target_value, achieved=ach.achieved_value,
-        start_date=goal.start_date, achieved_at=ach.achieved_at, due_date=goal.due_date,
-        rule=ach.rule, confidence=ach.confidence.value, method=ach.method.value,
+        is_money=bool(metric and metric.is_money),
+        direction=goal.direction.value,
+        baseline=ach.baseline_value,
+        target=ach.target_value,
+        achieved=ach.achieved_value,
+        start_date=goal.start_date,
+        achieved_at=ach.achieved_at,
+        due_date=goal.due_date,
+        rule=ach.rule,
+        confidence=ach.confidence.value,
+        method=ach.method.value,
         evidence=ach.evidence or {},
-    )  # fmt: skip
+    )
     if is_ratio_goal(goal.type, goal.cost, goal.unit):
         facts.unit = "× cost"
     facts.products = _products(session, cust.id, ach.achieved_at)

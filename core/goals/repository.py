@@ -86,16 +86,34 @@ def _conditions(f: RepositoryFilters) -> list[ColumnElement[bool]]:
 
 
 def search_entries(
-    *, session: Session, q=None, industry=None, use_case=None, product=None, goal_type=None,
-    date_from=None, date_to=None, value_min=None, value_max=None, consent=None,
-    limit: int = 20, offset: int = 0,
-) -> RepositoryPage:  # fmt: skip
+    *,
+    session: Session,
+    q=None,
+    industry=None,
+    use_case=None,
+    product=None,
+    goal_type=None,
+    date_from=None,
+    date_to=None,
+    value_min=None,
+    value_max=None,
+    consent=None,
+    limit: int = 20,
+    offset: int = 0,
+) -> RepositoryPage:
     """Return one page of matching entries (best text match first, else newest) and the total."""
     f = _validated(
-        q=q, industry=industry, use_case=use_case, product=product, goal_type=goal_type,
-        date_from=date_from, date_to=date_to, value_min=value_min, value_max=value_max,
+        q=q,
+        industry=industry,
+        use_case=use_case,
+        product=product,
+        goal_type=goal_type,
+        date_from=date_from,
+        date_to=date_to,
+        value_min=value_min,
+        value_max=value_max,
         consent=consent,
-    )  # fmt: skip
+    )
     if not 1 <= limit <= MAX_LIMIT or offset < 0:
         raise Invalid(f"limit must be 1-{MAX_LIMIT} and offset 0 or more.")
     rank = func.ts_rank_cd(E.search, _tsquery(f.q), 32) if f.q else cast(None, E.usage_count.type)
@@ -138,9 +156,21 @@ def search_entries(
 
 
 _ENTRY_COLUMNS = (
-    "id", "achievement_id", "customer_id", "title", "snippet", "industry", "use_case", "products",
-    "goal_type", "value_amount", "value_unit", "achieved_on", "usage_count", "last_used_at",
-)  # fmt: skip
+    "id",
+    "achievement_id",
+    "customer_id",
+    "title",
+    "snippet",
+    "industry",
+    "use_case",
+    "products",
+    "goal_type",
+    "value_amount",
+    "value_unit",
+    "achieved_on",
+    "usage_count",
+    "last_used_at",
+)
 
 
 def _item(row) -> RepositoryItem:
@@ -158,7 +188,7 @@ def _item(row) -> RepositoryItem:
         proof_point=snippet_text(row, row.customer, consent, segment=row.segment),
         consent_level=consent,
         rank=None if row.rank is None else float(row.rank),
-    )  # fmt: skip
+    )
 
 
 def _headline_html(raw: str) -> str:
@@ -184,17 +214,24 @@ def record_uses(
     ).all()
     for row in rows:
         record_audit(
-            session=session, actor=actor, actor_user_id=actor_user_id, action="repository.use",
-            entity_type="value_repository_entry", entity_id=row.id,
+            session=session,
+            actor=actor,
+            actor_user_id=actor_user_id,
+            action="repository.use",
+            entity_type="value_repository_entry",
+            entity_id=row.id,
             changes={"purpose": purpose.value, "usage_count": row.usage_count},
-        )  # fmt: skip
+        )
         session.add(
             TimelineEvent(
-                customer_id=row.customer_id, kind="repository_use", actor_user_id=actor_user_id,
+                customer_id=row.customer_id,
+                kind="repository_use",
+                actor_user_id=actor_user_id,
                 title=f"Win used ({purpose.value}): {row.title}"[:300],
-                related_type="value_repository_entry", related_id=row.id,
+                related_type="value_repository_entry",
+                related_id=row.id,
             )
-        )  # fmt: skip
+        )
     session.flush()
     return {row.id: row.usage_count for row in rows}
 
@@ -204,9 +241,12 @@ def record_use(
 ) -> int:
     """Count one use of an entry and return its new usage count."""
     counts = record_uses(
-        session=session, entry_ids=[entry_id], purpose=purpose, actor=actor,
+        session=session,
+        entry_ids=[entry_id],
+        purpose=purpose,
+        actor=actor,
         actor_user_id=actor_user_id,
-    )  # fmt: skip
+    )
     if not counts:
         raise NotFound(f"No value repository entry {entry_id}.")
     return next(iter(counts.values()))
@@ -223,28 +263,48 @@ def record_markdown(*, session: Session, entry_ids) -> dict[uuid.UUID, str]:
 
 
 def aggregates(
-    *, session: Session, q=None, industry=None, use_case=None, product=None, goal_type=None,
-    date_from=None, date_to=None, value_min=None, value_max=None, consent=None,
-) -> RepositoryAggregates:  # fmt: skip
+    *,
+    session: Session,
+    q=None,
+    industry=None,
+    use_case=None,
+    product=None,
+    goal_type=None,
+    date_from=None,
+    date_to=None,
+    value_min=None,
+    value_max=None,
+    consent=None,
+) -> RepositoryAggregates:
     """Count wins and sum their dollar value by industry, by quarter and by goal type."""
     f = _validated(
-        q=q, industry=industry, use_case=use_case, product=product, goal_type=goal_type,
-        date_from=date_from, date_to=date_to, value_min=value_min, value_max=value_max,
+        q=q,
+        industry=industry,
+        use_case=use_case,
+        product=product,
+        goal_type=goal_type,
+        date_from=date_from,
+        date_to=date_to,
+        value_min=value_min,
+        value_max=value_max,
         consent=consent,
-    )  # fmt: skip
+    )
     start = func.date_trunc(sa.literal_column("'quarter'"), cast(E.achieved_on, sa.DateTime))
     quarter = cast(start, sa.Date)
     dollars = func.upper(func.coalesce(E.value_unit, "")).in_(MONEY_UNITS)
     rows = session.execute(
         select(
-            E.industry, quarter.label("quarter"), E.goal_type, func.count().label("count"),
+            E.industry,
+            quarter.label("quarter"),
+            E.goal_type,
+            func.count().label("count"),
             func.coalesce(func.sum(E.value_amount).filter(dollars), 0).label("value"),
             func.grouping(E.industry, quarter, E.goal_type).label("grouping"),
         )
         .join(Customer, Customer.id == E.customer_id)
         .where(*_conditions(f))
         .group_by(func.grouping_sets(E.industry, quarter, E.goal_type))
-    ).all()  # fmt: skip
+    ).all()
     # grouping() sets a bit per column *not* grouped: industry=4, quarter=2, goal type=1.
     sets = {3: [], 5: [], 6: []}
     for row in rows:
@@ -271,10 +331,12 @@ def _quarters(found: dict) -> list[QuarterRow]:
         row = found.get(day)
         out.append(
             QuarterRow(
-                quarter=day, label=f"{day.year} Q{(day.month - 1) // 3 + 1}",
-                count=row.count if row else 0, value_total=row.value if row else 0,
+                quarter=day,
+                label=f"{day.year} Q{(day.month - 1) // 3 + 1}",
+                count=row.count if row else 0,
+                value_total=row.value if row else 0,
             )
-        )  # fmt: skip
+        )
         day = date(day.year + (day.month == 10), (day.month + 2) % 12 + 1, 1)
     return out
 

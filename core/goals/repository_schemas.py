@@ -212,9 +212,20 @@ def snippet_text(entry, customer_name: str | None, consent, *, segment=None) -> 
 
 
 CSV_HEADER = (
-    "Title", "Customer", "Industry", "Use case", "Products", "Goal type", "Value", "Unit",
-    "Achieved on", "Consent", "Proof point", "Times used", "Entry id",
-)  # fmt: skip
+    "Title",
+    "Customer",
+    "Industry",
+    "Use case",
+    "Products",
+    "Goal type",
+    "Value",
+    "Unit",
+    "Achieved on",
+    "Consent",
+    "Proof point",
+    "Times used",
+    "Entry id",
+)
 
 
 def export_csv(entries: list[RepositoryItem]) -> str:
@@ -224,11 +235,20 @@ def export_csv(entries: list[RepositoryItem]) -> str:
     writer.writerow(CSV_HEADER)
     for e in entries:
         row = (
-            e.title, e.customer_label, e.industry, e.use_case or "", "; ".join(e.products),
-            _label(e.goal_type), _number(e.value_amount), e.value_unit or "",
-            e.achieved_on.isoformat(), _label(e.consent_level), e.proof_point, e.usage_count,
+            e.title,
+            e.customer_label,
+            e.industry,
+            e.use_case or "",
+            "; ".join(e.products),
+            _label(e.goal_type),
+            _number(e.value_amount),
+            e.value_unit or "",
+            e.achieved_on.isoformat(),
+            _label(e.consent_level),
+            e.proof_point,
+            e.usage_count,
             str(e.id),
-        )  # fmt: skip
+        )
         writer.writerow([spreadsheet_cell(v) for v in row])
     return out.getvalue()
 
@@ -238,11 +258,15 @@ def export_markdown(entries: list[RepositoryItem]) -> str:
     parts = [f"# Value repository — {len(entries)} win{'s' * (len(entries) != 1)}"]
     for e in entries:
         facts = {
-            "Customer": e.customer_label, "Industry": e.industry, "Use case": e.use_case,
-            "Products": ", ".join(e.products), "Goal type": _label(e.goal_type),
+            "Customer": e.customer_label,
+            "Industry": e.industry,
+            "Use case": e.use_case,
+            "Products": ", ".join(e.products),
+            "Goal type": _label(e.goal_type),
             "Value": value_text(e.value_amount, e.value_unit),
-            "Achieved": e.achieved_on.isoformat(), "Consent": _label(e.consent_level),
-        }  # fmt: skip
+            "Achieved": e.achieved_on.isoformat(),
+            "Consent": _label(e.consent_level),
+        }
         lines = [f"- **{k}:** {_md(v)}" for k, v in facts.items() if v]
         parts.append("\n".join([f"## {_md(e.title)}", "", _md(e.proof_point), "", *lines]))
     return "\n\n".join(parts) + "\n"

@@ -59,11 +59,18 @@ def confirm_achievement(
         raise Conflict("This goal's achievement is already confirmed.")
     if achievement is None:
         achievement = Achievement(
-            goal_id=goal.id, customer_id=goal.customer_id, method=AchievementMethod.MANUAL,
-            achieved_at=achieved_at or now, detected_at=now, baseline_value=goal.baseline,
-            target_value=goal.target, achieved_value=achieved_value, confidence=Confidence.MEDIUM,
-            rule="confirmed by a CSM", evidence=evidence or {},
-        )  # fmt: skip
+            goal_id=goal.id,
+            customer_id=goal.customer_id,
+            method=AchievementMethod.MANUAL,
+            achieved_at=achieved_at or now,
+            detected_at=now,
+            baseline_value=goal.baseline,
+            target_value=goal.target,
+            achieved_value=achieved_value,
+            confidence=Confidence.MEDIUM,
+            rule="confirmed by a CSM",
+            evidence=evidence or {},
+        )
         session.add(achievement)
     else:
         if achieved_value is not None:
@@ -76,9 +83,14 @@ def confirm_achievement(
     goal.status = GoalStatus.ACHIEVED
     session.flush()
     record_audit(
-        session=session, actor=actor.email, actor_user_id=actor.id, action="goal.confirm",
-        entity_type="goal", entity_id=goal.id, changes={"note": note},
-    )  # fmt: skip
+        session=session,
+        actor=actor.email,
+        actor_user_id=actor.id,
+        action="goal.confirm",
+        entity_type="goal",
+        entity_id=goal.id,
+        changes={"note": note},
+    )
     document(session=session, achievement_id=achievement.id, now=now)
     return achievement
 
@@ -106,15 +118,24 @@ def flag_for_marketing(
     if exists is not None:
         raise Conflict(f"This win is already flagged as a {kind.value.replace('_', ' ')}.")
     flag = MarketingFlag(
-        achievement_id=achievement_id, customer_id=achievement.customer_id, candidate_type=kind,
-        score=achievement.marketing_score, notes=notes, flagged_by_id=actor.id,
-    )  # fmt: skip
+        achievement_id=achievement_id,
+        customer_id=achievement.customer_id,
+        candidate_type=kind,
+        score=achievement.marketing_score,
+        notes=notes,
+        flagged_by_id=actor.id,
+    )
     session.add(flag)
     session.flush()
     record_audit(
-        session=session, actor=actor.email, actor_user_id=actor.id, action="marketing.flag",
-        entity_type="marketing_flag", entity_id=flag.id, changes={"type": kind.value},
-    )  # fmt: skip
+        session=session,
+        actor=actor.email,
+        actor_user_id=actor.id,
+        action="marketing.flag",
+        entity_type="marketing_flag",
+        entity_id=flag.id,
+        changes={"type": kind.value},
+    )
     return flag
 
 
@@ -149,8 +170,12 @@ def move_flag(
     except StaleDataError as exc:
         raise Conflict("Someone else moved this flag at the same time; reload.") from exc
     record_audit(
-        session=session, actor=actor.email, actor_user_id=actor.id, action="marketing.move",
-        entity_type="marketing_flag", entity_id=flag.id,
+        session=session,
+        actor=actor.email,
+        actor_user_id=actor.id,
+        action="marketing.move",
+        entity_type="marketing_flag",
+        entity_id=flag.id,
         changes={"status": [before.value, target.value]},
-    )  # fmt: skip
+    )
     return flag

@@ -184,9 +184,14 @@ def retry(*, session: Session, delivery_id: uuid.UUID, actor: str, actor_user_id
     delivery.next_attempt_at = datetime.now(UTC)
     session.flush()
     record_audit(
-        session=session, actor=actor, actor_user_id=actor_user_id, action="delivery.retry",
-        entity_type="delivery", entity_id=delivery.id, changes={"status": [before, "pending"]},
-    )  # fmt: skip
+        session=session,
+        actor=actor,
+        actor_user_id=actor_user_id,
+        action="delivery.retry",
+        entity_type="delivery",
+        entity_id=delivery.id,
+        changes={"status": [before, "pending"]},
+    )
     return delivery
 
 

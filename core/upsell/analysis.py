@@ -28,8 +28,13 @@ from core.upsell.plans import plan_latency
 
 ARR_BANDS = ("<10k", "10–50k", "50–150k", ">150k")
 DIMENSIONS = ("product", "segment", "industry", "arrBand", "salesRep")
-TARGETS = {"coverage": 1.0, "adoptionSuccess": 0.7, "churn": 0.1, "valueRealization": 0.8,
-           "within48h": 1.0}  # fmt: skip
+TARGETS = {
+    "coverage": 1.0,
+    "adoptionSuccess": 0.7,
+    "churn": 0.1,
+    "valueRealization": 0.8,
+    "within48h": 1.0,
+}
 BUCKETS = 5  # predicted_success in 0–20, 20–40, … 80–100
 
 _SIGNAL = """coalesce((SELECT r.assessment::text FROM upsell_reviews r JOIN checkpoints c
@@ -195,11 +200,19 @@ def _group(row) -> Group:
     mix = {s: row._mapping[s] for s in ("success", "partial", "at_risk", "failed")}
     ttv = None if row.ttv_days is None else float(row.ttv_days)
     return Group(
-        dimension=row.dimension, value=row.value, plans=row.plans, decided=row.decided, mix=mix,
-        success_rate=_rate(row.success, row.decided), churn_rate=_rate(row.churned, row.decided),
-        value_realization=_rate(int(row.met), int(row.metrics)), churned=row.churned,
-        metrics=int(row.metrics), met=int(row.met), median_days_to_value=ttv,
-    )  # fmt: skip
+        dimension=row.dimension,
+        value=row.value,
+        plans=row.plans,
+        decided=row.decided,
+        mix=mix,
+        success_rate=_rate(row.success, row.decided),
+        churn_rate=_rate(row.churned, row.decided),
+        value_realization=_rate(int(row.met), int(row.metrics)),
+        churned=row.churned,
+        metrics=int(row.metrics),
+        met=int(row.met),
+        median_days_to_value=ttv,
+    )
 
 
 def _signals(rows) -> tuple[list[Signal], float | None, float | None]:
@@ -207,10 +220,14 @@ def _signals(rows) -> tuple[list[Signal], float | None, float | None]:
     for r in rows:
         table.setdefault(r.signal or "unknown", {})[r.outcome] = r.n
     signals = [
-        Signal(signal=s, outcomes=o, total=sum(o.values()),
-               success_rate=_rate(o.get("success", 0), sum(o.values())))
+        Signal(
+            signal=s,
+            outcomes=o,
+            total=sum(o.values()),
+            success_rate=_rate(o.get("success", 0), sum(o.values())),
+        )
         for s, o in table.items()
-    ]  # fmt: skip
+    ]
 
     def share(states):
         total = sum(sum(table.get(s, {}).values()) for s in states)
@@ -222,8 +239,15 @@ def _signals(rows) -> tuple[list[Signal], float | None, float | None]:
 def _kpi(key, label, value, detail, higher=True) -> Kpi:
     target = TARGETS[key]
     met = None if value is None else (value >= target if higher else value < target)
-    return Kpi(key=key, label=label, value=value, target=target, higher_is_better=higher,
-               met=met, detail=detail)  # fmt: skip
+    return Kpi(
+        key=key,
+        label=label,
+        value=value,
+        target=target,
+        higher_is_better=higher,
+        met=met,
+        detail=detail,
+    )
 
 
 def _check(segment, arr_band, date_from, date_to) -> None:
@@ -236,50 +260,96 @@ def _check(segment, arr_band, date_from, date_to) -> None:
 
 
 def outcomes_analysis(
-    *, session: Session, product: str | None = None, segment: str | None = None,
-    industry: str | None = None, arr_band: str | None = None, sales_rep: str | None = None,
-    date_from: date | None = None, date_to: date | None = None, today: date | None = None,
-) -> Analysis:  # fmt: skip
+    *,
+    session: Session,
+    product: str | None = None,
+    segment: str | None = None,
+    industry: str | None = None,
+    arr_band: str | None = None,
+    sales_rep: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    today: date | None = None,
+) -> Analysis:
     """Return the outcome report for the plans matching the filters (all when none given)."""
     _check(segment, arr_band, date_from, date_to)
-    params = {"product": product, "segment": segment, "industry": industry, "arr_band": arr_band,
-              "sales_rep": sales_rep, "date_from": date_from, "date_to": date_to}  # fmt: skip
+    params = {
+        "product": product,
+        "segment": segment,
+        "industry": industry,
+        "arr_band": arr_band,
+        "sales_rep": sales_rep,
+        "date_from": date_from,
+        "date_to": date_to,
+    }
     groups = [_group(r) for r in session.execute(GROUPED, params)]
     overall = next(g for g in groups if g.dimension is None)
-    breakdowns = {d: sorted((g for g in groups if g.dimension == d), key=lambda g: str(g.value))
-                  for d in DIMENSIONS}  # fmt: skip
+    breakdowns = {
+        d: sorted((g for g in groups if g.dimension == d), key=lambda g: str(g.value))
+        for d in DIMENSIONS
+    }
     signals, ahead, behind = _signals(session.execute(SIGNALS, params))
     rows = session.execute(CALIBRATION, params).all()
     width = 100 // BUCKETS
     calibration = [
-        Bucket(low=r.bucket * width, high=(r.bucket + 1) * width, plans=r.n,
-               predicted=round(float(r.predicted), 4), actual=round(float(r.actual), 4))
+        Bucket(
+            low=r.bucket * width,
+            high=(r.bucket + 1) * width,
+            plans=r.n,
+            predicted=round(float(r.predicted), 4),
+            actual=round(float(r.actual), 4),
+        )
         for r in rows
-    ]  # fmt: skip
+    ]
     scored = sum(r.n for r in rows)
     brier = round(float(sum(r.brier_sum for r in rows)) / scored, 4) if scored else None
     today = today or datetime.now(UTC).date()
     adoption = session.execute(ADOPTION, {**params, "today": today}).one()
     latency = plan_latency(session=session)
     kpis = [
-        _kpi("coverage", "Measurement coverage", round(latency.coverage, 4) if latency.upsells
-             else None, f"{latency.planned} of {latency.upsells} upsells have a plan"),
-        _kpi("adoptionSuccess", "Adoption success", _rate(adoption.on_track, adoption.past),
-             f"{adoption.on_track} of {adoption.past} plans past day 90 on track or exceeding"),
-        _kpi("churn", "Churn on expansion", overall.churn_rate,
-             f"{overall.churned} of {overall.decided} decided expansions shrank or churned",
-             higher=False),
-        _kpi("valueRealization", "Value realization", overall.value_realization,
-             f"{overall.met} of {overall.metrics} goals achieved"),
-        _kpi("within48h", "Plans within 48 h", round(latency.within_48h_share, 4)
-             if latency.upsells else None,
-             f"{latency.within_48h} of {latency.upsells} upsells planned within 48 hours"),
-    ]  # fmt: skip
+        _kpi(
+            "coverage",
+            "Measurement coverage",
+            round(latency.coverage, 4) if latency.upsells else None,
+            f"{latency.planned} of {latency.upsells} upsells have a plan",
+        ),
+        _kpi(
+            "adoptionSuccess",
+            "Adoption success",
+            _rate(adoption.on_track, adoption.past),
+            f"{adoption.on_track} of {adoption.past} plans past day 90 on track or exceeding",
+        ),
+        _kpi(
+            "churn",
+            "Churn on expansion",
+            overall.churn_rate,
+            f"{overall.churned} of {overall.decided} decided expansions shrank or churned",
+            higher=False,
+        ),
+        _kpi(
+            "valueRealization",
+            "Value realization",
+            overall.value_realization,
+            f"{overall.met} of {overall.metrics} goals achieved",
+        ),
+        _kpi(
+            "within48h",
+            "Plans within 48 h",
+            round(latency.within_48h_share, 4) if latency.upsells else None,
+            f"{latency.within_48h} of {latency.upsells} upsells planned within 48 hours",
+        ),
+    ]
     return Analysis(
-        overall=overall, breakdowns=breakdowns, signals=signals, on_track_at_30_success=ahead,
-        behind_at_30_success=behind, calibration=calibration, brier_score=brier, kpis=kpis,
+        overall=overall,
+        breakdowns=breakdowns,
+        signals=signals,
+        on_track_at_30_success=ahead,
+        behind_at_30_success=behind,
+        calibration=calibration,
+        brier_score=brier,
+        kpis=kpis,
         latency_median_hours=latency.median_hours,
-    )  # fmt: skip
+    )
 
 
 def filter_options(*, session: Session) -> dict[str, list[str]]:

@@ -218,27 +218,33 @@ def plan_id_for(*, session: Session, upsell: Upsell) -> uuid.UUID:
 def _details(session: Session, upsell: Upsell) -> UpsellDetails:
     stmt = select(UpsellProduct.product_code).where(UpsellProduct.upsell_id == upsell.id)
     return UpsellDetails(
-        opportunity_id=upsell.opportunity_id, name=upsell.name, type=upsell.type,
-        arr_increase=upsell.arr_increase, close_date=upsell.close_date,
-        products=sorted(session.scalars(stmt)), sales_rep=upsell.sales_rep_name,
-    )  # fmt: skip
+        opportunity_id=upsell.opportunity_id,
+        name=upsell.name,
+        type=upsell.type,
+        arr_increase=upsell.arr_increase,
+        close_date=upsell.close_date,
+        products=sorted(session.scalars(stmt)),
+        sales_rep=upsell.sales_rep_name,
+    )
 
 
 def upsell_out(*, session: Session, upsell: Upsell) -> UpsellOut:
     """Return an upsell with its products."""
     details = _details(session, upsell).model_dump()
-    return UpsellOut(**details, id=upsell.id, customer_id=upsell.customer_id,
-                     source=str(upsell.source))  # fmt: skip
+    return UpsellOut(
+        **details, id=upsell.id, customer_id=upsell.customer_id, source=str(upsell.source)
+    )
 
 
 def _progress(plan: Measurement, metrics: list[MeasurementMetric]) -> Progress:
     known = [float(m.progress) for m in metrics if m.progress is not None]
     expected = next((float(m.expected) for m in metrics if m.expected is not None), None)
     return Progress(
-        current_status=plan.progress_status, expected=expected,
+        current_status=plan.progress_status,
+        expected=expected,
         actual=round(sum(known) / len(known), 4) if known else None,
         metrics=[MetricProgress.model_validate(m) for m in metrics],
-    )  # fmt: skip
+    )
 
 
 def measurement_view(*, session: Session, measurement_id: uuid.UUID) -> SuccessMeasurement:
@@ -247,22 +253,32 @@ def measurement_view(*, session: Session, measurement_id: uuid.UUID) -> SuccessM
     if plan is None:
         raise NotFound(f"No measurement plan {measurement_id}.")
     upsell = session.get(Upsell, plan.upsell_id)
-    metrics = list(session.scalars(
-        select(MeasurementMetric).where(MeasurementMetric.measurement_id == plan.id)
-        .order_by(MeasurementMetric.position, MeasurementMetric.name)
-        .execution_options(populate_existing=True)))  # fmt: skip
-    checkpoints = list(session.scalars(
-        select(Checkpoint).where(Checkpoint.measurement_id == plan.id).order_by(Checkpoint.day)
-    ))  # fmt: skip
+    metrics = list(
+        session.scalars(
+            select(MeasurementMetric)
+            .where(MeasurementMetric.measurement_id == plan.id)
+            .order_by(MeasurementMetric.position, MeasurementMetric.name)
+            .execution_options(populate_existing=True)
+        )
+    )
+    checkpoints = list(
+        session.scalars(
+            select(Checkpoint).where(Checkpoint.measurement_id == plan.id).order_by(Checkpoint.day)
+        )
+    )
     reviews = session.execute(
         select(Review, Checkpoint.day, User.email)
         .outerjoin(Checkpoint, Checkpoint.id == Review.checkpoint_id)
         .outerjoin(User, User.id == Review.reviewer_id)
-        .where(Review.measurement_id == plan.id).order_by(Review.reviewed_at)
-    ).all()  # fmt: skip
+        .where(Review.measurement_id == plan.id)
+        .order_by(Review.reviewed_at)
+    ).all()
     outcome = session.scalar(select(Outcome).where(Outcome.measurement_id == plan.id))
     return SuccessMeasurement(
-        id=plan.id, upsell_id=upsell.id, customer_id=plan.customer_id, status=plan.status.value,
+        id=plan.id,
+        upsell_id=upsell.id,
+        customer_id=plan.customer_id,
+        status=plan.status.value,
         upsell_details=_details(session, upsell),
         success_criteria=SuccessCriteria(
             metrics=[CriterionOut.model_validate(m) for m in metrics],
@@ -270,22 +286,34 @@ def measurement_view(*, session: Session, measurement_id: uuid.UUID) -> SuccessM
         ),
         progress=_progress(plan, metrics),
         checkpoints=[CheckpointOut.model_validate(c) for c in checkpoints],
-        reviews=[ReviewOut(id=r.id, checkpoint_day=day, assessment=r.assessment,
-                           findings=r.findings, next_steps=r.next_steps, reviewed_by=email,
-                           reviewed_at=r.reviewed_at) for r, day, email in reviews],
-        outcome=outcome and OutcomeOut(
-            status=outcome.status, proposed_status=outcome.proposed_status,
+        reviews=[
+            ReviewOut(
+                id=r.id,
+                checkpoint_day=day,
+                assessment=r.assessment,
+                findings=r.findings,
+                next_steps=r.next_steps,
+                reviewed_by=email,
+                reviewed_at=r.reviewed_at,
+            )
+            for r, day, email in reviews
+        ],
+        outcome=outcome
+        and OutcomeOut(
+            status=outcome.status,
+            proposed_status=outcome.proposed_status,
             reasons=[str(x) for x in outcome.proposed_reasons],
         ),
         predicted_success=plan.predicted_success,
-    )  # fmt: skip
+    )
 
 
 def criteria_changes(view: SuccessMeasurement, wanted: CriteriaIn) -> list[dict]:
     """Return the MetricChange list turning the plan's criteria into `wanted` (empty if equal)."""
     have = {m.name: m for m in view.success_criteria.metrics}
-    changes: list[dict] = [{"action": "remove", "name": n} for n in have
-                           if n not in {w.name for w in wanted.metrics}]  # fmt: skip
+    changes: list[dict] = [
+        {"action": "remove", "name": n} for n in have if n not in {w.name for w in wanted.metrics}
+    ]
     for w in wanted.metrics:
         spec = w.model_dump(exclude_none=True)
         spec.setdefault("measurement", "automatic" if w.metric_key else "manual")

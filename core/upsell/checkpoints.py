@@ -100,8 +100,16 @@ def _doc_blocks(title: str, plan, summary: dict) -> list[dict]:
     rows = [["Metric", "Baseline", "Target", "Current", "Progress", "Expected", "30-day trend"]]
     for m in summary["metrics"]:
         pct = [f"{v:.0%}" if v is not None else "—" for v in (m["progress"], m["expected"])]
-        rows.append([f"{m['name']} ({m['unit']})", m["baseline"], m["target"], m["current"],
-                     *pct, m["trend"]["direction"]])  # fmt: skip
+        rows.append(
+            [
+                f"{m['name']} ({m['unit']})",
+                m["baseline"],
+                m["target"],
+                m["current"],
+                *pct,
+                m["trend"]["direction"],
+            ]
+        )
     return [
         {"kind": "heading", "text": f"{title}: {plan.customer}", "level": 1},
         {"kind": "paragraph", "text": _status_line(plan, summary)},
@@ -141,55 +149,87 @@ def _draft(session: Session, cp: Checkpoint, plan, summary: dict) -> None:
         for m in summary["metrics"]
     ] + [f"- Risk: {r}" for r in summary["risks"]]
     context = {
-        "customer_name": plan.customer, "checkpoint_day": cp.day, "product_names": plan.products,
-        "status": _status_line(plan, summary), "findings": "\n".join(findings) or "No data yet.",
+        "customer_name": plan.customer,
+        "checkpoint_day": cp.day,
+        "product_names": plan.products,
+        "status": _status_line(plan, summary),
+        "findings": "\n".join(findings) or "No data yet.",
         "next_steps": "\n".join(f"- {a}" for a in summary["actions"]),
         "csm_name": plan.csm_name or "the customer success team",
-    }  # fmt: skip
+    }
     subject, body = render(session=session, key="review_summary", context=context)
     create_draft(
-        session=session, kind=DraftKind.REVIEW_SUMMARY, customer_id=plan.customer_id,
-        owner_id=plan.csm_id, related_type="checkpoint", related_id=cp.id,
+        session=session,
+        kind=DraftKind.REVIEW_SUMMARY,
+        customer_id=plan.customer_id,
+        owner_id=plan.csm_id,
+        related_type="checkpoint",
+        related_id=cp.id,
         # The CSM edits and approves the summary; it then goes to the customer's contacts.
-        to=list(plan.contacts), subject=subject, body=body,
-    )  # fmt: skip
+        to=list(plan.contacts),
+        subject=subject,
+        body=body,
+    )
 
 
 def _trigger(session: Session, cp: Checkpoint, plan, metrics: list, now: datetime) -> None:
     title = reviews.checkpoint_title(cp.day)
     summary = reviews.build_summary(
-        day=cp.day, metrics=metrics, status=plan.progress_status, horizon=plan.horizon,
-        days=(now.date() - plan.started_on).days, products=plan.products, now=now,
-    )  # fmt: skip
+        day=cp.day,
+        metrics=metrics,
+        status=plan.progress_status,
+        horizon=plan.horizon,
+        days=(now.date() - plan.started_on).days,
+        products=plan.products,
+        now=now,
+    )
     start = meeting_start(now.date())
     if plan.csm_email:
         end = start + timedelta(minutes=MEETING_MINUTES)
         summary["meeting"] = {"start": start.isoformat(), "end": end.isoformat()}
         enqueue(
-            session=session, channel=Channel.CALENDAR, related_type="checkpoint",
-            related_id=cp.id, idempotency_key=f"checkpoint:{cp.id}:calendar",
+            session=session,
+            channel=Channel.CALENDAR,
+            related_type="checkpoint",
+            related_id=cp.id,
+            idempotency_key=f"checkpoint:{cp.id}:calendar",
             payload={
-                "organizer": plan.csm_email, "eventId": calendar_event_id(cp.id),
+                "organizer": plan.csm_email,
+                "eventId": calendar_event_id(cp.id),
                 "summary": f"{title}: {plan.customer} — {plan.upsell}",
-                "description": _status_line(plan, summary), "start": start.isoformat(),
-                "end": end.isoformat(), "attendees": list(plan.contacts),
+                "description": _status_line(plan, summary),
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "attendees": list(plan.contacts),
             },
-        )  # fmt: skip
+        )
     else:
         summary["notes"].append("No CSM owns this customer, so no review meeting was scheduled.")
     cp.summary, cp.status, cp.triggered_at = summary, CheckpointStatus.TRIGGERED, now
     enqueue(
-        session=session, channel=Channel.GOOGLE_DOC, related_type="checkpoint", related_id=cp.id,
+        session=session,
+        channel=Channel.GOOGLE_DOC,
+        related_type="checkpoint",
+        related_id=cp.id,
         idempotency_key=f"checkpoint:{cp.id}:doc",
-        payload={"recordId": str(cp.id), "title": f"{title} — {plan.customer}: {plan.upsell}",
-                 "blocks": _doc_blocks(title, plan, summary)},
-    )  # fmt: skip
+        payload={
+            "recordId": str(cp.id),
+            "title": f"{title} — {plan.customer}: {plan.upsell}",
+            "blocks": _doc_blocks(title, plan, summary),
+        },
+    )
     _draft(session, cp, plan, summary)
-    session.add(TimelineEvent(
-        customer_id=plan.customer_id, occurred_at=now, kind="checkpoint_triggered",
-        title=f"{title} for {plan.upsell}", body=_status_line(plan, summary),
-        related_type="checkpoint", related_id=cp.id,
-    ))  # fmt: skip
+    session.add(
+        TimelineEvent(
+            customer_id=plan.customer_id,
+            occurred_at=now,
+            kind="checkpoint_triggered",
+            title=f"{title} for {plan.upsell}",
+            body=_status_line(plan, summary),
+            related_type="checkpoint",
+            related_id=cp.id,
+        )
+    )
 
 
 def trigger_due(*, session: Session, now: datetime | None = None) -> dict[str, int]:
@@ -240,7 +280,7 @@ def overdue_checkpoints(
             **row,
             title=reviews.checkpoint_title(row["day"]),
             days_overdue=(today - row["due_on"]).days,
-        )  # fmt: skip
+        )
         for row in rows
     ]
 

@@ -176,9 +176,14 @@ def recompute_health(*, session: Session, customer_id: uuid.UUID, base) -> Decim
 
 
 def confirm_outcome(
-    *, session: Session, measurement_id: uuid.UUID, status: OutcomeStatus | str, actor: Actor,
-    reason: str | None = None, now: datetime | None = None,
-) -> Outcome:  # fmt: skip
+    *,
+    session: Session,
+    measurement_id: uuid.UUID,
+    status: OutcomeStatus | str,
+    actor: Actor,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> Outcome:
     """Confirm (or override, with a reason) a plan's outcome, complete it and update health."""
     now = now or datetime.now(UTC)
     plan = session.get(Measurement, measurement_id)
@@ -208,8 +213,12 @@ def confirm_outcome(
     if plan.health_before is None:
         plan.health_before = current
     upsell = session.get(Upsell, plan.upsell_id)
-    details = {"measurement_id": str(plan.id), "upsell": upsell.name, "outcome": status.value,
-               "average_progress": _average(metrics)}  # fmt: skip
+    details = {
+        "measurement_id": str(plan.id),
+        "upsell": upsell.name,
+        "outcome": status.value,
+        "average_progress": _average(metrics),
+    }
     session.execute(
         insert(HealthFactor)
         .values(
@@ -238,20 +247,34 @@ def confirm_outcome(
         customer.health_score = after
     plan.status, plan.evaluated_at = MeasurementStatus.COMPLETED, now
     label = status.value.replace("_", " ")
-    session.add(TimelineEvent(
-        customer_id=customer.id, occurred_at=now, kind="upsell_outcome", actor_user_id=actor.id,
-        title=f"Upsell outcome for {upsell.name}: {label}", body=reason,
-        related_type="measurement", related_id=plan.id,
-    ))  # fmt: skip
+    session.add(
+        TimelineEvent(
+            customer_id=customer.id,
+            occurred_at=now,
+            kind="upsell_outcome",
+            actor_user_id=actor.id,
+            title=f"Upsell outcome for {upsell.name}: {label}",
+            body=reason,
+            related_type="measurement",
+            related_id=plan.id,
+        )
+    )
     try:
         session.flush()
     except StaleDataError as exc:
         raise Conflict("Someone else changed this plan or customer first; try again.") from exc
     record_audit(
-        session=session, actor=actor.email, actor_user_id=actor.id,
-        action="upsell.outcome.confirm", entity_type="measurement", entity_id=plan.id,
-        changes={"status": [outcome.proposed_status.value, status.value],
-                 "override_reason": outcome.override_reason, "realization_score": score,
-                 "health": [current, after]},
-    )  # fmt: skip
+        session=session,
+        actor=actor.email,
+        actor_user_id=actor.id,
+        action="upsell.outcome.confirm",
+        entity_type="measurement",
+        entity_id=plan.id,
+        changes={
+            "status": [outcome.proposed_status.value, status.value],
+            "override_reason": outcome.override_reason,
+            "realization_score": score,
+            "health": [current, after],
+        },
+    )
     return outcome

@@ -81,18 +81,31 @@ MOVE_CHECKPOINTS = text(
 def _insert_children(session: Session, plans: dict, now: datetime) -> None:
     """Insert the criteria and checkpoints of {measurement id: (draft, close date, offset)}."""
     metrics = [
-        {"id": uuid.uuid4(), "measurement_id": mid, "position": offset + i, "created_at": now,
-         "updated_at": now, **spec}
+        {
+            "id": uuid.uuid4(),
+            "measurement_id": mid,
+            "position": offset + i,
+            "created_at": now,
+            "updated_at": now,
+            **spec,
+        }
         for mid, (draft, _, offset) in plans.items()
         for i, spec in enumerate(draft.metrics.values())
-    ]  # fmt: skip
+    ]
     checkpoints = [
-        {"id": uuid.uuid4(), "measurement_id": mid, "day": day, "kind": f"day_{day}",
-         "due_on": close + timedelta(days=day), "status": "scheduled", "created_at": now,
-         "updated_at": now}
+        {
+            "id": uuid.uuid4(),
+            "measurement_id": mid,
+            "day": day,
+            "kind": f"day_{day}",
+            "due_on": close + timedelta(days=day),
+            "status": "scheduled",
+            "created_at": now,
+            "updated_at": now,
+        }
         for mid, (draft, close, _) in plans.items()
         for day in sorted(draft.days)
-    ]  # fmt: skip
+    ]
     tables = ((MeasurementMetric.__table__, metrics), (Checkpoint.__table__, checkpoints))
     for table, rows in tables:
         if rows:
@@ -107,18 +120,30 @@ def create_plans(*, session: Session, now: datetime | None = None) -> list[uuid.
         return []
     drafts = draft_plans(session=session, targets=targets)
     rows = [
-        {"id": uuid.uuid4(), "upsell_id": t.upsell_id, "customer_id": t.customer_id,
-         "status": "active", "started_on": t.close_date, "health_before": t.health_score,
-         "horizon_days": max(drafts[t.upsell_id].days), "planned_products": list(t.products),
-         "plan_notes": drafts[t.upsell_id].notes, "created_at": now, "updated_at": now}
+        {
+            "id": uuid.uuid4(),
+            "upsell_id": t.upsell_id,
+            "customer_id": t.customer_id,
+            "status": "active",
+            "started_on": t.close_date,
+            "health_before": t.health_score,
+            "horizon_days": max(drafts[t.upsell_id].days),
+            "planned_products": list(t.products),
+            "plan_notes": drafts[t.upsell_id].notes,
+            "created_at": now,
+            "updated_at": now,
+        }
         for t in targets
-    ]  # fmt: skip
+    ]
     stmt = insert(Measurement.__table__).on_conflict_do_nothing()
     created = dict(
         session.execute(stmt.returning(Measurement.upsell_id, Measurement.id), rows).all()
     )
-    plans = {created[t.upsell_id]: (drafts[t.upsell_id], t.close_date, 0)
-             for t in targets if t.upsell_id in created}  # fmt: skip
+    plans = {
+        created[t.upsell_id]: (drafts[t.upsell_id], t.close_date, 0)
+        for t in targets
+        if t.upsell_id in created
+    }
     _insert_children(session, plans, now)
     return list(plans)
 
@@ -131,9 +156,11 @@ def replan(*, session: Session, now: datetime | None = None) -> list[uuid.UUID]:
     if not targets:
         return []
     drafts = draft_plans(session=session, targets=targets)
-    _insert_children(session, {
-        t.measurement_id: (drafts[t.upsell_id], t.close_date, t.offset) for t in targets
-    }, now)  # fmt: skip
+    _insert_children(
+        session,
+        {t.measurement_id: (drafts[t.upsell_id], t.close_date, t.offset) for t in targets},
+        now,
+    )
     rows = []
     for t in targets:
         gone = sorted(set(t.planned_products) - set(t.products))
@@ -142,8 +169,14 @@ def replan(*, session: Session, now: datetime | None = None) -> list[uuid.UUID]:
         if gone:
             summary += f"; no longer sold: {', '.join(gone)} (their criteria stay)"
         notes = [note("replan", summary, at=now.isoformat()), *drafts[t.upsell_id].notes]
-        rows.append({"id": t.measurement_id, "products": list(t.products),
-                     "started": t.close_date, "notes": notes})  # fmt: skip
+        rows.append(
+            {
+                "id": t.measurement_id,
+                "products": list(t.products),
+                "started": t.close_date,
+                "notes": notes,
+            }
+        )
     ids = [t.measurement_id for t in targets]
     session.execute(REPLANNED, {"rows": json.dumps(rows, default=str), "now": now})
     session.execute(MOVE_CHECKPOINTS, {"ids": ids, "now": now})
@@ -170,11 +203,14 @@ def plan_latency(*, session: Session) -> PlanLatency:
     upsells = session.scalar(text("SELECT count(*) FROM upsells"))
     within = sum(r.hours <= 48 for r in rows)
     return PlanLatency(
-        rows=rows, upsells=upsells, planned=len(rows), within_48h=within,
+        rows=rows,
+        upsells=upsells,
+        planned=len(rows),
+        within_48h=within,
         coverage=len(rows) / upsells if upsells else 1.0,
         within_48h_share=within / upsells if upsells else 1.0,
         median_hours=statistics.median(r.hours for r in rows) if rows else None,
-    )  # fmt: skip
+    )
 
 
 def plan_view(*, session: Session, measurement_id: uuid.UUID) -> Plan:
@@ -253,17 +289,24 @@ def _apply_days(session: Session, plan: Measurement, checkpoints: dict, days: li
             del checkpoints[day]
     for day in sorted(set(days) - set(checkpoints)):
         checkpoints[day] = Checkpoint(
-            measurement_id=plan.id, day=day, kind=f"day_{day}",
+            measurement_id=plan.id,
+            day=day,
+            kind=f"day_{day}",
             due_on=plan.started_on + timedelta(days=day),
-        )  # fmt: skip
+        )
         session.add(checkpoints[day])
     plan.horizon_days = max(days)
 
 
 def customize_plan(
-    *, session: Session, measurement_id: uuid.UUID, metrics: list, expected_version: int,
-    actor, checkpoint_days: list[int] | None = None,
-) -> Plan:  # fmt: skip
+    *,
+    session: Session,
+    measurement_id: uuid.UUID,
+    metrics: list,
+    expected_version: int,
+    actor,
+    checkpoint_days: list[int] | None = None,
+) -> Plan:
     """Apply a CSM's changes to a plan's criteria and checkpoints, audited; Conflict if stale."""
     changes = validated(PlanChanges, {"metrics": metrics, "checkpoint_days": checkpoint_days})
     plan = session.get(Measurement, measurement_id)
@@ -271,10 +314,16 @@ def customize_plan(
         raise NotFound(f"No measurement plan {measurement_id}.")
     if plan.version != expected_version:
         raise Conflict(STALE)
-    rows = {m.name: m for m in session.scalars(
-        select(MeasurementMetric).where(MeasurementMetric.measurement_id == plan.id))}  # fmt: skip
-    checkpoints = {c.day: c for c in session.scalars(
-        select(Checkpoint).where(Checkpoint.measurement_id == plan.id))}  # fmt: skip
+    rows = {
+        m.name: m
+        for m in session.scalars(
+            select(MeasurementMetric).where(MeasurementMetric.measurement_id == plan.id)
+        )
+    }
+    checkpoints = {
+        c.day: c
+        for c in session.scalars(select(Checkpoint).where(Checkpoint.measurement_id == plan.id))
+    }
     before = _snapshot(rows.values(), checkpoints)
     keys = {c.metric_key for c in changes.metrics if c.metric_key}
     known = set(session.scalars(select(Metric.key).where(Metric.key.in_(keys))))
@@ -291,8 +340,12 @@ def customize_plan(
         raise Conflict(STALE) from exc
     after = _snapshot(rows.values(), checkpoints)
     record_audit(
-        session=session, actor=getattr(actor, "email", str(actor)), action="upsell_plan.customize",
-        actor_user_id=getattr(actor, "id", None), entity_type="upsell_measurement",
-        entity_id=plan.id, changes={"before": before, "after": after},
-    )  # fmt: skip
+        session=session,
+        actor=getattr(actor, "email", str(actor)),
+        action="upsell_plan.customize",
+        actor_user_id=getattr(actor, "id", None),
+        entity_type="upsell_measurement",
+        entity_id=plan.id,
+        changes={"before": before, "after": after},
+    )
     return plan_view(session=session, measurement_id=plan.id)

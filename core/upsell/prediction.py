@@ -136,8 +136,14 @@ def explain(tally: dict, products: list[str], segment: str) -> tuple[Decimal, di
     for code in products:
         product = _group(*tally.get((code,), (0, Decimal(0))), overall["_rate"])
         both = _group(*tally.get((code, segment), (0, Decimal(0))), product["_rate"])
-        groups.append({"product": code, "segment": segment, "productRate": product,
-                       "productSegmentRate": both})  # fmt: skip
+        groups.append(
+            {
+                "product": code,
+                "segment": segment,
+                "productRate": product,
+                "productSegmentRate": both,
+            }
+        )
     rates = [g["productSegmentRate"]["_rate"] for g in groups] or [overall["_rate"]]
     rate = sum(rates) / len(rates)
     for shown in [overall] + [g[k] for g in groups for k in ("productRate", "productSegmentRate")]:
@@ -229,10 +235,14 @@ def _from_templates(t, look: _Lookups, draft: Draft) -> None:
         draft.days |= set(template.checkpoint_days or DEFAULT_DAYS)
         history = look.history.get((code, t.segment), {"plans": 0, "metrics": {}})
         if history["plans"] < MIN_HISTORY:
-            draft.notes.append(note(
-                "history", f"History skipped for {code} in {t.segment}: {history['plans']} "
-                f"completed plans (fewer than {MIN_HISTORY}).", product=code,
-            ))  # fmt: skip
+            draft.notes.append(
+                note(
+                    "history",
+                    f"History skipped for {code} in {t.segment}: {history['plans']} "
+                    f"completed plans (fewer than {MIN_HISTORY}).",
+                    product=code,
+                )
+            )
         for raw in template.metrics:
             name, key = raw["name"], raw.get("metricKey")
             if name in draft.metrics or name in removed:
@@ -240,10 +250,14 @@ def _from_templates(t, look: _Lookups, draft: Draft) -> None:
             peers = history["metrics"].get(key)
             peers = peers if peers and peers[0] >= MIN_HISTORY else None
             if peers:
-                draft.notes.append(note(
-                    "history", f"{peers[0]} similar {code} plans reached a median of "
-                    f"{peers[1]:.2f} on {name} by day {REACHED_DAY}.", metric=name,
-                ))  # fmt: skip
+                draft.notes.append(
+                    note(
+                        "history",
+                        f"{peers[0]} similar {code} plans reached a median of "
+                        f"{peers[1]:.2f} on {name} by day {REACHED_DAY}.",
+                        metric=name,
+                    )
+                )
             target, origin = raw.get("target"), "template"
             if target is None:
                 median = look.benchmarks.get((t.industry.lower(), t.segment, key))
@@ -252,20 +266,34 @@ def _from_templates(t, look: _Lookups, draft: Draft) -> None:
                 draft.notes.append(note("target_missing", f"{name}: no target anywhere; skipped."))
                 continue
             draft.metrics[name] = {
-                "name": name, "metric_key": key, "type": raw["type"], "unit": raw["unit"],
-                "direction": raw["direction"], "target": Decimal(str(target)), "origin": origin,
+                "name": name,
+                "metric_key": key,
+                "type": raw["type"],
+                "unit": raw["unit"],
+                "direction": raw["direction"],
+                "target": Decimal(str(target)),
+                "origin": origin,
                 "measurement": raw.get("measurement") or ("automatic" if key else "manual"),
-            }  # fmt: skip
+            }
 
 
 def _baselines(session: Session, targets, drafts: dict) -> None:
     """Snapshot every automatic criterion's baseline in one query; resolve relative targets."""
-    wanted = [(t, s["metric_key"]) for t in targets for s in drafts[t.upsell_id].metrics.values()
-              if s["measurement"] == "automatic"]  # fmt: skip
-    found = session.execute(BASELINES, {
-        "customers": [t.customer_id for t, _ in wanted], "keys": [k for _, k in wanted],
-        "closes": [t.close_date for t, _ in wanted], "days": BASELINE_DAYS,
-    })  # fmt: skip
+    wanted = [
+        (t, s["metric_key"])
+        for t in targets
+        for s in drafts[t.upsell_id].metrics.values()
+        if s["measurement"] == "automatic"
+    ]
+    found = session.execute(
+        BASELINES,
+        {
+            "customers": [t.customer_id for t, _ in wanted],
+            "keys": [k for _, k in wanted],
+            "closes": [t.close_date for t, _ in wanted],
+            "days": BASELINE_DAYS,
+        },
+    )
     baselines = {(r.customer_id, r.metric_key, r.close_date): r.value for r in found}
     for t in targets:
         draft = drafts[t.upsell_id]
@@ -273,10 +301,14 @@ def _baselines(session: Session, targets, drafts: dict) -> None:
             automatic = spec["measurement"] == "automatic"
             spec["baseline"] = baselines.get((t.customer_id, spec["metric_key"], t.close_date))
             if automatic and spec["baseline"] is None:
-                draft.notes.append(note(
-                    "baseline_missing", f"{spec['name']}: no {spec['metric_key']} data in the "
-                    f"{BASELINE_DAYS} days before close; baseline left empty.", metric=spec["name"],
-                ))  # fmt: skip
+                draft.notes.append(
+                    note(
+                        "baseline_missing",
+                        f"{spec['name']}: no {spec['metric_key']} data in the "
+                        f"{BASELINE_DAYS} days before close; baseline left empty.",
+                        metric=spec["name"],
+                    )
+                )
             factor = spec.pop("factor", None)
             if factor and spec["baseline"] is None:
                 spec.update(MANUAL_CRITERION)

@@ -192,8 +192,10 @@ def _alert_payload(row, reasons: list[str]) -> dict:
     label = curve.LABELS[row.progress_status]
     headline = escape.mrkdwn(
         "*{customer}*: the success plan for {upsell} is now *{label}*.",
-        customer=row.customer, upsell=row.upsell, label=label,
-    )  # fmt: skip
+        customer=row.customer,
+        upsell=row.upsell,
+        label=label,
+    )
     return {
         "email": row.email,
         "text": f"{row.customer}: the success plan for {row.upsell} is {label}.",
@@ -228,12 +230,17 @@ def send_alerts(*, session: Session, now: datetime | None = None) -> dict[str, i
             reasons = alert_reasons(
                 metrics[row.id], days=(today - row.started_on).days, horizon=row.horizon
             )
-            sent += enqueue(
-                session=session, channel=Channel.SLACK_DM,
-                payload=_alert_payload(row, reasons),
-                idempotency_key=f"plan:{row.id}:alert:{row.progress_status}:{today.isoformat()}",
-                related_type="measurement", related_id=row.id,
-            ) is not None  # fmt: skip
+            sent += (
+                enqueue(
+                    session=session,
+                    channel=Channel.SLACK_DM,
+                    payload=_alert_payload(row, reasons),
+                    idempotency_key=f"plan:{row.id}:alert:{row.progress_status}:{today.isoformat()}",
+                    related_type="measurement",
+                    related_id=row.id,
+                )
+                is not None
+            )
         updates.append((row.id, row.progress_status))
     _write_plans(session, "alerted_status", updates)
     _expire(session)
@@ -253,9 +260,13 @@ def _decimal(name: str, raw: object) -> Decimal:
 
 
 def record_manual_values(
-    *, session: Session, measurement_id: uuid.UUID, values: Mapping[str, object], actor: Actor,
+    *,
+    session: Session,
+    measurement_id: uuid.UUID,
+    values: Mapping[str, object],
+    actor: Actor,
     observed_at: datetime | None = None,
-) -> list[MeasurementMetric]:  # fmt: skip
+) -> list[MeasurementMetric]:
     """Record values of a plan's manually measured metrics and rescore the plan."""
     plan = session.get(Measurement, measurement_id)
     if plan is None:
@@ -285,9 +296,13 @@ def record_manual_values(
         metric.current, metric.current_at = value, when
     session.flush()
     record_audit(
-        session=session, actor=actor.email, actor_user_id=actor.id,
-        action="measurement.manual_values", entity_type="measurement", entity_id=plan.id,
+        session=session,
+        actor=actor.email,
+        actor_user_id=actor.id,
+        action="measurement.manual_values",
+        entity_type="measurement",
+        entity_id=plan.id,
         changes={"values": changes, "observed_at": when.isoformat()},
-    )  # fmt: skip
+    )
     update_progress(session=session, measurement_ids=[plan.id])
     return [metrics[n] for n in values]

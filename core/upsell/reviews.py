@@ -96,8 +96,12 @@ def trend(m) -> dict:
         direction = "improving"
     elif relative <= -FLAT_BAND:
         direction = "worsening"
-    return {"from": fmt(m.month_ago), "to": fmt(m.current), "change": fmt(round(change, 4)),
-            "direction": direction}  # fmt: skip
+    return {
+        "from": fmt(m.month_ago),
+        "to": fmt(m.current),
+        "change": fmt(round(change, 4)),
+        "direction": direction,
+    }
 
 
 def _lagging(m) -> bool:
@@ -139,8 +143,14 @@ def risks(metrics: list, *, status: str | None, now: datetime) -> list[str]:
 def suggest_actions(metrics: list, *, products: str, now: datetime) -> list[str]:
     """Suggest next steps for the metrics at risk (the weakest first), or for a plan on track."""
     actions: list[str] = []
-    weak = [m for m in metrics if m.current is None or _lagging(m) or trend(m)["direction"]
-            == "worsening" or _stale_days(m, now) is not None]  # fmt: skip
+    weak = [
+        m
+        for m in metrics
+        if m.current is None
+        or _lagging(m)
+        or trend(m)["direction"] == "worsening"
+        or _stale_days(m, now) is not None
+    ]
     weak.sort(key=lambda m: float(m.progress) if m.progress is not None else -1.0)
     for m in weak:
         if m.current is None and m.mode == "automatic":
@@ -164,39 +174,64 @@ def suggest_actions(metrics: list, *, products: str, now: datetime) -> list[str]
 
 
 def build_summary(
-    *, day: int, metrics: list, status: str | None, days: int, horizon: int, products: str,
+    *,
+    day: int,
+    metrics: list,
+    status: str | None,
+    days: int,
+    horizon: int,
+    products: str,
     now: datetime,
-) -> dict:  # fmt: skip
+) -> dict:
     """Return the review summary stored on a checkpoint: metrics, trend, risks and actions."""
     known = [float(m.progress) for m in metrics if m.progress is not None]
     expected = next((float(m.expected) for m in metrics if m.expected is not None), None)
     rows = [
         {
-            "name": m.name, "unit": m.unit, "direction": m.direction, "baseline": fmt(m.baseline),
-            "target": fmt(m.target), "current": fmt(m.current),
+            "name": m.name,
+            "unit": m.unit,
+            "direction": m.direction,
+            "baseline": fmt(m.baseline),
+            "target": fmt(m.target),
+            "current": fmt(m.current),
             "progress": None if m.progress is None else round(float(m.progress), 4),
             "expected": None if m.expected is None else round(float(m.expected), 4),
             "met": target_met(current=m.current, target=m.target, direction=m.direction),
             "trend": trend(m),
         }
         for m in metrics
-    ]  # fmt: skip
-    notes = [f"{m.name}: no baseline, so progress is not computed." for m in metrics
-             if m.baseline is None and Direction(m.direction) == Direction.LOWER]  # fmt: skip
+    ]
+    notes = [
+        f"{m.name}: no baseline, so progress is not computed."
+        for m in metrics
+        if m.baseline is None and Direction(m.direction) == Direction.LOWER
+    ]
     return {
-        "title": checkpoint_title(day), "day": day, "as_of": now.date().isoformat(),
-        "status": status, "days_since_start": days, "horizon": horizon,
+        "title": checkpoint_title(day),
+        "day": day,
+        "as_of": now.date().isoformat(),
+        "status": status,
+        "days_since_start": days,
+        "horizon": horizon,
         "average_progress": round(sum(known) / len(known), 4) if known else None,
-        "expected_progress": expected, "metrics": rows,
+        "expected_progress": expected,
+        "metrics": rows,
         "risks": risks(metrics, status=status, now=now),
-        "actions": suggest_actions(metrics, products=products, now=now), "notes": notes,
-    }  # fmt: skip
+        "actions": suggest_actions(metrics, products=products, now=now),
+        "notes": notes,
+    }
 
 
 def record_review(
-    *, session: Session, measurement_id: uuid.UUID, assessment: ProgressStatus | str,
-    findings: str, actor: Actor, checkpoint_day: int | None = None, next_steps: str | None = None,
-) -> Review:  # fmt: skip
+    *,
+    session: Session,
+    measurement_id: uuid.UUID,
+    assessment: ProgressStatus | str,
+    findings: str,
+    actor: Actor,
+    checkpoint_day: int | None = None,
+    next_steps: str | None = None,
+) -> Review:
     """Record a CSM's review of a plan; the checkpoint of `checkpoint_day` becomes reviewed."""
     plan = session.get(Measurement, measurement_id)
     if plan is None:
@@ -220,27 +255,45 @@ def record_review(
         if checkpoint is None:
             raise Invalid(f"This plan has no day-{checkpoint_day} checkpoint.")
     review = Review(
-        id=uuid.uuid4(), measurement_id=plan.id, reviewer_id=actor.id, assessment=assessment,
-        checkpoint_id=checkpoint.id if checkpoint else None, findings=findings,
-        next_steps=next_steps, reviewed_at=datetime.now(UTC),
-    )  # fmt: skip
+        id=uuid.uuid4(),
+        measurement_id=plan.id,
+        reviewer_id=actor.id,
+        assessment=assessment,
+        checkpoint_id=checkpoint.id if checkpoint else None,
+        findings=findings,
+        next_steps=next_steps,
+        reviewed_at=datetime.now(UTC),
+    )
     session.add(review)
     before = checkpoint.status.value if checkpoint else None
     if checkpoint is not None:
         checkpoint.status = CheckpointStatus.REVIEWED
     title = checkpoint_title(checkpoint_day) if checkpoint_day is not None else "Plan review"
     body = findings + (f"\n\nNext steps: {next_steps}" if next_steps else "")
-    session.add(TimelineEvent(
-        customer_id=plan.customer_id, kind="upsell_review", actor_user_id=actor.id,
-        title=f"{title} recorded: {LABELS[assessment.value]}", body=body,
-        related_type="upsell_review", related_id=review.id,
-    ))  # fmt: skip
+    session.add(
+        TimelineEvent(
+            customer_id=plan.customer_id,
+            kind="upsell_review",
+            actor_user_id=actor.id,
+            title=f"{title} recorded: {LABELS[assessment.value]}",
+            body=body,
+            related_type="upsell_review",
+            related_id=review.id,
+        )
+    )
     session.flush()
     record_audit(
-        session=session, actor=actor.email, actor_user_id=actor.id, action="upsell.review",
-        entity_type="measurement", entity_id=plan.id,
-        changes={"review_id": review.id, "checkpoint_day": checkpoint_day,
-                 "checkpoint_status": [before, "reviewed"] if checkpoint else None,
-                 "assessment": assessment.value},
-    )  # fmt: skip
+        session=session,
+        actor=actor.email,
+        actor_user_id=actor.id,
+        action="upsell.review",
+        entity_type="measurement",
+        entity_id=plan.id,
+        changes={
+            "review_id": review.id,
+            "checkpoint_day": checkpoint_day,
+            "checkpoint_status": [before, "reviewed"] if checkpoint else None,
+            "assessment": assessment.value,
+        },
+    )
     return review

@@ -235,17 +235,28 @@ class PlanLatency(CamelModel):
 # time by 30%", "in half", "double"), resolved against the baseline. Anything else is kept as a
 # manual criterion carrying the sentence itself.
 _KEYWORDS = (
-    ("adoption", "feature_adoption"), ("onboarding", "onboarding_completion"),
-    ("active users", "weekly_active_users"), ("automation runs", "automation_runs"),
-    ("resolution", "ticket_resolution_hours"), ("csat", "csat"), ("cost savings", "cost_savings"),
-    ("hours a week", "time_saved_hours"), ("hours per week", "time_saved_hours"),
-)  # fmt: skip
+    ("adoption", "feature_adoption"),
+    ("onboarding", "onboarding_completion"),
+    ("active users", "weekly_active_users"),
+    ("automation runs", "automation_runs"),
+    ("resolution", "ticket_resolution_hours"),
+    ("csat", "csat"),
+    ("cost savings", "cost_savings"),
+    ("hours a week", "time_saved_hours"),
+    ("hours per week", "time_saved_hours"),
+)
 _TIME = re.compile(r"\b(?:day|week|month|quarter)\s+\d+|\d+\s*(?:days?|weeks?|months?|quarters?)\b")
 _RELATIVE = re.compile(r"\bby (\d+(?:\.\d+)?)\s*%|\bin half\b|\bdouble")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _LOWER = re.compile(r"\b(?:cut|reduce|lower|decrease|shrink)")
-MANUAL_CRITERION = {"metric_key": None, "type": "outcome", "unit": "met", "target": Decimal(1),
-                    "direction": Direction.HIGHER.value, "measurement": "manual"}  # fmt: skip
+MANUAL_CRITERION = {
+    "metric_key": None,
+    "type": "outcome",
+    "unit": "met",
+    "target": Decimal(1),
+    "direction": Direction.HIGHER.value,
+    "measurement": "manual",
+}
 
 
 def criteria_sentences(stated: str | None) -> list[str]:
@@ -261,8 +272,14 @@ def parse_criterion(sentence: str, catalog) -> dict:
     if key is None:
         return {**MANUAL_CRITERION, "origin": "stated"}
     metric = catalog[key]
-    spec = {"metric_key": key, "type": metric.kind, "unit": metric.unit, "origin": "stated",
-            "direction": metric.direction, "measurement": "automatic"}  # fmt: skip
+    spec = {
+        "metric_key": key,
+        "type": metric.kind,
+        "unit": metric.unit,
+        "origin": "stated",
+        "direction": metric.direction,
+        "measurement": "automatic",
+    }
     rest = _TIME.sub(" ", low)
     if found := _RELATIVE.search(rest):
         if found.group(1):

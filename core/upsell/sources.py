@@ -92,15 +92,19 @@ def upsert_opportunities(
             log.warning("opportunity %s: line items without a product code skipped", opp.id)
         old = existing.get(opp.id)
         new = {
-            "id": old.id if old else uuid.uuid4(), "opportunity_id": opp.id,
-            "customer_id": customer_id, "source": "salesforce", "type": upsell_type(opp.type),
+            "id": old.id if old else uuid.uuid4(),
+            "opportunity_id": opp.id,
+            "customer_id": customer_id,
+            "source": "salesforce",
+            "type": upsell_type(opp.type),
             "name": (opp.name or f"Opportunity {opp.id}")[:200],
             "arr_increase": max(_money(opp.amount), Decimal(0)) + (old.amended if old else 0),
-            "close_date": opp.close_date, "sales_rep_name": (opp.owner_name or "")[:120] or None,
+            "close_date": opp.close_date,
+            "sales_rep_name": (opp.owner_name or "")[:120] or None,
             "sales_rep_email": (opp.owner_email or "")[:254] or None,
             "stated_criteria": (opp.success_criteria or "").strip() or None,
             "source_modified_at": opp.last_modified,
-        }  # fmt: skip
+        }
         if old is not None:
             stale = old.source_modified_at and opp.last_modified < old.source_modified_at
             changed, planning = (False, False) if stale else _changed(old, new, lines)
@@ -123,8 +127,16 @@ def upsert_opportunities(
 
 def _write(session: Session, rows: list[dict], lines_of: dict, now: datetime) -> None:
     stmt = insert(_UPSELLS)  # executemany: SQLAlchemy sends multi-row VALUES in batches
-    updated = ("type", "name", "arr_increase", "close_date", "sales_rep_name", "sales_rep_email",
-               "stated_criteria", "source_modified_at")  # fmt: skip
+    updated = (
+        "type",
+        "name",
+        "arr_increase",
+        "close_date",
+        "sales_rep_name",
+        "sales_rep_email",
+        "stated_criteria",
+        "source_modified_at",
+    )
     session.execute(
         stmt.on_conflict_do_update(
             index_elements=["opportunity_id"],
@@ -190,25 +202,33 @@ def apply_amendments(
     for a in fresh.values():
         if a.arr_change > 0 and key[a.id] not in upsells and key[a.id] not in created:
             created[key[a.id]] = {
-                "id": uuid.uuid4(), "opportunity_id": key[a.id], "source": "contract_amendment",
-                "customer_id": customers[a.account_id[:15]], "type": UpsellType.EXPANSION,
+                "id": uuid.uuid4(),
+                "opportunity_id": key[a.id],
+                "source": "contract_amendment",
+                "customer_id": customers[a.account_id[:15]],
+                "type": UpsellType.EXPANSION,
                 "name": (a.description or f"Contract amendment {a.id}")[:200],
-                "arr_increase": Decimal(0), "close_date": a.signed_date,
+                "arr_increase": Decimal(0),
+                "close_date": a.signed_date,
                 "source_modified_at": a.last_modified,
-            }  # fmt: skip
+            }
     if created:
         session.execute(insert(_UPSELLS), list(created.values()))
         upsells |= {k: row["id"] for k, row in created.items()}
         counts["created"] = len(created)
     ledger = [
         {
-            "id": uuid.uuid4(), "amendment_id": a.id, "customer_id": customers[a.account_id[:15]],
-            "upsell_id": upsells.get(key[a.id]), "arr_change": _money(a.arr_change),
-            "signed_date": a.signed_date, "description": a.description,
+            "id": uuid.uuid4(),
+            "amendment_id": a.id,
+            "customer_id": customers[a.account_id[:15]],
+            "upsell_id": upsells.get(key[a.id]),
+            "arr_change": _money(a.arr_change),
+            "signed_date": a.signed_date,
+            "description": a.description,
             "source_modified_at": a.last_modified,
         }
         for a in fresh.values()
-    ]  # fmt: skip
+    ]
     if ledger:
         _apply_ledger(session, ledger, now, counts)
     return counts
@@ -226,49 +246,85 @@ def _apply_ledger(session: Session, ledger: list[dict], now: datetime, counts: d
     if grown:
         request_replan(session=session, upsell_ids=grown, now=now)
     for r in rows:
-        kind, verb = ("upsell_contracted", "gave back") if r["arr_change"] < 0 else (
-            "upsell_amended", "added")  # fmt: skip
-        session.add(TimelineEvent(
-            customer_id=r["customer_id"], kind=kind,
-            occurred_at=datetime.combine(r["signed_date"], time(), UTC), body=r["description"],
-            title=f"Contract amendment {verb} {abs(r['arr_change']):,.2f} ARR",
-            related_type="upsell" if r["upsell_id"] else None, related_id=r["upsell_id"],
-        ))  # fmt: skip
+        kind, verb = (
+            ("upsell_contracted", "gave back")
+            if r["arr_change"] < 0
+            else ("upsell_amended", "added")
+        )
+        session.add(
+            TimelineEvent(
+                customer_id=r["customer_id"],
+                kind=kind,
+                occurred_at=datetime.combine(r["signed_date"], time(), UTC),
+                body=r["description"],
+                title=f"Contract amendment {verb} {abs(r['arr_change']):,.2f} ARR",
+                related_type="upsell" if r["upsell_id"] else None,
+                related_id=r["upsell_id"],
+            )
+        )
     session.flush()
 
 
 def create_manual_upsell(
-    *, session: Session, customer_id: uuid.UUID, name: str, type: UpsellType | str,
-    arr_increase: Decimal | int | str, close_date: date, products: list[str], actor,
-    sales_rep_name: str | None = None, stated_criteria: str | None = None,
-) -> Upsell:  # fmt: skip
+    *,
+    session: Session,
+    customer_id: uuid.UUID,
+    name: str,
+    type: UpsellType | str,
+    arr_increase: Decimal | int | str,
+    close_date: date,
+    products: list[str],
+    actor,
+    sales_rep_name: str | None = None,
+    stated_criteria: str | None = None,
+) -> Upsell:
     """Record an upsell entered by hand (zero ARR is valid, negative is not) and audit it."""
-    data = validated(ManualUpsell, {
-        "customer_id": customer_id, "name": name, "type": type, "arr_increase": arr_increase,
-        "close_date": close_date, "products": products, "sales_rep_name": sales_rep_name,
-        "stated_criteria": stated_criteria,
-    })  # fmt: skip
+    data = validated(
+        ManualUpsell,
+        {
+            "customer_id": customer_id,
+            "name": name,
+            "type": type,
+            "arr_increase": arr_increase,
+            "close_date": close_date,
+            "products": products,
+            "sales_rep_name": sales_rep_name,
+            "stated_criteria": stated_criteria,
+        },
+    )
     if session.get(Customer, data.customer_id) is None:
         raise NotFound(f"No customer {data.customer_id}.")
-    known = set(session.scalars(text("SELECT code FROM products WHERE code = ANY(:c)"),
-                                {"c": data.products}))  # fmt: skip
+    known = set(
+        session.scalars(
+            text("SELECT code FROM products WHERE code = ANY(:c)"), {"c": data.products}
+        )
+    )
     if unknown := [c for c in data.products if c not in known]:
         raise Invalid(f"products: unknown product code(s) {', '.join(unknown)}")
     upsell = Upsell(
-        opportunity_id=f"manual-{uuid.uuid4()}", customer_id=data.customer_id, source="manual",
-        type=data.type, name=data.name, arr_increase=data.arr_increase,
-        close_date=data.close_date, sales_rep_name=data.sales_rep_name,
+        opportunity_id=f"manual-{uuid.uuid4()}",
+        customer_id=data.customer_id,
+        source="manual",
+        type=data.type,
+        name=data.name,
+        arr_increase=data.arr_increase,
+        close_date=data.close_date,
+        sales_rep_name=data.sales_rep_name,
         stated_criteria=data.stated_criteria,
-    )  # fmt: skip
+    )
     session.add(upsell)
     session.flush()
     for code, arr in data.lines().items():
         session.add(UpsellProduct(upsell_id=upsell.id, product_code=code, arr=arr))
     record_audit(
-        session=session, actor=getattr(actor, "email", str(actor)), action="upsell.create",
-        actor_user_id=getattr(actor, "id", None), entity_type="upsell", entity_id=upsell.id,
+        session=session,
+        actor=getattr(actor, "email", str(actor)),
+        action="upsell.create",
+        actor_user_id=getattr(actor, "id", None),
+        entity_type="upsell",
+        entity_id=upsell.id,
         changes=data.model_dump(mode="json", by_alias=True, exclude={"customer_id"}),
-    )  # fmt: skip
+    )
     session.flush()
     return upsell
 

@@ -27,9 +27,20 @@ from core.upsell.models import (
 
 SERIES_LEAD_DAYS = 30
 METRIC_FIELDS = (
-    "id", "name", "metric_key", "unit", "direction", "measurement", "origin", "baseline",
-    "target", "current", "current_at", "progress", "expected",
-)  # fmt: skip
+    "id",
+    "name",
+    "metric_key",
+    "unit",
+    "direction",
+    "measurement",
+    "origin",
+    "baseline",
+    "target",
+    "current",
+    "current_at",
+    "progress",
+    "expected",
+)
 REVIEW_FIELDS = ("id", "reviewed_at", "assessment", "findings", "next_steps")
 PLANS = text(
     """
@@ -177,14 +188,22 @@ def _filters(status: str | None) -> tuple[str | None, str | None]:
 
 
 def list_plans(
-    *, session: Session, viewer_id: uuid.UUID, viewer_role: Role, status: str | None = None,
+    *,
+    session: Session,
+    viewer_id: uuid.UUID,
+    viewer_role: Role,
+    status: str | None = None,
     today: date | None = None,
-) -> list[PlanRow]:  # fmt: skip
+) -> list[PlanRow]:
     """Return plans a viewer may see (a CSM: their customers'), most urgent first."""
     progress, state = _filters(status)
     csm = viewer_id if Role(viewer_role) == Role.CSM else None
-    params = {"today": today or datetime.now(UTC).date(), "csm": csm, "progress": progress,
-              "state": state}  # fmt: skip
+    params = {
+        "today": today or datetime.now(UTC).date(),
+        "csm": csm,
+        "progress": progress,
+        "state": state,
+    }
     return [PlanRow.model_validate(dict(r)) for r in session.execute(PLANS, params).mappings()]
 
 
@@ -198,8 +217,10 @@ def expected_curve(
     span = float(target) - start
     days = sorted({round(horizon * k / curve.STEPS) for k in range(curve.STEPS + 1)})
     at = {d: curve.expected_at(days=d, horizon=horizon, shape=shape) for d in days}
-    return [Point(day=started_on + timedelta(days=d), value=round(start + at[d] * span, 4))
-            for d in days]  # fmt: skip
+    return [
+        Point(day=started_on + timedelta(days=d), value=round(start + at[d] * span, 4))
+        for d in days
+    ]
 
 
 def _series(session: Session, plan: Measurement, metrics: list) -> dict[str, list[Point]]:
@@ -222,8 +243,12 @@ def _reviews(session: Session, plan_id: uuid.UUID) -> list[ReviewView]:
         .where(Review.measurement_id == plan_id)
         .order_by(Review.reviewed_at.desc())
     )
-    return [ReviewView(**{f: getattr(r, f) for f in REVIEW_FIELDS}, checkpoint_day=day,
-                       reviewer_name=name) for r, day, name in session.execute(stmt)]  # fmt: skip
+    return [
+        ReviewView(
+            **{f: getattr(r, f) for f in REVIEW_FIELDS}, checkpoint_day=day, reviewer_name=name
+        )
+        for r, day, name in session.execute(stmt)
+    ]
 
 
 def plan_detail(*, session: Session, measurement_id: uuid.UUID, today: date | None = None):
@@ -233,35 +258,55 @@ def plan_detail(*, session: Session, measurement_id: uuid.UUID, today: date | No
         raise NotFound(f"No measurement plan {measurement_id}.")
     upsell = session.get(Upsell, plan.upsell_id)
     customer = session.get(Customer, plan.customer_id)
-    metrics = list(session.scalars(
-        select(MeasurementMetric).where(MeasurementMetric.measurement_id == plan.id)
-        .order_by(MeasurementMetric.position, MeasurementMetric.name)
-        .execution_options(populate_existing=True)
-    ))  # fmt: skip
-    checkpoints = list(session.scalars(
-        select(Checkpoint).where(Checkpoint.measurement_id == plan.id).order_by(Checkpoint.day)
-        .execution_options(populate_existing=True)
-    ))  # fmt: skip
+    metrics = list(
+        session.scalars(
+            select(MeasurementMetric)
+            .where(MeasurementMetric.measurement_id == plan.id)
+            .order_by(MeasurementMetric.position, MeasurementMetric.name)
+            .execution_options(populate_existing=True)
+        )
+    )
+    checkpoints = list(
+        session.scalars(
+            select(Checkpoint)
+            .where(Checkpoint.measurement_id == plan.id)
+            .order_by(Checkpoint.day)
+            .execution_options(populate_existing=True)
+        )
+    )
     horizon = max((c.day for c in checkpoints), default=plan.horizon_days) or 1
     shape = curve.learned_curve(session=session) or curve.LINEAR
     series = _series(session, plan, metrics)
     outcome = session.scalar(select(Outcome).where(Outcome.measurement_id == plan.id))
     today = today or datetime.now(UTC).date()
     return PlanDetail(
-        id=plan.id, version=plan.version, status=plan.status,
-        progress_status=plan.progress_status, predicted_success=plan.predicted_success,
-        customer_id=customer.id, customer_name=customer.name, upsell_name=upsell.name,
-        arr_increase=upsell.arr_increase, close_date=upsell.close_date,
-        started_on=plan.started_on, horizon_days=horizon,
+        id=plan.id,
+        version=plan.version,
+        status=plan.status,
+        progress_status=plan.progress_status,
+        predicted_success=plan.predicted_success,
+        customer_id=customer.id,
+        customer_name=customer.name,
+        upsell_name=upsell.name,
+        arr_increase=upsell.arr_increase,
+        close_date=upsell.close_date,
+        started_on=plan.started_on,
+        horizon_days=horizon,
         days_since_close=(today - upsell.close_date).days,
-        health_before=plan.health_before, health_after=plan.health_after,
+        health_before=plan.health_before,
+        health_after=plan.health_after,
         metrics=[
             MetricView(
-                **{f: getattr(m, f) for f in METRIC_FIELDS}, type=m.type.value,
+                **{f: getattr(m, f) for f in METRIC_FIELDS},
+                type=m.type.value,
                 series=series.get(m.metric_key, []) if m.measurement == "automatic" else [],
                 expected_curve=expected_curve(
-                    baseline=m.baseline, target=m.target, direction=m.direction,
-                    started_on=plan.started_on, horizon=horizon, shape=shape,
+                    baseline=m.baseline,
+                    target=m.target,
+                    direction=m.direction,
+                    started_on=plan.started_on,
+                    horizon=horizon,
+                    shape=shape,
                 ),
             )
             for m in metrics
@@ -269,7 +314,7 @@ def plan_detail(*, session: Session, measurement_id: uuid.UUID, today: date | No
         checkpoints=[CheckpointView.model_validate(c) for c in checkpoints],
         reviews=_reviews(session, plan.id),
         outcome=None if outcome is None else OutcomeView.model_validate(outcome),
-    )  # fmt: skip
+    )
 
 
 def _differs(new, old) -> bool:
@@ -290,9 +335,17 @@ def criteria_changes(metrics: list[MetricView], rows: list[dict]) -> list[dict]:
         fields = {k: r.get(k) for k in ("direction", "target", "baseline")}
         if name not in before:
             key = r.get("metric_key") or None
-            changes.append({"action": "add", "name": name, "type": "outcome", "metric_key": key,
-                            "measurement": "automatic" if key else "manual",
-                            "unit": r.get("unit") or None, **fields})  # fmt: skip
+            changes.append(
+                {
+                    "action": "add",
+                    "name": name,
+                    "type": "outcome",
+                    "metric_key": key,
+                    "measurement": "automatic" if key else "manual",
+                    "unit": r.get("unit") or None,
+                    **fields,
+                }
+            )
         elif any(_differs(v, getattr(before[name], k)) for k, v in fields.items()):
             changes.append({"action": "update", "name": name, **fields})
     return changes

@@ -102,12 +102,18 @@ def _win(session, cust, name, *, at, score, industry_goal_type=GoalType.KPI):
     goal = f.goal(session, cust, type=industry_goal_type, target=10, name=name)
     session.add(
         Achievement(
-            goal_id=goal.id, customer_id=cust.id, status=AchievementStatus.VERIFIED,
-            method=AchievementMethod.AUTOMATIC, achieved_at=at, target_value=Decimal(10),
-            achieved_value=Decimal(12), confidence=Confidence.HIGH, rule="test",
+            goal_id=goal.id,
+            customer_id=cust.id,
+            status=AchievementStatus.VERIFIED,
+            method=AchievementMethod.AUTOMATIC,
+            achieved_at=at,
+            target_value=Decimal(10),
+            achieved_value=Decimal(12),
+            confidence=Confidence.HIGH,
+            rule="test",
             marketing_score=score,
         )
-    )  # fmt: skip
+    )
     session.flush()
     return goal
 

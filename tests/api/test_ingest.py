@@ -27,10 +27,15 @@ def put_customer(client, headers, external_id="acme", **body):
 
 def kpi(**body):
     return {
-        "customerExternalId": "acme", "type": "kpi", "name": "More weekly users",
-        "metric": "weekly_active_users", "baseline": 40, "target": 55,
-        "startDate": (NOW - timedelta(days=30)).date().isoformat(), **body,
-    }  # fmt: skip
+        "customerExternalId": "acme",
+        "type": "kpi",
+        "name": "More weekly users",
+        "metric": "weekly_active_users",
+        "baseline": 40,
+        "target": 55,
+        "startDate": (NOW - timedelta(days=30)).date().isoformat(),
+        **body,
+    }
 
 
 def observations(customer, values, *, metric="weekly_active_users", end=None):
@@ -38,11 +43,13 @@ def observations(customer, values, *, metric="weekly_active_users", end=None):
     n = len(values)
     return [
         {
-            "customerId": customer, "metric": metric, "value": v,
+            "customerId": customer,
+            "metric": metric,
+            "value": v,
             "observedAt": (end - timedelta(days=n - 1 - i)).isoformat(),
         }
         for i, v in enumerate(values)
-    ]  # fmt: skip
+    ]
 
 
 @pytest.fixture
@@ -227,10 +234,15 @@ def test_usage_limits_and_roles(client, admin, make_key, acme):
 def test_a_batch_of_5000_observations(client, admin, session, acme):
     start = NOW - timedelta(days=250)
     rows = [
-        {"customerId": "acme", "metric": "weekly_active_users", "value": i % 97,
-         "observedAt": (start + timedelta(hours=i)).isoformat(), "source": "warehouse"}
+        {
+            "customerId": "acme",
+            "metric": "weekly_active_users",
+            "value": i % 97,
+            "observedAt": (start + timedelta(hours=i)).isoformat(),
+            "source": "warehouse",
+        }
         for i in range(5000)
-    ]  # fmt: skip
+    ]
     response = client.post("/api/usage", json={"observations": rows}, headers=admin)
     assert response.status_code == 200, response.text[:500]
     assert response.json()["inserted"] == 5000
@@ -246,8 +258,9 @@ def test_journey_from_ingest_to_a_documented_win(client, admin, session):
     assert customer.status_code == 201
     assert client.put("/api/goals/WAU-55", json=kpi(), headers=admin).status_code == 201
     values = [40 + i for i in range(20)]  # crosses 55 on day 16 and stays above
-    usage = client.post("/api/usage", json={"observations": observations("acme", values)},
-                        headers=admin)  # fmt: skip
+    usage = client.post(
+        "/api/usage", json={"observations": observations("acme", values)}, headers=admin
+    )
     assert usage.json()["inserted"] == 20
 
     assert len(detect(session=session)) == 1

@@ -55,8 +55,16 @@ def test_create_plan_from_template_is_camel_case_and_idempotent(client, make_key
     assert criteria["checkpointDays"] == [30, 60, 90]
     names = {m["name"] for m in criteria["metrics"]}
     assert "Executive dashboards in use" in names
-    assert set(criteria["metrics"][0]) >= {"name", "type", "target", "unit", "measurement",
-                                           "direction", "baseline", "origin"}  # fmt: skip
+    assert set(criteria["metrics"][0]) >= {
+        "name",
+        "type",
+        "target",
+        "unit",
+        "measurement",
+        "direction",
+        "baseline",
+        "origin",
+    }
     assert set(body["progress"]) == {"currentStatus", "expected", "actual", "metrics"}
     assert body["outcome"] is None and 0 <= body["predictedSuccess"] <= 100
     again = create(client, headers, "006WORLD1")  # by opportunity id, same plan
@@ -72,11 +80,19 @@ def test_create_plan_from_template_is_camel_case_and_idempotent(client, make_key
 
 
 def test_create_plan_with_given_criteria(client, make_key, world, session):
-    criteria = {"metrics": [
-        {"name": "Dashboards", "type": "outcome", "target": 5, "unit": "dashboards"},
-        {"name": "Core feature adoption", "type": "adoption", "target": 70, "unit": "%",
-         "metricKey": "feature_adoption"},
-    ], "checkpointDays": [30, 90]}  # fmt: skip
+    criteria = {
+        "metrics": [
+            {"name": "Dashboards", "type": "outcome", "target": 5, "unit": "dashboards"},
+            {
+                "name": "Core feature adoption",
+                "type": "adoption",
+                "target": 70,
+                "unit": "%",
+                "metricKey": "feature_adoption",
+            },
+        ],
+        "checkpointDays": [30, 90],
+    }
     body = {"successCriteria": criteria, "createdBy": world["csm"].email}
     res = create(client, make_key("csm"), world["upsell"].id, body)
     assert res.status_code == 201, res.text
@@ -89,11 +105,14 @@ def test_create_plan_with_given_criteria(client, make_key, world, session):
     assert create(client, make_key("csm"), world["upsell"].id, body).status_code == 200
 
 
-@pytest.mark.parametrize("criteria, field", [
-    ({"metrics": [{"name": "X", "type": "nope", "target": 1, "unit": "u"}]}, "type"),
-    ({"metrics": [{"name": "X", "type": "outcome", "target": -1, "unit": "u"}]}, "target"),
-    ({"metrics": []}, "metrics"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "criteria, field",
+    [
+        ({"metrics": [{"name": "X", "type": "nope", "target": 1, "unit": "u"}]}, "type"),
+        ({"metrics": [{"name": "X", "type": "outcome", "target": -1, "unit": "u"}]}, "target"),
+        ({"metrics": []}, "metrics"),
+    ],
+)
 def test_invalid_criteria_are_422_naming_the_field(client, make_key, world, criteria, field):
     res = create(client, make_key("csm"), world["upsell"].id, {"successCriteria": criteria})
     assert res.status_code == 422
@@ -113,40 +132,56 @@ def test_progress_metrics_and_review(client, make_key, world):
     res = client.get(f"{BASE}/006WORLD1/progress", headers=make_key("sales"))
     assert res.status_code == 200 and res.json()["upsellDetails"]["name"] == "Expansion"
     url = f"{BASE}/006WORLD1/metrics"
-    ok = client.put(url, headers=headers, json={
-        "values": {"Executive dashboards in use": 2}, "recordedBy": email})  # fmt: skip
+    ok = client.put(
+        url,
+        headers=headers,
+        json={"values": {"Executive dashboards in use": 2}, "recordedBy": email},
+    )
     assert ok.status_code == 200, ok.text
-    row = next(m for m in ok.json()["progress"]["metrics"]
-               if m["name"] == "Executive dashboards in use")  # fmt: skip
+    row = next(
+        m for m in ok.json()["progress"]["metrics"] if m["name"] == "Executive dashboards in use"
+    )
     assert row["current"] == 2
     for values in ({"Nope": 1}, {"Core feature adoption": 50}):
         bad = client.put(url, headers=headers, json={"values": values, "recordedBy": email})
         assert bad.status_code == 422 and bad.json()["detail"]
     stranger = client.put(url, headers=headers, json={"values": {"X": 1}, "recordedBy": "x@y.z"})
     assert stranger.status_code == 422 and "recordedBy" in stranger.json()["detail"]
-    marketer = {"values": {"Executive dashboards in use": 1},
-                "recordedBy": world["marketer"].email}  # fmt: skip
+    marketer = {"values": {"Executive dashboards in use": 1}, "recordedBy": world["marketer"].email}
     assert client.put(url, headers=headers, json=marketer).status_code == 403
-    review = {"checkpointDay": 30, "assessment": "on_track", "findings": "Good start",
-              "reviewedBy": email}  # fmt: skip
+    review = {
+        "checkpointDay": 30,
+        "assessment": "on_track",
+        "findings": "Good start",
+        "reviewedBy": email,
+    }
     res = client.post(f"{BASE}/006WORLD1/review", headers=headers, json=review)
     assert res.status_code == 201, res.text
     assert res.json()["checkpointDay"] == 30 and res.json()["reviewedBy"] == email
     view = client.get(f"{BASE}/006WORLD1/progress", headers=headers).json()
     assert view["reviews"][0]["assessment"] == "on_track"
     assert next(c for c in view["checkpoints"] if c["day"] == 30)["status"] == "reviewed"
-    bad = client.post(f"{BASE}/006WORLD1/review", headers=headers,
-                      json={**review, "assessment": "great"})  # fmt: skip
+    bad = client.post(
+        f"{BASE}/006WORLD1/review", headers=headers, json={**review, "assessment": "great"}
+    )
     assert bad.status_code == 422 and "assessment" in bad.json()["detail"][0]["loc"]
-    missing = client.post(f"{BASE}/006WORLD1/review", headers=headers,
-                          json={**review, "checkpointDay": 45})  # fmt: skip
+    missing = client.post(
+        f"{BASE}/006WORLD1/review", headers=headers, json={**review, "checkpointDay": 45}
+    )
     assert missing.status_code == 422
 
 
 def manual(world, **extra):
-    return {"customerId": str(world["customer"].id), "name": "Seats", "type": "expansion",
-            "arrIncrease": 0, "closeDate": "2026-10-01", "products": ["analytics"],
-            "createdBy": world["csm"].email, **extra}  # fmt: skip
+    return {
+        "customerId": str(world["customer"].id),
+        "name": "Seats",
+        "type": "expansion",
+        "arrIncrease": 0,
+        "closeDate": "2026-10-01",
+        "products": ["analytics"],
+        "createdBy": world["csm"].email,
+        **extra,
+    }
 
 
 def test_manual_upsell_zero_arr_is_valid_negative_is_not(client, make_key, world):

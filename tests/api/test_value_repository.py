@@ -17,13 +17,28 @@ def entries(session):
     acme = add_customer(session, "Acme Health", consent=Consent.FULL_PUBLIC)
     hidden = add_customer(session, "Initech", consent=Consent.ANONYMIZED, industry="Fintech")
     return [
-        add_entry(session, "Support automation halved resolution time", "Tickets closed faster.",
-                  customer=acme, products=["ai-assistant"], goal_type=GoalType.ROI,
-                  value_amount=Decimal("120000"), value_unit="USD", use_case="Support",
-                  achieved_on=date(2026, 3, 1), consent=Consent.LOGO),
-        add_entry(session, "Onboarding completed", "Initech finished onboarding in 30 days.",
-                  customer=hidden, consent=Consent.ANONYMIZED, achieved_on=date(2025, 9, 1)),
-    ]  # fmt: skip
+        add_entry(
+            session,
+            "Support automation halved resolution time",
+            "Tickets closed faster.",
+            customer=acme,
+            products=["ai-assistant"],
+            goal_type=GoalType.ROI,
+            value_amount=Decimal("120000"),
+            value_unit="USD",
+            use_case="Support",
+            achieved_on=date(2026, 3, 1),
+            consent=Consent.LOGO,
+        ),
+        add_entry(
+            session,
+            "Onboarding completed",
+            "Initech finished onboarding in 30 days.",
+            customer=hidden,
+            consent=Consent.ANONYMIZED,
+            achieved_on=date(2025, 9, 1),
+        ),
+    ]
 
 
 def test_search_returns_camel_case_items(client, make_key, entries):
@@ -53,9 +68,16 @@ def test_filters_paging_and_hidden_names(client, make_key, entries):
     assert "Initech" not in hidden["snippet"] + hidden["proofPoint"] + hidden["headline"]
     params = [("consent", "anonymized"), ("consent", "internal_only"), ("industry", "Fintech")]
     assert client.get(URL, params=params, headers=headers).json()["total"] == 1
-    params = {"consent": "logo,full_public", "goalType": "roi", "product": "ai-assistant",
-              "dateFrom": "2026-01-01", "dateTo": "2026-12-31", "valueMin": "1000",
-              "valueMax": "200000", "useCase": "Support"}  # fmt: skip
+    params = {
+        "consent": "logo,full_public",
+        "goalType": "roi",
+        "product": "ai-assistant",
+        "dateFrom": "2026-01-01",
+        "dateTo": "2026-12-31",
+        "valueMin": "1000",
+        "valueMax": "200000",
+        "useCase": "Support",
+    }
     assert client.get(URL, params=params, headers=headers).json()["total"] == 1
 
 
@@ -87,8 +109,9 @@ def test_use_counts_and_returns_the_new_count(client, make_key, entries, session
     headers = make_key("sales")
     url = f"{URL}/{entries[0].id}/use"
     assert client.post(url, json={"purpose": "qbr"}, headers=headers).json() == {
-        "id": str(entries[0].id), "usageCount": 1,
-    }  # fmt: skip
+        "id": str(entries[0].id),
+        "usageCount": 1,
+    }
     response = client.post(url, json={"purpose": "renewal"}, headers=headers)
     assert response.status_code == 200 and response.json()["usageCount"] == 2
     item = client.get(URL, params={"q": "automation"}, headers=headers).json()["items"][0]

@@ -7,15 +7,34 @@ from sqlalchemy import text
 AS_OF = date(2026, 3, 15)
 CUSTOMERS = 30
 TABLES = (
-    "users", "metrics", "products", "success_templates", "industry_benchmarks",
-    "message_templates", "customers", "customer_contacts", "metric_observations",
-    "success_plans", "goals", "milestones", "customer_feedback", "upsells", "upsell_products",
+    "users",
+    "metrics",
+    "products",
+    "success_templates",
+    "industry_benchmarks",
+    "message_templates",
+    "customers",
+    "customer_contacts",
+    "metric_observations",
+    "success_plans",
+    "goals",
+    "milestones",
+    "customer_feedback",
+    "upsells",
+    "upsell_products",
     "timeline_events",
-)  # fmt: skip
+)
 JOB_TABLES = (
-    "upsell_measurements", "checkpoints", "upsell_outcomes", "goal_achievements", "drafts",
-    "outbox_deliveries", "value_repository_entries", "success_records", "marketing_flags",
-)  # fmt: skip
+    "upsell_measurements",
+    "checkpoints",
+    "upsell_outcomes",
+    "goal_achievements",
+    "drafts",
+    "outbox_deliveries",
+    "value_repository_entries",
+    "success_records",
+    "marketing_flags",
+)
 VOLATILE = ("created_at", "updated_at", "ingested_at")
 
 

@@ -41,8 +41,10 @@ def test_staff_and_customers_look_like_a_real_book(connection, counts):
     )
     assert one(connection, "SELECT count(DISTINCT industry) FROM customers") >= 8
     assert {s for (s,) in rows(connection, "SELECT DISTINCT segment FROM customers")} == {
-        "smb", "mid_market", "enterprise",
-    }  # fmt: skip
+        "smb",
+        "mid_market",
+        "enterprise",
+    }
     assert one(connection, "SELECT count(DISTINCT region) FROM customers") == 4
     consent = rows(
         connection, "SELECT consent_level FROM customers GROUP BY 1 ORDER BY count(*) DESC"
@@ -100,8 +102,12 @@ def test_catalogue_templates_and_benchmarks(connection, counts):
         connection,
         "SELECT subject, body FROM message_templates WHERE key = 'congratulations_email'",
     )[0]
-    values = {"customer_name": "Acme", "goal_name": "Cut resolution time", "result": "Done.",
-              "csm_name": "Maya Patel"}  # fmt: skip
+    values = {
+        "customer_name": "Acme",
+        "goal_name": "Cut resolution time",
+        "result": "Done.",
+        "csm_name": "Maya Patel",
+    }
     rendered = env.from_string(subject).render(values) + env.from_string(body).render(values)
     assert all(v in rendered for v in values.values())
     assert (
@@ -118,10 +124,13 @@ def test_a_year_of_daily_observations_with_gaps_and_outliers(connection, counts)
     assert last == AS_OF - timedelta(days=1)
     assert first == AS_OF - timedelta(days=365)
     assert source == "demo"
-    per_customer = [n for (n,) in rows(
-        connection,
-        "SELECT count(DISTINCT metric_key) FROM metric_observations GROUP BY customer_id",
-    )]  # fmt: skip
+    per_customer = [
+        n
+        for (n,) in rows(
+            connection,
+            "SELECT count(DISTINCT metric_key) FROM metric_observations GROUP BY customer_id",
+        )
+    ]
     assert len(per_customer) == CUSTOMERS and all(3 <= n <= 5 for n in per_customer)
     gaps, outages = rows(
         connection,
@@ -151,11 +160,15 @@ def test_goals_of_every_type_ready_for_detection(connection, counts):
     types = dict(rows(connection, "SELECT type, count(*) FROM goals GROUP BY type"))
     assert set(types) == {"success_plan", "kpi", "onboarding", "roi", "custom"}
     assert one(connection, "SELECT bool_and(status = 'active') FROM goals")
-    assert one(
-        connection,
-        "SELECT count(*) FROM goals g JOIN metrics m ON m.key = g.metric_key WHERE g.direction <> "
-        "m.direction OR g.unit <> m.unit OR g.baseline IS NULL OR g.target IS NULL",
-    ) == 0  # fmt: skip
+    assert (
+        one(
+            connection,
+            "SELECT count(*) FROM goals g JOIN metrics m ON m.key = g.metric_key "
+            "WHERE g.direction <> m.direction OR g.unit <> m.unit "
+            "OR g.baseline IS NULL OR g.target IS NULL",
+        )
+        == 0
+    )
     roi = rows(connection, "SELECT metric_key, cost, target FROM goals WHERE type = 'roi'")
     assert roi and all(k == "cost_savings" and 0 < c < t for k, c, t in roi)
     assert (
@@ -182,10 +195,13 @@ def test_goals_of_every_type_ready_for_detection(connection, counts):
     )
     assert all(key in (None, "onboarding_completion") for key, _ in onboarding)
     assert all(key or n for key, n in onboarding)  # a checklist, a metric or both
-    assert one(
-        connection,
-        "SELECT count(*) FROM goals WHERE name = '' OR description IS NULL OR use_case IS NULL",
-    ) == 0  # fmt: skip
+    assert (
+        one(
+            connection,
+            "SELECT count(*) FROM goals WHERE name = '' OR description IS NULL OR use_case IS NULL",
+        )
+        == 0
+    )
 
 
 def test_a_share_of_metric_goals_is_met_in_the_last_two_weeks(connection, counts):
@@ -214,21 +230,28 @@ def test_feedback_comes_from_contacts_with_real_comments(connection, counts):
         for (n,) in rows(connection, "SELECT count(*) FROM customer_feedback GROUP BY customer_id")
     ]
     assert len(per) == CUSTOMERS and all(2 <= n <= 6 for n in per)
-    assert one(
-        connection,
-        "SELECT count(*) FROM customer_feedback "
-        "WHERE (kind = 'nps' AND score NOT BETWEEN 0 AND 10) "
-        "OR (kind = 'csat' AND score NOT BETWEEN 1 AND 5) OR coalesce(comment, '') = '' "
-        "OR responded_at NOT BETWEEN :start AND :end",
-        start=AS_OF - timedelta(days=366),
-        end=AS_OF,
-    ) == 0  # fmt: skip
-    assert one(
-        connection,
-        "SELECT count(*) FROM customer_feedback f JOIN customer_contacts c ON c.id = f.contact_id "
-        "WHERE c.customer_id <> f.customer_id OR c.name <> f.respondent_name "
-        "OR c.title IS DISTINCT FROM f.respondent_title",
-    ) == 0  # fmt: skip
+    assert (
+        one(
+            connection,
+            "SELECT count(*) FROM customer_feedback "
+            "WHERE (kind = 'nps' AND score NOT BETWEEN 0 AND 10) "
+            "OR (kind = 'csat' AND score NOT BETWEEN 1 AND 5) OR coalesce(comment, '') = '' "
+            "OR responded_at NOT BETWEEN :start AND :end",
+            start=AS_OF - timedelta(days=366),
+            end=AS_OF,
+        )
+        == 0
+    )
+    assert (
+        one(
+            connection,
+            "SELECT count(*) FROM customer_feedback f "
+            "JOIN customer_contacts c ON c.id = f.contact_id "
+            "WHERE c.customer_id <> f.customer_id OR c.name <> f.respondent_name "
+            "OR c.title IS DISTINCT FROM f.respondent_title",
+        )
+        == 0
+    )
     assert one(connection, "SELECT count(DISTINCT comment) FROM customer_feedback") > CUSTOMERS
 
 
@@ -253,28 +276,43 @@ def test_upsells_closed_in_the_last_six_months(connection, counts):
 
 
 def test_references_hang_together(connection, counts):
-    assert one(
-        connection,
-        "SELECT count(*) FROM customers c LEFT JOIN users u ON u.id = c.owner_csm_id "
-        "WHERE u.role IS DISTINCT FROM 'csm'",
-    ) == 0  # fmt: skip
-    assert one(
-        connection,
-        "SELECT count(*) FROM goals g LEFT JOIN success_plans p ON p.id = g.plan_id "
-        "WHERE g.plan_id IS NOT NULL AND p.customer_id IS DISTINCT FROM g.customer_id",
-    ) == 0  # fmt: skip
-    assert one(
-        connection,
-        "SELECT count(*) FROM milestones m JOIN success_plans p ON p.id = m.plan_id "
-        "JOIN goals g ON g.id = m.goal_id WHERE g.customer_id <> p.customer_id",
-    ) == 0  # fmt: skip
-    assert one(
-        connection,
-        "SELECT count(*) FROM milestones WHERE (status = 'done') <> (completed_at IS NOT NULL)",
-    ) == 0  # fmt: skip
-    assert one(
-        connection,
-        "SELECT count(*) FROM goals g LEFT JOIN metric_observations o ON o.customer_id = "
-        "g.customer_id AND o.metric_key = g.metric_key WHERE g.metric_key IS NOT NULL "
-        "AND o.customer_id IS NULL",
-    ) == 0  # fmt: skip
+    assert (
+        one(
+            connection,
+            "SELECT count(*) FROM customers c LEFT JOIN users u ON u.id = c.owner_csm_id "
+            "WHERE u.role IS DISTINCT FROM 'csm'",
+        )
+        == 0
+    )
+    assert (
+        one(
+            connection,
+            "SELECT count(*) FROM goals g LEFT JOIN success_plans p ON p.id = g.plan_id "
+            "WHERE g.plan_id IS NOT NULL AND p.customer_id IS DISTINCT FROM g.customer_id",
+        )
+        == 0
+    )
+    assert (
+        one(
+            connection,
+            "SELECT count(*) FROM milestones m JOIN success_plans p ON p.id = m.plan_id "
+            "JOIN goals g ON g.id = m.goal_id WHERE g.customer_id <> p.customer_id",
+        )
+        == 0
+    )
+    assert (
+        one(
+            connection,
+            "SELECT count(*) FROM milestones WHERE (status = 'done') <> (completed_at IS NOT NULL)",
+        )
+        == 0
+    )
+    assert (
+        one(
+            connection,
+            "SELECT count(*) FROM goals g LEFT JOIN metric_observations o ON o.customer_id = "
+            "g.customer_id AND o.metric_key = g.metric_key WHERE g.metric_key IS NOT NULL "
+            "AND o.customer_id IS NULL",
+        )
+        == 0
+    )

@@ -52,15 +52,28 @@ def streamlit_server(database_url: str, log_dir: Path):
     port = free_port()
     log = log_dir / "server.log"
     command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
-        "--server.headless", "true", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app" / "main.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     with log.open("w") as out:
         proc = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url}, stdout=out,
+            command,
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": database_url},
+            stdout=out,
             stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        )
     try:
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, proc, log)

@@ -49,8 +49,13 @@ def wins_url(pg_server):
         ).one()
         session.commit()
     engine.dispose()
-    yield {"url": url, "leader": leader, "customer": kpi.name, "title": kpi.title,
-           "kpi_wins": kpi_wins}  # fmt: skip
+    yield {
+        "url": url,
+        "leader": leader,
+        "customer": kpi.name,
+        "title": kpi.title,
+        "kpi_wins": kpi_wins,
+    }
     pg_server.drop_database("outcomes_wins_e2e")
 
 
@@ -73,8 +78,13 @@ def test_leader_opens_wins_then_a_win_with_its_before_after_chart(ui, page, wins
     page.goto(f"{ui}/wins?user={wins_url['leader']}")
     page.get_by_role("heading", name="Recent wins").wait_for()  # after the cards and charts
     metrics = page.locator('[data-testid="stMetric"]')
-    for label in ("Wins", "Achievement capture", "Customer communication",
-                  "Marketing utilization", "Documented within 24 h"):  # fmt: skip
+    for label in (
+        "Wins",
+        "Achievement capture",
+        "Customer communication",
+        "Marketing utilization",
+        "Documented within 24 h",
+    ):
         expect(metrics.filter(has_text=label).first).to_be_visible(timeout=TIMEOUT_MS)
     expect(metrics.filter(has_text="Achievement capture")).to_contain_text("100%")
     page.locator(".js-plotly-plot").first.wait_for()

@@ -119,9 +119,11 @@ def test_transient_faults_are_retried_until_delivered(wired):
     slack.garbage_next("chat.postMessage")
     with session_scope() as session:
         service.enqueue(
-            session=session, channel="slack_message", payload=PAYLOADS["slack_message"],
+            session=session,
+            channel="slack_message",
+            payload=PAYLOADS["slack_message"],
             idempotency_key="flaky",
-        )  # fmt: skip
+        )
     outcomes = []
     for _ in range(4):
         outcomes.append(deliver_due())
@@ -137,9 +139,11 @@ def test_permanent_error_keeps_the_api_error(wired):
     wired["slack"].error_next("chat.postMessage", "channel_not_found")
     with session_scope() as session:
         service.enqueue(
-            session=session, channel="slack_message", payload=PAYLOADS["slack_message"],
+            session=session,
+            channel="slack_message",
+            payload=PAYLOADS["slack_message"],
             idempotency_key="lost-channel",
-        )  # fmt: skip
+        )
     assert deliver_due() == {"dead": 1}
     assert _by_channel()["slack_message"].last_error.startswith("channel_not_found")
 
@@ -157,9 +161,11 @@ def test_two_workers_against_fake_slack_send_each_once(wired):
     with session_scope() as session:
         for i in range(60):
             service.enqueue(
-                session=session, channel="slack_message",
-                payload={"text": f"win {i}", "blocks": []}, idempotency_key=f"w{i}",
-            )  # fmt: skip
+                session=session,
+                channel="slack_message",
+                payload={"text": f"win {i}", "blocks": []},
+                idempotency_key=f"w{i}",
+            )
     threads = [threading.Thread(target=deliver_due, kwargs={"batch": 5}) for _ in range(2)]
     for t in threads:
         t.start()

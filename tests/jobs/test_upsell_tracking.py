@@ -28,12 +28,19 @@ def test_job_is_registered_every_ten_minutes():
 def test_job_runs_every_step_and_changes_nothing_the_second_time(session):
     owner = f.csm(session)
     cust = f.customer(session, owner=owner)
-    lagging = f.plan(session, cust, started_on=TODAY - timedelta(days=31),
-                     metrics=[f.auto("Seats", "tr_job_seats", 10, 110)])  # fmt: skip
+    lagging = f.plan(
+        session,
+        cust,
+        started_on=TODAY - timedelta(days=31),
+        metrics=[f.auto("Seats", "tr_job_seats", 10, 110)],
+    )
     f.observe(session, cust, "tr_job_seats", TODAY - timedelta(days=40), TODAY, 12)
-    final = f.plan(session, f.customer(session, owner=owner),
-                   started_on=TODAY - timedelta(days=90),
-                   metrics=[f.manual("Savings", 0, 10, 11)])  # fmt: skip
+    final = f.plan(
+        session,
+        f.customer(session, owner=owner),
+        started_on=TODAY - timedelta(days=90),
+        metrics=[f.manual("Savings", 0, 10, 11)],
+    )
     late = f.plan(
         session,
         f.customer(session, owner=owner),
@@ -47,20 +54,32 @@ def test_job_runs_every_step_and_changes_nothing_the_second_time(session):
 
     first = upsell_tracking(session=session, now=NOW)
     assert first == {
-        "plans": 3, "values_refreshed": 1, "metrics_rescored": 3, "status_changes": 3,
-        "alerts": 1, "alerts_cleared": 0, "checkpoints_triggered": 2, "outcomes_proposed": 1,
+        "plans": 3,
+        "values_refreshed": 1,
+        "metrics_rescored": 3,
+        "status_changes": 3,
+        "alerts": 1,
+        "alerts_cleared": 0,
+        "checkpoints_triggered": 2,
+        "outcomes_proposed": 1,
         "checkpoints_overdue": 3,
-    }  # fmt: skip
+    }
     assert session.get(Measurement, lagging.id).progress_status == ProgressStatus.BEHIND
     assert f.checkpoints_of(session, late)[30].status == CheckpointStatus.OVERDUE
     before = _snapshot(session)
 
     second = upsell_tracking(session=session, now=NOW)
     assert second == {
-        "plans": 3, "values_refreshed": 0, "metrics_rescored": 0, "status_changes": 0,
-        "alerts": 0, "alerts_cleared": 0, "checkpoints_triggered": 0, "outcomes_proposed": 0,
+        "plans": 3,
+        "values_refreshed": 0,
+        "metrics_rescored": 0,
+        "status_changes": 0,
+        "alerts": 0,
+        "alerts_cleared": 0,
+        "checkpoints_triggered": 0,
+        "outcomes_proposed": 0,
         "checkpoints_overdue": 0,
-    }  # fmt: skip
+    }
     assert _snapshot(session) == before
 
 

@@ -35,16 +35,26 @@ def _people() -> dict[str, UserSummary]:
 def _draft(owner: UserSummary, name: str = "Acme Corp") -> uuid.UUID:
     with session_scope() as session:
         customer = Customer(
-            name=name, industry="Retail", segment=Segment.SMB, region="EMEA",
-            arr=Decimal(1000), owner_csm_id=owner.id,
-        )  # fmt: skip
+            name=name,
+            industry="Retail",
+            segment=Segment.SMB,
+            region="EMEA",
+            arr=Decimal(1000),
+            owner_csm_id=owner.id,
+        )
         session.add(customer)
         session.flush()
         return service.create_draft(
-            session=session, kind=DraftKind.CUSTOMER_EMAIL, customer_id=customer.id,
-            owner_id=owner.id, related_type="goal_achievement", related_id=uuid.uuid4(),
-            to=["pat@acme.example"], subject=f"Congratulations, {name}", body=BODY,
-        ).id  # fmt: skip
+            session=session,
+            kind=DraftKind.CUSTOMER_EMAIL,
+            customer_id=customer.id,
+            owner_id=owner.id,
+            related_type="goal_achievement",
+            related_id=uuid.uuid4(),
+            to=["pat@acme.example"],
+            subject=f"Congratulations, {name}",
+            body=BODY,
+        ).id
 
 
 def _open(user: UserSummary) -> AppTest:
@@ -97,9 +107,13 @@ def test_a_stale_save_shows_the_conflict_and_loads_the_latest_text(scratch_db):
     at = _open(people["csm"])
     with session_scope() as session:  # the admin saves while Casey is still typing
         service.update_draft(
-            session=session, draft_id=draft_id, subject="Admin subject", body="Admin's text",
-            expected_version=1, actor=people["admin"],
-        )  # fmt: skip
+            session=session,
+            draft_id=draft_id,
+            subject="Admin subject",
+            body="Admin's text",
+            expected_version=1,
+            actor=people["admin"],
+        )
     at.text_area(key=f"draft_body_{draft_id}").input("Casey's text")
     at.button(key=f"draft_save_{draft_id}").click().run()
     assert not at.exception
@@ -172,9 +186,13 @@ def test_bulk_approve_names_a_draft_changed_meanwhile_and_approves_nothing(scrat
     at = _open(people["csm"])
     with session_scope() as session:
         service.update_draft(
-            session=session, draft_id=second, subject="Changed by Ada", body="New text",
-            expected_version=1, actor=people["admin"],
-        )  # fmt: skip
+            session=session,
+            draft_id=second,
+            subject="Changed by Ada",
+            body="New text",
+            expected_version=1,
+            actor=people["admin"],
+        )
     at.multiselect(key="approvals_bulk").select(first).select(second).run()
     at.button(key="approvals_bulk_go").click().run()
     assert "Globex — “Changed by Ada”: Someone else saved this draft" in _texts(at)

@@ -30,8 +30,12 @@ def row(**changes) -> CustomerRow:
 
 def test_money_and_labels_read_naturally():
     assert [money(v) for v in (950, 12_400, 545_000, 3_100_000, None)] == [
-        "$950", "$12.4K", "$545K", "$3.1M", "—",
-    ]  # fmt: skip
+        "$950",
+        "$12.4K",
+        "$545K",
+        "$3.1M",
+        "—",
+    ]
     assert label(Segment.MID_MARKET) == "Mid-market"
     assert label("kpi") == "KPI"
     assert label("success_plan") == "Success plan"

@@ -20,9 +20,11 @@ def _admin_with_queue():
         session.add(admin)
         for key in ("ok", "dead"):
             service.enqueue(
-                session=session, channel="slack_message", payload={"text": key},
+                session=session,
+                channel="slack_message",
+                payload={"text": key},
                 idempotency_key=key,
-            )  # fmt: skip
+            )
         session.flush()
         claimed = {d.idempotency_key: d for d in service.claim(session=session, worker="t")}
         service.mark_sent(session=session, delivery=claimed["ok"], external_ref="ts-1")

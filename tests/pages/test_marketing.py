@@ -81,15 +81,22 @@ def test_marketer_filters_flags_moves_and_meets_a_stale_move(seeded):
     assert {m.label: m.value for m in at.metric}["Flagged"] == "1"
     assert [t.label for t in at.tabs][1] == "Flag board (1)"
     assert {b.key for b in at.button if b.key and b.key.startswith("move_")} == {
-        f"move_{flag.id}_contacted", f"move_{flag.id}_declined"}  # fmt: skip
+        f"move_{flag.id}_contacted",
+        f"move_{flag.id}_declined",
+    }
 
     at.button(key=f"move_{flag.id}_contacted").click().run()
     assert "Moved to contacted" in texts(at)
     with session_scope() as session:
         assert session.get(MarketingFlag, flag.id).status == FlagStatus.CONTACTED
         # Someone else moves it on while this page still shows version 2.
-        move_candidate_flag(session=session, flag_id=flag.id, status="in_progress",
-                            expected_version=2, actor_id=seeded["user"])  # fmt: skip
+        move_candidate_flag(
+            session=session,
+            flag_id=flag.id,
+            status="in_progress",
+            expected_version=2,
+            actor_id=seeded["user"],
+        )
     at.button(key=f"move_{flag.id}_in_progress").click().run()
     assert not at.exception
     (error,) = at.error

@@ -41,8 +41,16 @@ def seeded(scratch_db):
             decided(session, cust, "success", signal="on_track", predicted=80)
         support = ("SUPPORT", "Support")
         for _ in range(2):
-            decided(session, cust, "failed", met=(False, False), signal="behind", predicted=30,
-                    contracted=True, product=support)  # fmt: skip
+            decided(
+                session,
+                cust,
+                "failed",
+                met=(False, False),
+                signal="behind",
+                predicted=30,
+                contracted=True,
+                product=support,
+            )
         return leader.id
 
 

@@ -84,9 +84,13 @@ def test_a_stale_save_shows_the_conflict_and_reloads(scratch_db):
     at = _open(admin)
     with session_scope() as session:
         templates.save_template(
-            session=session, key="congratulations_email", subject="Theirs {{ customer_name }}",
-            body="Their body", expected_version=0, actor=admin,
-        )  # fmt: skip
+            session=session,
+            key="congratulations_email",
+            subject="Theirs {{ customer_name }}",
+            body="Their body",
+            expected_version=0,
+            actor=admin,
+        )
     at.text_area(key=BODY).input("My body")
     at.button(key="tpl_save").click().run()
     assert "Someone else saved this template" in _errors(at)

@@ -42,15 +42,28 @@ def seeded(scratch_db):
         acme = add_customer(session, "Acme Health", consent=Consent.FULL_PUBLIC)
         hidden = add_customer(session, "Initech", consent=Consent.ANONYMIZED, industry="Fintech")
         automation = add_entry(
-            session, "Support automation halved resolution time", "Tickets closed in 4 hours.",
-            customer=acme, products=["ai-assistant"], goal_type=GoalType.ROI, use_case="Support",
-            value_amount=Decimal("120000"), value_unit="USD", achieved_on=date(2026, 3, 1),
-        )  # fmt: skip
+            session,
+            "Support automation halved resolution time",
+            "Tickets closed in 4 hours.",
+            customer=acme,
+            products=["ai-assistant"],
+            goal_type=GoalType.ROI,
+            use_case="Support",
+            value_amount=Decimal("120000"),
+            value_unit="USD",
+            achieved_on=date(2026, 3, 1),
+        )
         onboarding = add_entry(
-            session, "Initech finished onboarding", "All 40 teams live in 30 days.",
-            customer=hidden, consent=Consent.ANONYMIZED, goal_type=GoalType.ONBOARDING,
-            value_amount=Decimal("95"), value_unit="%", achieved_on=date(2025, 11, 5),
-        )  # fmt: skip
+            session,
+            "Initech finished onboarding",
+            "All 40 teams live in 30 days.",
+            customer=hidden,
+            consent=Consent.ANONYMIZED,
+            goal_type=GoalType.ONBOARDING,
+            value_amount=Decimal("95"),
+            value_unit="%",
+            achieved_on=date(2025, 11, 5),
+        )
         add_entry(session, "Adoption above target", customer=acme, achieved_on=date(2025, 7, 1))
         session.flush()
         return {"user": user.id, "automation": automation.id, "onboarding": onboarding.id}

@@ -72,8 +72,15 @@ def seeded(scratch_db):
         f.metric(session, "weekly_active_users", Direction.HIGHER, "users")
         start = now.date() - timedelta(days=40)
         for cust in (acme, beta):
-            f.goal(session, cust, metric_key="weekly_active_users", target=55, baseline=45,
-                   name="Grow weekly active users", start=start)  # fmt: skip
+            f.goal(
+                session,
+                cust,
+                metric_key="weekly_active_users",
+                target=55,
+                baseline=45,
+                name="Grow weekly active users",
+                start=start,
+            )
             f.observe(session, cust, "weekly_active_users", RISING, end=now - timedelta(hours=6))
         custom = f.goal(session, acme, type=GoalType.CUSTOM, name="Executive sponsor signed off")
         detect(session=session, now=now)
@@ -192,11 +199,10 @@ def test_win_details_without_a_known_win_link_back(seeded, chosen):
 def test_every_role_opens_both_pages_on_the_demo_data(app_db):
     engine = create_engine(app_db)
     with engine.connect() as conn:
-        people = conn.execute(
-            select(User.role, func.min(User.email)).group_by(User.role)
-        ).all()  # fmt: skip
-        ids = {role: conn.scalar(select(User.id).where(User.email == email))
-               for role, email in people}  # fmt: skip
+        people = conn.execute(select(User.role, func.min(User.email)).group_by(User.role)).all()
+        ids = {
+            role: conn.scalar(select(User.id).where(User.email == email)) for role, email in people
+        }
     engine.dispose()
     for user_id in ids.values():
         for path in (WINS, DETAIL):

@@ -66,18 +66,22 @@ def test_customer_is_created_then_unchanged_then_updated(session):
     assert changed.health_score == 80 and changed.crm_id == "001A"  # omitted: kept
     assert changed.owner_csm_email == owner.email
     cleared, _ = upsert_customer(
-        session=session, external_id="c-1", body=customer_body(arr=2500, healthScore=None),
+        session=session,
+        external_id="c-1",
+        body=customer_body(arr=2500, healthScore=None),
         actor=ACTOR,
-    )  # fmt: skip
+    )
     assert cleared.health_score is None
 
 
 def test_customer_rejects_unknown_owner_and_taken_crm_id(session):
     with pytest.raises(Invalid, match="ownerCsmEmail"):
         upsert_customer(
-            session=session, external_id="c-2",
-            body=customer_body(ownerCsmEmail="nobody@x.example"), actor=ACTOR,
-        )  # fmt: skip
+            session=session,
+            external_id="c-2",
+            body=customer_body(ownerCsmEmail="nobody@x.example"),
+            actor=ACTOR,
+        )
     upsert_customer(session=session, external_id="c-3", body=customer_body(crmId="X"), actor=ACTOR)
     with pytest.raises(Conflict, match="crmId"):
         upsert_customer(
@@ -151,9 +155,12 @@ def test_milestones_replace_and_attach_to_the_imported_plan(session, acme):
     assert not created and again.milestones[0].completed_at == done_at  # kept, not reset
 
     body = goal_body(
-        type="success_plan", metric=None, target=None, milestones=[{"name": "Only"}],
+        type="success_plan",
+        metric=None,
+        target=None,
+        milestones=[{"name": "Only"}],
         planExternalId="PLAN-9",
-    )  # fmt: skip
+    )
     replaced, _ = upsert_goal(session=session, external_id="g-s", body=body, actor=ACTOR)
     assert [m.name for m in replaced.milestones] == ["Only"]
     assert rows(session, Milestone, Milestone.goal_id == goal.id) == 1
@@ -165,15 +172,18 @@ def test_plan_of_another_customer_is_refused(session, acme):
     steps = [{"name": "a"}]
     body = goal_body(type="success_plan", metric=None, target=None, milestones=steps)
     upsert_goal(
-        session=session, external_id="g-o",
+        session=session,
+        external_id="g-o",
         body=body.model_copy(update={"customer_external_id": "other", "plan_external_id": "P"}),
         actor=ACTOR,
-    )  # fmt: skip
+    )
     with pytest.raises(Invalid, match="planExternalId"):
         upsert_goal(
-            session=session, external_id="g-a",
-            body=body.model_copy(update={"plan_external_id": "P"}), actor=ACTOR,
-        )  # fmt: skip
+            session=session,
+            external_id="g-a",
+            body=body.model_copy(update={"plan_external_id": "P"}),
+            actor=ACTOR,
+        )
 
 
 def test_achieved_goal_keeps_what_it_measures(session, acme):
@@ -193,9 +203,11 @@ def test_goal_cannot_move_to_another_customer(session, acme):
     upsert_goal(session=session, external_id="g-1", body=goal_body(), actor=ACTOR)
     with pytest.raises(Conflict, match="another customer"):
         upsert_goal(
-            session=session, external_id="g-1",
-            body=goal_body(customerExternalId="other"), actor=ACTOR,
-        )  # fmt: skip
+            session=session,
+            external_id="g-1",
+            body=goal_body(customerExternalId="other"),
+            actor=ACTOR,
+        )
 
 
 def _daily(customer_ref, values, metric="active_users"):

@@ -28,9 +28,13 @@ def person(session: Session, role: Role, name: str) -> UserSummary:
 
 def account(session: Session, owner: UserSummary | None, name: str = "Acme") -> Customer:
     row = Customer(
-        name=f"{name} {next(_seq)}", industry="Retail", segment=Segment.SMB, region="EMEA",
-        arr=Decimal(1000), owner_csm_id=owner.id if owner else None,
-    )  # fmt: skip
+        name=f"{name} {next(_seq)}",
+        industry="Retail",
+        segment=Segment.SMB,
+        region="EMEA",
+        arr=Decimal(1000),
+        owner_csm_id=owner.id if owner else None,
+    )
     session.add(row)
     session.flush()
     return row
@@ -47,10 +51,16 @@ def new_draft(
     body: str = "Hi Pat,\n\nYou did it.\n\nCasey",
 ) -> Draft:
     return service.create_draft(
-        session=session, kind=kind, customer_id=customer.id,
-        owner_id=owner.id if owner else None, related_type="goal_achievement",
-        related_id=uuid.uuid4(), to=list(to), subject=subject, body=body,
-    )  # fmt: skip
+        session=session,
+        kind=kind,
+        customer_id=customer.id,
+        owner_id=owner.id if owner else None,
+        related_type="goal_achievement",
+        related_id=uuid.uuid4(),
+        to=list(to),
+        subject=subject,
+        body=body,
+    )
 
 
 @pytest.fixture

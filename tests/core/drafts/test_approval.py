@@ -20,9 +20,13 @@ def deliveries(session) -> list[Delivery]:
 def test_approve_queues_one_gmail_delivery_with_the_edited_text(session, draft, people):
     csm = people["csm"]
     approved = service.approve(
-        session=session, draft_id=draft.id, expected_version=1, actor=csm,
-        subject="Congratulations, Acme", body="Hi Pat,\n\nEdited by Casey.",
-    )  # fmt: skip
+        session=session,
+        draft_id=draft.id,
+        expected_version=1,
+        actor=csm,
+        subject="Congratulations, Acme",
+        body="Hi Pat,\n\nEdited by Casey.",
+    )
     assert approved.status == DraftStatus.APPROVED and approved.decided_by_id == csm.id
     [delivery] = deliveries(session)
     assert delivery.channel == Channel.GMAIL and delivery.status == DeliveryStatus.PENDING
@@ -85,9 +89,12 @@ def test_reject_needs_a_reason_and_sends_nothing(session, draft, people):
                 session=session, draft_id=draft.id, reason=reason, expected_version=1, actor=csm
             )
     rejected = service.reject(
-        session=session, draft_id=draft.id, reason=" Goal not confirmed ", expected_version=1,
+        session=session,
+        draft_id=draft.id,
+        reason=" Goal not confirmed ",
+        expected_version=1,
         actor=csm,
-    )  # fmt: skip
+    )
     assert (rejected.status, rejected.rejected_reason) == (
         DraftStatus.REJECTED,
         "Goal not confirmed",
@@ -121,9 +128,13 @@ def test_bulk_approve_is_all_or_nothing(session, people):
     drafts = [new_draft(session, account(session, csm, f"Bulk{i}"), csm) for i in range(3)]
     seen = {d.id: d.version for d in drafts}
     service.update_draft(
-        session=session, draft_id=drafts[1].id, subject="Changed", body="Changed by an admin",
-        expected_version=1, actor=people["admin"],
-    )  # fmt: skip
+        session=session,
+        draft_id=drafts[1].id,
+        subject="Changed",
+        body="Changed by an admin",
+        expected_version=1,
+        actor=people["admin"],
+    )
     with pytest.raises(Conflict) as err:
         service.bulk_approve(
             session=session, draft_ids=list(seen), actor=csm, expected_versions=seen

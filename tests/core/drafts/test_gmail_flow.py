@@ -35,9 +35,13 @@ def approved(gmail):
         draft_id = draft.id
     with session_scope() as session:
         service.approve(
-            session=session, draft_id=draft_id, expected_version=1, actor=csm,
-            subject="Edited: 3.6 hours, well done", body="Hi Pat,\n\nThe edited body & more.\n",
-        )  # fmt: skip
+            session=session,
+            draft_id=draft_id,
+            expected_version=1,
+            actor=csm,
+            subject="Edited: 3.6 hours, well done",
+            body="Hi Pat,\n\nThe edited body & more.\n",
+        )
     return draft_id, csm
 
 

@@ -16,10 +16,16 @@ from tests.core.drafts.conftest import account, new_draft
 def test_create_is_idempotent_per_kind_and_related_row(session, customer, people):
     related = uuid.uuid4()
     kwargs = dict(
-        session=session, kind=DraftKind.CUSTOMER_EMAIL, customer_id=customer.id,
-        owner_id=people["csm"].id, related_type="goal_achievement", related_id=related,
-        to=["pat@acme.example"], subject="  Well done  ", body="Hi",
-    )  # fmt: skip
+        session=session,
+        kind=DraftKind.CUSTOMER_EMAIL,
+        customer_id=customer.id,
+        owner_id=people["csm"].id,
+        related_type="goal_achievement",
+        related_id=related,
+        to=["pat@acme.example"],
+        subject="  Well done  ",
+        body="Hi",
+    )
     first = service.create_draft(**kwargs)
     assert (first.status, first.version) == (DraftStatus.PENDING, 1)
     assert (first.subject, first.original_subject) == ("Well done", "Well done")
@@ -93,9 +99,13 @@ def test_list_filters_by_status_and_kind(session, customer, people):
 
 def test_edit_saves_bumps_the_version_and_audits_a_diff_summary(session, draft, people):
     edited = service.update_draft(
-        session=session, draft_id=draft.id, subject="Congratulations, Acme!",
-        body="Hi Pat,\n\nYou did it: 3.6 hours.\n\nCasey", expected_version=1, actor=people["csm"],
-    )  # fmt: skip
+        session=session,
+        draft_id=draft.id,
+        subject="Congratulations, Acme!",
+        body="Hi Pat,\n\nYou did it: 3.6 hours.\n\nCasey",
+        expected_version=1,
+        actor=people["csm"],
+    )
     assert edited.version == 2 and edited.subject == "Congratulations, Acme!"
     assert edited.original_subject == "Congratulations on faster resolution"
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "draft.update"))
@@ -111,14 +121,22 @@ def test_edit_saves_bumps_the_version_and_audits_a_diff_summary(session, draft, 
 
 def test_saving_over_someone_elses_save_is_a_conflict(session, draft, people):
     service.update_draft(
-        session=session, draft_id=draft.id, subject="First", body="One",
-        expected_version=1, actor=people["admin"],
-    )  # fmt: skip
+        session=session,
+        draft_id=draft.id,
+        subject="First",
+        body="One",
+        expected_version=1,
+        actor=people["admin"],
+    )
     with pytest.raises(Conflict, match="Someone else saved this draft since you opened it"):
         service.update_draft(
-            session=session, draft_id=draft.id, subject="Second", body="Two",
-            expected_version=1, actor=people["csm"],
-        )  # fmt: skip
+            session=session,
+            draft_id=draft.id,
+            subject="Second",
+            body="Two",
+            expected_version=1,
+            actor=people["csm"],
+        )
 
 
 def test_a_concurrent_save_in_another_session_is_a_conflict(session, connection, draft, people):
@@ -126,17 +144,25 @@ def test_a_concurrent_save_in_another_session_is_a_conflict(session, connection,
     mine = session.get(Draft, draft.id)  # this session still holds version 1 in memory
     other = Session(bind=connection, join_transaction_mode="create_savepoint")
     service.update_draft(
-        session=other, draft_id=draft.id, subject="Theirs", body="Their text",
-        expected_version=1, actor=people["admin"],
-    )  # fmt: skip
+        session=other,
+        draft_id=draft.id,
+        subject="Theirs",
+        body="Their text",
+        expected_version=1,
+        actor=people["admin"],
+    )
     other.commit()
     other.close()
     assert mine.version == 1
     with pytest.raises(Conflict, match="Someone else saved"):  # StaleDataError on flush
         service.update_draft(
-            session=session, draft_id=draft.id, subject="Mine", body="My text",
-            expected_version=1, actor=people["csm"],
-        )  # fmt: skip
+            session=session,
+            draft_id=draft.id,
+            subject="Mine",
+            body="My text",
+            expected_version=1,
+            actor=people["csm"],
+        )
     session.rollback()
     assert session.get(Draft, draft.id).subject == "Theirs"
 
@@ -145,21 +171,33 @@ def test_only_pending_drafts_can_be_edited_and_text_is_checked(session, draft, p
     csm = people["csm"]
     with pytest.raises(Invalid, match="single line"):
         service.update_draft(
-            session=session, draft_id=draft.id, subject="Hi\nBcc: x@evil.example", body="B",
-            expected_version=1, actor=csm,
-        )  # fmt: skip
+            session=session,
+            draft_id=draft.id,
+            subject="Hi\nBcc: x@evil.example",
+            body="B",
+            expected_version=1,
+            actor=csm,
+        )
     service.approve(session=session, draft_id=draft.id, expected_version=1, actor=csm)
     with pytest.raises(Conflict, match="already approved"):
         service.update_draft(
-            session=session, draft_id=draft.id, subject="S", body="B", expected_version=2,
+            session=session,
+            draft_id=draft.id,
+            subject="S",
+            body="B",
+            expected_version=2,
             actor=csm,
-        )  # fmt: skip
+        )
 
 
 @pytest.mark.parametrize("who", ["other", "leader", "marketing"])
 def test_only_the_owner_or_an_admin_may_edit(session, draft, people, who):
     with pytest.raises(Forbidden, match="Only the CSM who owns this draft"):
         service.update_draft(
-            session=session, draft_id=draft.id, subject="S", body="B", expected_version=1,
+            session=session,
+            draft_id=draft.id,
+            subject="S",
+            body="B",
+            expected_version=1,
             actor=people[who],
-        )  # fmt: skip
+        )

@@ -86,19 +86,31 @@ def test_admin_saves_a_template_with_version_check_and_audit(session, people):
     assert view.is_default and view.version == 0
     assert "next_goals" in {v.name for v in view.variables}
     saved = templates.save_template(
-        session=session, key="congratulations_email", subject="Well done, {{ customer_name }}",
-        body="Hi {{ contact_name }}", expected_version=0, actor=admin,
-    )  # fmt: skip
+        session=session,
+        key="congratulations_email",
+        subject="Well done, {{ customer_name }}",
+        body="Hi {{ contact_name }}",
+        expected_version=0,
+        actor=admin,
+    )
     assert (saved.version, saved.is_default) == (1, False)
     with pytest.raises(Conflict, match="Someone else saved this template"):
         templates.save_template(
-            session=session, key="congratulations_email", subject="S", body="B",
-            expected_version=0, actor=admin,
-        )  # fmt: skip
+            session=session,
+            key="congratulations_email",
+            subject="S",
+            body="B",
+            expected_version=0,
+            actor=admin,
+        )
     again = templates.save_template(
-        session=session, key="congratulations_email", subject="S2", body="B2", expected_version=1,
+        session=session,
+        key="congratulations_email",
+        subject="S2",
+        body="B2",
+        expected_version=1,
         actor=admin,
-    )  # fmt: skip
+    )
     assert again.version == 2
     entries = list(
         session.scalars(select(AuditEntry).where(AuditEntry.action == "template.update"))
@@ -113,14 +125,22 @@ def test_admin_saves_a_template_with_version_check_and_audit(session, people):
 def test_broken_templates_and_non_admins_cannot_save(session, people):
     with pytest.raises(Invalid, match="undefined"):
         templates.save_template(
-            session=session, key="review_summary", subject="{{ nope }}", body="B",
-            expected_version=0, actor=people["admin"],
-        )  # fmt: skip
+            session=session,
+            key="review_summary",
+            subject="{{ nope }}",
+            body="B",
+            expected_version=0,
+            actor=people["admin"],
+        )
     with pytest.raises(Forbidden):
         templates.save_template(
-            session=session, key="review_summary", subject="S", body="B", expected_version=0,
+            session=session,
+            key="review_summary",
+            subject="S",
+            body="B",
+            expected_version=0,
             actor=people["csm"],
-        )  # fmt: skip
+        )
     assert session.scalar(select(MessageTemplate)) is None
 
 

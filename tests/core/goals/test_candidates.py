@@ -25,19 +25,39 @@ from tests.core.goals import factories as f
 RISING = [48, 52, 49, 51, 50, 47, 53, 50, 49, 51, 52, 48, 50, 51, 56, 57, 58]
 
 
-def add_win(session, owner, name, *, industry="healthcare", consent=Consent.FULL_PUBLIC,
-            values=RISING, nps=10):  # fmt: skip
+def add_win(
+    session,
+    owner,
+    name,
+    *,
+    industry="healthcare",
+    consent=Consent.FULL_PUBLIC,
+    values=RISING,
+    nps=10,
+):
     """Create a customer whose goal the detection job will find achieved."""
     cust = f.customer(session, owner=owner, name=name, industry=industry)
     cust.consent_level = consent
-    session.add(Feedback(
-        customer_id=cust.id, kind=FeedbackKind.NPS, score=nps, respondent_name="Dana Ortiz",
-        respondent_title="VP Support", responded_at=f.NOW - timedelta(days=20),
-        comment=f"{name} got a full day back every week thanks to the automation rules.",
-    ))  # fmt: skip
+    session.add(
+        Feedback(
+            customer_id=cust.id,
+            kind=FeedbackKind.NPS,
+            score=nps,
+            respondent_name="Dana Ortiz",
+            respondent_title="VP Support",
+            responded_at=f.NOW - timedelta(days=20),
+            comment=f"{name} got a full day back every week thanks to the automation rules.",
+        )
+    )
     f.metric(session, "weekly_active_users", Direction.HIGHER, "users")
-    goal = f.goal(session, cust, metric_key="weekly_active_users", target=55, baseline=45,
-                  name=f"Grow {name} weekly active users to 55")  # fmt: skip
+    goal = f.goal(
+        session,
+        cust,
+        metric_key="weekly_active_users",
+        target=55,
+        baseline=45,
+        name=f"Grow {name} weekly active users to 55",
+    )
     f.observe(session, cust, "weekly_active_users", values)
     return cust, goal
 
@@ -93,8 +113,10 @@ def test_a_named_win_carries_score_reasons_quote_and_value(wins):
 def test_consent_decides_whether_the_customer_is_named(wins):
     logo = wins["Brightline Bank"]  # logo consent may be named; its NPS 7 comment is no quote
     assert logo.customer_name == "Brightline Bank" and logo.quote is logo.quote_by is None
-    hidden = {"A mid-market fintech company": "Initech",
-              "A mid-market healthcare company": "Umbrella Corp"}  # fmt: skip
+    hidden = {
+        "A mid-market fintech company": "Initech",
+        "A mid-market healthcare company": "Umbrella Corp",
+    }
     for label, name in hidden.items():
         item = wins[label]
         assert item.customer_name is None
@@ -126,20 +148,36 @@ def test_filters_combine(session, wins, marketer):
     assert "A mid-market healthcare company" not in {i.customer_label for i in testimonials}
 
     acme = wins["Acme Health"]
-    flag = flag_candidate(session=session, achievement_id=acme.achievement_id,
-                          candidate_type="testimonial", actor_id=marketer.id)  # fmt: skip
+    flag = flag_candidate(
+        session=session,
+        achievement_id=acme.achievement_id,
+        candidate_type="testimonial",
+        actor_id=marketer.id,
+    )
     unflagged = list_candidates(session=session, flag_status=UNFLAGGED).items
     assert len(unflagged) == 3 and acme.achievement_id not in {i.achievement_id for i in unflagged}
-    assert [i.customer_label for i in list_candidates(session=session, flag_status="flagged").items
-            ] == ["Acme Health"]  # fmt: skip
+    assert [
+        i.customer_label for i in list_candidates(session=session, flag_status="flagged").items
+    ] == ["Acme Health"]
     assert list_candidates(session=session, flag_status=FlagStatus.CONTACTED).total == 0
-    move_candidate_flag(session=session, flag_id=flag.id, status="contacted",
-                        expected_version=flag.version, actor_id=marketer.id)  # fmt: skip
+    move_candidate_flag(
+        session=session,
+        flag_id=flag.id,
+        status="contacted",
+        expected_version=flag.version,
+        actor_id=marketer.id,
+    )
     assert list_candidates(session=session, flag_status="contacted").total == 1
     assert list_candidates(session=session, limit=1).total == 4
 
-    for bad in ({"flag_status": "maybe"}, {"candidate_type": "billboard"}, {"min_score": 101},
-                {"consent": ["public"]}, {"limit": 0}, {"order": "random"}):  # fmt: skip
+    for bad in (
+        {"flag_status": "maybe"},
+        {"candidate_type": "billboard"},
+        {"min_score": 101},
+        {"consent": ["public"]},
+        {"limit": 0},
+        {"order": "random"},
+    ):
         with pytest.raises(Invalid):
             list_candidates(session=session, **bad)
 
@@ -152,9 +190,12 @@ def test_flags_are_aggregated_and_grouped_on_the_board(session, wins, marketer):
     with pytest.raises(Conflict, match="already flagged as a testimonial"):
         flag_candidate(**kwargs, candidate_type="testimonial")
     moved = move_candidate_flag(
-        session=session, flag_id=testimonial.id, status="contacted",
-        expected_version=testimonial.version, actor_id=marketer.id,
-    )  # fmt: skip
+        session=session,
+        flag_id=testimonial.id,
+        status="contacted",
+        expected_version=testimonial.version,
+        actor_id=marketer.id,
+    )
     assert moved.version == testimonial.version + 1
 
     (item,) = list_candidates(session=session, industry="healthcare", min_score=acme.score).items
@@ -175,16 +216,24 @@ def test_flags_are_aggregated_and_grouped_on_the_board(session, wins, marketer):
 
 def test_the_board_never_names_a_hidden_customer(session, wins, marketer):
     hidden = wins["A mid-market fintech company"]
-    flag_candidate(session=session, achievement_id=hidden.achievement_id,
-                   candidate_type="social_proof", actor_id=marketer.id)  # fmt: skip
+    flag_candidate(
+        session=session,
+        achievement_id=hidden.achievement_id,
+        candidate_type="social_proof",
+        actor_id=marketer.id,
+    )
     (card,) = flag_board(session=session)[FlagStatus.FLAGGED]
     assert card.customer_label == "A mid-market fintech company"
     assert "Initech" not in card.goal and card.reference == hidden.reference
 
 
 def test_a_stale_or_disallowed_move_is_refused(session, wins, marketer):
-    flag = flag_candidate(session=session, achievement_id=wins["Acme Health"].achievement_id,
-                          candidate_type="reference", actor_id=marketer.id)  # fmt: skip
+    flag = flag_candidate(
+        session=session,
+        achievement_id=wins["Acme Health"].achievement_id,
+        candidate_type="reference",
+        actor_id=marketer.id,
+    )
     move = {"session": session, "flag_id": flag.id, "actor_id": marketer.id}
     move_candidate_flag(**move, status="contacted", expected_version=flag.version)
     with pytest.raises(Conflict, match="Someone else moved this flag"):
@@ -192,8 +241,9 @@ def test_a_stale_or_disallowed_move_is_refused(session, wins, marketer):
     with pytest.raises(Invalid, match="can move to declined, in_progress"):
         move_candidate_flag(**move, status="used", expected_version=flag.version + 1)
     with pytest.raises(NotFound):
-        move_candidate_flag(**move | {"actor_id": f.new_id()}, status="declined",
-                            expected_version=flag.version + 1)  # fmt: skip
+        move_candidate_flag(
+            **move | {"actor_id": f.new_id()}, status="declined", expected_version=flag.version + 1
+        )
 
 
 def test_utilization_counts_used_wins_against_all_wins(session, wins, marketer):
@@ -202,11 +252,20 @@ def test_utilization_counts_used_wins_against_all_wins(session, wins, marketer):
     assert empty.candidates == sum(bool(i.candidate_types) for i in wins.values())
 
     def walk(label, kind, steps):
-        flag = flag_candidate(session=session, achievement_id=wins[label].achievement_id,
-                              candidate_type=kind, actor_id=marketer.id)  # fmt: skip
+        flag = flag_candidate(
+            session=session,
+            achievement_id=wins[label].achievement_id,
+            candidate_type=kind,
+            actor_id=marketer.id,
+        )
         for version, step in enumerate(steps, start=flag.version):
-            move_candidate_flag(session=session, flag_id=flag.id, status=step,
-                                expected_version=version, actor_id=marketer.id)  # fmt: skip
+            move_candidate_flag(
+                session=session,
+                flag_id=flag.id,
+                status=step,
+                expected_version=version,
+                actor_id=marketer.id,
+            )
 
     walk("Acme Health", "testimonial", ["contacted", "in_progress", "used"])
     walk("Acme Health", "reference", ["contacted", "in_progress", "used"])  # same win: counts once
@@ -216,7 +275,16 @@ def test_utilization_counts_used_wins_against_all_wins(session, wins, marketer):
     usage = utilization(session=session)
     assert (usage.wins, usage.flagged, usage.used) == (4, 3, 1)
     assert usage.utilization == pytest.approx(0.25) and usage.target == 0.20
-    assert usage.by("status") == {"flagged": 0, "contacted": 0, "in_progress": 1, "used": 2,
-                                  "declined": 1}  # fmt: skip
-    assert usage.by("candidate_type") == {"case_study": 0, "testimonial": 1, "reference": 1,
-                                          "social_proof": 2}  # fmt: skip
+    assert usage.by("status") == {
+        "flagged": 0,
+        "contacted": 0,
+        "in_progress": 1,
+        "used": 2,
+        "declined": 1,
+    }
+    assert usage.by("candidate_type") == {
+        "case_study": 0,
+        "testimonial": 1,
+        "reference": 1,
+        "social_proof": 2,
+    }

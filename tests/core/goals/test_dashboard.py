@@ -48,14 +48,29 @@ def _detected_wins(session):
     beta = f.customer(session, owner=dana, name="Beta Bank", industry="banking")
     session.add(Contact(customer_id=acme.id, name="Pat Doe", email="pat@acme.example"))
     f.metric(session, "weekly_active_users", Direction.HIGHER, "users")
-    f.goal(session, acme, metric_key="weekly_active_users", target=55, baseline=45,
-           name="Grow weekly active users", start=date(2026, 9, 1))  # fmt: skip
+    f.goal(
+        session,
+        acme,
+        metric_key="weekly_active_users",
+        target=55,
+        baseline=45,
+        name="Grow weekly active users",
+        start=date(2026, 9, 1),
+    )
     f.observe(session, acme, "weekly_active_users", RISING)
-    f.goal(session, beta, metric_key="weekly_active_users", target=55, baseline=40,
-           name="Grow Beta users", start=date(2026, 6, 1))  # fmt: skip
+    f.goal(
+        session,
+        beta,
+        metric_key="weekly_active_users",
+        target=55,
+        baseline=40,
+        name="Grow Beta users",
+        start=date(2026, 6, 1),
+    )
     f.observe(session, beta, "weekly_active_users", RISING)
-    plan_goal = f.goal(session, beta, type=GoalType.SUCCESS_PLAN, name="Go live",
-                       start=date(2026, 10, 1))  # fmt: skip
+    plan_goal = f.goal(
+        session, beta, type=GoalType.SUCCESS_PLAN, name="Go live", start=date(2026, 10, 1)
+    )
     f.plan_with_milestones(session, beta, plan_goal, ["done", "done"])
     assert len(detect(session=session, now=f.NOW)) == 3
     assert document_pending(session=session, now=f.NOW) == {"documented": 3}
@@ -73,8 +88,9 @@ def test_detected_wins_fill_breakdowns_feed_and_recognition(session):
     assert sum(p.wins for p in o.over_time) == 3
     assert o.over_time[0].start == date(2026, 10, 26)  # the Monday before Sunday, Nov 1
     assert len(o.recent) == 3 and all(w.documented for w in o.recent)
-    assert [w.achieved_at for w in o.recent] == sorted((w.achieved_at for w in o.recent),
-                                                        reverse=True)  # fmt: skip
+    assert [w.achieved_at for w in o.recent] == sorted(
+        (w.achieved_at for w in o.recent), reverse=True
+    )
     assert {w.slack_status for w in o.recent} == {"pending"}
     results = {w.goal_name: w.result for w in o.recent}
     assert results["Go live"] == "all 2 milestones complete"
@@ -89,26 +105,46 @@ def test_detected_wins_fill_breakdowns_feed_and_recognition(session):
 def _hand_win(session, cust, *, start, achieved, hours_to_write=None, value=None, **goal):
     row = f.goal(session, cust, start=start, status=GoalStatus.ACHIEVED, **goal)
     win = Achievement(
-        goal_id=row.id, customer_id=cust.id, status=AchievementStatus.VERIFIED,
-        method=AchievementMethod.AUTOMATIC, achieved_at=achieved, detected_at=achieved,
-        achieved_value=value, confidence=Confidence.HIGH, rule="hand-made",
-    )  # fmt: skip
+        goal_id=row.id,
+        customer_id=cust.id,
+        status=AchievementStatus.VERIFIED,
+        method=AchievementMethod.AUTOMATIC,
+        achieved_at=achieved,
+        detected_at=achieved,
+        achieved_value=value,
+        confidence=Confidence.HIGH,
+        rule="hand-made",
+    )
     session.add(win)
     session.flush()
     if hours_to_write is not None:
-        session.add(SuccessRecord(
-            achievement_id=win.id, title="t", summary="s", markdown="m",
-            written_at=achieved + timedelta(hours=hours_to_write),
-        ))  # fmt: skip
+        session.add(
+            SuccessRecord(
+                achievement_id=win.id,
+                title="t",
+                summary="s",
+                markdown="m",
+                written_at=achieved + timedelta(hours=hours_to_write),
+            )
+        )
     return win
 
 
 def _email(session, win, status):
-    session.add(Draft(
-        kind=DraftKind.CUSTOMER_EMAIL, status=status, customer_id=win.customer_id,
-        related_type="achievement", related_id=win.id, to_addresses=["a@b.example"],
-        subject="Congrats", body="Well done", original_subject="Congrats", original_body="x",
-    ))  # fmt: skip
+    session.add(
+        Draft(
+            kind=DraftKind.CUSTOMER_EMAIL,
+            status=status,
+            customer_id=win.customer_id,
+            related_type="achievement",
+            related_id=win.id,
+            to_addresses=["a@b.example"],
+            subject="Congrats",
+            body="Well done",
+            original_subject="Congrats",
+            original_body="x",
+        )
+    )
 
 
 def test_success_metrics_from_hand_set_rows(session):
@@ -116,18 +152,32 @@ def test_success_metrics_from_hand_set_rows(session):
     at = f.NOW - timedelta(days=3)
     # 5 wins: 4 documented (one 30 h late), 4 emails sent, 2 used in marketing.
     wins = [
-        _hand_win(session, cust, start=date(2026, 10, 1), achieved=at, hours_to_write=h,
-                  name=f"Win {i}")
+        _hand_win(
+            session, cust, start=date(2026, 10, 1), achieved=at, hours_to_write=h, name=f"Win {i}"
+        )
         for i, h in enumerate([0.5, 1, 2, 30, None])
-    ]  # fmt: skip
+    ]
     for win, status in zip(wins, ["sent", "sent", "sent", "sent", "pending"], strict=True):
         _email(session, win, DraftStatus(status))
-    for win, status in [(wins[0], FlagStatus.USED), (wins[1], FlagStatus.USED),
-                        (wins[2], FlagStatus.CONTACTED)]:  # fmt: skip
-        session.add(MarketingFlag(achievement_id=win.id, customer_id=cust.id, status=status,
-                                  candidate_type=CandidateType.CASE_STUDY))  # fmt: skip
-    twice = MarketingFlag(achievement_id=wins[0].id, customer_id=cust.id, status=FlagStatus.USED,
-                          candidate_type=CandidateType.TESTIMONIAL)  # fmt: skip
+    for win, status in [
+        (wins[0], FlagStatus.USED),
+        (wins[1], FlagStatus.USED),
+        (wins[2], FlagStatus.CONTACTED),
+    ]:
+        session.add(
+            MarketingFlag(
+                achievement_id=win.id,
+                customer_id=cust.id,
+                status=status,
+                candidate_type=CandidateType.CASE_STUDY,
+            )
+        )
+    twice = MarketingFlag(
+        achievement_id=wins[0].id,
+        customer_id=cust.id,
+        status=FlagStatus.USED,
+        candidate_type=CandidateType.TESTIMONIAL,
+    )
     session.add(twice)
     session.flush()
     o = wins_overview(session=session, **NOV)
@@ -153,19 +203,47 @@ def test_time_to_achieve_and_money_value(session):
     f.metric(session, "savings_usd", Direction.HIGHER, "USD").is_money = True
     f.metric(session, "resolution_hours")
     at = f.NOW - timedelta(days=1)
-    _hand_win(session, cust, start=(at - timedelta(days=10)).date(), achieved=at,
-              metric_key="savings_usd", target=1000, value=Decimal(1500), name="Save")  # fmt: skip
-    _hand_win(session, cust, start=(at - timedelta(days=45)).date(), achieved=at,
-              type=GoalType.ROI, metric_key="savings_usd", target=2, cost=Decimal(10000), unit="×",
-              value=Decimal("2.5"), name="ROI")  # fmt: skip
-    _hand_win(session, cust, start=(at - timedelta(days=400)).date(), achieved=at,
-              metric_key="resolution_hours", target=4, value=Decimal(3), name="Hours")  # fmt: skip
+    _hand_win(
+        session,
+        cust,
+        start=(at - timedelta(days=10)).date(),
+        achieved=at,
+        metric_key="savings_usd",
+        target=1000,
+        value=Decimal(1500),
+        name="Save",
+    )
+    _hand_win(
+        session,
+        cust,
+        start=(at - timedelta(days=45)).date(),
+        achieved=at,
+        type=GoalType.ROI,
+        metric_key="savings_usd",
+        target=2,
+        cost=Decimal(10000),
+        unit="×",
+        value=Decimal("2.5"),
+        name="ROI",
+    )
+    _hand_win(
+        session,
+        cust,
+        start=(at - timedelta(days=400)).date(),
+        achieved=at,
+        metric_key="resolution_hours",
+        target=4,
+        value=Decimal(3),
+        name="Hours",
+    )
     o = wins_overview(session=session, **NOV)
     assert (o.money_wins, o.value) == (2, Decimal(26500))  # ROI: 2.5 × cost of 10,000
     assert o.median_days == 45
     assert [(b.label, b.wins) for b in o.days_bins if b.wins] == [
-        ("0–29", 1), ("30–59", 1), ("360+", 1)
-    ]  # fmt: skip
+        ("0–29", 1),
+        ("30–59", 1),
+        ("360+", 1),
+    ]
     assert len(o.days_bins) == 13
 
 
@@ -189,18 +267,21 @@ def test_pending_lists_held_wins_first_then_custom_goals(session):
     held = f.goal(session, acme, metric_key="weekly_active_users", target=55, name="Spiky")
     f.observe(session, acme, "weekly_active_users", [*RISING[:-3], 50, 900])
     detect(session=session, now=f.NOW)
-    later = f.goal(session, acme, type=GoalType.CUSTOM, name="Exec sponsor",
-                   due_date=date(2026, 12, 20))  # fmt: skip
-    sooner = f.goal(session, beta, type=GoalType.CUSTOM, name="Playbook",
-                    due_date=date(2026, 12, 1))  # fmt: skip
+    later = f.goal(
+        session, acme, type=GoalType.CUSTOM, name="Exec sponsor", due_date=date(2026, 12, 20)
+    )
+    sooner = f.goal(
+        session, beta, type=GoalType.CUSTOM, name="Playbook", due_date=date(2026, 12, 1)
+    )
     f.goal(session, beta, type=GoalType.CUSTOM, name="Dropped", status=GoalStatus.CANCELLED)
     items = pending_confirmations(session=session)
     assert [i.goal_id for i in items] == [held.id, sooner.id, later.id]
     assert items[0].kind == "held" and "standard deviations" in items[0].reason
     assert items[0].suggested_value == 900 and items[1].kind == "custom"
     assert [i.goal_id for i in pending_confirmations(session=session, csm_id=casey.id)] == [
-        held.id, later.id
-    ]  # fmt: skip
+        held.id,
+        later.id,
+    ]
 
 
 def test_confirming_a_custom_goal_documents_it(session):
@@ -209,9 +290,12 @@ def test_confirming_a_custom_goal_documents_it(session):
     with pytest.raises(Invalid, match="needs a note"):
         confirm_pending(session=session, goal_id=goal.id, actor_email=casey.email, note="  ")
     achievement_id = confirm_pending(
-        session=session, goal_id=goal.id, actor_email=casey.email, note="Saw it live",
+        session=session,
+        goal_id=goal.id,
+        actor_email=casey.email,
+        note="Saw it live",
         achieved_value=Decimal(12),
-    )  # fmt: skip
+    )
     win = session.get(Achievement, achievement_id)
     assert win.status == AchievementStatus.VERIFIED and win.achieved_value == 12
     record = session.scalar(select(SuccessRecord).where(SuccessRecord.achievement_id == win.id))

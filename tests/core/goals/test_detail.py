@@ -26,8 +26,15 @@ def _win(session, values=RISING, name="Acme <Health> & Co"):
     cust = f.customer(session, owner=f.csm(session), name=name)
     session.add(Contact(customer_id=cust.id, name="Pat Doe", email="pat@acme.example"))
     f.metric(session, "weekly_active_users", Direction.HIGHER, "users")
-    goal = f.goal(session, cust, metric_key="weekly_active_users", target=55, baseline=45,
-                  name="Grow weekly active users", start=START)  # fmt: skip
+    goal = f.goal(
+        session,
+        cust,
+        metric_key="weekly_active_users",
+        target=55,
+        baseline=45,
+        name="Grow weekly active users",
+        start=START,
+    )
     f.observe(session, cust, "weekly_active_users", [40] * 60 + values)
     created = detect(session=session, now=f.NOW)
     document_pending(session=session, now=f.NOW)
@@ -44,8 +51,10 @@ def test_documented_win_shows_its_record_evidence_series_and_follow_up(session):
     assert d.record.title == "Acme <Health> & Co: Grow weekly active users"
     assert "&lt;Health&gt; &amp; Co" in d.record.html and "<Health>" not in d.record.html
     assert ("Target", "55 users") in d.record.result_rows
-    assert [h for h, _ in d.record.sections][:2] == ["Contributing factors",
-                                                     "In the customer's words"]  # fmt: skip
+    assert [h for h, _ in d.record.sections][:2] == [
+        "Contributing factors",
+        "In the customer's words",
+    ]
     assert (d.baseline, d.target, d.achieved) == (Decimal(45), Decimal(55), Decimal(58))
     assert d.start_date == START and d.unit == "users" and d.measure == "value"
     assert d.series[0].day >= START - timedelta(days=LEAD_DAYS)
@@ -83,14 +92,26 @@ def test_held_win_reads_as_it_will_be_written(session):
 def test_roi_series_is_measured_like_the_target(session):
     cust = f.customer(session)
     f.metric(session, "cost_savings_usd", Direction.HIGHER, "USD").is_money = True
-    f.goal(session, cust, type=GoalType.ROI, metric_key="cost_savings_usd", target=2,
-           cost=Decimal(50000), start=START, unit="×")  # fmt: skip
+    f.goal(
+        session,
+        cust,
+        type=GoalType.ROI,
+        metric_key="cost_savings_usd",
+        target=2,
+        cost=Decimal(50000),
+        start=START,
+        unit="×",
+    )
     f.observe(session, cust, "cost_savings_usd", [90000, 101000, 102000, 104000])
     [achievement_id] = detect(session=session, now=f.NOW)
     d = achievement_detail(session=session, achievement_id=achievement_id)
     assert d.measure == "value ÷ cost" and d.unit == "× cost"
-    assert [round(p.value, 2) for p in d.series] == [Decimal("1.80"), Decimal("2.02"),
-                                                     Decimal("2.04"), Decimal("2.08")]  # fmt: skip
+    assert [round(p.value, 2) for p in d.series] == [
+        Decimal("1.80"),
+        Decimal("2.02"),
+        Decimal("2.04"),
+        Decimal("2.08"),
+    ]
 
 
 def test_milestone_win_has_no_series(session):

@@ -8,10 +8,21 @@ import pytest
 from core.goals.marketing import ScoreInputs, score
 
 BASE = ScoreInputs(
-    improvement=0.3, beyond_target=0.1, money_value=None, goal_type="kpi", nps=9, csat=None,
-    health=80, customer_since=date(2022, 1, 1), as_of=date(2026, 11, 20), quote_ready=True,
-    any_comment=True, similar_wins=1, consent="full_public", asks_last_90_days=0,
-)  # fmt: skip
+    improvement=0.3,
+    beyond_target=0.1,
+    money_value=None,
+    goal_type="kpi",
+    nps=9,
+    csat=None,
+    health=80,
+    customer_since=date(2022, 1, 1),
+    as_of=date(2026, 11, 20),
+    quote_ready=True,
+    any_comment=True,
+    similar_wins=1,
+    consent="full_public",
+    asks_last_90_days=0,
+)
 
 
 def value(**changes) -> int:
@@ -51,9 +62,19 @@ def test_novelty_rewards_new_industry_stories():
 def test_score_stays_in_range_and_explains_itself():
     best = score(replace(BASE, money_value=500_000, improvement=1, beyond_target=1, similar_wins=0))
     worst = score(
-        replace(BASE, improvement=0, beyond_target=0, nps=0, health=0, quote_ready=False,
-                any_comment=False, similar_wins=50, consent="internal_only", asks_last_90_days=9)
-    )  # fmt: skip
+        replace(
+            BASE,
+            improvement=0,
+            beyond_target=0,
+            nps=0,
+            health=0,
+            quote_ready=False,
+            any_comment=False,
+            similar_wins=50,
+            consent="internal_only",
+            asks_last_90_days=9,
+        )
+    )
     assert 0 <= worst.value <= best.value <= 100
     assert worst.value == 0
     assert any("quantified money value" in r for r in best.reasons)

@@ -19,18 +19,36 @@ RISING = [48, 52, 49, 51, 50, 47, 53, 50, 49, 51, 52, 48, 50, 51, 56, 57, 58]
 def _win(session, name="Acme Health", values=RISING):
     owner = f.csm(session)
     cust = f.customer(session, owner=owner, name=name)
-    session.add(Contact(customer_id=cust.id, name="Dana Ortiz", email="dana@acme.example",
-                        title="VP Support", is_primary=True))  # fmt: skip
-    session.add(Feedback(
-        customer_id=cust.id, kind=FeedbackKind.NPS, score=10, respondent_name="Dana Ortiz",
-        respondent_title="VP Support", responded_at=f.NOW - timedelta(days=20),
-        comment="The automation rules gave my team back a full day every week.",
-    ))  # fmt: skip
+    session.add(
+        Contact(
+            customer_id=cust.id,
+            name="Dana Ortiz",
+            email="dana@acme.example",
+            title="VP Support",
+            is_primary=True,
+        )
+    )
+    session.add(
+        Feedback(
+            customer_id=cust.id,
+            kind=FeedbackKind.NPS,
+            score=10,
+            respondent_name="Dana Ortiz",
+            respondent_title="VP Support",
+            responded_at=f.NOW - timedelta(days=20),
+            comment="The automation rules gave my team back a full day every week.",
+        )
+    )
     f.metric(session, "weekly_active_users", Direction.HIGHER, "users")
     goal = f.goal(
-        session, cust, metric_key="weekly_active_users", target=55, baseline=45,
-        name="Grow weekly active users to 55", description="Roll out to every region.",
-    )  # fmt: skip
+        session,
+        cust,
+        metric_key="weekly_active_users",
+        target=55,
+        baseline=45,
+        name="Grow weekly active users to 55",
+        description="Roll out to every region.",
+    )
     f.observe(session, cust, "weekly_active_users", values)
     return cust, goal
 

@@ -32,10 +32,17 @@ from tests.core.goals import factories as f
 
 def row(**values):
     base = dict(
-        status=GoalStatus.ACTIVE, metric="m", target=Decimal(100), latest_value=Decimal(50),
-        baseline=None, cost=None, type=GoalType.KPI, direction=Direction.HIGHER,
-        milestones_total=0, milestones_closed=0,
-    )  # fmt: skip
+        status=GoalStatus.ACTIVE,
+        metric="m",
+        target=Decimal(100),
+        latest_value=Decimal(50),
+        baseline=None,
+        cost=None,
+        type=GoalType.KPI,
+        direction=Direction.HIGHER,
+        milestones_total=0,
+        milestones_closed=0,
+    )
     return SimpleNamespace(**{**base, **values})
 
 
@@ -54,7 +61,7 @@ def row(**values):
                 "latest_value": Decimal(7),
             },
             50.0,
-        ),  # fmt: skip
+        ),
         ({"direction": Direction.LOWER, "target": Decimal(4), "latest_value": Decimal(3)}, 100.0),
         ({"type": GoalType.ROI, "cost": Decimal(1000), "target": Decimal(2), "unit": "×"}, 2.5),
         ({"latest_value": None}, None),
@@ -70,12 +77,19 @@ def test_progress_is_direction_aware(values, expected):
 
 def _achievement(session, goal, *, at, score=None, status=AchievementStatus.VERIFIED, **extra):
     achievement = Achievement(
-        goal_id=goal.id, customer_id=goal.customer_id, status=status,
-        method=extra.pop("method", AchievementMethod.AUTOMATIC), achieved_at=at,
-        target_value=goal.target, achieved_value=Decimal(60), confidence=Confidence.HIGH,
-        rule="test", marketing_score=score, marketing_candidates=["case_study"] if score else [],
+        goal_id=goal.id,
+        customer_id=goal.customer_id,
+        status=status,
+        method=extra.pop("method", AchievementMethod.AUTOMATIC),
+        achieved_at=at,
+        target_value=goal.target,
+        achieved_value=Decimal(60),
+        confidence=Confidence.HIGH,
+        rule="test",
+        marketing_score=score,
+        marketing_candidates=["case_study"] if score else [],
         **extra,
-    )  # fmt: skip
+    )
     session.add(achievement)
     session.flush()
     return achievement
@@ -142,9 +156,14 @@ def test_customer_goals_show_latest_value_and_progress(session):
     cust.external_id = "ext-9"
     f.metric(session, "resolution_hours", Direction.LOWER)
     kpi = f.goal(
-        session, cust, metric_key="resolution_hours", target=4, baseline=8,
-        direction=Direction.LOWER, name="Faster",
-    )  # fmt: skip
+        session,
+        cust,
+        metric_key="resolution_hours",
+        target=4,
+        baseline=8,
+        direction=Direction.LOWER,
+        name="Faster",
+    )
     f.observe(session, cust, "resolution_hours", [8, 7, 6])
     plan_goal = f.goal(session, cust, type=GoalType.SUCCESS_PLAN, name="Launch")
     f.plan_with_milestones(session, cust, plan_goal, ["done", "open", "skipped", "open"])

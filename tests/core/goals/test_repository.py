@@ -20,8 +20,14 @@ _seq = itertools.count()
 
 
 def add_customer(session, name="Acme Health", *, consent="full_public", industry="Healthcare"):
-    row = Customer(name=name, industry=industry, segment="mid_market", region="NA", arr=1000,
-                   consent_level=consent)  # fmt: skip
+    row = Customer(
+        name=name,
+        industry=industry,
+        segment="mid_market",
+        region="NA",
+        arr=1000,
+        consent_level=consent,
+    )
     session.add(row)
     session.flush()
     return row
@@ -35,17 +41,27 @@ def add_entry(session, title, snippet="A documented win.", *, customer=None, **f
     session.add(goal)
     session.flush()
     achievement = Achievement(
-        goal_id=goal.id, customer_id=customer.id, status="verified", method="automatic",
-        achieved_at=datetime(2026, 1, 1, tzinfo=UTC), confidence="high", rule="test",
-    )  # fmt: skip
+        goal_id=goal.id,
+        customer_id=customer.id,
+        status="verified",
+        method="automatic",
+        achieved_at=datetime(2026, 1, 1, tzinfo=UTC),
+        confidence="high",
+        rule="test",
+    )
     session.add(achievement)
     session.flush()
     entry = RepositoryEntry(
-        achievement_id=achievement.id, customer_id=customer.id, title=title, snippet=snippet,
-        industry=fields.pop("industry", customer.industry), goal_type=goal_type,
+        achievement_id=achievement.id,
+        customer_id=customer.id,
+        title=title,
+        snippet=snippet,
+        industry=fields.pop("industry", customer.industry),
+        goal_type=goal_type,
         achieved_on=fields.pop("achieved_on", date(2026, 3, 1)),
-        consent_level=fields.pop("consent", Consent.FULL_PUBLIC), **fields,
-    )  # fmt: skip
+        consent_level=fields.pop("consent", Consent.FULL_PUBLIC),
+        **fields,
+    )
     session.add(entry)
     session.flush()
     return entry
@@ -56,8 +72,12 @@ def titles(page) -> list[str]:
 
 
 def test_title_match_outranks_use_case_match_and_stems(session):
-    add_entry(session, "Onboarding finished early", use_case="Workflow automation",
-              achieved_on=date(2026, 6, 1))  # fmt: skip
+    add_entry(
+        session,
+        "Onboarding finished early",
+        use_case="Workflow automation",
+        achieved_on=date(2026, 6, 1),
+    )
     add_entry(session, "Support automation halves resolution time", achieved_on=date(2025, 1, 1))
     add_entry(session, "Adoption above 80%")
     page = repo.search_entries(session=session, q="automating")
@@ -74,8 +94,9 @@ def test_recency_breaks_rank_ties_and_no_query_orders_by_date(session):
     add_entry(session, "New automation win", achieved_on=date(2026, 5, 1))
     add_entry(session, "Middle win", achieved_on=date(2025, 5, 1))
     assert titles(repo.search_entries(session=session, q="automation")) == [
-        "New automation win", "Old automation win",
-    ]  # fmt: skip
+        "New automation win",
+        "Old automation win",
+    ]
     page = repo.search_entries(session=session)
     assert titles(page) == ["New automation win", "Middle win", "Old automation win"]
     assert all(item.rank is None for item in page.items)
@@ -94,13 +115,30 @@ def test_web_search_syntax_and_escaped_highlights(session):
 
 
 def test_every_filter_narrows_and_they_combine(session):
-    add_entry(session, "A", industry="Retail", use_case="Support", products=["ai-assistant"],
-              goal_type=GoalType.ROI, value_amount=Decimal("50000"), value_unit="USD",
-              achieved_on=date(2026, 2, 1), consent=Consent.LOGO)  # fmt: skip
-    add_entry(session, "B", industry="Fintech", use_case="Onboarding",
-              products=["analytics-addon", "ai-assistant"], goal_type=GoalType.ONBOARDING,
-              value_amount=Decimal("90"), value_unit="%", achieved_on=date(2025, 6, 1),
-              consent=Consent.INTERNAL_ONLY)  # fmt: skip
+    add_entry(
+        session,
+        "A",
+        industry="Retail",
+        use_case="Support",
+        products=["ai-assistant"],
+        goal_type=GoalType.ROI,
+        value_amount=Decimal("50000"),
+        value_unit="USD",
+        achieved_on=date(2026, 2, 1),
+        consent=Consent.LOGO,
+    )
+    add_entry(
+        session,
+        "B",
+        industry="Fintech",
+        use_case="Onboarding",
+        products=["analytics-addon", "ai-assistant"],
+        goal_type=GoalType.ONBOARDING,
+        value_amount=Decimal("90"),
+        value_unit="%",
+        achieved_on=date(2025, 6, 1),
+        consent=Consent.INTERNAL_ONLY,
+    )
     add_entry(session, "C", industry="Retail", products=[], achieved_on=date(2024, 1, 1))
 
     def found(**filters) -> list[str]:
@@ -131,12 +169,16 @@ def test_pagination_and_total(session):
     assert beyond.total == 5 and beyond.items == []
 
 
-@pytest.mark.parametrize(("filters", "field"), [
-    ({"value_min": 10, "value_max": 5}, "valueMax"),
-    ({"date_from": date(2026, 2, 1), "date_to": date(2026, 1, 1)}, "dateTo"),
-    ({"goal_type": "nope"}, "goalType"), ({"consent": ["public"]}, "consent"),
-    ({"q": "x" * 201}, "q"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("filters", "field"),
+    [
+        ({"value_min": 10, "value_max": 5}, "valueMax"),
+        ({"date_from": date(2026, 2, 1), "date_to": date(2026, 1, 1)}, "dateTo"),
+        ({"goal_type": "nope"}, "goalType"),
+        ({"consent": ["public"]}, "consent"),
+        ({"q": "x" * 201}, "q"),
+    ],
+)
 def test_bad_filters_are_invalid_and_name_the_field(session, filters, field):
     with pytest.raises(Invalid, match=field):
         repo.search_entries(session=session, **filters)
@@ -153,11 +195,22 @@ def test_bad_paging_is_invalid(session, limit, offset):
 def test_consent_decides_whether_the_customer_is_named(session):
     public = add_customer(session, "Globex Retail", consent=Consent.FULL_PUBLIC, industry="Retail")
     private = add_customer(session, "Initech", industry="Public Sector")
-    add_entry(session, "Globex Retail cut churn", "Churn fell by a third.", customer=public,
-              value_amount=Decimal("120000"), value_unit="USD",
-              achieved_on=date(2026, 3, 4))  # fmt: skip
-    add_entry(session, "Initech automated intake", "initech staff saved 12 hours a week",
-              customer=private, consent=Consent.ANONYMIZED)  # fmt: skip
+    add_entry(
+        session,
+        "Globex Retail cut churn",
+        "Churn fell by a third.",
+        customer=public,
+        value_amount=Decimal("120000"),
+        value_unit="USD",
+        achieved_on=date(2026, 3, 4),
+    )
+    add_entry(
+        session,
+        "Initech automated intake",
+        "initech staff saved 12 hours a week",
+        customer=private,
+        consent=Consent.ANONYMIZED,
+    )
     items = {i.industry: i for i in repo.search_entries(session=session).items}
     named = items["Retail"]
     assert named.customer_name == "Globex Retail" and named.customer_label == "Globex Retail"
@@ -186,10 +239,13 @@ def test_a_withdrawn_customer_consent_overrides_the_entry(session):
 
 def test_snippet_text_for_each_consent_level():
     entry = RepositoryEntry(
-        title="Acme Health halved wait times", snippet="Patients waited 50% less.",
-        industry="SaaS", achieved_on=date(2025, 11, 2), value_amount=Decimal("3.50"),
+        title="Acme Health halved wait times",
+        snippet="Patients waited 50% less.",
+        industry="SaaS",
+        achieved_on=date(2025, 11, 2),
+        value_amount=Decimal("3.50"),
         value_unit="hours",
-    )  # fmt: skip
+    )
     for consent in (Consent.LOGO, Consent.FULL_PUBLIC):
         text = repo.snippet_text(entry, "Acme Health", consent)
         assert text.startswith("Acme Health — Acme Health halved wait times.")
@@ -202,8 +258,14 @@ def test_snippet_text_for_each_consent_level():
 
 
 def test_csv_export_defuses_formulas(session):
-    add_entry(session, "=HYPERLINK(\"http://evil\")", "@SUM(A1)", use_case="+cmd",
-              value_amount=Decimal("-5.5000"), value_unit="hours")  # fmt: skip
+    add_entry(
+        session,
+        '=HYPERLINK("http://evil")',
+        "@SUM(A1)",
+        use_case="+cmd",
+        value_amount=Decimal("-5.5000"),
+        value_unit="hours",
+    )
     rows = list(
         csv.reader(io.StringIO(repo.export_csv(repo.search_entries(session=session).items)))
     )
@@ -217,8 +279,14 @@ def test_csv_export_defuses_formulas(session):
 
 
 def test_markdown_export_is_copy_ready(session):
-    add_entry(session, "Cut *costs* by [half]", "Saved money.", products=["ai-assistant"],
-              value_amount=Decimal("25000"), value_unit="USD")  # fmt: skip
+    add_entry(
+        session,
+        "Cut *costs* by [half]",
+        "Saved money.",
+        products=["ai-assistant"],
+        value_amount=Decimal("25000"),
+        value_unit="USD",
+    )
     text = repo.export_markdown(repo.search_entries(session=session).items)
     assert text.startswith("# Value repository — 1 win\n")
     assert "## Cut \\*costs\\* by \\[half\\]" in text
@@ -227,24 +295,49 @@ def test_markdown_export_is_copy_ready(session):
 
 
 def test_aggregates_group_by_industry_quarter_and_goal_type(session):
-    add_entry(session, "a", industry="Retail", goal_type=GoalType.ROI, value_amount=Decimal(1000),
-              value_unit="USD", achieved_on=date(2025, 1, 15))  # fmt: skip
-    add_entry(session, "b", industry="Retail", value_amount=Decimal(40), value_unit="hours",
-              achieved_on=date(2025, 2, 1))  # fmt: skip
-    add_entry(session, "c", industry="Fintech", goal_type=GoalType.ROI, value_amount=Decimal(500),
-              value_unit="usd", achieved_on=date(2025, 10, 1))  # fmt: skip
+    add_entry(
+        session,
+        "a",
+        industry="Retail",
+        goal_type=GoalType.ROI,
+        value_amount=Decimal(1000),
+        value_unit="USD",
+        achieved_on=date(2025, 1, 15),
+    )
+    add_entry(
+        session,
+        "b",
+        industry="Retail",
+        value_amount=Decimal(40),
+        value_unit="hours",
+        achieved_on=date(2025, 2, 1),
+    )
+    add_entry(
+        session,
+        "c",
+        industry="Fintech",
+        goal_type=GoalType.ROI,
+        value_amount=Decimal(500),
+        value_unit="usd",
+        achieved_on=date(2025, 10, 1),
+    )
     result = repo.aggregates(session=session)
     assert result.total == 3
     assert [(r.label, r.count, r.value_total) for r in result.by_industry] == [
-        ("Retail", 2, 1000), ("Fintech", 1, 500),
-    ]  # fmt: skip
+        ("Retail", 2, 1000),
+        ("Fintech", 1, 500),
+    ]
     assert [(r.label, r.count) for r in result.by_quarter] == [
-        ("2025 Q1", 2), ("2025 Q2", 0), ("2025 Q3", 0), ("2025 Q4", 1),
-    ]  # fmt: skip
+        ("2025 Q1", 2),
+        ("2025 Q2", 0),
+        ("2025 Q3", 0),
+        ("2025 Q4", 1),
+    ]
     assert result.by_quarter[0].quarter == date(2025, 1, 1)
     assert [(r.label, r.count, r.value_total) for r in result.by_goal_type] == [
-        ("roi", 2, 1500), ("kpi", 1, 0),
-    ]  # fmt: skip
+        ("roi", 2, 1500),
+        ("kpi", 1, 0),
+    ]
     only = repo.aggregates(session=session, industry="Fintech")
     assert only.total == 1 and [r.label for r in only.by_quarter] == ["2025 Q4"]
     assert repo.aggregates(session=session, q="nothing-matches").by_quarter == []
@@ -260,8 +353,9 @@ def test_record_use_counts_and_leaves_a_trail(session):
         select(AuditEntry).where(AuditEntry.entity_id == str(entry.id)).order_by(AuditEntry.actor)
     ).all()
     assert [(a.action, a.actor, a.changes["purpose"]) for a in audit] == [
-        ("repository.use", "app", "renewal"), ("repository.use", "casey", "qbr"),
-    ]  # fmt: skip
+        ("repository.use", "app", "renewal"),
+        ("repository.use", "casey", "qbr"),
+    ]
     events = session.scalars(select(TimelineEvent).where(TimelineEvent.related_id == entry.id))
     assert {e.title for e in events} == {
         "Win used (qbr): Reusable win",
@@ -272,27 +366,33 @@ def test_record_use_counts_and_leaves_a_trail(session):
 def test_record_use_rejects_unknown_entries_and_purposes_and_counts_exports_once(session):
     entry = add_entry(session, "Win")
     with pytest.raises(NotFound):
-        repo.record_use(session=session, entry_id="00000000-0000-0000-0000-000000000000",
-                        purpose="qbr")  # fmt: skip
+        repo.record_use(
+            session=session, entry_id="00000000-0000-0000-0000-000000000000", purpose="qbr"
+        )
     with pytest.raises(Invalid, match="purpose"):
         repo.record_use(session=session, entry_id=entry.id, purpose="fun")
     other = add_entry(session, "Two")
-    counts = repo.record_uses(session=session, entry_ids=[entry.id, other.id, entry.id],
-                              purpose="marketing")  # fmt: skip
+    counts = repo.record_uses(
+        session=session, entry_ids=[entry.id, other.id, entry.id], purpose="marketing"
+    )
     assert counts == {entry.id: 1, other.id: 1}
 
 
 def test_filter_options_and_record_markdown(session):
     assert repo.filter_options(session=session).entries == 0
-    entry = add_entry(session, "A", industry="Retail", use_case="Support",
-                      products=["b-product", "a-product"])  # fmt: skip
+    entry = add_entry(
+        session, "A", industry="Retail", use_case="Support", products=["b-product", "a-product"]
+    )
     add_entry(session, "B", industry="Fintech", goal_type=GoalType.ROI, products=["a-product"])
     options = repo.filter_options(session=session)
     assert options.entries == 2
     assert options.industries == ["Fintech", "Retail"] and options.use_cases == ["Support"]
     assert options.products == ["a-product", "b-product"]
     assert set(options.goal_types) == {GoalType.KPI, GoalType.ROI}
-    session.add(SuccessRecord(achievement_id=entry.achievement_id, title="A", summary="s",
-                              markdown="# A\n\nDone."))  # fmt: skip
+    session.add(
+        SuccessRecord(
+            achievement_id=entry.achievement_id, title="A", summary="s", markdown="# A\n\nDone."
+        )
+    )
     session.flush()
     assert repo.record_markdown(session=session, entry_ids=[entry.id]) == {entry.id: "# A\n\nDone."}

@@ -17,9 +17,12 @@ def series(values, *, end=NOW - timedelta(hours=6)):
 
 def run(values, target, direction=HIGHER, **overrides):
     return evaluate(
-        series(values), target=Decimal(str(target)), direction=direction, now=NOW,
+        series(values),
+        target=Decimal(str(target)),
+        direction=direction,
+        now=NOW,
         rules=rules_for(overrides),
-    )  # fmt: skip
+    )
 
 
 NOISY = [48, 52, 49, 51, 50, 47, 53, 50, 49, 51, 52, 48, 50, 51]

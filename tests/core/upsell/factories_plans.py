@@ -40,28 +40,37 @@ METRICS = {
 def criterion(name, key, kind, unit, target, direction=HIGHER, manual=False) -> dict:
     """Return one template criterion in the stored JSON shape (camelCase)."""
     return {
-        "name": name, "metricKey": key, "type": kind, "unit": unit, "target": target,
-        "direction": direction, "measurement": "manual" if manual else "automatic",
-    }  # fmt: skip
+        "name": name,
+        "metricKey": key,
+        "type": kind,
+        "unit": unit,
+        "target": target,
+        "direction": direction,
+        "measurement": "manual" if manual else "automatic",
+    }
 
 
 TEMPLATES = {
     "analytics": (
-        [criterion("Core feature adoption", "feature_adoption", "adoption", "%", 60),
-         criterion("Weekly active users", "weekly_active_users", "usage", "users", 150),
-         criterion("Executive dashboards in use", None, "outcome", "dashboards", 3, manual=True)],
+        [
+            criterion("Core feature adoption", "feature_adoption", "adoption", "%", 60),
+            criterion("Weekly active users", "weekly_active_users", "usage", "users", 150),
+            criterion("Executive dashboards in use", None, "outcome", "dashboards", 3, manual=True),
+        ],
         [30, 60, 90],
     ),
     "automation": (
-        [criterion("Automation runs", "automation_runs", "usage", "runs/day", 400),
-         criterion("Time saved per week", "time_saved_hours", "roi", "hours", None)],
+        [
+            criterion("Automation runs", "automation_runs", "usage", "runs/day", 400),
+            criterion("Time saved per week", "time_saved_hours", "roi", "hours", None),
+        ],
         [30, 60, 90, 180],
     ),
     "support": (
         [criterion("Resolution time", "ticket_resolution_hours", "outcome", "hours", None, LOWER)],
         [30, 60, 90],
     ),
-}  # fmt: skip
+}
 
 
 def add(session, row):
@@ -75,18 +84,27 @@ def catalog(session) -> None:
     """Create the metrics, products, templates and one benchmark row the tests plan with."""
     for key, (unit, kind, direction) in METRICS.items():
         if session.get(Metric, key) is None:
-            session.add(Metric(key=key, name=key.replace("_", " "), unit=unit, kind=kind,
-                               direction=direction))  # fmt: skip
+            session.add(
+                Metric(
+                    key=key, name=key.replace("_", " "), unit=unit, kind=kind, direction=direction
+                )
+            )
     session.flush()
     for code, (criteria, days) in TEMPLATES.items():
         add(session, Product(code=code, name=code.title(), family=code))
         add(session, SuccessTemplate(product_code=code, metrics=criteria, checkpoint_days=days))
     add(session, Product(code="no-template", name="No template"))
     for key, median in (("time_saved_hours", 30), ("ticket_resolution_hours", 14)):
-        add(session, IndustryBenchmark(
-            industry="Logistics", segment=Segment.MID_MARKET, metric_key=key, median=median,
-            top_quartile=median,
-        ))  # fmt: skip
+        add(
+            session,
+            IndustryBenchmark(
+                industry="Logistics",
+                segment=Segment.MID_MARKET,
+                metric_key=key,
+                median=median,
+                top_quartile=median,
+            ),
+        )
 
 
 def csm(session) -> User:
@@ -96,19 +114,44 @@ def csm(session) -> User:
 
 def customer(session, *, crm_id=None, segment=Segment.MID_MARKET, health=64, industry="Logistics"):
     n = next(_seq)
-    return add(session, Customer(
-        name=f"Northwind {n}", industry=industry, segment=segment, region="NA", arr=Decimal(90_000),
-        health_score=None if health is None else Decimal(health), crm_id=crm_id,
-    ))  # fmt: skip
+    return add(
+        session,
+        Customer(
+            name=f"Northwind {n}",
+            industry=industry,
+            segment=segment,
+            region="NA",
+            arr=Decimal(90_000),
+            health_score=None if health is None else Decimal(health),
+            crm_id=crm_id,
+        ),
+    )
 
 
-def upsell(session, cust, products=("analytics",), *, close=CLOSE, criteria=None, arr=20_000,
-           source="manual", opportunity_id=None) -> Upsell:  # fmt: skip
-    row = add(session, Upsell(
-        opportunity_id=opportunity_id or f"006TEST{next(_seq)}", customer_id=cust.id,
-        source=source, type="expansion", name="Expansion", arr_increase=Decimal(arr),
-        close_date=close, stated_criteria=criteria,
-    ))  # fmt: skip
+def upsell(
+    session,
+    cust,
+    products=("analytics",),
+    *,
+    close=CLOSE,
+    criteria=None,
+    arr=20_000,
+    source="manual",
+    opportunity_id=None,
+) -> Upsell:
+    row = add(
+        session,
+        Upsell(
+            opportunity_id=opportunity_id or f"006TEST{next(_seq)}",
+            customer_id=cust.id,
+            source=source,
+            type="expansion",
+            name="Expansion",
+            arr_increase=Decimal(arr),
+            close_date=close,
+            stated_criteria=criteria,
+        ),
+    )
     for code in products:
         add(session, UpsellProduct(upsell_id=row.id, product_code=code, arr=Decimal(arr)))
     return row
@@ -117,10 +160,15 @@ def upsell(session, cust, products=("analytics",), *, close=CLOSE, criteria=None
 def observe(session, cust, key, values_by_day: dict[date, float]) -> None:
     """Write one observation at noon UTC on each given day."""
     rows = [
-        {"customer_id": cust.id, "metric_key": key, "value": Decimal(str(v)), "source": "test",
-         "observed_at": datetime.combine(d, time(12), tzinfo=UTC)}
+        {
+            "customer_id": cust.id,
+            "metric_key": key,
+            "value": Decimal(str(v)),
+            "source": "test",
+            "observed_at": datetime.combine(d, time(12), tzinfo=UTC),
+        }
         for d, v in values_by_day.items()
-    ]  # fmt: skip
+    ]
     session.execute(insert(Observation).values(rows))
 
 
@@ -132,33 +180,72 @@ def past_plan(session, cust, product, status=OutcomeStatus.SUCCESS, *, metrics=(
     """A completed plan with a confirmed outcome; `metrics` = [(name, key, target)]."""
     started = started or date(2025, 6, 1)
     sold = upsell(session, cust, (product,), close=started)
-    plan = add(session, Measurement(
-        upsell_id=sold.id, customer_id=cust.id, status=MeasurementStatus.COMPLETED,
-        started_on=started, horizon_days=90, planned_products=[product],
-    ))  # fmt: skip
+    plan = add(
+        session,
+        Measurement(
+            upsell_id=sold.id,
+            customer_id=cust.id,
+            status=MeasurementStatus.COMPLETED,
+            started_on=started,
+            horizon_days=90,
+            planned_products=[product],
+        ),
+    )
     for name, key, target in metrics:
-        add(session, MeasurementMetric(
-            measurement_id=plan.id, name=name, metric_key=key, type="usage", unit="u",
-            direction=HIGHER, measurement="automatic", target=Decimal(target),
-        ))  # fmt: skip
+        add(
+            session,
+            MeasurementMetric(
+                measurement_id=plan.id,
+                name=name,
+                metric_key=key,
+                type="usage",
+                unit="u",
+                direction=HIGHER,
+                measurement="automatic",
+                target=Decimal(target),
+            ),
+        )
     if status is not None:
         add(session, Outcome(measurement_id=plan.id, proposed_status=status, status=status))
     return plan
 
 
-def opportunity(id, account_id, *, products=(("analytics", "Analytics", 1, 20000.0),), amount=20000,
-                modified=NOW, close=CLOSE, criteria=None, **extra) -> Opportunity:  # fmt: skip
+def opportunity(
+    id,
+    account_id,
+    *,
+    products=(("analytics", "Analytics", 1, 20000.0),),
+    amount=20000,
+    modified=NOW,
+    close=CLOSE,
+    criteria=None,
+    **extra,
+) -> Opportunity:
     return Opportunity(
-        id=id, account_id=account_id, name=extra.pop("name", f"Expansion {id}"),
-        type=extra.pop("type", "Expansion"), amount=amount, close_date=close,
-        owner_name="Olive Owner", owner_email="olive@example.com", last_modified=modified,
+        id=id,
+        account_id=account_id,
+        name=extra.pop("name", f"Expansion {id}"),
+        type=extra.pop("type", "Expansion"),
+        amount=amount,
+        close_date=close,
+        owner_name="Olive Owner",
+        owner_email="olive@example.com",
+        last_modified=modified,
         success_criteria=criteria,
         products=[{"code": c, "name": n, "quantity": q, "arr": a} for c, n, q, a in products],
-    )  # fmt: skip
+    )
 
 
-def amendment(id, account_id, change, *, opportunity_id=None, signed=date(2026, 11, 10),
-              modified=NOW, description=None) -> Amendment:  # fmt: skip
+def amendment(
+    id,
+    account_id,
+    change,
+    *,
+    opportunity_id=None,
+    signed=date(2026, 11, 10),
+    modified=NOW,
+    description=None,
+) -> Amendment:
     return Amendment(
         id=id,
         account_id=account_id,

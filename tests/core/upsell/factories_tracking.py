@@ -46,12 +46,15 @@ def customer(session, *, owner=None, name=None, health=60, contacts=("Priya Shah
     row = add(
         session,
         Customer(
-            name=name or f"Northwind {next(_seq)}", industry="logistics",
-            segment=Segment.MID_MARKET, region="NA", arr=Decimal(100_000),
+            name=name or f"Northwind {next(_seq)}",
+            industry="logistics",
+            segment=Segment.MID_MARKET,
+            region="NA",
+            arr=Decimal(100_000),
             owner_csm_id=owner.id if owner else None,
             health_score=None if health is None else Decimal(health),
         ),
-    )  # fmt: skip
+    )
     for i, person in enumerate(contacts):
         email = person.split()[0].lower() + f"{next(_seq)}@customer.example"
         add(session, Contact(customer_id=row.id, name=person, email=email, is_primary=i == 1))
@@ -72,17 +75,29 @@ def metric_def(session, key, *, direction=Direction.HIGHER, kind=MetricKind.USAG
 def auto(name, key, baseline, target, *, direction=Direction.HIGHER, kind=MetricKind.USAGE):
     """Spec of an automatic metric read from usage observations of `key`."""
     return dict(
-        name=name, metric_key=key, baseline=baseline, target=target, direction=direction,
-        type=kind, measurement=MeasurementMode.AUTOMATIC, current=None,
-    )  # fmt: skip
+        name=name,
+        metric_key=key,
+        baseline=baseline,
+        target=target,
+        direction=direction,
+        type=kind,
+        measurement=MeasurementMode.AUTOMATIC,
+        current=None,
+    )
 
 
 def manual(name, baseline, target, current=None, *, direction=Direction.HIGHER, kind=None):
     """Spec of a manually recorded metric."""
     return dict(
-        name=name, metric_key=None, baseline=baseline, target=target, direction=direction,
-        type=kind or MetricKind.OUTCOME, measurement=MeasurementMode.MANUAL, current=current,
-    )  # fmt: skip
+        name=name,
+        metric_key=None,
+        baseline=baseline,
+        target=target,
+        direction=direction,
+        type=kind or MetricKind.OUTCOME,
+        measurement=MeasurementMode.MANUAL,
+        current=current,
+    )
 
 
 def _dec(value):
@@ -90,40 +105,71 @@ def _dec(value):
 
 
 def plan(
-    session, cust, *, started_on: date, metrics: Iterable[dict], days=(30, 60, 90),
-    status=MeasurementStatus.ACTIVE, horizon_days=90, product=("ANALYTICS", "Analytics Pro"),
+    session,
+    cust,
+    *,
+    started_on: date,
+    metrics: Iterable[dict],
+    days=(30, 60, 90),
+    status=MeasurementStatus.ACTIVE,
+    horizon_days=90,
+    product=("ANALYTICS", "Analytics Pro"),
     name="Analytics expansion",
-) -> Measurement:  # fmt: skip
+) -> Measurement:
     """Build an upsell, its product line, a plan, its metrics and its checkpoints."""
     code, product_name = product
     if session.get(Product, code) is None:
         add(session, Product(code=code, name=product_name))
-    upsell = add(session, Upsell(
-        opportunity_id=f"OPP-T{next(_seq)}", customer_id=cust.id, source=UpsellSource.MANUAL,
-        type=UpsellType.EXPANSION, name=name, arr_increase=Decimal(24_000),
-        close_date=started_on,
-    ))  # fmt: skip
+    upsell = add(
+        session,
+        Upsell(
+            opportunity_id=f"OPP-T{next(_seq)}",
+            customer_id=cust.id,
+            source=UpsellSource.MANUAL,
+            type=UpsellType.EXPANSION,
+            name=name,
+            arr_increase=Decimal(24_000),
+            close_date=started_on,
+        ),
+    )
     add(session, UpsellProduct(upsell_id=upsell.id, product_code=code, arr=Decimal(24_000)))
-    row = add(session, Measurement(
-        upsell_id=upsell.id, customer_id=cust.id, status=status, started_on=started_on,
-        horizon_days=horizon_days,
-    ))  # fmt: skip
+    row = add(
+        session,
+        Measurement(
+            upsell_id=upsell.id,
+            customer_id=cust.id,
+            status=status,
+            started_on=started_on,
+            horizon_days=horizon_days,
+        ),
+    )
     for i, spec in enumerate(metrics):
         spec = dict(spec)
         if spec["metric_key"]:
             metric_def(session, spec["metric_key"], direction=spec["direction"])
         current = _dec(spec.pop("current"))
-        session.add(MeasurementMetric(
-            measurement_id=row.id, unit=spec.pop("unit", "units"), position=i,
-            baseline=_dec(spec.pop("baseline")), target=_dec(spec.pop("target")),
-            current=current, current_at=NOW - timedelta(days=1) if current is not None else None,
-            **spec,
-        ))  # fmt: skip
+        session.add(
+            MeasurementMetric(
+                measurement_id=row.id,
+                unit=spec.pop("unit", "units"),
+                position=i,
+                baseline=_dec(spec.pop("baseline")),
+                target=_dec(spec.pop("target")),
+                current=current,
+                current_at=NOW - timedelta(days=1) if current is not None else None,
+                **spec,
+            )
+        )
     for day in days:
-        session.add(Checkpoint(
-            measurement_id=row.id, day=day, kind=f"day_{day}",
-            due_on=started_on + timedelta(days=day), status=CheckpointStatus.SCHEDULED,
-        ))  # fmt: skip
+        session.add(
+            Checkpoint(
+                measurement_id=row.id,
+                day=day,
+                kind=f"day_{day}",
+                due_on=started_on + timedelta(days=day),
+                status=CheckpointStatus.SCHEDULED,
+            )
+        )
     session.flush()
     return row
 
@@ -134,8 +180,15 @@ def observe(session, cust, key, start: date, end: date, value: Callable[[int], f
     while day <= end:
         v = value(i) if callable(value) else value
         at = datetime.combine(day, time(12), tzinfo=UTC)
-        rows.append(dict(customer_id=cust.id, metric_key=key, observed_at=at,
-                         value=Decimal(str(round(v, 4))), source="test"))  # fmt: skip
+        rows.append(
+            dict(
+                customer_id=cust.id,
+                metric_key=key,
+                observed_at=at,
+                value=Decimal(str(round(v, 4))),
+                source="test",
+            )
+        )
         day, i = day + timedelta(days=1), i + 1
     session.execute(insert(Observation).values(rows).on_conflict_do_nothing())
 

@@ -14,20 +14,36 @@ START = date(2026, 6, 1)
 TODAY = date(2026, 11, 20)
 
 
-def decided(session, cust, outcome, *, met=(True, True), signal=None, predicted=None,
-            product=("ANALYTICS", "Analytics Pro"), confirmed=True, contracted=False):  # fmt: skip
+def decided(
+    session,
+    cust,
+    outcome,
+    *,
+    met=(True, True),
+    signal=None,
+    predicted=None,
+    product=("ANALYTICS", "Analytics Pro"),
+    confirmed=True,
+    contracted=False,
+):
     """A plan with two manual metrics (met or not), an outcome and a day-30 review signal."""
     metrics = [f.manual(f"m{i}", 0, 10, 10 if ok else 2) for i, ok in enumerate(met)]
     plan = f.plan(session, cust, started_on=START, metrics=metrics, product=product)
     plan.predicted_success = None if predicted is None else Decimal(predicted)
     status = OutcomeStatus(outcome)
-    f.add(session, Outcome(measurement_id=plan.id, proposed_status=status,
-                           status=status if confirmed else None))  # fmt: skip
+    f.add(
+        session,
+        Outcome(
+            measurement_id=plan.id, proposed_status=status, status=status if confirmed else None
+        ),
+    )
     if signal:
         cp = f.checkpoints_of(session, plan)[30]
         cp.status = CheckpointStatus.REVIEWED
-        f.add(session, Review(measurement_id=plan.id, checkpoint_id=cp.id, assessment=signal,
-                              findings="ok"))  # fmt: skip
+        f.add(
+            session,
+            Review(measurement_id=plan.id, checkpoint_id=cp.id, assessment=signal, findings="ok"),
+        )
     if contracted:
         from core.upsell.models import Upsell
 
@@ -50,10 +66,19 @@ def test_no_plans_gives_empty_figures(session):
 def test_mix_rates_and_value_realization(session, cust):
     decided(session, cust, "success", signal="on_track", predicted=80)
     decided(session, cust, "success", signal="exceeding", predicted=60)
-    decided(session, cust, "partial", met=(True, False), signal="behind", predicted=40,
-            confirmed=False)  # fmt: skip
-    decided(session, cust, "failed", met=(False, False), signal="behind", predicted=20,
-            contracted=True, product=("SUPPORT", "Support"))  # fmt: skip
+    decided(
+        session, cust, "partial", met=(True, False), signal="behind", predicted=40, confirmed=False
+    )
+    decided(
+        session,
+        cust,
+        "failed",
+        met=(False, False),
+        signal="behind",
+        predicted=20,
+        contracted=True,
+        product=("SUPPORT", "Support"),
+    )
     result = outcomes_analysis(session=session, today=TODAY)
     o = result.overall
     assert o.decided == 4 and o.mix == {"success": 2, "partial": 1, "at_risk": 0, "failed": 1}

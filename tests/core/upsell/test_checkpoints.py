@@ -30,11 +30,23 @@ def owner(session):
 
 def _day30_plan(session, owner):
     cust = f.customer(session, owner=owner, name="Northwind <Logistics>")
-    plan = f.plan(session, cust, started_on=TODAY - timedelta(days=30), metrics=[
-        f.auto("Active users", "tr_cp_users", 100, 300), f.manual("Hours saved", 0, 100),
-    ])  # fmt: skip
-    f.observe(session, cust, "tr_cp_users", TODAY - timedelta(days=40), TODAY,
-              lambda i: 100 if i < 18 else 140)  # fmt: skip
+    plan = f.plan(
+        session,
+        cust,
+        started_on=TODAY - timedelta(days=30),
+        metrics=[
+            f.auto("Active users", "tr_cp_users", 100, 300),
+            f.manual("Hours saved", 0, 100),
+        ],
+    )
+    f.observe(
+        session,
+        cust,
+        "tr_cp_users",
+        TODAY - timedelta(days=40),
+        TODAY,
+        lambda i: 100 if i < 18 else 140,
+    )
     update_progress(session=session, now=NOW)
     return cust, plan
 
@@ -46,16 +58,23 @@ def _counts(session):
 
 def test_titles():
     assert [checkpoint_title(d) for d in (30, 60, 90, 45, 180)] == [
-        "30-day check", "60-day adoption review", "90-day value assessment", "45-day review",
+        "30-day check",
+        "60-day adoption review",
+        "90-day value assessment",
+        "45-day review",
         "180-day review",
-    ]  # fmt: skip
+    ]
 
 
 @pytest.mark.parametrize(
     ("day", "meeting"),
-    [(date(2026, 11, 20), 24), (date(2026, 11, 19), 23), (date(2026, 11, 16), 18),
-     (date(2026, 11, 21), 24)],
-)  # fmt: skip
+    [
+        (date(2026, 11, 20), 24),
+        (date(2026, 11, 19), 23),
+        (date(2026, 11, 16), 18),
+        (date(2026, 11, 21), 24),
+    ],
+)
 def test_meeting_is_two_business_days_later_at_15_utc(day, meeting):
     assert meeting_start(day) == datetime(2026, 11, meeting, 15, tzinfo=UTC)
 
@@ -87,16 +106,25 @@ def test_trigger_due_documents_schedules_and_drafts_once(session, owner):
     assert doc.payload["recordId"] == str(cp.id)
     assert doc.payload["title"] == "30-day check — Northwind <Logistics>: Analytics expansion"
     [table] = [b for b in doc.payload["blocks"] if b["kind"] == "table"]
-    assert table["rows"][1] == ["Active users (units)", "100", "300", "140", "20%", "33%",
-                                "improving"]  # fmt: skip
+    assert table["rows"][1] == [
+        "Active users (units)",
+        "100",
+        "300",
+        "140",
+        "20%",
+        "33%",
+        "improving",
+    ]
 
     [event] = f.deliveries(session, Channel.CALENDAR)
     contacts = sorted(cust_contacts(session, cust), key=lambda c: not c.is_primary)
     assert event.payload == event.payload | {
-        "organizer": owner.email, "eventId": calendar_event_id(cp.id),
-        "start": "2026-11-24T15:00:00+00:00", "end": "2026-11-24T15:30:00+00:00",
+        "organizer": owner.email,
+        "eventId": calendar_event_id(cp.id),
+        "start": "2026-11-24T15:00:00+00:00",
+        "end": "2026-11-24T15:30:00+00:00",
         "attendees": [c.email for c in contacts],
-    }  # fmt: skip
+    }
 
     draft = session.scalar(select(Draft).where(Draft.related_id == cp.id))
     assert draft.kind == DraftKind.REVIEW_SUMMARY and draft.status == DraftStatus.PENDING
@@ -116,8 +144,12 @@ def cust_contacts(session, cust):
 
 def test_without_a_csm_there_is_no_meeting(session):
     cust = f.customer(session, owner=None)
-    plan = f.plan(session, cust, started_on=TODAY - timedelta(days=31),
-                  metrics=[f.manual("Savings", 0, 10, 5)])  # fmt: skip
+    plan = f.plan(
+        session,
+        cust,
+        started_on=TODAY - timedelta(days=31),
+        metrics=[f.manual("Savings", 0, 10, 5)],
+    )
     trigger_due(session=session, now=NOW)
     assert f.deliveries(session, Channel.CALENDAR) == []
     assert len(f.deliveries(session, Channel.GOOGLE_DOC)) == 1
@@ -129,8 +161,12 @@ def test_without_a_csm_there_is_no_meeting(session):
 
 def test_checkpoints_become_overdue_after_seven_days(session, owner):
     cust = f.customer(session, owner=owner)
-    plan = f.plan(session, cust, started_on=TODAY - timedelta(days=67),
-                  metrics=[f.manual("Savings", 0, 10, 5)])  # fmt: skip
+    plan = f.plan(
+        session,
+        cust,
+        started_on=TODAY - timedelta(days=67),
+        metrics=[f.manual("Savings", 0, 10, 5)],
+    )
     other = f.plan(
         session,
         f.customer(session, owner=f.csm(session)),

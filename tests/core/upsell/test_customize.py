@@ -27,24 +27,36 @@ def _customize(session, plan, metrics=(), **extra):
 
 
 ADD = {
-    "action": "add", "name": "Weekly logins", "metricKey": "weekly_active_users",
-    "type": "usage", "unit": "users", "direction": "higher_is_better", "target": 200,
+    "action": "add",
+    "name": "Weekly logins",
+    "metricKey": "weekly_active_users",
+    "type": "usage",
+    "unit": "users",
+    "direction": "higher_is_better",
+    "target": 200,
     "baseline": 120,
-}  # fmt: skip
+}
 
 
 def test_add_update_remove_and_move_checkpoints_audited(session, plan):
     actor = f.csm(session)
     version = plan.version
     result = _customize(
-        session, plan, actor=actor, checkpoint_days=[30, 90, 120],
+        session,
+        plan,
+        actor=actor,
+        checkpoint_days=[30, 90, 120],
         metrics=[
             ADD,
-            {"action": "update", "name": "Core feature adoption", "target": "72.5",
-             "direction": "higher_is_better"},
+            {
+                "action": "update",
+                "name": "Core feature adoption",
+                "target": "72.5",
+                "direction": "higher_is_better",
+            },
             {"action": "remove", "name": "Executive dashboards in use"},
         ],
-    )  # fmt: skip
+    )
     assert result.version == version + 1
     shown = {m.name: (m.target, m.origin, m.baseline) for m in result.metrics}
     assert shown == {
@@ -87,8 +99,13 @@ def test_stale_version_is_a_conflict(session, plan):
 
 def test_unknown_plan(session, plan):
     with pytest.raises(NotFound):
-        customize_plan(session=session, measurement_id=uuid.uuid4(), metrics=[],
-                       expected_version=1, actor=f.csm(session))  # fmt: skip
+        customize_plan(
+            session=session,
+            measurement_id=uuid.uuid4(),
+            metrics=[],
+            expected_version=1,
+            actor=f.csm(session),
+        )
 
 
 @pytest.mark.parametrize(

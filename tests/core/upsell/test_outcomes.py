@@ -49,10 +49,14 @@ def _proposal(session, plan):
 
 
 def test_success_when_every_target_is_met(session, owner):
-    _, plan = _at_final(session, owner, [
-        f.manual("Savings", 0, 10, 12),
-        f.manual("Handle time", 8, 4, 3.5, direction=Direction.LOWER),
-    ])  # fmt: skip
+    _, plan = _at_final(
+        session,
+        owner,
+        [
+            f.manual("Savings", 0, 10, 12),
+            f.manual("Handle time", 8, 4, 3.5, direction=Direction.LOWER),
+        ],
+    )
     outcome = _proposal(session, plan)
     assert outcome.proposed_status == OUT.SUCCESS and outcome.status is None
     assert outcome.proposed_reasons == [
@@ -63,10 +67,14 @@ def test_success_when_every_target_is_met(session, owner):
 
 
 def test_partial_when_half_are_met(session, owner):
-    _, plan = _at_final(session, owner, [
-        f.manual("Savings", 0, 10, 10),
-        f.manual("Handle time", 8, 4, 7, direction=Direction.LOWER),
-    ])  # fmt: skip
+    _, plan = _at_final(
+        session,
+        owner,
+        [
+            f.manual("Savings", 0, 10, 10),
+            f.manual("Handle time", 8, 4, 7, direction=Direction.LOWER),
+        ],
+    )
     outcome = _proposal(session, plan)
     assert outcome.proposed_status == OUT.PARTIAL
     assert "Gap — Handle time: 7 against a target of 4 units, 25% of the way." in (
@@ -102,22 +110,38 @@ def test_failed_when_average_progress_stays_below_030(session, owner):
 
 def test_failed_on_contraction_of_the_expansion(session, owner):
     cust, plan = _at_final(session, owner, [f.manual("Savings", 0, 10, 12)])
-    session.add_all([
-        TimelineEvent(customer_id=cust.id, occurred_at=NOW - timedelta(days=200),
-                      kind="churn", title="Old churn before the plan"),
-        TimelineEvent(customer_id=cust.id, occurred_at=NOW - timedelta(days=5),
-                      kind="upsell_contracted", title="Another upsell shrank",
-                      related_type="upsell", related_id=uuid.UUID(int=1)),
-    ])  # fmt: skip
+    session.add_all(
+        [
+            TimelineEvent(
+                customer_id=cust.id,
+                occurred_at=NOW - timedelta(days=200),
+                kind="churn",
+                title="Old churn before the plan",
+            ),
+            TimelineEvent(
+                customer_id=cust.id,
+                occurred_at=NOW - timedelta(days=5),
+                kind="upsell_contracted",
+                title="Another upsell shrank",
+                related_type="upsell",
+                related_id=uuid.UUID(int=1),
+            ),
+        ]
+    )
     session.flush()
     assert _proposal(session, plan).proposed_status == OUT.SUCCESS  # neither signal counts
 
     cust2, plan2 = _at_final(session, owner, [f.manual("Savings", 0, 10, 12)])
-    session.add(TimelineEvent(
-        customer_id=cust2.id, occurred_at=NOW - timedelta(days=10), kind="upsell_contracted",
-        title="Contract amendment gave back 5,000.00 ARR", related_type="upsell",
-        related_id=session.get(Measurement, plan2.id).upsell_id,
-    ))  # fmt: skip
+    session.add(
+        TimelineEvent(
+            customer_id=cust2.id,
+            occurred_at=NOW - timedelta(days=10),
+            kind="upsell_contracted",
+            title="Contract amendment gave back 5,000.00 ARR",
+            related_type="upsell",
+            related_id=session.get(Measurement, plan2.id).upsell_id,
+        )
+    )
     session.flush()
     outcome = _proposal(session, plan2)
     assert outcome.proposed_status == OUT.FAILED
@@ -128,8 +152,9 @@ def test_failed_on_contraction_of_the_expansion(session, owner):
 
 def test_churn_fails_the_plan(session, owner):
     cust, plan = _at_final(session, owner, [f.manual("Savings", 0, 10, 12)])
-    session.add(TimelineEvent(customer_id=cust.id, occurred_at=NOW, kind="churn",
-                              title="Customer churned"))  # fmt: skip
+    session.add(
+        TimelineEvent(customer_id=cust.id, occurred_at=NOW, kind="churn", title="Customer churned")
+    )
     session.flush()
     assert _proposal(session, plan).proposed_status == OUT.FAILED
 
@@ -147,8 +172,9 @@ def test_no_proposal_before_the_final_checkpoint_and_only_once(session, owner):
 def test_confirm_agreeing_completes_the_plan_and_updates_health(session, owner):
     cust, plan = _at_final(session, owner, [f.manual("Savings", 0, 10, 12)], health=60)
     _proposal(session, plan)
-    outcome = confirm_outcome(session=session, measurement_id=plan.id, status="success",
-                              actor=owner, now=NOW)  # fmt: skip
+    outcome = confirm_outcome(
+        session=session, measurement_id=plan.id, status="success", actor=owner, now=NOW
+    )
     assert outcome.status == OUT.SUCCESS and outcome.override_reason is None
     assert outcome.decided_by_id == owner.id and outcome.decided_at == NOW
     row = session.get(Measurement, plan.id)
@@ -170,18 +196,30 @@ def test_confirm_agreeing_completes_the_plan_and_updates_health(session, owner):
 
 def test_overriding_needs_a_reason(session, owner):
     cust, plan = _at_final(session, owner, [f.manual("Savings", 0, 10, 12)], health=60)
-    session.add(HealthFactor(customer_id=cust.id, factor="goal_attainment", score=Decimal(90),
-                             weight=Decimal(1), source="goal_detection"))  # fmt: skip
+    session.add(
+        HealthFactor(
+            customer_id=cust.id,
+            factor="goal_attainment",
+            score=Decimal(90),
+            weight=Decimal(1),
+            source="goal_detection",
+        )
+    )
     row = session.get(Measurement, plan.id)
     row.health_before = Decimal(55)  # recorded when the plan was created
     session.flush()
     with pytest.raises(Invalid, match="suggests success; give a reason"):
-        confirm_outcome(session=session, measurement_id=plan.id, status="partial", actor=owner,
-                        reason="  ")  # fmt: skip
+        confirm_outcome(
+            session=session, measurement_id=plan.id, status="partial", actor=owner, reason="  "
+        )
     outcome = confirm_outcome(
-        session=session, measurement_id=plan.id, status="partial", actor=owner,
-        reason="Only one of three regions adopted; the win is not broad yet.", now=NOW,
-    )  # fmt: skip
+        session=session,
+        measurement_id=plan.id,
+        status="partial",
+        actor=owner,
+        reason="Only one of three regions adopted; the win is not broad yet.",
+        now=NOW,
+    )
     assert outcome.proposed_status == OUT.SUCCESS and outcome.status == OUT.PARTIAL
     assert outcome.override_reason.startswith("Only one of three regions")
     factor = session.scalar(
@@ -199,8 +237,7 @@ def test_confirming_early_proposes_first(session, owner):
     _, plan = _at_final(session, owner, [f.manual("Savings", 0, 10, 2)], started=40)
     with pytest.raises(Invalid, match="suggests failed"):
         confirm_outcome(session=session, measurement_id=plan.id, status="success", actor=owner)
-    outcome = confirm_outcome(session=session, measurement_id=plan.id, status="failed",
-                              actor=owner)  # fmt: skip
+    outcome = confirm_outcome(session=session, measurement_id=plan.id, status="failed", actor=owner)
     assert outcome.proposed_status == OUT.FAILED and outcome.status == OUT.FAILED
 
 

@@ -100,8 +100,9 @@ def test_history_beats_the_benchmark_floor_when_enough_plans_reached_more(sessio
     plan = _plan(session, sold)
     saved = _metrics(session, plan)["Time saved per week"]
     assert (saved.target, saved.origin) == (Decimal(45), "history")
-    assert any("5 similar automation plans reached a median of 45.00" in t
-               for t in _notes(plan, "history"))  # fmt: skip
+    assert any(
+        "5 similar automation plans reached a median of 45.00" in t for t in _notes(plan, "history")
+    )
 
 
 def test_the_benchmark_median_is_a_floor_under_history(session, cust):
@@ -119,8 +120,14 @@ def test_the_benchmark_median_is_a_floor_under_history(session, cust):
 def test_too_little_history_is_skipped_and_noted(session, cust):
     _history(session, "automation", "time_saved_hours", "Time saved per week", [80, 80, 80])
     other_segment = [90] * 5
-    _history(session, "automation", "time_saved_hours", "Time saved per week", other_segment,
-             segment=Segment.ENTERPRISE)  # fmt: skip
+    _history(
+        session,
+        "automation",
+        "time_saved_hours",
+        "Time saved per week",
+        other_segment,
+        segment=Segment.ENTERPRISE,
+    )
     sold = f.upsell(session, cust, ["automation"])
     create_plans(session=session)
     plan = _plan(session, sold)
@@ -157,18 +164,40 @@ def test_stated_criteria_become_metrics(session, cust):
     sold = f.upsell(session, cust, [], criteria=stated)
     create_plans(session=session)
     metrics = _metrics(session, _plan(session, sold))
-    shown = {n: (m.metric_key, m.target, m.unit, m.measurement.value, m.origin)
-             for n, m in metrics.items()}  # fmt: skip
+    shown = {
+        n: (m.metric_key, m.target, m.unit, m.measurement.value, m.origin)
+        for n, m in metrics.items()
+    }
     assert shown == {
         "Reach 70% adoption of the added seats in the first quarter": (
-            "feature_adoption", Decimal(70), "%", "automatic", "stated"),
+            "feature_adoption",
+            Decimal(70),
+            "%",
+            "automatic",
+            "stated",
+        ),
         "Automate month-end reconciliation by day 60": (
-            None, Decimal(1), "met", "manual", "stated"),
+            None,
+            Decimal(1),
+            "met",
+            "manual",
+            "stated",
+        ),
         "Reduce resolution time by 30%": (
-            "ticket_resolution_hours", Decimal(14), "hours", "automatic", "stated"),
+            "ticket_resolution_hours",
+            Decimal(14),
+            "hours",
+            "automatic",
+            "stated",
+        ),
         "Save the team at least 40 hours a week": (
-            "time_saved_hours", Decimal(40), "hours", "automatic", "stated"),
-    }  # fmt: skip
+            "time_saved_hours",
+            Decimal(40),
+            "hours",
+            "automatic",
+            "stated",
+        ),
+    }
     assert metrics["Reduce resolution time by 30%"].direction.value == "lower_is_better"
 
 
@@ -224,11 +253,15 @@ def test_replan_adds_new_products_and_keeps_what_the_csm_customized(session, cus
     [plan_id] = create_plans(session=session)
     plan = session.get(Measurement, plan_id)
     customize_plan(
-        session=session, measurement_id=plan_id, expected_version=plan.version,
+        session=session,
+        measurement_id=plan_id,
+        expected_version=plan.version,
         actor=f.csm(session),
-        metrics=[{"action": "remove", "name": "Weekly active users"},
-                 {"action": "update", "name": "Core feature adoption", "target": 75}],
-    )  # fmt: skip
+        metrics=[
+            {"action": "remove", "name": "Weekly active users"},
+            {"action": "update", "name": "Core feature adoption", "target": 75},
+        ],
+    )
     version = plan.version
     session.add(UpsellProduct(upsell_id=sold.id, product_code="automation", arr=Decimal(1)))
     sold.close_date = f.CLOSE + timedelta(days=7)
@@ -238,8 +271,12 @@ def test_replan_adds_new_products_and_keeps_what_the_csm_customized(session, cus
     session.expire_all()
     plan = session.get(Measurement, plan_id)
     metrics = _metrics(session, plan)
-    assert set(metrics) == {"Core feature adoption", "Executive dashboards in use",
-                            "Automation runs", "Time saved per week"}  # fmt: skip
+    assert set(metrics) == {
+        "Core feature adoption",
+        "Executive dashboards in use",
+        "Automation runs",
+        "Time saved per week",
+    }
     assert metrics["Core feature adoption"].target == Decimal(75)
     assert metrics["Automation runs"].position > metrics["Executive dashboards in use"].position
     checkpoints = _days(session, plan)

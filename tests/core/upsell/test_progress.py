@@ -93,10 +93,15 @@ def owner(session):
 def test_update_progress_reads_the_latest_week_of_usage(session, owner):
     cust = f.customer(session, owner=owner)
     start = TODAY - timedelta(days=45)
-    plan = f.plan(session, cust, started_on=start, metrics=[
-        f.auto("Active users", "tr_active_users", 100, 200),
-        f.auto("Handle time", "tr_handle_hours", 8, 4, direction=Direction.LOWER),
-    ])  # fmt: skip
+    plan = f.plan(
+        session,
+        cust,
+        started_on=start,
+        metrics=[
+            f.auto("Active users", "tr_active_users", 100, 200),
+            f.auto("Handle time", "tr_handle_hours", 8, 4, direction=Direction.LOWER),
+        ],
+    )
     f.observe(session, cust, "tr_active_users", start, TODAY - timedelta(days=8), 100)
     f.observe(session, cust, "tr_active_users", TODAY - timedelta(days=6), TODAY, 150)
     f.observe(
@@ -120,8 +125,15 @@ def test_expected_progress_uses_the_last_checkpoint_day(session, owner):
     cust = f.customer(session, owner=owner)
     start = TODAY - timedelta(days=45)
     short = f.plan(session, cust, started_on=start, metrics=[f.manual("Savings", 0, 100, 20)])
-    long = f.plan(session, cust, started_on=start, metrics=[f.manual("Savings", 0, 100, 20)],
-                  days=(30, 60, 90, 180), horizon_days=90, name="Platform")  # fmt: skip
+    long = f.plan(
+        session,
+        cust,
+        started_on=start,
+        metrics=[f.manual("Savings", 0, 100, 20)],
+        days=(30, 60, 90, 180),
+        horizon_days=90,
+        name="Platform",
+    )
     update_progress(session=session, now=NOW)
     assert f.metrics_of(session, short)["Savings"].expected == Decimal("0.5")
     assert f.metrics_of(session, long)["Savings"].expected == Decimal("0.25")
@@ -133,14 +145,32 @@ def test_status_through_and_after_the_horizon(session, owner):
     cust = f.customer(session, owner=owner)
     plan = f.plan(session, cust, started_on=TODAY, metrics=[f.manual("Adoption", 0, 100)])
     seen = []
-    steps = [(0, 0), (15, 10), (30, 5), (60, 50), (75, 80), (90, 95), (120, 90), (120, 100),
-             (150, 120)]  # fmt: skip
+    steps = [
+        (0, 0),
+        (15, 10),
+        (30, 5),
+        (60, 50),
+        (75, 80),
+        (90, 95),
+        (120, 90),
+        (120, 100),
+        (150, 120),
+    ]
     for day, value in steps:
         f.set_current(session, plan, {"Adoption": value})
         update_progress(session=session, now=NOW + timedelta(days=day))
         seen.append(session.get(Measurement, plan.id).progress_status)
-    assert seen == [S.ON_TRACK, S.ON_TRACK, S.BEHIND, S.AT_RISK, S.ON_TRACK, S.ON_TRACK,
-                    S.ON_TRACK, S.EXCEEDING, S.EXCEEDING]  # fmt: skip
+    assert seen == [
+        S.ON_TRACK,
+        S.ON_TRACK,
+        S.BEHIND,
+        S.AT_RISK,
+        S.ON_TRACK,
+        S.ON_TRACK,
+        S.ON_TRACK,
+        S.EXCEEDING,
+        S.EXCEEDING,
+    ]
 
 
 def test_update_progress_changes_nothing_the_second_time(session, owner):
@@ -156,8 +186,13 @@ def test_update_progress_changes_nothing_the_second_time(session, owner):
 
 def test_completed_plans_are_not_rescored(session, owner):
     cust = f.customer(session, owner=owner)
-    f.plan(session, cust, started_on=TODAY, metrics=[f.manual("Adoption", 0, 100, 50)],
-           status=MeasurementStatus.COMPLETED)  # fmt: skip
+    f.plan(
+        session,
+        cust,
+        started_on=TODAY,
+        metrics=[f.manual("Adoption", 0, 100, 50)],
+        status=MeasurementStatus.COMPLETED,
+    )
     assert update_progress(session=session, now=NOW)["plans"] == 0
 
 
@@ -167,10 +202,21 @@ def _history(session, owner, count):
         cust = f.customer(session, owner=owner, contacts=())
         start = TODAY - timedelta(days=200 + n)
         key = f"tr_hist_{n % 3}"
-        f.plan(session, cust, started_on=start, metrics=[f.auto("Usage", key, 0, 100)],
-               status=MeasurementStatus.COMPLETED)  # fmt: skip
-        f.observe(session, cust, key, start - timedelta(days=7), start + timedelta(days=95),
-                  lambda i: 100 * (max(0, i - 7) / 90) ** 2)  # fmt: skip
+        f.plan(
+            session,
+            cust,
+            started_on=start,
+            metrics=[f.auto("Usage", key, 0, 100)],
+            status=MeasurementStatus.COMPLETED,
+        )
+        f.observe(
+            session,
+            cust,
+            key,
+            start - timedelta(days=7),
+            start + timedelta(days=95),
+            lambda i: 100 * (max(0, i - 7) / 90) ** 2,
+        )
 
 
 def test_fit_curve_normalises_and_is_monotone():
@@ -192,8 +238,12 @@ def test_learned_curve_needs_ten_completed_plans(session, owner):
 
 def test_learned_curve_changes_what_is_expected(session, owner):
     cust = f.customer(session, owner=owner)
-    plan = f.plan(session, cust, started_on=TODAY - timedelta(days=45),
-                  metrics=[f.manual("Adoption", 0, 100, 30)])  # fmt: skip
+    plan = f.plan(
+        session,
+        cust,
+        started_on=TODAY - timedelta(days=45),
+        metrics=[f.manual("Adoption", 0, 100, 30)],
+    )
     update_progress(session=session, now=NOW)
     assert session.get(Measurement, plan.id).progress_status == S.AT_RISK  # linear: 0.5
     _history(session, owner, 10)
@@ -205,24 +255,37 @@ def test_learned_curve_changes_what_is_expected(session, owner):
 
 def test_record_manual_values(session, owner):
     cust = f.customer(session, owner=owner)
-    plan = f.plan(session, cust, started_on=TODAY - timedelta(days=30), metrics=[
-        f.manual("Hours saved", 0, 200), f.auto("Seats", "tr_seats2", 10, 50),
-    ])  # fmt: skip
+    plan = f.plan(
+        session,
+        cust,
+        started_on=TODAY - timedelta(days=30),
+        metrics=[
+            f.manual("Hours saved", 0, 200),
+            f.auto("Seats", "tr_seats2", 10, 50),
+        ],
+    )
     with pytest.raises(Invalid, match="no metric named 'Nope'"):
-        record_manual_values(session=session, measurement_id=plan.id, values={"Nope": 1},
-                             actor=owner)  # fmt: skip
+        record_manual_values(
+            session=session, measurement_id=plan.id, values={"Nope": 1}, actor=owner
+        )
     with pytest.raises(Invalid, match="automatically"):
-        record_manual_values(session=session, measurement_id=plan.id, values={"Seats": 1},
-                             actor=owner)  # fmt: skip
+        record_manual_values(
+            session=session, measurement_id=plan.id, values={"Seats": 1}, actor=owner
+        )
     with pytest.raises(Invalid, match="not a number"):
-        record_manual_values(session=session, measurement_id=plan.id,
-                             values={"Hours saved": "lots"}, actor=owner)  # fmt: skip
+        record_manual_values(
+            session=session, measurement_id=plan.id, values={"Hours saved": "lots"}, actor=owner
+        )
     with pytest.raises(NotFound):
         record_manual_values(session=session, measurement_id=cust.id, values={"x": 1}, actor=owner)
     seen_at = NOW - timedelta(days=400)
-    [metric] = record_manual_values(session=session, measurement_id=plan.id,
-                                    values={"Hours saved": "150"}, actor=owner,
-                                    observed_at=seen_at)  # fmt: skip
+    [metric] = record_manual_values(
+        session=session,
+        measurement_id=plan.id,
+        values={"Hours saved": "150"},
+        actor=owner,
+        observed_at=seen_at,
+    )
     assert metric.current == Decimal(150) and metric.current_at == seen_at
     assert metric.progress == Decimal("0.75")
     entry = session.scalar(select(AuditEntry).where(AuditEntry.entity_id == str(plan.id)))
@@ -232,8 +295,14 @@ def test_record_manual_values(session, owner):
 
 def test_manual_values_need_an_active_plan(session, owner):
     cust = f.customer(session, owner=owner)
-    plan = f.plan(session, cust, started_on=TODAY, metrics=[f.manual("Savings", 0, 10)],
-                  status=MeasurementStatus.COMPLETED)  # fmt: skip
+    plan = f.plan(
+        session,
+        cust,
+        started_on=TODAY,
+        metrics=[f.manual("Savings", 0, 10)],
+        status=MeasurementStatus.COMPLETED,
+    )
     with pytest.raises(Invalid, match="completed"):
-        record_manual_values(session=session, measurement_id=plan.id, values={"Savings": 1},
-                             actor=owner)  # fmt: skip
+        record_manual_values(
+            session=session, measurement_id=plan.id, values={"Savings": 1}, actor=owner
+        )

@@ -51,8 +51,12 @@ def test_one_dm_per_fall_none_while_unchanged_and_again_after_recovery(session):
 
 def test_no_dm_without_a_csm_until_someone_owns_the_customer(session):
     cust = f.customer(session, owner=None)
-    plan = f.plan(session, cust, started_on=NOW.date() - timedelta(days=54),
-                  metrics=[f.manual("Adoption", 0, 100, 10)])  # fmt: skip
+    plan = f.plan(
+        session,
+        cust,
+        started_on=NOW.date() - timedelta(days=54),
+        metrics=[f.manual("Adoption", 0, 100, 10)],
+    )
     update_progress(session=session, now=NOW)
     assert send_alerts(session=session, now=NOW)["alerts"] == 0
     assert session.get(Measurement, plan.id).alerted_status is None
@@ -65,8 +69,12 @@ def test_no_dm_without_a_csm_until_someone_owns_the_customer(session):
 
 def test_plans_without_data_are_not_alerted(session):
     cust = f.customer(session, owner=f.csm(session))
-    plan = f.plan(session, cust, started_on=NOW.date() - timedelta(days=80),
-                  metrics=[f.manual("Adoption", 0, 100)])  # fmt: skip
+    plan = f.plan(
+        session,
+        cust,
+        started_on=NOW.date() - timedelta(days=80),
+        metrics=[f.manual("Adoption", 0, 100)],
+    )
     update_progress(session=session, now=NOW)
     assert session.get(Measurement, plan.id).progress_status is None
     assert send_alerts(session=session, now=NOW) == {"alerts": 0, "alerts_cleared": 0}

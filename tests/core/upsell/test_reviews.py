@@ -19,8 +19,12 @@ TODAY = NOW.date()
 def world(session):
     owner = f.csm(session)
     cust = f.customer(session, owner=owner)
-    plan = f.plan(session, cust, started_on=TODAY - timedelta(days=40),
-                  metrics=[f.manual("Savings", 0, 10, 5)])  # fmt: skip
+    plan = f.plan(
+        session,
+        cust,
+        started_on=TODAY - timedelta(days=40),
+        metrics=[f.manual("Savings", 0, 10, 5)],
+    )
     trigger_due(session=session, now=NOW)
     return owner, cust, plan
 
@@ -28,10 +32,14 @@ def world(session):
 def test_record_review_marks_the_checkpoint_reviewed(session, world):
     owner, cust, plan = world
     review = record_review(
-        session=session, measurement_id=plan.id, checkpoint_day=30, assessment="on_track",
+        session=session,
+        measurement_id=plan.id,
+        checkpoint_day=30,
+        assessment="on_track",
         findings="  Savings are half way; the <finance> team is on board.  ",
-        next_steps="Train the two regional teams.", actor=owner,
-    )  # fmt: skip
+        next_steps="Train the two regional teams.",
+        actor=owner,
+    )
     assert session.get(Review, review.id).findings.startswith("Savings are half way")
     assert review.assessment == ProgressStatus.ON_TRACK and review.reviewer_id == owner.id
     cp = f.checkpoints_of(session, plan)[30]
@@ -50,8 +58,13 @@ def test_record_review_marks_the_checkpoint_reviewed(session, world):
 
 def test_a_review_between_checkpoints(session, world):
     owner, _, plan = world
-    review = record_review(session=session, measurement_id=plan.id, assessment="at_risk",
-                           findings="Champion left.", actor=owner)  # fmt: skip
+    review = record_review(
+        session=session,
+        measurement_id=plan.id,
+        assessment="at_risk",
+        findings="Champion left.",
+        actor=owner,
+    )
     assert review.checkpoint_id is None and review.next_steps is None
     assert f.checkpoints_of(session, plan)[30].status == CheckpointStatus.TRIGGERED
 
@@ -74,10 +87,20 @@ def test_record_review_rejects_bad_input(session, world, kwargs, error, message)
 def test_record_review_needs_a_live_plan(session, world):
     owner, cust, plan = world
     with pytest.raises(NotFound):
-        record_review(session=session, measurement_id=cust.id, assessment="on_track",
-                      findings="x", actor=owner)  # fmt: skip
+        record_review(
+            session=session,
+            measurement_id=cust.id,
+            assessment="on_track",
+            findings="x",
+            actor=owner,
+        )
     plan.status = MeasurementStatus.CANCELLED
     session.flush()
     with pytest.raises(Invalid, match="cancelled"):
-        record_review(session=session, measurement_id=plan.id, assessment="on_track",
-                      findings="x", actor=owner)  # fmt: skip
+        record_review(
+            session=session,
+            measurement_id=plan.id,
+            assessment="on_track",
+            findings="x",
+            actor=owner,
+        )

@@ -62,14 +62,22 @@ def _seed(sf):
         ARR_Change__c=5000.0,
         CustomerSignedDate="2026-11-05",
     )
-    sf.amendment("800M", B, modified="2026-11-06T10:00:00.000+0000", Opportunity__c="006B",
-                 ARR_Change__c=-2500.0, Description="Dropped a team")  # fmt: skip
+    sf.amendment(
+        "800M",
+        B,
+        modified="2026-11-06T10:00:00.000+0000",
+        Opportunity__c="006B",
+        ARR_Change__c=-2500.0,
+        Description="Dropped a team",
+    )
 
 
 def _state():
     with session_scope() as session:
-        upsells = {u.opportunity_id: (u.arr_increase, u.updated_at, u.contracted_at is not None)
-                   for u in session.scalars(select(Upsell))}  # fmt: skip
+        upsells = {
+            u.opportunity_id: (u.arr_increase, u.updated_at, u.contracted_at is not None)
+            for u in session.scalars(select(Upsell))
+        }
         marks = {w.key: w.value for w in session.scalars(select(Watermark))}
         ledger = session.scalar(select(func.count()).select_from(UpsellAmendment))
         return upsells, marks, ledger
@@ -81,8 +89,12 @@ def test_sync_reads_every_page_applies_and_advances_the_watermarks(wired):
         result = sync_salesforce(session=session)
     assert result["status"] == "ok"
     assert result["opportunities"] == {
-        "created": 2, "updated": 0, "unchanged": 0, "unknown_account": 1, "replan": 0
-    }  # fmt: skip
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "unknown_account": 1,
+        "replan": 0,
+    }
     assert (result["amendments"]["expanded"], result["amendments"]["contracted"]) == (1, 1)
     assert wired.calls("queryMore")  # three opportunities, pages of two
     upsells, marks, ledger = _state()

@@ -43,9 +43,13 @@ def _lines(session, upsell) -> dict:
 
 def test_new_opportunity_becomes_an_upsell(session, cust):
     opp = f.opportunity(
-        "006A", ACCOUNT, amount=30000, type="Cross-Sell", criteria="Reach 80% adoption",
+        "006A",
+        ACCOUNT,
+        amount=30000,
+        type="Cross-Sell",
+        criteria="Reach 80% adoption",
         products=[("analytics", "Analytics", 2, 18000.0), ("automation", "Automation", 1, 12000.0)],
-    )  # fmt: skip
+    )
     counts = upsert_opportunities(session=session, opportunities=[opp])
     assert counts == {"created": 1, "updated": 0, "unchanged": 0, "unknown_account": 0, "replan": 0}
     row = _upsell(session, "006A")
@@ -86,9 +90,12 @@ def test_changed_amount_and_products_update_the_upsell_and_ask_for_a_replan(sess
     upsert_opportunities(session=session, opportunities=[f.opportunity("006A", ACCOUNT)])
     [plan_id] = create_plans(session=session, now=f.NOW)
     changed = f.opportunity(
-        "006A", ACCOUNT, amount=45000, modified=f.NOW + timedelta(hours=1),
+        "006A",
+        ACCOUNT,
+        amount=45000,
+        modified=f.NOW + timedelta(hours=1),
         products=[("analytics", "Analytics", 1, 20000.0), ("automation", "Automation", 1, 25000.0)],
-    )  # fmt: skip
+    )
     counts = upsert_opportunities(session=session, opportunities=[changed], now=f.NOW)
     assert (counts["updated"], counts["replan"]) == (1, 1)
     row = _upsell(session, "006A")
@@ -198,10 +205,17 @@ def test_amendment_for_an_unknown_account_is_skipped(session, cust):
 
 def _manual(session, cust, **overrides):
     args = dict(
-        session=session, customer_id=cust.id, name="Pilot", type="upsell", arr_increase=0,
-        close_date=date(2026, 11, 1), products=["analytics", "automation"],
-        sales_rep_name="Sam", stated_criteria="Reach 70% adoption", actor=f.csm(session),
-    )  # fmt: skip
+        session=session,
+        customer_id=cust.id,
+        name="Pilot",
+        type="upsell",
+        arr_increase=0,
+        close_date=date(2026, 11, 1),
+        products=["analytics", "automation"],
+        sales_rep_name="Sam",
+        stated_criteria="Reach 70% adoption",
+        actor=f.csm(session),
+    )
     return create_manual_upsell(**(args | overrides))
 
 

@@ -54,9 +54,13 @@ def test_detail_has_series_curve_checkpoints_and_reviews(session):
     observe(session, cust, "active_users", START - timedelta(days=45), NOW.date(), lambda i: i)
     update_progress(session=session, now=NOW, measurement_ids=[row.id])
     record_review(
-        session=session, measurement_id=row.id, assessment="on_track", findings="Good <b>start",
-        actor=owner, checkpoint_day=30,
-    )  # fmt: skip
+        session=session,
+        measurement_id=row.id,
+        assessment="on_track",
+        findings="Good <b>start",
+        actor=owner,
+        checkpoint_day=30,
+    )
     detail = plan_detail(session=session, measurement_id=row.id)
     users, hours = detail.metrics
     assert users.series[0].day == START - timedelta(days=30)  # 30 days before close, not 45
@@ -89,15 +93,25 @@ def test_criteria_changes_from_an_edited_table(session):
     metrics = plan_detail(session=session, measurement_id=row.id).metrics
     rows = [
         {"name": "Active users", "direction": "higher_is_better", "target": 60.0, "baseline": 10},
-        {"name": "NPS", "metric_key": None, "unit": "points", "direction": "higher_is_better",
-         "target": 40, "baseline": None},
-    ]  # fmt: skip
+        {
+            "name": "NPS",
+            "metric_key": None,
+            "unit": "points",
+            "direction": "higher_is_better",
+            "target": 40,
+            "baseline": None,
+        },
+    ]
     changes = criteria_changes(metrics, rows)
     assert {c["action"]: c["name"] for c in changes} == {
-        "remove": "Hours saved", "update": "Active users", "add": "NPS",
-    }  # fmt: skip
+        "remove": "Hours saved",
+        "update": "Active users",
+        "add": "NPS",
+    }
     added = next(c for c in changes if c["action"] == "add")
     assert added["measurement"] == "manual" and added["unit"] == "points"
-    unchanged = [{"name": m.name, "direction": m.direction.value, "target": m.target,
-                  "baseline": m.baseline} for m in metrics]  # fmt: skip
+    unchanged = [
+        {"name": m.name, "direction": m.direction.value, "target": m.target, "baseline": m.baseline}
+        for m in metrics
+    ]
     assert criteria_changes(metrics, unchanged) == []
