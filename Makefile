@@ -7,14 +7,18 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip --disable-pip-version-check -q
 SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run test lint format bench demo jobs install install-dev chromium clean
+.PHONY: run test test-fast lint format bench demo jobs install install-dev chromium clean
 
 run: $(VENV)/.installed ## install on first use, start DB, migrate, seed, run UI + API + jobs
 	$(BIN)/python -m app.run
 
-test: $(VENV)/.dev-installed chromium ## lint and run the whole test suite
+test: $(VENV)/.dev-installed chromium ## lint and run the whole test suite on 2 workers (each file stays on one worker)
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
+
+test-fast: $(VENV)/.dev-installed ## lint and run the suite without the browser journeys
+	$(BIN)/ruff check .
+	$(BIN)/pytest -n 2 --dist loadfile -m "not browser"
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ from core.db import session_scope
 from core.integrations import dispatch
 from core.outbox import service
 from core.outbox.worker import deliver_due
+from jobs.outbox import SENT_HANDLERS
 from tests.fakes.slack import FakeSlack
 
 
@@ -34,7 +35,10 @@ def run(deliveries: int = 2000) -> list[str]:
                 _enqueue(deliveries, f"w{workers}")
                 before = len(slack.messages)
                 started = time.perf_counter()
-                threads = [threading.Thread(target=deliver_due) for _ in range(workers)]
+                threads = [
+                    threading.Thread(target=deliver_due, kwargs={"on_sent": SENT_HANDLERS})
+                    for _ in range(workers)
+                ]
                 for t in threads:
                     t.start()
                 for t in threads:

@@ -13,7 +13,7 @@ from components.charts import GRID, PRIMARY
 from components.format import escape_md, label, when
 from components.navigation import allowed, page_file
 from core.base import Role
-from core.goals.detail import AchievementDetail, RecordView
+from core.documentation.detail import AchievementDetail, RecordView
 from core.goals.models import AchievementStatus
 from core.goals.results import number
 

@@ -8,9 +8,9 @@ import streamlit as st
 from components import data
 from components.cards import empty_state
 from components.format import ROLE_BLURBS, ROLE_LABELS, escape_md
+from core.accounts.queries import find_user_by_email, get_user, list_users
+from core.accounts.schemas import UserSummary
 from core.base import Role
-from core.dashboard.people import find_user_by_email, get_user, list_users
-from core.dashboard.schemas import UserSummary
 from core.errors import NotFound
 
 USER_KEY = "user_id"

@@ -4,8 +4,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from components.format import BAND_COLORS, label, money
-from core.customers.schemas import MetricSeries
-from core.dashboard.schemas import MonthPoint, Slice
+from core.reporting.schemas import MetricSeries, MonthPoint, Slice
 
 PRIMARY = "#2F6690"
 ACCENT = "#3A9AB0"

@@ -8,7 +8,7 @@ import streamlit as st
 from components import charts
 from components.cards import Card, empty_state, fact_row
 from components.format import escape_md, label, money, score, when
-from core.customers.schemas import CustomerDetail, FeedbackRow, MetricSeries
+from core.reporting.schemas import CustomerDetail, FeedbackRow, MetricSeries
 
 
 def detail_view(detail: CustomerDetail, load_series: Callable[[str], MetricSeries]) -> None:

@@ -8,8 +8,9 @@ import streamlit as st
 
 from components.format import BAND_LABELS, SEGMENT_LABELS, label
 from core.base import Segment
-from core.customers.schemas import CustomerFilters, CustomerRow, HealthBand
+from core.customers.schemas import HealthBand
 from core.integrations.escape import spreadsheet_cell
+from core.reporting.schemas import CustomerFilters, CustomerRow
 
 PAGE_SIZE = 50
 SHORT_BANDS = {"healthy": "Healthy", "watch": "Watch", "at_risk": "At risk", "unknown": "No score"}

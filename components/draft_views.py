@@ -7,7 +7,7 @@ import streamlit as st
 from components import data
 from components.cards import empty_state
 from components.format import escape_md, when
-from core.dashboard.schemas import UserSummary
+from core.accounts.schemas import UserSummary
 from core.drafts.models import DraftStatus
 from core.drafts.schemas import KIND_LABELS, DraftRow
 from core.drafts.service import STALE, approve, bulk_approve, reject, update_draft

@@ -6,7 +6,7 @@ from components import charts
 from components.cards import Card, empty_state, metric_row
 from components.format import BAND_BADGES, escape_md, money, score
 from components.navigation import page_file
-from core.dashboard.schemas import HomeFigures
+from core.reporting.schemas import HomeFigures
 
 CUSTOMERS_PAGE = "pages/customers.py"
 

@@ -11,9 +11,10 @@ from components.charts import GRID
 from components.format import escape_md, label, when
 from components.repository_views import CONSENT_BADGES
 from core.base import Consent
-from core.goals.candidates import UNFLAGGED, BoardCard, Candidate, Utilization
-from core.goals.models import CandidateType, FlagStatus
 from core.integrations.escape import spreadsheet_cell
+from core.marketing.models import CandidateType, FlagStatus
+from core.marketing.queries import UNFLAGGED
+from core.marketing.schemas import BoardCard, Candidate, Utilization
 
 TYPE_BADGES = {
     CandidateType.CASE_STUDY: ("violet", ":material/menu_book:"),

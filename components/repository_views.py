@@ -14,7 +14,7 @@ from components.charts import ACCENT, GRID, HEIGHT, PRIMARY
 from components.format import escape_md, label, money, when
 from core.base import Consent
 from core.goals.models import GoalType
-from core.goals.repository_schemas import (
+from core.repository.schemas import (
     AggregateRow,
     RepositoryAggregates,
     RepositoryItem,

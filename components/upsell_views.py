@@ -9,8 +9,8 @@ import streamlit as st
 from components import data
 from components.charts import PRIMARY, style
 from components.format import escape_md, label, money, score, when
+from core.accounts.schemas import UserSummary
 from core.base import Direction
-from core.dashboard.schemas import UserSummary
 from core.errors import Conflict, DomainError
 from core.upsell.curve import LABELS
 from core.upsell.models import OutcomeStatus

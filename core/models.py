@@ -13,16 +13,11 @@ from core.customers.models import (
     TimelineEvent,
 )
 from core.drafts.models import Draft, MessageTemplate
-from core.goals.models import (
-    Achievement,
-    Goal,
-    MarketingFlag,
-    Milestone,
-    RepositoryEntry,
-    SuccessPlan,
-    SuccessRecord,
-)
+from core.goals.models import Achievement, Goal, Milestone, SuccessPlan
+from core.marketing.models import MarketingFlag
 from core.outbox.models import Delivery
+from core.records.models import SuccessRecord
+from core.repository.models import RepositoryEntry
 from core.upsell.models import (
     Checkpoint,
     IndustryBenchmark,

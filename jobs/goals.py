@@ -2,8 +2,9 @@
 
 from sqlalchemy.orm import Session
 
+from core.documentation.announce import notify_held
+from core.documentation.service import document_pending
 from core.goals.detection import detect
-from core.goals.pipeline import document_pending, notify_held
 from jobs.registry import job
 
 

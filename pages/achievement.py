@@ -10,8 +10,8 @@ from components.auth import require_user
 from components.cards import empty_state, page_header
 from components.format import escape_md
 from components.navigation import page_file
+from core.documentation.detail import AchievementDetail, achievement_detail
 from core.errors import NotFound
-from core.goals.detail import AchievementDetail, achievement_detail
 
 TITLE = "Win details"
 WINS_PAGE = "pages/wins.py"

@@ -10,9 +10,9 @@ from components.cards import empty_state, page_header
 from components.customer_detail import detail_view
 from components.customer_table import PAGE_SIZE, Filters, customer_table, filter_bar, to_csv
 from core.base import Role
-from core.customers.schemas import CustomerDetail, CustomerFilters, CustomerPage, MetricSeries
-from core.customers.service import customer_detail, filter_options, list_customers, metric_series
 from core.errors import NotFound
+from core.reporting.customers import customer_detail, filter_options, list_customers, metric_series
+from core.reporting.schemas import CustomerDetail, CustomerFilters, CustomerPage, MetricSeries
 
 
 @st.cache_data(ttl=60, show_spinner=False)

@@ -9,8 +9,8 @@ from components.auth import require_user
 from components.cards import page_header
 from components.format import escape_md
 from components.home_views import attention_list, chart_grid, figure_cards, no_customers
-from core.dashboard.schemas import HomeFigures
-from core.dashboard.service import home_figures
+from core.reporting.home import home_figures
+from core.reporting.schemas import HomeFigures
 
 
 @st.cache_data(ttl=60, show_spinner="Loading figures…")

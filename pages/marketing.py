@@ -24,17 +24,16 @@ from components.marketing_views import (
 )
 from core.base import Role
 from core.errors import DomainError, Invalid
-from core.goals.candidates import (
+from core.marketing.models import FlagStatus
+from core.marketing.queries import (
     MAX_LIMIT,
-    Candidate,
     candidate_industries,
     flag_board,
-    flag_candidate,
     list_candidates,
-    move_candidate_flag,
     utilization,
 )
-from core.goals.models import FlagStatus
+from core.marketing.schemas import Candidate
+from core.marketing.service import flag_candidate, move_candidate_flag
 
 PAGE_SIZE = 10
 NOTICE = "mk_notice"

@@ -8,7 +8,7 @@ from components.auth import require_user
 from components.cards import Card, empty_state, fact_row, metric_row, page_header
 from components.format import label, when
 from core.base import Role
-from core.dashboard.system import system_status
+from core.reporting.system import system_status
 
 require_user(Role.ADMIN)
 page_header("System", "Health of the database, the jobs process and API access.")

@@ -20,10 +20,10 @@ from components.repository_views import (
     insights,
     purpose_picker,
 )
+from core.accounts.schemas import UserSummary
 from core.base import Role
-from core.dashboard.schemas import UserSummary
 from core.errors import Invalid, NotFound
-from core.goals.repository import (
+from core.repository.queries import (
     MAX_LIMIT,
     aggregates,
     export_csv,
@@ -34,8 +34,8 @@ from core.goals.repository import (
     record_uses,
     search_entries,
 )
-from core.goals.repository_schemas import RepositoryAggregates, RepositoryOptions, RepositoryPage
-from core.goals.repository_schemas import UsePurpose as Purpose
+from core.repository.schemas import RepositoryAggregates, RepositoryOptions, RepositoryPage
+from core.repository.schemas import UsePurpose as Purpose
 
 PAGE_SIZE = 10
 REVEALED = "repo_revealed"

@@ -20,18 +20,18 @@ from components.wins_views import (
     recent_feed,
     recognition,
 )
+from core.accounts.schemas import UserSummary
 from core.base import Role
-from core.dashboard.schemas import UserSummary
+from core.documentation.detail import CONFIRMERS, confirm_pending
 from core.errors import DomainError
-from core.goals.dashboard import (
+from core.reporting.wins import (
     PendingConfirmation,
     WinsOverview,
     pending_confirmations,
     wins_overview,
 )
-from core.goals.detail import CONFIRMERS, confirm_pending
-from core.goals.repository import filter_options
-from core.goals.repository_schemas import RepositoryOptions
+from core.repository.queries import filter_options
+from core.repository.schemas import RepositoryOptions
 
 
 @st.cache_data(ttl=60, show_spinner=False)

@@ -1,4 +1,5 @@
-"""Shared fixtures: one Postgres per run, schema by Alembic, tests in rolled-back transactions."""
+"""Shared fixtures: one Postgres per run (per xdist worker), schema by Alembic, tests in rolled-back
+transactions. Database names get the worker id as suffix under xdist (see tests/pg.py)."""
 
 import os
 

@@ -10,24 +10,24 @@ from app.deps import ANY_ROLE, get_session, require_roles
 from core.accounts.models import ApiKey
 from core.accounts.service import person
 from core.base import Role
-from core.goals.queries import (
+from core.documentation.queries import (
     achievement_for_goal,
     customer_goals,
-    flag_out,
     get_achievement,
-    goal_id_for,
     list_achievements,
 )
-from core.goals.schemas import (
-    AchieveIn,
+from core.documentation.schemas import (
     AchievementOut,
     AchievementPage,
     AchievementQuery,
     CustomerGoals,
-    FlagIn,
-    FlagOut,
 )
-from core.goals.service import confirm_achievement, flag_for_marketing
+from core.documentation.service import confirm_win
+from core.goals.queries import goal_id_for
+from core.goals.schemas import AchieveIn
+from core.marketing.queries import flag_out
+from core.marketing.schemas import FlagIn, FlagOut
+from core.marketing.service import flag_for_marketing
 
 router = APIRouter(prefix="/api/goals", tags=["goals"])
 
@@ -97,7 +97,7 @@ def achieve(
         field="verifiedBy",
         action="confirm achievements",
     )
-    achievement = confirm_achievement(
+    achievement = confirm_win(
         session=session,
         goal_id=goal_id,
         actor=actor,

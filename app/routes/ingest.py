@@ -9,16 +9,10 @@ from app.deps import get_session, require_roles
 from app.routes.goals import errors
 from core.accounts.models import ApiKey
 from core.base import Role
-from core.customers.ingest import ingest_usage, upsert_customer, upsert_goal
-from core.customers.ingest_schemas import (
-    MAX_OBSERVATIONS,
-    CustomerIn,
-    CustomerOut,
-    GoalIn,
-    GoalOut,
-    UsageIn,
-    UsageResult,
-)
+from core.customers.schemas import MAX_OBSERVATIONS, CustomerIn, CustomerOut, UsageIn, UsageResult
+from core.customers.service import ingest_usage, upsert_customer
+from core.goals.schemas import GoalIn, GoalOut
+from core.goals.service import upsert_goal
 
 router = APIRouter(prefix="/api", tags=["ingest"])
 

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from app.deps import ANY_ROLE, get_session, require_roles
 from core.accounts.models import ApiKey
-from core.goals import repository
-from core.goals.repository_schemas import RepositoryFilters, RepositoryPage, UseIn, UseOut
+from core.repository import queries as repository
+from core.repository.schemas import RepositoryFilters, RepositoryPage, UseIn, UseOut
 
 router = APIRouter(prefix="/api/value-repository", tags=["value repository"])
 

@@ -2,14 +2,13 @@
 
 import enum
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import AwareDatetime, Field, field_validator
 
 from core.base import Consent, Segment
-from core.customers.models import FeedbackKind
-from core.goals.models import GoalStatus, GoalType
+from core.schemas import AMOUNT_LIMIT, CamelModel, InputModel, JsonNumber
 
 
 class HealthBand(enum.StrEnum):
@@ -19,107 +18,69 @@ class HealthBand(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
-class Owner(BaseModel):
-    """A CSM who owns customers."""
+MAX_OBSERVATIONS = 10_000
 
+
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+class CustomerIn(InputModel):
+    """A customer as the source system knows it; omitted optional fields keep stored values."""
+
+    name: str = Field(min_length=1, max_length=200)
+    industry: str = Field(min_length=1, max_length=80)
+    segment: Segment
+    region: str = Field(min_length=1, max_length=40)
+    arr: Decimal = Field(ge=0, lt=Decimal("1e12"), decimal_places=2)
+    owner_csm_email: str | None = Field(None, max_length=254, description="An active user's email")
+    health_score: Decimal | None = Field(None, ge=0, le=100, decimal_places=2)
+    consent_level: Consent | None = Field(None, description="internal_only when first created")
+    use_case: str | None = Field(None, max_length=200)
+    customer_since: date | None = None
+    crm_id: str | None = Field(None, max_length=32, description="Salesforce account id")
+
+
+class CustomerOut(CamelModel):
     id: uuid.UUID
-    name: str
-
-
-class CustomerFilters(BaseModel):
-    """The values the customer filters offer."""
-
-    industries: list[str]
-    segments: list[Segment]
-    owners: list[Owner]
-
-
-class CustomerRow(BaseModel):
-    """One line of the customer list."""
-
-    id: uuid.UUID
+    external_id: str
+    crm_id: str | None
     name: str
     industry: str
     segment: Segment
     region: str
-    arr: Decimal
-    health_score: Decimal | None
-    health_band: HealthBand
-    owner_csm_id: uuid.UUID | None
-    csm_name: str | None
+    arr: JsonNumber
+    owner_csm_email: str | None
+    health_score: JsonNumber | None
     consent_level: Consent
-    active_goals: int
-
-
-class CustomerPage(BaseModel):
-    """A page of customers and how many match the filters in total."""
-
-    rows: list[CustomerRow]
-    total: int
-
-
-class GoalRow(BaseModel):
-    id: uuid.UUID
-    name: str
-    type: GoalType
-    status: GoalStatus
-    metric_name: str | None
-    baseline: Decimal | None
-    target: Decimal | None
-    unit: str | None
-    start_date: date
-    due_date: date | None
-
-
-class FeedbackRow(BaseModel):
-    kind: FeedbackKind
-    score: int
-    comment: str | None
-    respondent_name: str | None
-    respondent_title: str | None
-    responded_at: datetime
-
-
-class TimelineRow(BaseModel):
-    occurred_at: datetime
-    kind: str
-    title: str
-    body: str | None
-
-
-class MetricOption(BaseModel):
-    """A metric this customer has observations for."""
-
-    key: str
-    name: str
-    unit: str
-    observations: int
-    last_observed_at: datetime
-
-
-class CustomerDetail(BaseModel):
-    """Everything the customer detail view shows."""
-
-    customer: CustomerRow
     use_case: str | None
     customer_since: date | None
-    website: str | None
-    csm_email: str | None
-    goals: list[GoalRow]
-    feedback: list[FeedbackRow]
-    timeline: list[TimelineRow]
-    metrics: list[MetricOption]
+    created_at: datetime
+    updated_at: datetime
 
 
-class SeriesPoint(BaseModel):
-    day: date
-    value: Decimal
+class ObservationIn(InputModel):
+    customer_id: str = Field(min_length=1, max_length=128, description="Our UUID or external id")
+    metric: str = Field(min_length=1, max_length=64)
+    value: Decimal = Field(gt=-AMOUNT_LIMIT, lt=AMOUNT_LIMIT)
+    observed_at: AwareDatetime = Field(description="ISO 8601 with a UTC offset")
+    source: str = Field("api", min_length=1, max_length=32)
+
+    @field_validator("observed_at")
+    @classmethod
+    def _not_in_future(cls, value: datetime) -> datetime:
+        if value > datetime.now(UTC) + FUTURE_TOLERANCE:
+            raise ValueError("must not be more than a day in the future")
+        return value
 
 
-class MetricSeries(BaseModel):
-    """Daily values of one metric for one customer."""
+class UsageIn(InputModel):
+    observations: list[ObservationIn] = Field(
+        min_length=1, description=f"At most {MAX_OBSERVATIONS:,} per request"
+    )
 
-    key: str
-    name: str
-    unit: str
-    points: list[SeriesPoint]
+
+class UsageResult(CamelModel):
+    received: int
+    inserted: int
+    updated: int
+    unchanged: int

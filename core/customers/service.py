@@ -1,226 +1,134 @@
-"""Find customers and read one customer's goals, feedback, timeline and metric history."""
+"""Idempotent upserts from other systems: customers and goals by their id, usage in batches.
+
+Each write is one `INSERT … ON CONFLICT` statement keyed by the source system's id (or, for usage,
+by customer + metric + observedAt), so sending the same thing twice changes nothing. Everything is
+validated before the first write; the caller's transaction keeps a failed request from leaving
+anything behind.
+"""
 
 import uuid
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Select, and_, case, cast, func, literal, or_, select
-from sqlalchemy.orm import Session, aliased
-from sqlalchemy.types import Date
+from sqlalchemy import or_, select, text
+from sqlalchemy.orm import Session
 
 from core.accounts.models import User
-from core.base import Role, Segment
-from core.customers.models import Customer, Feedback, Metric, Observation, TimelineEvent
-from core.customers.schemas import (
-    CustomerDetail,
-    CustomerFilters,
-    CustomerPage,
-    CustomerRow,
-    FeedbackRow,
-    GoalRow,
-    HealthBand,
-    MetricOption,
-    MetricSeries,
-    Owner,
-    SeriesPoint,
-    TimelineRow,
+from core.accounts.service import user_by_email
+from core.audit.service import record_audit
+from core.base import Consent
+from core.customers.models import Customer, Metric
+from core.customers.queries import resolve_customers
+from core.customers.schemas import CustomerIn, CustomerOut, ObservationIn, UsageResult
+from core.errors import Conflict, Invalid
+from core.upsert import forget_loaded, upsert_by_key
+
+SHOWN_PROBLEMS = 50
+UPSERT_OBSERVATIONS = text(
+    """
+    WITH upserted AS (
+        INSERT INTO metric_observations AS o (customer_id, metric_key, observed_at, value, source)
+        SELECT * FROM unnest(CAST(:customers AS uuid[]), CAST(:metrics AS text[]),
+                             CAST(:observed AS timestamptz[]), CAST(:vals AS numeric[]),
+                             CAST(:sources AS text[]))
+        ON CONFLICT (customer_id, metric_key, observed_at) DO UPDATE
+           SET value = EXCLUDED.value, source = EXCLUDED.source, ingested_at = now()
+         WHERE o.value IS DISTINCT FROM EXCLUDED.value
+        RETURNING (xmax = 0) AS inserted
+    )
+    SELECT count(*) FILTER (WHERE inserted) AS inserted,
+           count(*) FILTER (WHERE NOT inserted) AS updated
+    FROM upserted
+    """
 )
-from core.errors import NotFound
-from core.goals.models import Goal, GoalStatus
-
-# Health scores run 0-100; the bands are what people scan for.
-HEALTHY_FROM = Decimal(70)
-WATCH_FROM = Decimal(40)
-RECENT_FEEDBACK = 10
-RECENT_EVENTS = 20
 
 
-def health_band_expr(score: ColumnElement) -> ColumnElement[str]:
-    """Return a SQL expression naming the health band of `score`."""
-    return case(
-        (score.is_(None), literal(HealthBand.UNKNOWN.value)),
-        (score >= HEALTHY_FROM, literal(HealthBand.HEALTHY.value)),
-        (score >= WATCH_FROM, literal(HealthBand.WATCH.value)),
-        else_=literal(HealthBand.AT_RISK.value),
-    )
-
-
-def _band_condition(band: HealthBand) -> ColumnElement[bool]:
-    score = Customer.health_score
-    return {
-        HealthBand.UNKNOWN: score.is_(None),
-        HealthBand.HEALTHY: score >= HEALTHY_FROM,
-        HealthBand.WATCH: and_(score >= WATCH_FROM, score < HEALTHY_FROM),
-        HealthBand.AT_RISK: score < WATCH_FROM,
-    }[band]
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _row_select() -> Select:
-    owner = aliased(User)
-    active_goals = (
-        select(func.count())
-        .where(Goal.customer_id == Customer.id, Goal.status == GoalStatus.ACTIVE)
-        .correlate(Customer)
-        .scalar_subquery()
-    )
-    return select(
-        Customer.id,
-        Customer.name,
-        Customer.industry,
-        Customer.segment,
-        Customer.region,
-        Customer.arr,
-        Customer.health_score,
-        health_band_expr(Customer.health_score).label("health_band"),
-        Customer.owner_csm_id,
-        owner.name.label("csm_name"),
-        Customer.consent_level,
-        active_goals.label("active_goals"),
-    ).outerjoin(owner, owner.id == Customer.owner_csm_id)
-
-
-def list_customers(
-    *,
-    session: Session,
-    search: str | None = None,
-    industry: str | None = None,
-    segment: Segment | None = None,
-    owner_id: uuid.UUID | None = None,
-    health_band: HealthBand | None = None,
-    limit: int | None = 50,
-    offset: int = 0,
-) -> CustomerPage:
-    """Return customers matching every filter, by name (case-insensitive), and the total."""
-    conditions: list[ColumnElement[bool]] = []
-    if search and search.strip():
-        pattern = f"%{_escape_like(search.strip())}%"
-        conditions.append(Customer.name.ilike(pattern, escape="\\"))
-    if industry:
-        conditions.append(Customer.industry == industry)
-    if segment:
-        conditions.append(Customer.segment == Segment(segment))
-    if owner_id:
-        conditions.append(Customer.owner_csm_id == owner_id)
-    if health_band:
-        conditions.append(_band_condition(HealthBand(health_band)))
-    total = session.scalar(select(func.count()).select_from(Customer).where(*conditions)) or 0
-    order = (func.lower(Customer.name), Customer.name, Customer.id)
-    stmt = _row_select().where(*conditions).order_by(*order).offset(offset)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    rows = [CustomerRow.model_validate(r._asdict()) for r in session.execute(stmt)]
-    return CustomerPage(rows=rows, total=total)
-
-
-def filter_options(*, session: Session) -> CustomerFilters:
-    """Return the industries, segments and CSMs the customer filters can offer."""
-    industries = session.scalars(select(Customer.industry).distinct().order_by(Customer.industry))
-    owners = session.execute(
-        select(User.id, User.name)
-        .where(or_(User.role == Role.CSM, User.id.in_(select(Customer.owner_csm_id))))
-        .order_by(User.name)
-    )
-    return CustomerFilters(
-        industries=list(industries),
-        segments=list(Segment),
-        owners=[Owner(id=o.id, name=o.name) for o in owners],
-    )
-
-
-def customer_detail(*, session: Session, customer_id: uuid.UUID) -> CustomerDetail:
-    """Return one customer with goals, recent feedback, timeline and observed metrics."""
-    row = session.execute(_row_select().where(Customer.id == customer_id)).one_or_none()
-    if row is None:
-        raise NotFound(f"No customer with id {customer_id}.")
-    customer = session.get_one(Customer, customer_id)
-    csm_email = (
-        session.scalar(select(User.email).where(User.id == customer.owner_csm_id))
-        if customer.owner_csm_id
-        else None
-    )
-    goals = session.execute(
-        select(
-            Goal.id,
-            Goal.name,
-            Goal.type,
-            Goal.status,
-            Metric.name.label("metric_name"),
-            Goal.baseline,
-            Goal.target,
-            Goal.unit,
-            Goal.start_date,
-            Goal.due_date,
+def upsert_customer(
+    *, session: Session, external_id: str, body: CustomerIn, actor: str
+) -> tuple[CustomerOut, bool]:
+    """Create or update the customer the source system calls `external_id`; True when created."""
+    given = body.model_dump(exclude_unset=True)
+    if given.get("consent_level", "") is None:
+        given.pop("consent_level")  # never stored empty: null keeps the current level
+    if "owner_csm_email" in given:
+        email = given.pop("owner_csm_email")
+        owner = email and user_by_email(session=session, email=email, field="ownerCsmEmail")
+        given["owner_csm_id"] = owner.id if owner else None
+    if body.crm_id:
+        holder = session.scalar(
+            select(Customer.name).where(
+                Customer.crm_id == body.crm_id,
+                or_(Customer.external_id.is_(None), Customer.external_id != external_id),
+            )
         )
-        .outerjoin(Metric, Metric.key == Goal.metric_key)
-        .where(Goal.customer_id == customer_id)
-        .order_by(Goal.status, Goal.due_date.nulls_last(), Goal.name)
-    )
-    feedback = session.scalars(
-        select(Feedback)
-        .where(Feedback.customer_id == customer_id)
-        .order_by(Feedback.responded_at.desc())
-        .limit(RECENT_FEEDBACK)
-    )
-    events = session.scalars(
-        select(TimelineEvent)
-        .where(TimelineEvent.customer_id == customer_id)
-        .order_by(TimelineEvent.occurred_at.desc())
-        .limit(RECENT_EVENTS)
-    )
-    metrics = session.execute(
-        select(
-            Metric.key,
-            Metric.name,
-            Metric.unit,
-            func.count().label("observations"),
-            func.max(Observation.observed_at).label("last_observed_at"),
+        if holder is not None:
+            raise Conflict(f"crmId: '{body.crm_id}' already belongs to customer {holder}.")
+    values = {
+        "id": uuid.uuid4(),
+        "external_id": external_id,
+        "consent_level": Consent.INTERNAL_ONLY,
+    }
+    values.update(given)
+    table = Customer.__table__
+    customer_id, outcome = upsert_by_key(session, table, values, list(given), "external_id", {})
+    forget_loaded(session, Customer, customer_id)
+    if outcome != "unchanged":
+        record_audit(
+            session=session,
+            actor=actor,
+            action=f"customer.{outcome}",
+            entity_type="customer",
+            entity_id=customer_id,
+            changes={"fields": sorted(given)},
         )
-        .join(Observation, Observation.metric_key == Metric.key)
-        .where(Observation.customer_id == customer_id)
-        .group_by(Metric.key)
-        .order_by(Metric.name)
-    )
-    return CustomerDetail(
-        customer=CustomerRow.model_validate(row._asdict()),
-        use_case=customer.use_case,
-        customer_since=customer.customer_since,
-        website=customer.website,
-        csm_email=csm_email,
-        goals=[GoalRow.model_validate(g._asdict()) for g in goals],
-        feedback=[FeedbackRow.model_validate(f, from_attributes=True) for f in feedback],
-        timeline=[TimelineRow.model_validate(e, from_attributes=True) for e in events],
-        metrics=[MetricOption.model_validate(m._asdict()) for m in metrics],
-    )
+    return customer_out(session=session, customer_id=customer_id), outcome == "created"
 
 
-def metric_series(
-    *, session: Session, customer_id: uuid.UUID, metric_key: str, days: int = 365
-) -> MetricSeries:
-    """Return one metric's daily average for one customer over the last `days` days (UTC)."""
-    if session.get(Customer, customer_id) is None:
-        raise NotFound(f"No customer with id {customer_id}.")
-    metric = session.get(Metric, metric_key)
-    if metric is None:
-        raise NotFound(f"No metric {metric_key!r}.")
-    since = datetime.now(UTC) - timedelta(days=days)
-    day = cast(func.timezone("UTC", Observation.observed_at), Date).label("day")
-    rows = session.execute(
-        select(day, func.avg(Observation.value).label("value"))
-        .where(
-            Observation.customer_id == customer_id,
-            Observation.metric_key == metric_key,
-            Observation.observed_at >= since,
-        )
-        .group_by(day)
-        .order_by(day)
-    )
-    return MetricSeries(
-        key=metric.key,
-        name=metric.name,
-        unit=metric.unit,
-        points=[SeriesPoint(day=r.day, value=r.value) for r in rows],
+def customer_out(*, session: Session, customer_id: uuid.UUID) -> CustomerOut:
+    """Return a customer as the ingest API shows it."""
+    row = session.execute(
+        select(Customer.__table__, User.email.label("owner_csm_email"))
+        .outerjoin(User, User.id == Customer.owner_csm_id)
+        .where(Customer.id == customer_id)
+    ).one()
+    return CustomerOut.model_validate(row._mapping)
+
+
+def ingest_usage(*, session: Session, observations: list[ObservationIn]) -> UsageResult:
+    """Upsert a batch of observations in one statement; reject the batch if any row is bad."""
+    customers = resolve_customers(session=session, refs={o.customer_id for o in observations})
+    keys = {o.metric for o in observations}
+    metrics = set(session.scalars(select(Metric.key).where(Metric.key.in_(keys))))
+    problems, seen = [], {}
+    for i, o in enumerate(observations):
+        customer_id = customers.get(o.customer_id)
+        if customer_id is None:
+            problems.append(f"observations[{i}].customerId: unknown customer '{o.customer_id}'")
+        if o.metric not in metrics:
+            problems.append(f"observations[{i}].metric: unknown metric '{o.metric}'")
+        identity = (customer_id, o.metric, o.observed_at)
+        if customer_id is not None and identity in seen:
+            problems.append(
+                f"observations[{i}]: repeats observations[{seen[identity]}] "
+                "(same customer, metric and observedAt)"
+            )
+        seen.setdefault(identity, i)
+    if problems:
+        more = len(problems) - SHOWN_PROBLEMS
+        shown = "; ".join(problems[:SHOWN_PROBLEMS]) + (f"; and {more} more" if more > 0 else "")
+        raise Invalid(f"{len(problems)} problem(s), nothing was written: {shown}.")
+    counts = session.execute(
+        UPSERT_OBSERVATIONS,
+        {
+            "customers": [customers[o.customer_id] for o in observations],
+            "metrics": [o.metric for o in observations],
+            "observed": [o.observed_at for o in observations],
+            "vals": [o.value for o in observations],
+            "sources": [o.source for o in observations],
+        },
+    ).one()
+    received = len(observations)
+    return UsageResult(
+        received=received,
+        inserted=counts.inserted,
+        updated=counts.updated,
+        unchanged=received - counts.inserted - counts.updated,
     )

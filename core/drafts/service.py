@@ -10,16 +10,16 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.accounts.models import User
+from core.accounts.schemas import UserSummary
 from core.audit.service import record_audit
 from core.base import Role
 from core.customers.models import Customer, TimelineEvent
-from core.dashboard.schemas import UserSummary
 from core.drafts.models import Draft, DraftKind, DraftStatus
 from core.drafts.schemas import KIND_LABELS, BulkResult, DraftRow
 from core.drafts.templates import check_subject, diff_summary
 from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from core.outbox.models import Channel, Delivery, DeliveryStatus
-from core.outbox.service import enqueue, on_sent
+from core.outbox.service import enqueue
 
 STALE = "Someone else saved this draft since you opened it."
 
@@ -354,7 +354,6 @@ def bulk_approve(
     return BulkResult(approved=len(drafts), emails_queued=queued)
 
 
-@on_sent("draft", Channel.GMAIL)
 def mark_sent(session: Session, draft_id: uuid.UUID, message_id: str) -> None:
     """Mark the draft sent and keep the Gmail message id on the customer's timeline."""
     sent = session.execute(

@@ -10,9 +10,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from core.accounts.schemas import UserSummary
 from core.audit.service import record_audit
 from core.base import Role
-from core.dashboard.schemas import UserSummary
 from core.drafts.models import MessageTemplate
 from core.drafts.schemas import TemplateVariable, TemplateView
 from core.errors import Conflict, Forbidden, Invalid, NotFound

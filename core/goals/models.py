@@ -1,4 +1,4 @@
-"""Success plans, milestones, goals, achievements, success records, repository and marketing."""
+"""Success plans, milestones, goals and the achievements detected or confirmed for them."""
 
 import enum
 import uuid
@@ -7,20 +7,18 @@ from decimal import Decimal
 
 from sqlalchemy import (
     ARRAY,
-    Computed,
     Date,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
-    UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.base import Amount, Base, Consent, Direction, Money, Timestamps, UUIDPk, enum_column, tz
+from core.base import Amount, Base, Direction, Money, Timestamps, UUIDPk, enum_column, tz
 
 
 class PlanStatus(enum.StrEnum):
@@ -67,21 +65,6 @@ class Confidence(enum.StrEnum):
     HIGH = "high"
     MEDIUM = "medium"
     LOW = "low"
-
-
-class CandidateType(enum.StrEnum):
-    CASE_STUDY = "case_study"
-    TESTIMONIAL = "testimonial"
-    REFERENCE = "reference"
-    SOCIAL_PROOF = "social_proof"
-
-
-class FlagStatus(enum.StrEnum):
-    FLAGGED = "flagged"
-    CONTACTED = "contacted"
-    IN_PROGRESS = "in_progress"
-    USED = "used"
-    DECLINED = "declined"
 
 
 class SuccessPlan(UUIDPk, Timestamps, Base):
@@ -188,87 +171,3 @@ class Achievement(UUIDPk, Timestamps, Base):
     marketing_candidates: Mapped[list[str]] = mapped_column(
         ARRAY(String(32)), default=list, server_default="{}"
     )
-
-
-class SuccessRecord(UUIDPk, Timestamps, Base):
-    """The written documentation of one achievement."""
-
-    __tablename__ = "success_records"
-
-    achievement_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("goal_achievements.id", ondelete="CASCADE"), unique=True
-    )
-    title: Mapped[str] = mapped_column(String(300))
-    summary: Mapped[str] = mapped_column(Text)
-    sections: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
-    markdown: Mapped[str] = mapped_column(Text)
-    doc_url: Mapped[str | None] = mapped_column(String(500))
-    written_at: Mapped[datetime] = mapped_column(tz(), server_default=func.now())
-
-
-class RepositoryEntry(UUIDPk, Timestamps, Base):
-    """A documented win in the searchable value repository."""
-
-    __tablename__ = "value_repository_entries"
-    __table_args__ = (
-        Index("ix_value_repository_entries_search", "search", postgresql_using="gin"),
-    )
-
-    achievement_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("goal_achievements.id", ondelete="CASCADE"), unique=True
-    )
-    customer_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("customers.id", ondelete="CASCADE"), index=True
-    )
-    title: Mapped[str] = mapped_column(String(300))
-    snippet: Mapped[str] = mapped_column(Text)
-    industry: Mapped[str] = mapped_column(String(80), index=True)
-    use_case: Mapped[str | None] = mapped_column(String(200))
-    products: Mapped[list[str]] = mapped_column(
-        ARRAY(String(64)), default=list, server_default="{}"
-    )
-    goal_type: Mapped[GoalType] = mapped_column(enum_column(GoalType, "repository_goal_type"))
-    value_amount: Mapped[Decimal | None] = mapped_column(Amount)
-    value_unit: Mapped[str | None] = mapped_column(String(32))
-    achieved_on: Mapped[date] = mapped_column(Date, index=True)
-    consent_level: Mapped[Consent] = mapped_column(enum_column(Consent, "repository_consent"))
-    usage_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    last_used_at: Mapped[datetime | None] = mapped_column(tz())
-    search: Mapped[str] = mapped_column(
-        TSVECTOR,
-        Computed(
-            "setweight(to_tsvector('english'::regconfig, coalesce(title, '')), 'A') || "
-            "setweight(to_tsvector('english'::regconfig, coalesce(snippet, '')), 'B') || "
-            "setweight(to_tsvector('english'::regconfig, "
-            "coalesce(industry, '') || ' ' || coalesce(use_case, '')), 'C')",
-            persisted=True,
-        ),
-    )
-
-
-class MarketingFlag(UUIDPk, Timestamps, Base):
-    """A win flagged for marketing use, moving flagged → contacted → in progress → used/declined."""
-
-    __tablename__ = "marketing_flags"
-    __table_args__ = (UniqueConstraint("achievement_id", "candidate_type"),)
-
-    achievement_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("goal_achievements.id", ondelete="CASCADE")
-    )
-    customer_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("customers.id", ondelete="CASCADE"), index=True
-    )
-    candidate_type: Mapped[CandidateType] = mapped_column(
-        enum_column(CandidateType, "candidate_type")
-    )
-    status: Mapped[FlagStatus] = mapped_column(
-        enum_column(FlagStatus, "flag_status"), default=FlagStatus.FLAGGED
-    )
-    score: Mapped[int | None] = mapped_column(Integer)
-    notes: Mapped[str | None] = mapped_column(Text)
-    flagged_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
-    contacted_at: Mapped[datetime | None] = mapped_column(tz())
-    status_changed_at: Mapped[datetime] = mapped_column(tz(), server_default=func.now())
-    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-
-    __mapper_args__ = {"version_id_col": version}

@@ -4,31 +4,14 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from pydantic import AwareDatetime, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from core.base import Direction
-from core.goals.models import (
-    AchievementMethod,
-    AchievementStatus,
-    CandidateType,
-    Confidence,
-    FlagStatus,
-    GoalStatus,
-    GoalType,
-)
-from core.goals.repository_schemas import JsonNumber
+from core.goals.models import GoalStatus, GoalType, MilestoneStatus
 from core.goals.results import is_ratio_goal
-from core.schemas import CamelModel
+from core.schemas import AMOUNT_LIMIT, CamelModel, InputModel, JsonNumber, amount_field
 
-# Numeric(18, 4) holds values below 10**14.
-AMOUNT_LIMIT = Decimal("1e14")
 EVIDENCE_KEYS = 50
-
-
-class InputModel(CamelModel):
-    """A request body: strips text, rejects unknown fields (typos get a 422 naming them)."""
-
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
 
 class AchieveIn(InputModel):
@@ -53,75 +36,6 @@ class AchieveIn(InputModel):
         if value is not None and len(value) > EVIDENCE_KEYS:
             raise ValueError(f"must have at most {EVIDENCE_KEYS} keys")
         return value
-
-
-class FlagIn(InputModel):
-    flagged_by: str = Field(
-        min_length=3, max_length=254, description="Email of the active marketing/admin/leader/csm"
-    )
-    candidate_type: CandidateType
-    notes: str | None = Field(None, max_length=2000)
-
-
-class AchievementOut(CamelModel):
-    """One achievement with its goal, customer, verification and marketing score."""
-
-    id: uuid.UUID
-    goal_id: uuid.UUID
-    goal_external_id: str | None
-    goal_name: str
-    goal_type: GoalType
-    metric: str | None
-    customer_id: uuid.UUID
-    customer_external_id: str | None
-    customer_name: str
-    industry: str
-    status: AchievementStatus
-    method: AchievementMethod
-    achieved_at: datetime
-    baseline_value: JsonNumber | None
-    achieved_value: JsonNumber | None
-    target_value: JsonNumber | None
-    confidence: Confidence
-    verified_by: str | None = Field(description="Email of the person who confirmed it")
-    note: str | None
-    marketing_score: int | None
-    marketing_candidates: list[str]
-    success_record_id: uuid.UUID | None
-
-
-class AchievementPage(CamelModel):
-    total: int
-    items: list[AchievementOut]
-
-
-class AchievementFilters(CamelModel):
-    """Every filter set must match; unset means any."""
-
-    customer_id: str | None = Field(None, max_length=128, description="Our UUID or external id")
-    industry: str | None = Field(None, max_length=80)
-    goal_type: GoalType | None = None
-    status: AchievementStatus | None = None
-    method: AchievementMethod | None = None
-    achieved_from: date | None = Field(None, description="On or after this UTC day")
-    achieved_to: date | None = Field(None, description="On or before this UTC day")
-    min_score: int | None = Field(None, ge=0, le=100, description="Marketing score at least")
-    csm: str | None = Field(None, max_length=254, description="Email of the owning CSM")
-
-    @model_validator(mode="after")
-    def _dates_in_order(self):
-        if self.achieved_from and self.achieved_to and self.achieved_to < self.achieved_from:
-            raise ValueError("achievedTo must not be before achievedFrom")
-        return self
-
-
-class AchievementQuery(AchievementFilters):
-    """The filters plus paging, as query parameters."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
 
 
 class GoalProgress(CamelModel):
@@ -150,31 +64,6 @@ class GoalProgress(CamelModel):
     )
 
 
-class CustomerRef(CamelModel):
-    id: uuid.UUID
-    external_id: str | None
-    name: str
-
-
-class CustomerGoals(CamelModel):
-    customer: CustomerRef
-    goals: list[GoalProgress]
-    achievements: list[AchievementOut]
-
-
-class FlagOut(CamelModel):
-    id: uuid.UUID
-    achievement_id: uuid.UUID
-    goal_id: uuid.UUID
-    customer_id: uuid.UUID
-    candidate_type: CandidateType
-    status: FlagStatus
-    score: int | None
-    notes: str | None
-    flagged_by: str
-    created_at: datetime
-
-
 def progress_pct(row) -> float | None:
     """Return 0-100 progress toward the goal's target, direction-aware, or None."""
     if row.status == GoalStatus.ACHIEVED:
@@ -198,3 +87,124 @@ def progress_pct(row) -> float | None:
     else:
         share = target / value if value > 0 else Decimal(0)
     return round(float(min(max(share, Decimal(0)), Decimal(1))) * 100, 1)
+
+
+MAX_MILESTONES = 100
+
+
+class MilestoneIn(InputModel):
+    name: str = Field(min_length=1, max_length=200)
+    due_date: date | None = None
+    status: MilestoneStatus = MilestoneStatus.OPEN
+    completed_at: AwareDatetime | None = Field(None, description="Defaults to now for done steps")
+
+    @model_validator(mode="after")
+    def _completed_only_when_done(self):
+        if self.completed_at is not None and self.status == MilestoneStatus.OPEN:
+            raise ValueError("completedAt is only for done or skipped milestones")
+        return self
+
+
+class GoalIn(InputModel):
+    """A goal as the source system knows it; omitted optional fields keep stored values."""
+
+    customer_external_id: str = Field(min_length=1, max_length=128)
+    type: GoalType
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=5000)
+    use_case: str | None = Field(None, max_length=200)
+    metric: str | None = Field(None, min_length=1, max_length=64, description="A metrics key")
+    baseline: Decimal | None = amount_field()
+    target: Decimal | None = amount_field()
+    direction: Direction | None = Field(None, description="Defaults to the metric's direction")
+    start_date: date
+    due_date: date | None = None
+    cost: Decimal | None = Field(None, ge=0, lt=Decimal("1e12"), decimal_places=2)
+    milestones: list[MilestoneIn] | None = Field(
+        None, max_length=MAX_MILESTONES, description="Replaces the goal's milestones; omit to keep"
+    )
+    plan_external_id: str | None = Field(
+        None, min_length=1, max_length=128, description="Success plan the milestones belong to"
+    )
+
+
+class MilestoneOut(CamelModel):
+    name: str
+    position: int
+    due_date: date | None
+    status: MilestoneStatus
+    completed_at: datetime | None
+
+
+class GoalOut(CamelModel):
+    id: uuid.UUID
+    external_id: str
+    customer_id: uuid.UUID
+    customer_external_id: str | None
+    plan_id: uuid.UUID | None
+    type: GoalType
+    name: str
+    description: str | None
+    use_case: str | None
+    metric: str | None
+    unit: str | None
+    baseline: JsonNumber | None
+    target: JsonNumber | None
+    direction: Direction
+    start_date: date
+    due_date: date | None
+    cost: JsonNumber | None
+    status: GoalStatus
+    milestones: list[MilestoneOut]
+
+
+def milestone_rows(
+    milestones: list[MilestoneIn], *, goal_id: uuid.UUID, plan_id, before: list
+) -> list[dict]:
+    """Return milestone rows to store; done steps keep their earlier completion time."""
+    done_at = {s.name: s.completed_at for s in before if s.completed_at is not None}
+    now = datetime.now(UTC)
+    rows = []
+    for i, m in enumerate(milestones):
+        completed = None
+        if m.status != MilestoneStatus.OPEN:
+            completed = m.completed_at or done_at.get(m.name)
+            if completed is None and m.status == MilestoneStatus.DONE:
+                completed = now
+        rows.append(
+            dict(
+                id=uuid.uuid4(),
+                plan_id=plan_id,
+                goal_id=goal_id,
+                name=m.name,
+                position=i,
+                due_date=m.due_date,
+                status=m.status,
+                completed_at=completed,
+            )
+        )
+    return rows
+
+
+def goal_problems(values: dict, milestones: int) -> list[str]:
+    """Return what breaks the rules of the goal's type, each naming the field."""
+    kind, metric, target = values["type"], values["metric"], values["target"]
+    needs_metric = kind in (GoalType.KPI, GoalType.ROI) or (
+        kind == GoalType.ONBOARDING and metric is not None
+    )
+    needs_milestones = kind == GoalType.SUCCESS_PLAN or (
+        kind == GoalType.ONBOARDING and metric is None
+    )
+    problems = []
+    if needs_metric and metric is None:
+        problems.append(f"metric: a {kind.value} goal needs a metric")
+    if needs_metric and target is None:
+        problems.append(f"target: a {kind.value} goal with a metric needs a target")
+    if kind == GoalType.SUCCESS_PLAN and metric is not None:
+        problems.append("metric: success_plan goals are measured by milestones; leave it out")
+    if needs_milestones and not milestones:
+        problems.append(f"milestones: a {kind.value} goal without a metric needs at least one")
+    due, start = values["due_date"], values["start_date"]
+    if due is not None and due < start:
+        problems.append(f"dueDate: must not be before startDate ({start.isoformat()})")
+    return problems

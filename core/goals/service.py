@@ -1,37 +1,32 @@
-"""Decisions people make about goals: confirm an achievement, flag a win for marketing."""
+"""Writes on goals: upserts from other systems, and a person confirming an achievement."""
 
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from core.accounts.models import User
 from core.audit.service import record_audit
+from core.base import Direction
+from core.customers.models import Customer, Metric
 from core.errors import Conflict, Invalid, NotFound
 from core.goals.models import (
     Achievement,
     AchievementMethod,
     AchievementStatus,
-    CandidateType,
     Confidence,
-    FlagStatus,
     Goal,
     GoalStatus,
-    MarketingFlag,
+    Milestone,
+    PlanStatus,
+    SuccessPlan,
 )
-from core.goals.pipeline import document
-
-# Which status may follow which in the marketing workflow.
-FLAG_STEPS = {
-    FlagStatus.FLAGGED: {FlagStatus.CONTACTED, FlagStatus.DECLINED},
-    FlagStatus.CONTACTED: {FlagStatus.IN_PROGRESS, FlagStatus.DECLINED},
-    FlagStatus.IN_PROGRESS: {FlagStatus.USED, FlagStatus.DECLINED},
-    FlagStatus.USED: set(),
-    FlagStatus.DECLINED: {FlagStatus.FLAGGED},
-}
+from core.goals.queries import goal_milestones, goal_out
+from core.goals.schemas import GoalIn, GoalOut, goal_problems, milestone_rows
+from core.upsert import forget_loaded, upsert_by_key
 
 
 def confirm_achievement(
@@ -44,7 +39,7 @@ def confirm_achievement(
     achieved_at: datetime | None = None,
     evidence: dict | None = None,
 ) -> Achievement:
-    """Record a CSM's confirmation (a new manual win, or a held one), then document it."""
+    """Record a CSM's confirmation of a new manual win or a held one; the caller documents it."""
     note = (note or "").strip()
     if not note:
         raise Invalid("A confirmation needs a note saying how you verified the achievement.")
@@ -91,91 +86,134 @@ def confirm_achievement(
         entity_id=goal.id,
         changes={"note": note},
     )
-    document(session=session, achievement_id=achievement.id, now=now)
     return achievement
 
 
-def flag_for_marketing(
-    *,
-    session: Session,
-    achievement_id: uuid.UUID,
-    candidate_type: CandidateType | str,
-    actor: User,
-    notes: str | None = None,
-) -> MarketingFlag:
-    """Flag a documented win as a marketing candidate (one flag per win and type)."""
-    achievement = session.get(Achievement, achievement_id)
-    if achievement is None:
-        raise NotFound(f"No achievement {achievement_id}.")
-    if achievement.status != AchievementStatus.VERIFIED:
-        raise Invalid("Only confirmed wins can be flagged for marketing.")
-    kind = CandidateType(candidate_type)
-    exists = session.scalar(
-        select(MarketingFlag).where(
-            MarketingFlag.achievement_id == achievement_id, MarketingFlag.candidate_type == kind
+# Changing these on an achieved goal would rewrite what was achieved.
+DEFINING = {"type": "type", "metric_key": "metric", "target": "target", "direction": "direction"}
+
+
+GOAL_FIELDS = (
+    "type",
+    "name",
+    "description",
+    "use_case",
+    "metric_key",
+    "baseline",
+    "target",
+    "direction",
+    "unit",
+    "start_date",
+    "due_date",
+    "cost",
+)
+
+
+def upsert_goal(
+    *, session: Session, external_id: str, body: GoalIn, actor: str
+) -> tuple[GoalOut, bool]:
+    """Create or update the goal the source system calls `external_id`; True when created."""
+    customer_id = session.scalar(
+        select(Customer.id).where(Customer.external_id == body.customer_external_id)
+    )
+    if customer_id is None:
+        raise Invalid(
+            f"customerExternalId: no customer with external id '{body.customer_external_id}'."
         )
+    goals = Goal.__table__
+    current = (
+        session.execute(select(goals).where(goals.c.external_id == external_id).with_for_update())
+        .mappings()
+        .first()
     )
-    if exists is not None:
-        raise Conflict(f"This win is already flagged as a {kind.value.replace('_', ' ')}.")
-    flag = MarketingFlag(
-        achievement_id=achievement_id,
-        customer_id=achievement.customer_id,
-        candidate_type=kind,
-        score=achievement.marketing_score,
-        notes=notes,
-        flagged_by_id=actor.id,
-    )
-    session.add(flag)
-    session.flush()
-    record_audit(
-        session=session,
-        actor=actor.email,
-        actor_user_id=actor.id,
-        action="marketing.flag",
-        entity_type="marketing_flag",
-        entity_id=flag.id,
-        changes={"type": kind.value},
-    )
-    return flag
+    if current is not None and current["customer_id"] != customer_id:
+        raise Conflict(
+            f"customerExternalId: goal '{external_id}' belongs to another customer; "
+            "goals cannot move between customers."
+        )
+    given = body.model_dump(exclude_unset=True, exclude={"milestones", "plan_external_id"})
+    if "metric" in given:
+        given["metric_key"] = given.pop("metric")
+    values = {name: current[name] if current else None for name in GOAL_FIELDS}
+    values.update({k: v for k, v in given.items() if k in GOAL_FIELDS})
+    metric = None
+    if values["metric_key"] is not None:
+        metric = session.execute(
+            select(Metric.unit, Metric.direction).where(Metric.key == values["metric_key"])
+        ).first()
+        if metric is None:
+            raise Invalid(f"metric: unknown metric '{values['metric_key']}'.")
+        values["unit"] = metric.unit
+    elif "metric_key" in given:
+        values["unit"] = None
+    if values["direction"] is None:
+        values["direction"] = metric.direction if metric else Direction.HIGHER
+    steps = goal_milestones(session=session, goal_id=current["id"]) if current else []
+    count = len(body.milestones) if body.milestones is not None else len(steps)
+    problems = goal_problems({**values, "metric": values["metric_key"]}, count)
+    if problems:
+        raise Invalid("; ".join(problems) + ".")
+    changed = [k for k in DEFINING if current is not None and values[k] != current[k]]
+    if changed and _achieved(session, current["id"]):
+        names = ", ".join(DEFINING[k] for k in changed)
+        raise Conflict(f"{names}: goal '{external_id}' is already achieved; it cannot change.")
+    plan_id = current["plan_id"] if current else None
+    if body.plan_external_id or body.milestones:
+        plan_id = _plan_id(session, customer_id, body, values["start_date"])
+    row = {"id": uuid.uuid4(), "external_id": external_id, "customer_id": customer_id}
+    row.update(values, plan_id=plan_id)
+    reread = current is None or changed or values["cost"] != current["cost"]
+    extra = {"evaluated_at": None} if reread else {}
+    update = [name for name in row if name not in ("id", "external_id", "customer_id")]
+    goal_id, outcome = upsert_by_key(session, goals, row, update, "external_id", extra)
+    forget_loaded(session, Goal, goal_id)
+    if body.milestones is not None:
+        rows = milestone_rows(body.milestones, goal_id=goal_id, plan_id=plan_id, before=steps)
+        if _replace_milestones(session, goal_id, rows, steps) and outcome == "unchanged":
+            outcome = "updated"
+    if current is not None and plan_id != current["plan_id"]:
+        session.execute(
+            Milestone.__table__.update().where(Milestone.goal_id == goal_id).values(plan_id=plan_id)
+        )
+    if outcome != "unchanged":
+        record_audit(
+            session=session,
+            actor=actor,
+            action=f"goal.{outcome}",
+            entity_type="goal",
+            entity_id=goal_id,
+            changes={"fields": sorted(given)},
+        )
+    return goal_out(session=session, goal_id=goal_id), outcome == "created"
 
 
-def move_flag(
-    *,
-    session: Session,
-    flag_id: uuid.UUID,
-    status: FlagStatus | str,
-    expected_version: int,
-    actor: User,
-    notes: str | None = None,
-) -> MarketingFlag:
-    """Move a flag one step through flagged → contacted → in progress → used / declined."""
-    flag = session.get(MarketingFlag, flag_id)
-    if flag is None:
-        raise NotFound(f"No marketing flag {flag_id}.")
-    target = FlagStatus(status)
-    if flag.version != expected_version:
-        raise Conflict("Someone else moved this flag since you loaded it; reload and try again.")
-    if target not in FLAG_STEPS[flag.status]:
-        allowed = ", ".join(sorted(s.value for s in FLAG_STEPS[flag.status])) or "nothing"
-        raise Invalid(f"A {flag.status.value} flag can move to {allowed}, not {target.value}.")
-    before = flag.status
-    flag.status = target
-    flag.status_changed_at = datetime.now(UTC)
-    if target == FlagStatus.CONTACTED:
-        flag.contacted_at = flag.status_changed_at  # feeds the fatigue ledger
-    if notes:
-        flag.notes = notes
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise Conflict("Someone else moved this flag at the same time; reload.") from exc
-    record_audit(
-        session=session,
-        actor=actor.email,
-        actor_user_id=actor.id,
-        action="marketing.move",
-        entity_type="marketing_flag",
-        entity_id=flag.id,
-        changes={"status": [before.value, target.value]},
+def _achieved(session: Session, goal_id: uuid.UUID) -> bool:
+    return session.scalar(select(Achievement.id).where(Achievement.goal_id == goal_id)) is not None
+
+
+def _plan_id(session: Session, customer_id: uuid.UUID, body: GoalIn, start) -> uuid.UUID:
+    """Find or create the plan the goal's milestones belong to (one statement, race-safe)."""
+    plan_key = body.plan_external_id or f"imported:{body.customer_external_id}"
+    plan = dict(external_id=plan_key, customer_id=customer_id, name="Imported plan")
+    session.execute(
+        insert(SuccessPlan.__table__)
+        .values(id=uuid.uuid4(), status=PlanStatus.ACTIVE, start_date=start, **plan)
+        .on_conflict_do_nothing(index_elements=["external_id"])
     )
-    return flag
+    plan = session.execute(
+        select(SuccessPlan.id, SuccessPlan.customer_id).where(SuccessPlan.external_id == plan_key)
+    ).one()
+    if plan.customer_id != customer_id:
+        raise Invalid(f"planExternalId: plan '{plan_key}' belongs to another customer.")
+    return plan.id
+
+
+def _replace_milestones(session: Session, goal_id, rows: list[dict], steps: list) -> bool:
+    """Make the goal's milestones exactly `rows`; False when they already were."""
+    fields = ("name", "position", "due_date", "status", "completed_at")
+    if [tuple(r[f] for f in fields) for r in rows] == [tuple(s) for s in steps]:
+        return False
+    session.execute(delete(Milestone).where(Milestone.goal_id == goal_id))
+    if rows:
+        session.execute(insert(Milestone.__table__).values(rows))
+    return True

@@ -31,6 +31,10 @@ from core.integrations.base import (
     PermanentError,
     TransientError,
 )
+from core.integrations.google import calendar_from_settings, docs_from_settings, gmail_from_settings
+from core.integrations.salesforce import salesforce_from_settings
+from core.integrations.slack import slack_from_settings
+from core.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +69,6 @@ _cache_lock = threading.Lock()
 
 
 def _builders() -> dict[str, Callable]:
-    from core.integrations.google import (
-        calendar_from_settings,
-        docs_from_settings,
-        gmail_from_settings,
-    )
-    from core.integrations.salesforce import salesforce_from_settings
-    from core.integrations.slack import slack_from_settings
-
     return {
         "slack": slack_from_settings,
         "gmail": gmail_from_settings,
@@ -184,8 +180,6 @@ def deliver(
     if kind is None:
         raise PermanentError(f"unknown delivery channel {channel!r}", code="unknown_channel")
     if settings is None:
-        from core.settings import get_settings
-
         settings = get_settings()
     client = (clients or {}).get(kind) or client_for(kind, settings)
     try:
@@ -208,8 +202,6 @@ def deliver(
 def configured(settings=None) -> dict[str, bool]:
     """Return, per channel, whether its integration has the settings it needs."""
     if settings is None:
-        from core.settings import get_settings
-
         settings = get_settings()
     ready: dict[str, bool] = {}
     for kind in set(CLIENT_KIND.values()):

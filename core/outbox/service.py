@@ -2,7 +2,7 @@
 
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text, update
@@ -18,18 +18,9 @@ BACKOFF_CAP_SECONDS = 6 * 3600
 LEASE_SECONDS = 300
 RETRYABLE_BY_PERSON = (DeliveryStatus.DEAD, DeliveryStatus.FAILED, DeliveryStatus.NOT_CONFIGURED)
 
+# `fn(session, related_id, external_ref)`: records a delivery's reference on a business row.
 SentHandler = Callable[[Session, uuid.UUID, str], None]
-_sent_handlers: dict[tuple[str, Channel], SentHandler] = {}
-
-
-def on_sent(related_type: str, channel: Channel) -> Callable[[SentHandler], SentHandler]:
-    """Register `fn(session, related_id, external_ref)` to record a reference on a business row."""
-
-    def register(fn: SentHandler) -> SentHandler:
-        _sent_handlers[(related_type, Channel(channel))] = fn
-        return fn
-
-    return register
+SentHandlers = Mapping[tuple[str, Channel], SentHandler]
 
 
 def enqueue(
@@ -104,10 +95,12 @@ def backoff_seconds(attempt: int, retry_after: float | None = None, rng=random) 
     return max(delay, retry_after or 0)
 
 
-def mark_sent(*, session: Session, delivery: Delivery, external_ref: str) -> None:
+def mark_sent(
+    *, session: Session, delivery: Delivery, external_ref: str, on_sent: SentHandlers
+) -> None:
     """Record a successful delivery and its external reference (also on the business row)."""
     _finish(session, delivery, DeliveryStatus.SENT, error=None, ref=external_ref, sent=True)
-    handler = _sent_handlers.get((delivery.related_type or "", Channel(delivery.channel)))
+    handler = on_sent.get((delivery.related_type or "", Channel(delivery.channel)))
     if handler is not None and delivery.related_id is not None:
         handler(session, delivery.related_id, external_ref)
 

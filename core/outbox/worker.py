@@ -10,6 +10,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import get_engine
+from core.integrations import dispatch
 from core.integrations.base import NotConfigured, PermanentError, TransientError
 from core.outbox import service
 from core.outbox.models import Delivery
@@ -24,20 +25,9 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _default_deliver(channel: str, payload: dict) -> str:
-    from core.integrations.dispatch import deliver
-
-    return deliver(channel, payload)
-
-
-def _configured() -> dict[str, bool]:
-    from core.integrations.dispatch import configured
-
-    return configured()
-
-
 def deliver_due(
     *,
+    on_sent: service.SentHandlers,
     factory: sessionmaker[Session] | None = None,
     deliver: DeliverFn | None = None,
     configured: Callable[[], dict[str, bool]] | None = None,
@@ -45,17 +35,18 @@ def deliver_due(
     batch: int = 100,
     time_budget: float = 50.0,
 ) -> dict[str, int]:
-    """Deliver everything due now (within `time_budget` seconds); return counts by result."""
-    from core.outbox import handlers
+    """Deliver everything due now (within `time_budget` seconds); return counts by result.
 
-    handlers.load()
+    `on_sent` maps (related type, channel) to the domain handler that records the delivery's
+    reference on its business row; the jobs process passes the whole table.
+    """
     factory = factory or sessionmaker(bind=get_engine(), expire_on_commit=False)
-    deliver = deliver or _default_deliver
+    deliver = deliver or dispatch.deliver
     worker = worker or worker_name()
     counts: Counter[str] = Counter()
     with factory.begin() as session:
         counts["requeued"] = service.requeue_configured(
-            session=session, configured=(configured or _configured)()
+            session=session, configured=(configured or dispatch.configured)()
         )
     deadline = time.monotonic() + time_budget
     while time.monotonic() < deadline:
@@ -64,11 +55,16 @@ def deliver_due(
         if not claimed:
             break
         for delivery in claimed:
-            counts[_deliver_one(factory, deliver, delivery)] += 1
+            counts[_deliver_one(factory, deliver, delivery, on_sent)] += 1
     return {k: v for k, v in counts.items() if v}
 
 
-def _deliver_one(factory: sessionmaker[Session], deliver: DeliverFn, delivery: Delivery) -> str:
+def _deliver_one(
+    factory: sessionmaker[Session],
+    deliver: DeliverFn,
+    delivery: Delivery,
+    on_sent: service.SentHandlers,
+) -> str:
     try:
         ref = deliver(delivery.channel.value, delivery.payload)
     except NotConfigured as exc:
@@ -91,7 +87,7 @@ def _deliver_one(factory: sessionmaker[Session], deliver: DeliverFn, delivery: D
             factory, service.mark_transient, delivery, error=f"{type(exc).__name__}: {exc}"
         )
         return status.value if status else "failed"
-    _record(factory, service.mark_sent, delivery, external_ref=str(ref))
+    _record(factory, service.mark_sent, delivery, external_ref=str(ref), on_sent=on_sent)
     return "sent"
 
 

@@ -11,12 +11,9 @@ from sqlalchemy.orm import Session
 
 from core.accounts.models import User
 from core.base import Direction
-from core.customers.ingest_schemas import as_uuid
 from core.customers.models import MetricKind
 from core.errors import NotFound
-from core.goals.repository_schemas import JsonNumber
-from core.goals.schemas import AMOUNT_LIMIT, InputModel
-from core.schemas import CamelModel
+from core.schemas import AMOUNT_LIMIT, CamelModel, InputModel, JsonNumber, as_uuid
 from core.upsell.models import (
     Checkpoint,
     CheckpointStatus,

@@ -18,7 +18,7 @@ from core.drafts.service import create_draft
 from core.drafts.templates import render
 from core.integrations.gcalendar import calendar_event_id
 from core.outbox.models import Channel
-from core.outbox.service import enqueue, on_sent
+from core.outbox.service import enqueue
 from core.upsell import curve, reviews
 from core.upsell.models import Checkpoint, CheckpointStatus, Measurement, MeasurementStatus
 
@@ -285,15 +285,13 @@ def overdue_checkpoints(
     ]
 
 
-@on_sent("checkpoint", Channel.GOOGLE_DOC)
-def _doc_written(session: Session, checkpoint_id: uuid.UUID, url: str) -> None:
+def review_doc_written(session: Session, checkpoint_id: uuid.UUID, url: str) -> None:
     checkpoint = session.get(Checkpoint, checkpoint_id)
     if checkpoint is not None:
         checkpoint.doc_url = url
 
 
-@on_sent("checkpoint", Channel.CALENDAR)
-def _event_created(session: Session, checkpoint_id: uuid.UUID, event_id: str) -> None:
+def review_event_created(session: Session, checkpoint_id: uuid.UUID, event_id: str) -> None:
     checkpoint = session.get(Checkpoint, checkpoint_id)
     if checkpoint is not None:
         checkpoint.calendar_event_id = event_id

@@ -27,13 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.base import Direction
-from core.upsell.schemas import (
-    MANUAL_CRITERION,
-    Draft,
-    criteria_sentences,
-    note,
-    parse_criterion,
-)
+from core.upsell.schemas import MANUAL_CRITERION, Draft, criteria_sentences, note, parse_criterion
 
 PRIOR = Decimal("0.6")
 K = 5

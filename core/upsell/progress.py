@@ -17,8 +17,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from core.accounts.models import User
+from core.accounts.schemas import UserSummary
 from core.audit.service import record_audit
-from core.dashboard.schemas import UserSummary
 from core.errors import Invalid, NotFound
 from core.integrations import escape
 from core.outbox.models import Channel

@@ -21,6 +21,8 @@ from core.audit.service import record_audit
 from core.customers.models import Customer, TimelineEvent
 from core.errors import Invalid, NotFound
 from core.integrations.base import Amendment, NotConfigured, Opportunity
+from core.integrations.dispatch import client_for
+from core.settings import get_settings
 from core.upsell.models import Product, Upsell, UpsellAmendment, UpsellProduct, UpsellType
 from core.upsell.schemas import ManualUpsell, opportunity_lines, upsell_type, validated
 
@@ -332,9 +334,6 @@ def create_manual_upsell(
 def sync_salesforce(*, session: Session, crm=None, now: datetime | None = None) -> dict:
     """Read opportunities and amendments changed since the watermarks, apply them, advance."""
     if crm is None:
-        from core.integrations.dispatch import client_for
-        from core.settings import get_settings
-
         try:
             crm = client_for("salesforce", get_settings())
         except NotConfigured:

@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import func, select
 
 from core.base import Direction
-from core.customers.ingest_schemas import MAX_OBSERVATIONS
 from core.customers.models import Customer, Observation
+from core.customers.schemas import MAX_OBSERVATIONS
+from core.documentation.service import document_pending
 from core.goals.detection import detect
 from core.goals.models import Goal
-from core.goals.pipeline import document_pending
 from tests.core.goals import factories as f
 
 CUSTOMER = {"name": "Acme", "industry": "retail", "segment": "smb", "region": "EMEA", "arr": 5000}

@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +23,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TIMEOUT_MS = 30_000
+PORT_ATTEMPTS = 3
 
 
 def free_port() -> int:
@@ -30,27 +32,35 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _listens_on(proc: subprocess.Popen, port: int) -> bool:
+    """True when `proc` itself holds the listening socket on `port` (not another server)."""
+    import psutil
+
+    try:
+        conns = psutil.Process(proc.pid).net_connections(kind="tcp")
+    except psutil.Error:
+        return False
+    return any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in conns)
+
+
 def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    port = urllib.parse.urlsplit(url).port
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
+                # Another worker's server may answer on a port we lost the race for.
+                if response.status == 200 and _listens_on(proc, port):
                     return
         except OSError:
-            time.sleep(0.3)
+            pass
+        time.sleep(0.3)
     pytest.fail(f"streamlit did not become healthy in {timeout}s:\n{log.read_text()}")
 
 
-@contextmanager
-def streamlit_server(database_url: str, log_dir: Path):
-    """Run `streamlit run app/main.py` on a free port against `database_url`; yield its URL."""
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
-    port = free_port()
-    log = log_dir / "server.log"
+def _launch(port: int, database_url: str, log: Path) -> subprocess.Popen:
     command = [
         sys.executable,
         "-m",
@@ -67,24 +77,56 @@ def streamlit_server(database_url: str, log_dir: Path):
         "false",
     ]
     with log.open("w") as out:
-        proc = subprocess.Popen(
+        return subprocess.Popen(
             command,
             cwd=ROOT,
             env={**os.environ, "DATABASE_URL": database_url},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
     try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _lost_port_race(proc: subprocess.Popen, log: Path) -> bool:
+    """True when streamlit exited because something else bound its port first."""
+    return proc.poll() is not None and "is not available" in log.read_text()
+
+
+@contextmanager
+def streamlit_server(database_url: str, log_dir: Path):
+    """Run `streamlit run app/main.py` on a free port against `database_url`; yield its URL.
+
+    The port is free when picked but may be taken before streamlit binds it (other xdist
+    workers start servers too); streamlit then exits at once and we retry on a new port.
+    """
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        port = free_port()
+        log = log_dir / ("server.log" if attempt == 1 else f"server-{attempt}.log")
+        proc = _launch(port, database_url, log)
         url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, proc, log)
+        try:
+            wait_healthy(url, proc, log)
+        except BaseException:
+            retry = attempt < PORT_ATTEMPTS and _lost_port_race(proc, log)
+            _stop(proc)
+            if retry:
+                continue
+            raise
+        break
+    try:
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
 
 
 @contextmanager

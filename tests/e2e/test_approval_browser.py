@@ -6,11 +6,12 @@ from sqlalchemy.orm import Session
 
 from core import db
 from core.accounts.models import User
+from core.documentation.service import document_pending
 from core.drafts.models import Draft, DraftStatus
 from core.goals.detection import detect
-from core.goals.pipeline import document_pending
 from core.integrations import dispatch
 from core.outbox.worker import deliver_due
+from jobs.outbox import SENT_HANDLERS
 from tests.e2e.harness import TIMEOUT_MS, browser_page, chromium, streamlit_server
 from tests.pg import migrate
 
@@ -82,7 +83,7 @@ def test_csm_approves_an_edited_draft_and_gmail_receives_the_edit(
     db.reset()
     dispatch.clear_cache()
     try:
-        deliver_due(configured=lambda: {"gmail": True})
+        deliver_due(on_sent=SENT_HANDLERS, configured=lambda: {"gmail": True})
     finally:
         dispatch.clear_cache()
         db.reset()

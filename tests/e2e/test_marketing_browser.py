@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from core.accounts.models import User
 from core.base import Role
+from core.documentation.service import document_pending
 from core.goals.detection import detect
-from core.goals.pipeline import document_pending
 from tests.e2e.harness import browser_page, chromium, streamlit_server
 from tests.pg import migrate
 

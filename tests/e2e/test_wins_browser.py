@@ -8,10 +8,11 @@ from sqlalchemy.orm import Session
 
 from core.base import Role
 from core.customers.models import Customer
+from core.documentation.service import document_pending
 from core.goals.detection import detect
-from core.goals.models import Achievement, Goal, GoalType, SuccessRecord
-from core.goals.pipeline import document_pending
+from core.goals.models import Achievement, Goal, GoalType
 from core.models import User
+from core.records.models import SuccessRecord
 from tests.e2e.harness import TIMEOUT_MS, browser_page, chromium, streamlit_server
 from tests.pg import migrate
 

@@ -13,6 +13,7 @@ from core.outbox import service
 from core.outbox.models import Delivery, DeliveryStatus
 from core.outbox.worker import deliver_due
 from jobs.__main__ import main as jobs_main
+from jobs.outbox import SENT_HANDLERS
 
 START = "2026-12-01T15:00:00+00:00"
 END = "2026-12-01T15:30:00+00:00"
@@ -126,7 +127,7 @@ def test_transient_faults_are_retried_until_delivered(wired):
         )
     outcomes = []
     for _ in range(4):
-        outcomes.append(deliver_due())
+        outcomes.append(deliver_due(on_sent=SENT_HANDLERS))
         _make_due()
     assert outcomes[:3] == [{"failed": 1}] * 3
     assert outcomes[3] == {"sent": 1}
@@ -144,7 +145,7 @@ def test_permanent_error_keeps_the_api_error(wired):
             payload=PAYLOADS["slack_message"],
             idempotency_key="lost-channel",
         )
-    assert deliver_due() == {"dead": 1}
+    assert deliver_due(on_sent=SENT_HANDLERS) == {"dead": 1}
     assert _by_channel()["slack_message"].last_error.startswith("channel_not_found")
 
 
@@ -166,7 +167,10 @@ def test_two_workers_against_fake_slack_send_each_once(wired):
                 payload={"text": f"win {i}", "blocks": []},
                 idempotency_key=f"w{i}",
             )
-    threads = [threading.Thread(target=deliver_due, kwargs={"batch": 5}) for _ in range(2)]
+    threads = [
+        threading.Thread(target=deliver_due, kwargs={"batch": 5, "on_sent": SENT_HANDLERS})
+        for _ in range(2)
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -2,21 +2,20 @@
 
 import uuid
 from decimal import Decimal
-from pathlib import Path
 
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from core.accounts.models import User
+from core.accounts.schemas import UserSummary
 from core.base import Role, Segment
 from core.customers.models import Customer
-from core.dashboard.schemas import UserSummary
 from core.db import session_scope
 from core.drafts import service
 from core.drafts.models import Draft, DraftKind, DraftStatus
 from core.outbox.models import Delivery
+from tests.pages import apptest
 
-MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
 BODY = "Hi Pat,\n\nYou cut resolution time to 3.6 hours.\n\nCasey"
 
 
@@ -58,12 +57,7 @@ def _draft(owner: UserSummary, name: str = "Acme Corp") -> uuid.UUID:
 
 
 def _open(user: UserSummary) -> AppTest:
-    at = AppTest.from_file(str(MAIN), default_timeout=30)
-    at.session_state["user_id"] = str(user.id)
-    at.run()
-    at.switch_page("../pages/approvals.py").run()
-    assert not at.exception
-    return at
+    return apptest.open_page(user.id, "../pages/approvals.py")
 
 
 def _texts(at: AppTest) -> str:

@@ -7,7 +7,8 @@ from components.customer_table import to_csv
 from components.format import escape_md, label, money
 from components.navigation import PAGES, SECTIONS, allowed, specs_for
 from core.base import Consent, Role, Segment
-from core.customers.schemas import CustomerRow, HealthBand
+from core.customers.schemas import HealthBand
+from core.reporting.schemas import CustomerRow
 
 
 def row(**changes) -> CustomerRow:

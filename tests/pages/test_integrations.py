@@ -1,7 +1,5 @@
 """The Integrations page: configuration state, the queue, and retrying a dead letter."""
 
-from pathlib import Path
-
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
@@ -10,8 +8,7 @@ from core.base import Role
 from core.db import session_scope
 from core.outbox import service
 from core.outbox.models import Delivery, DeliveryStatus
-
-MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
+from tests.pages import apptest
 
 
 def _admin_with_queue():
@@ -27,7 +24,7 @@ def _admin_with_queue():
             )
         session.flush()
         claimed = {d.idempotency_key: d for d in service.claim(session=session, worker="t")}
-        service.mark_sent(session=session, delivery=claimed["ok"], external_ref="ts-1")
+        service.mark_sent(session=session, delivery=claimed["ok"], external_ref="ts-1", on_sent={})
         service.mark_permanent(
             session=session, delivery=claimed["dead"], error="channel_not_found: no such channel"
         )
@@ -35,12 +32,7 @@ def _admin_with_queue():
 
 
 def _open(admin_id) -> AppTest:
-    at = AppTest.from_file(str(MAIN), default_timeout=30)
-    at.session_state["user_id"] = str(admin_id)
-    at.run()
-    at.switch_page("../pages/integrations.py").run()
-    assert not at.exception
-    return at
+    return apptest.open_page(admin_id, "../pages/integrations.py")
 
 
 def test_empty_queue_guides(scratch_db):

@@ -10,8 +10,9 @@ from components.marketing_views import candidates_csv
 from core.accounts.models import User
 from core.base import Consent, Role
 from core.db import session_scope
-from core.goals.candidates import list_candidates, move_candidate_flag
-from core.goals.models import CandidateType, FlagStatus, MarketingFlag
+from core.marketing.models import CandidateType, FlagStatus, MarketingFlag
+from core.marketing.queries import list_candidates
+from core.marketing.service import move_candidate_flag
 from tests.core.goals import factories as f
 from tests.core.goals.test_candidates import add_win, detect_and_document
 from tests.pages import apptest

@@ -2,7 +2,6 @@
 
 import pytest
 from sqlalchemy import create_engine, select
-from streamlit.testing.v1 import AppTest
 
 from core.accounts.models import User
 from core.base import Role
@@ -76,8 +75,6 @@ def test_leader_sees_metrics_charts_signals_and_learnings(seeded):
 def test_csm_may_not_open_the_page(seeded):
     with session_scope() as session:
         csm_id = f.csm(session).id
-    at = AppTest.from_file(str(apptest.MAIN), default_timeout=30)
-    at.session_state["user_id"] = str(csm_id)
-    at.run()
+    at = apptest.signed_in(csm_id)
     with pytest.raises(ValueError, match="navigation page"):
         at.switch_page(PAGE)

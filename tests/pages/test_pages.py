@@ -1,7 +1,6 @@
 """The Streamlit app from its entry point: sign-in, role navigation and every page per role."""
 
 import socket
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -11,8 +10,8 @@ from components.navigation import PAGES, specs_for
 from core import db
 from core.base import Role
 from core.models import Customer, User
-
-MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
+from tests.pages.apptest import new_app as app
+from tests.pages.apptest import signed_in
 
 
 def page(spec_path: str) -> str:
@@ -42,16 +41,6 @@ def seeded(demo_url):
         some = conn.execute(select(Customer.id, Customer.name).order_by(Customer.name)).first()
     engine.dispose()
     return {"users": users, "total": total, "book": book, "customer": some}
-
-
-def app() -> AppTest:
-    return AppTest.from_file(str(MAIN), default_timeout=30)
-
-
-def signed_in(user_id) -> AppTest:
-    at = app()
-    at.session_state["user_id"] = str(user_id)
-    return at.run()
 
 
 def texts(at: AppTest) -> str:
@@ -170,6 +159,8 @@ def test_unreachable_database_shows_a_friendly_error(monkeypatch, free_port):
 
 @pytest.fixture
 def free_port():
+    """A port nobody listens on: held bound (not listening) for the whole test, so connecting is
+    refused and no other xdist worker's server can take it meanwhile."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        yield sock.getsockname()[1]

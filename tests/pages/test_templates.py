@@ -1,18 +1,16 @@
 """The Message templates page: live preview, errors that name the line, saving, conflicts."""
 
-from pathlib import Path
-
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from core.accounts.models import User
+from core.accounts.schemas import UserSummary
 from core.base import Role
-from core.dashboard.schemas import UserSummary
 from core.db import session_scope
 from core.drafts import templates
 from core.drafts.models import MessageTemplate
+from tests.pages import apptest
 
-MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
 SUBJECT, BODY = "tpl_subject_congratulations_email", "tpl_body_congratulations_email"
 
 
@@ -25,12 +23,7 @@ def _admin() -> UserSummary:
 
 
 def _open(user: UserSummary) -> AppTest:
-    at = AppTest.from_file(str(MAIN), default_timeout=30)
-    at.session_state["user_id"] = str(user.id)
-    at.run()
-    at.switch_page("../pages/templates.py").run()
-    assert not at.exception
-    return at
+    return apptest.open_page(user.id, "../pages/templates.py")
 
 
 def _errors(at: AppTest) -> str:

@@ -1,7 +1,6 @@
 """The Upsell progress page: list, plan detail, reviews, manual values and stale criteria."""
 
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select, update
 from streamlit.testing.v1 import AppTest
@@ -29,8 +28,8 @@ from tests.core.upsell.factories_tracking import (
     observe,
     plan,
 )
+from tests.pages import apptest
 
-MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
 START = NOW.date() - timedelta(days=35)
 
 
@@ -46,15 +45,8 @@ def _seed() -> tuple:
 
 
 def _open(user_id, plan_id=None, role=None) -> AppTest:
-    at = AppTest.from_file(str(MAIN), default_timeout=30)
-    at.session_state["user_id"] = str(user_id)
-    at.run()
-    at.switch_page("../pages/upsells.py")
-    if plan_id:
-        at.query_params["plan"] = str(plan_id)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    query = {"plan": str(plan_id)} if plan_id else {}
+    return apptest.open_page(user_id, "../pages/upsells.py", **query)
 
 
 def _count(model, **where) -> int:

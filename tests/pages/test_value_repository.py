@@ -10,7 +10,8 @@ from core.accounts.models import User
 from core.audit.models import AuditEntry
 from core.base import Consent, Role
 from core.db import session_scope
-from core.goals.models import GoalType, RepositoryEntry
+from core.goals.models import GoalType
+from core.repository.models import RepositoryEntry
 from tests.core.goals.test_repository import add_customer, add_entry
 from tests.pages import apptest
 from tests.pages.apptest import texts

@@ -1,48 +1,28 @@
 """The Wins and Win details pages: empty states, metrics, feed, scoping and confirming a win."""
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlalchemy import create_engine, func, select
 from streamlit.testing.v1 import AppTest
 
 from core.accounts.models import User
 from core.base import Direction, Role
 from core.db import session_scope
+from core.documentation.service import document_pending
 from core.goals.detection import detect
-from core.goals.models import Achievement, AchievementStatus, GoalType, SuccessRecord
-from core.goals.pipeline import document_pending
+from core.goals.models import Achievement, AchievementStatus, GoalType
+from core.records.models import SuccessRecord
 from tests.core.goals import factories as f
+from tests.pages import apptest
+from tests.pages.apptest import texts
 
-MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
 WINS, DETAIL = "../pages/wins.py", "../pages/achievement.py"
 RISING = [48, 52, 49, 51, 50, 47, 53, 50, 49, 51, 52, 48, 50, 51, 56, 57, 58]
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    # Cached loaders are keyed by arguments, not by database; tests switch databases.
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
-
-
 def open_page(user_id, path=WINS, **query) -> AppTest:
-    at = AppTest.from_file(str(MAIN), default_timeout=30)
-    at.session_state["user_id"] = str(user_id)
-    at.run()
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.switch_page(path).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(at: AppTest) -> str:
-    parts = [*at.markdown, *at.caption, *at.info, *at.warning, *at.success, *at.error]
-    return "\n".join(str(p.value).replace("\\", "") for p in parts)
+    return apptest.open_page(user_id, path, **query)
 
 
 def links(at: AppTest) -> list:

@@ -7,12 +7,14 @@ import pytest
 from sqlalchemy import func, select, update
 
 from core.base import Consent, Direction
-from core.customers.ingest import ingest_usage, upsert_customer, upsert_goal
-from core.customers.ingest_schemas import CustomerIn, GoalIn, ObservationIn
 from core.customers.models import Customer, Observation
+from core.customers.schemas import CustomerIn, ObservationIn
+from core.customers.service import ingest_usage, upsert_customer
 from core.errors import Conflict, Invalid
 from core.goals.detection import detect
 from core.goals.models import Goal, GoalStatus, Milestone, SuccessPlan
+from core.goals.schemas import GoalIn
+from core.goals.service import upsert_goal
 from tests.core.goals import factories as f
 
 ACTOR = "api:test"

@@ -9,9 +9,9 @@ import pytest
 from core.base import Role, Segment
 from core.customers.models import TimelineEvent
 from core.customers.schemas import HealthBand
-from core.customers.service import customer_detail, filter_options, list_customers, metric_series
 from core.errors import NotFound
 from core.goals.models import GoalStatus
+from core.reporting.customers import customer_detail, filter_options, list_customers, metric_series
 from tests.core.customers import factories as f
 
 

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import event
 
 from core.base import Role, Segment
-from core.dashboard.service import home_figures
 from core.drafts.models import DraftStatus
 from core.errors import NotFound
 from core.goals.models import GoalStatus
+from core.reporting.home import home_figures
 from core.upsell.models import MeasurementStatus
 from tests.core.customers import factories as f
 

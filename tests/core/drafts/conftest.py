@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from core.accounts.models import User
+from core.accounts.schemas import UserSummary
 from core.base import Role, Segment
 from core.customers.models import Customer
-from core.dashboard.schemas import UserSummary
 from core.drafts import service
 from core.drafts.models import Draft, DraftKind
 

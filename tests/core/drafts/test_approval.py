@@ -10,6 +10,7 @@ from core.drafts.models import Draft, DraftKind, DraftStatus
 from core.errors import Conflict, Forbidden, Invalid
 from core.outbox import service as outbox
 from core.outbox.models import Channel, Delivery, DeliveryStatus
+from jobs.outbox import SENT_HANDLERS
 from tests.core.drafts.conftest import account, new_draft
 
 
@@ -168,7 +169,9 @@ def _claim(session) -> Delivery:
 def test_sent_callback_marks_the_draft_sent_once(session, draft, people):
     service.approve(session=session, draft_id=draft.id, expected_version=1, actor=people["csm"])
     delivery = _claim(session)
-    outbox.mark_sent(session=session, delivery=delivery, external_ref="sent-42")
+    outbox.mark_sent(
+        session=session, delivery=delivery, external_ref="sent-42", on_sent=SENT_HANDLERS
+    )
     service.mark_sent(session, draft.id, "sent-42")  # a repeated callback changes nothing
     session.expire_all()
     assert session.get(Draft, draft.id).status == DraftStatus.SENT

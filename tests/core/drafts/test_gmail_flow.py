@@ -11,6 +11,7 @@ from core.drafts import service
 from core.drafts.models import Draft, DraftStatus
 from core.integrations import dispatch
 from core.outbox.worker import deliver_due
+from jobs.outbox import SENT_HANDLERS
 from tests.core.drafts.conftest import account, new_draft, person
 from tests.fakes.google import google_error
 
@@ -47,7 +48,7 @@ def approved(gmail):
 
 def test_the_fake_gmail_receives_the_edited_email_and_the_draft_is_sent(gmail, approved):
     draft_id, csm = approved
-    assert deliver_due() == {"sent": 1}
+    assert deliver_due(on_sent=SENT_HANDLERS) == {"sent": 1}
     [mail] = gmail.sent
     assert mail["subject"] == "Edited: 3.6 hours, well done"
     assert mail["text"].replace("\r\n", "\n").startswith("Hi Pat,\n\nThe edited body & more.")
@@ -56,14 +57,14 @@ def test_the_fake_gmail_receives_the_edited_email_and_the_draft_is_sent(gmail, a
         assert session.get(Draft, draft_id).status == DraftStatus.SENT
         event = session.scalar(select(TimelineEvent).where(TimelineEvent.kind == "email_sent"))
         assert event.body.endswith(f"Gmail message id: {mail['id']}")
-    assert deliver_due() == {}  # nothing left: no second email
+    assert deliver_due(on_sent=SENT_HANDLERS) == {}  # nothing left: no second email
     assert len(gmail.sent) == 1
 
 
 def test_a_rejected_delivery_shows_the_draft_as_failed(gmail, approved):
     draft_id, csm = approved
     gmail.script("drafts.create", google_error(400, "invalidArgument", "Invalid To header"))
-    assert deliver_due() == {"dead": 1}
+    assert deliver_due(on_sent=SENT_HANDLERS) == {"dead": 1}
     with session_scope() as session:
         [row] = service.list_drafts(session=session, viewer_id=csm.id, viewer_role=csm.role)
     assert row.id == draft_id and row.status == DraftStatus.FAILED

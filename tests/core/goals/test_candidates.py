@@ -7,19 +7,12 @@ import pytest
 from core.accounts.models import User
 from core.base import Consent, Direction, Role
 from core.customers.models import Feedback, FeedbackKind
+from core.documentation.service import document_pending
 from core.errors import Conflict, Invalid, NotFound
-from core.goals.candidates import (
-    UNFLAGGED,
-    flag_board,
-    flag_candidate,
-    list_candidates,
-    move_candidate_flag,
-    reference,
-    utilization,
-)
 from core.goals.detection import detect
-from core.goals.models import CandidateType, FlagStatus
-from core.goals.pipeline import document_pending
+from core.marketing.models import CandidateType, FlagStatus
+from core.marketing.queries import UNFLAGGED, flag_board, list_candidates, reference, utilization
+from core.marketing.service import flag_candidate, move_candidate_flag
 from tests.core.goals import factories as f
 
 RISING = [48, 52, 49, 51, 50, 47, 53, 50, 49, 51, 52, 48, 50, 51, 56, 57, 58]

@@ -9,24 +9,22 @@ from sqlalchemy import select
 from core.accounts.models import User
 from core.base import Direction, Role
 from core.customers.models import Contact
+from core.documentation.detail import confirm_pending
+from core.documentation.service import document_pending
 from core.drafts.models import Draft, DraftKind, DraftStatus
 from core.errors import Forbidden, Invalid
-from core.goals.dashboard import pending_confirmations, wins_overview
-from core.goals.detail import confirm_pending
 from core.goals.detection import detect
 from core.goals.models import (
     Achievement,
     AchievementMethod,
     AchievementStatus,
-    CandidateType,
     Confidence,
-    FlagStatus,
     GoalStatus,
     GoalType,
-    MarketingFlag,
-    SuccessRecord,
 )
-from core.goals.pipeline import document_pending
+from core.marketing.models import CandidateType, FlagStatus, MarketingFlag
+from core.records.models import SuccessRecord
+from core.reporting.wins import pending_confirmations, wins_overview
 from tests.core.goals import factories as f
 
 RISING = [48, 52, 49, 51, 50, 47, 53, 50, 49, 51, 52, 48, 50, 51, 56, 57, 58]

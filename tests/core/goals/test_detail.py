@@ -9,13 +9,15 @@ from sqlalchemy import select
 
 from core.base import Direction
 from core.customers.models import Contact
+from core.documentation.announce import notify_held
+from core.documentation.detail import LEAD_DAYS, achievement_detail, stored_facts
+from core.documentation.service import document_pending
 from core.errors import NotFound
-from core.goals import render
-from core.goals.detail import LEAD_DAYS, achievement_detail, stored_facts
 from core.goals.detection import detect
-from core.goals.models import Achievement, GoalType, SuccessRecord
-from core.goals.pipeline import document_pending, notify_held
-from core.goals.record import gather
+from core.goals.models import Achievement, GoalType
+from core.records import render
+from core.records.facts import gather
+from core.records.models import SuccessRecord
 from tests.core.goals import factories as f
 
 RISING = [48, 52, 49, 51, 50, 47, 53, 50, 49, 51, 52, 48, 50, 51, 56, 57, 58]

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from core.goals.marketing import ScoreInputs, score
+from core.marketing.score import ScoreInputs, score
 
 BASE = ScoreInputs(
     improvement=0.3,

@@ -6,11 +6,14 @@ from sqlalchemy import select
 
 from core.base import Direction
 from core.customers.models import Contact, Feedback, FeedbackKind, HealthFactor, TimelineEvent
+from core.documentation.announce import notify_held
+from core.documentation.service import document_pending
 from core.drafts.models import Draft
 from core.goals.detection import detect
-from core.goals.models import Achievement, RepositoryEntry, SuccessRecord
-from core.goals.pipeline import document_pending, notify_held
+from core.goals.models import Achievement
 from core.outbox.models import Delivery
+from core.records.models import SuccessRecord
+from core.repository.models import RepositoryEntry
 from tests.core.goals import factories as f
 
 RISING = [48, 52, 49, 51, 50, 47, 53, 50, 49, 51, 52, 48, 50, 51, 56, 57, 58]

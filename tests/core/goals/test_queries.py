@@ -9,6 +9,10 @@ import pytest
 from core.accounts.models import User
 from core.accounts.service import person
 from core.base import Direction, Role
+from core.customers.queries import customer_id_for
+from core.documentation.queries import customer_goals, get_achievement, list_achievements
+from core.documentation.schemas import AchievementFilters
+from core.documentation.service import confirm_win
 from core.errors import Forbidden, Invalid, NotFound
 from core.goals.models import (
     Achievement,
@@ -18,15 +22,8 @@ from core.goals.models import (
     GoalStatus,
     GoalType,
 )
-from core.goals.queries import (
-    customer_goals,
-    customer_id_for,
-    get_achievement,
-    goal_id_for,
-    list_achievements,
-)
-from core.goals.schemas import AchievementFilters, progress_pct
-from core.goals.service import confirm_achievement
+from core.goals.queries import goal_id_for
+from core.goals.schemas import progress_pct
 from tests.core.goals import factories as f
 
 
@@ -219,9 +216,7 @@ def test_confirmed_achievement_reads_with_verifier_and_record(session):
     casey = f.csm(session)
     cust = f.customer(session, owner=casey)
     goal = f.goal(session, cust, type=GoalType.CUSTOM, name="Exec sponsor signed off")
-    achievement = confirm_achievement(
-        session=session, goal_id=goal.id, actor=casey, note="Signed QBR deck"
-    )
+    achievement = confirm_win(session=session, goal_id=goal.id, actor=casey, note="Signed QBR deck")
     out = get_achievement(session=session, achievement_id=achievement.id)
     assert out.verified_by == casey.email and out.note == "Signed QBR deck"
     assert out.method == AchievementMethod.MANUAL and out.success_record_id is not None

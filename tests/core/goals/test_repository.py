@@ -13,8 +13,10 @@ from core.audit.models import AuditEntry
 from core.base import Consent, Segment
 from core.customers.models import Customer, TimelineEvent
 from core.errors import Invalid, NotFound
-from core.goals import repository as repo
-from core.goals.models import Achievement, Goal, GoalType, RepositoryEntry, SuccessRecord
+from core.goals.models import Achievement, Goal, GoalType
+from core.records.models import SuccessRecord
+from core.repository import queries as repo
+from core.repository.models import RepositoryEntry
 
 _seq = itertools.count()
 

@@ -59,7 +59,7 @@ def test_person_can_retry_dead_letters_and_it_is_audited(session):
 def test_retry_refuses_sent_or_unknown(session):
     delivery_id = _enqueue(session)
     [delivery] = service.claim(session=session, worker="w", limit=1)
-    service.mark_sent(session=session, delivery=delivery, external_ref="ts1")
+    service.mark_sent(session=session, delivery=delivery, external_ref="ts1", on_sent={})
     session.expire_all()
     with pytest.raises(Invalid, match="Only dead"):
         service.retry(session=session, delivery_id=delivery_id, actor="a")

@@ -12,6 +12,7 @@ from core.integrations.base import NotConfigured, PermanentError, TransientError
 from core.outbox import service
 from core.outbox.models import Delivery, DeliveryStatus
 from core.outbox.worker import deliver_due
+from jobs.outbox import SENT_HANDLERS
 
 ALL_CONFIGURED = {c: True for c in ("slack_message", "gmail")}
 
@@ -31,7 +32,7 @@ def _rows():
 
 def _run(deliver, **kwargs):
     kwargs.setdefault("configured", lambda: ALL_CONFIGURED)
-    return deliver_due(deliver=deliver, **kwargs)
+    return deliver_due(on_sent=SENT_HANDLERS, deliver=deliver, **kwargs)
 
 
 def test_sends_each_due_delivery_once_and_keeps_the_reference(scratch_db):

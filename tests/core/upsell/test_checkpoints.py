@@ -8,15 +8,11 @@ from core.drafts.models import Draft, DraftKind, DraftStatus
 from core.integrations.gcalendar import calendar_event_id
 from core.outbox.models import Channel
 from core.outbox.service import mark_sent
-from core.upsell.checkpoints import (
-    mark_overdue,
-    meeting_start,
-    overdue_checkpoints,
-    trigger_due,
-)
+from core.upsell.checkpoints import mark_overdue, meeting_start, overdue_checkpoints, trigger_due
 from core.upsell.models import CheckpointStatus
 from core.upsell.progress import update_progress
 from core.upsell.reviews import checkpoint_title
+from jobs.outbox import SENT_HANDLERS
 from tests.core.upsell import factories_tracking as f
 
 NOW = f.NOW
@@ -194,8 +190,18 @@ def test_on_sent_stores_the_doc_url_and_event_id(session, owner):
     trigger_due(session=session, now=NOW)
     [doc] = f.deliveries(session, Channel.GOOGLE_DOC)
     [event] = f.deliveries(session, Channel.CALENDAR)
-    mark_sent(session=session, delivery=doc, external_ref="https://docs.google.com/d/abc")
-    mark_sent(session=session, delivery=event, external_ref=event.payload["eventId"])
+    mark_sent(
+        session=session,
+        delivery=doc,
+        external_ref="https://docs.google.com/d/abc",
+        on_sent=SENT_HANDLERS,
+    )
+    mark_sent(
+        session=session,
+        delivery=event,
+        external_ref=event.payload["eventId"],
+        on_sent=SENT_HANDLERS,
+    )
     cp = f.checkpoints_of(session, plan)[30]
     assert cp.doc_url == "https://docs.google.com/d/abc"
     assert cp.calendar_event_id == calendar_event_id(cp.id)

@@ -9,120 +9,46 @@ from here is always safe to pass on; they can see names on the customer pages.
 """
 
 import uuid
-from datetime import date, datetime
 
-from pydantic import Field
-from sqlalchemy import String, any_, exists, func, literal, select
+from sqlalchemy import (
+    String,
+    any_,
+    exists,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from core.accounts.models import User
-from core.accounts.service import find_active_user
 from core.base import Consent, Segment
 from core.customers.models import Customer
-from core.errors import Invalid, NotFound
+from core.errors import Invalid
 from core.goals.models import Achievement as A
-from core.goals.models import AchievementStatus, CandidateType, FlagStatus, Goal, GoalType
-from core.goals.models import MarketingFlag as F
-from core.goals.models import RepositoryEntry as E
-from core.goals.models import SuccessRecord as R
-from core.goals.repository_schemas import NAMED, customer_label, scrub_name, value_text
-from core.goals.service import FLAG_STEPS, flag_for_marketing, move_flag
-from core.schemas import CamelModel
+from core.goals.models import AchievementStatus, Goal
+from core.marketing.models import CandidateType, FlagStatus, MarketingFlag
+from core.marketing.models import MarketingFlag as F
+from core.marketing.schemas import (
+    BoardCard,
+    Candidate,
+    CandidatePage,
+    FlagCount,
+    FlagInfo,
+    FlagOut,
+    Utilization,
+)
+from core.marketing.service import FLAG_STEPS
+from core.records.models import SuccessRecord as R
+from core.repository.models import RepositoryEntry as E
+from core.repository.schemas import NAMED, customer_label, scrub_name, value_text
 
 UNFLAGGED = "unflagged"
-UTILIZATION_TARGET = 0.20  # PRD: more than a fifth of documented wins end up used
 MAX_LIMIT = 500
 ORDERS = {
     "score": (A.marketing_score.desc().nulls_last(), A.achieved_at.desc(), A.id),
     "newest": (A.achieved_at.desc(), A.id),
 }
-
-
-class FlagInfo(CamelModel):
-    """One marketing flag on a win, with the version a move must carry."""
-
-    id: uuid.UUID
-    candidate_type: CandidateType
-    status: FlagStatus
-    version: int
-    notes: str | None = None
-    status_changed_at: datetime
-
-
-class _Win(CamelModel):
-    reference: str
-    customer_label: str
-    consent_level: Consent
-    goal: str
-
-
-class Candidate(_Win):
-    """A documented win as a marketer sees it: consent-safe, scored and explained."""
-
-    achievement_id: uuid.UUID
-    customer_name: str | None
-    industry: str
-    goal_type: GoalType
-    summary: str
-    value: str | None
-    achieved_on: date
-    score: int
-    reasons: list[str]
-    candidate_types: list[CandidateType]
-    quote: str | None = Field(description="The customer's best quote, consent-scrubbed")
-    quote_by: str | None = Field(description="Who said it: no name unless the customer is named")
-    csm_name: str | None
-    flags: list[FlagInfo]
-
-    @property
-    def open_types(self) -> list[CandidateType]:
-        """Return the types this win is not flagged as yet (one flag per win and type)."""
-        taken = {f.candidate_type for f in self.flags}
-        return [t for t in CandidateType if t not in taken]
-
-
-class CandidatePage(CamelModel):
-    """The candidates shown and how many match in all."""
-
-    total: int
-    items: list[Candidate]
-
-
-class BoardCard(_Win):
-    """A flag on the board with the steps it may take next."""
-
-    flag_id: uuid.UUID
-    version: int
-    status: FlagStatus
-    candidate_type: CandidateType
-    score: int | None
-    notes: str | None
-    status_changed_at: datetime
-    next_steps: list[FlagStatus]
-
-
-class FlagCount(CamelModel):
-    status: FlagStatus
-    candidate_type: CandidateType
-    count: int
-
-
-class Utilization(CamelModel):
-    """How many documented wins marketing flagged and used (target: used ÷ wins > 20%)."""
-
-    wins: int
-    candidates: int
-    flagged: int
-    used: int
-    utilization: float
-    target: float = UTILIZATION_TARGET
-    counts: list[FlagCount]
-
-    def by(self, field: str) -> dict[str, int]:
-        """Return flag counts by "status" or "candidate_type", in the enum's order."""
-        kinds = FlagStatus if field == "status" else CandidateType
-        return {k.value: sum(c.count for c in self.counts if getattr(c, field) == k) for k in kinds}
 
 
 def reference(achievement_id: uuid.UUID) -> str:
@@ -324,43 +250,18 @@ def utilization(*, session: Session) -> Utilization:
     )
 
 
-def _actor(session: Session, actor_id: uuid.UUID) -> User:
-    user = find_active_user(session=session, user_id=actor_id)
-    if user is None:
-        raise NotFound("Your user account no longer exists; sign in again.")
-    return user
-
-
-def flag_candidate(
-    *,
-    session: Session,
-    achievement_id: uuid.UUID,
-    candidate_type,
-    actor_id: uuid.UUID,
-    notes: str | None = None,
-) -> FlagInfo:
-    """Flag a win as a candidate type on behalf of the signed-in person."""
-    flag = flag_for_marketing(
-        session=session,
-        achievement_id=achievement_id,
-        candidate_type=candidate_type,
-        actor=_actor(session, actor_id),
-        notes=(notes or "").strip() or None,
+def flag_out(*, session: Session, flag: MarketingFlag, goal_id: uuid.UUID) -> FlagOut:
+    """Describe a marketing flag with its goal and the email of who flagged it."""
+    email = session.scalar(select(User.email).where(User.id == flag.flagged_by_id))
+    return FlagOut(
+        id=flag.id,
+        achievement_id=flag.achievement_id,
+        goal_id=goal_id,
+        customer_id=flag.customer_id,
+        candidate_type=flag.candidate_type,
+        status=flag.status,
+        score=flag.score,
+        notes=flag.notes,
+        flagged_by=email or "",
+        created_at=flag.created_at,
     )
-    session.refresh(flag)
-    return FlagInfo.model_validate(flag)
-
-
-def move_candidate_flag(
-    *, session: Session, flag_id: uuid.UUID, status, expected_version: int, actor_id: uuid.UUID
-) -> FlagInfo:
-    """Move a flag one allowed step on behalf of the signed-in person."""
-    actor = _actor(session, actor_id)
-    flag = move_flag(
-        session=session,
-        flag_id=flag_id,
-        status=status,
-        expected_version=expected_version,
-        actor=actor,
-    )
-    return FlagInfo.model_validate(flag)

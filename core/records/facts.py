@@ -13,12 +13,7 @@ from core.base import Direction
 from core.customers.models import Customer, Feedback, Metric
 from core.errors import NotFound
 from core.goals.models import Achievement, Goal
-from core.goals.results import (
-    beyond_target_pct,
-    describe_result,
-    improvement_pct,
-    is_ratio_goal,
-)
+from core.goals.results import beyond_target_pct, describe_result, improvement_pct, is_ratio_goal
 from core.schemas import json_ready
 
 QUOTE_MIN_LENGTH = 30

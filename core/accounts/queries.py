@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.accounts.models import User
+from core.accounts.schemas import UserSummary
 from core.accounts.service import find_active_user
-from core.dashboard.schemas import UserSummary
 from core.errors import NotFound
 
 

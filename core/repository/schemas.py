@@ -10,14 +10,13 @@ import re
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
 
-from pydantic import Field, PlainSerializer, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from core.base import Consent, Segment
 from core.goals.models import GoalType
 from core.integrations.escape import spreadsheet_cell
-from core.schemas import CamelModel
+from core.schemas import CamelModel, JsonNumber
 
 MONEY_UNITS = ("USD", "$")
 NAMED = frozenset({Consent.LOGO, Consent.FULL_PUBLIC})
@@ -27,7 +26,6 @@ SEGMENT_WORDS = {
     Segment.ENTERPRISE: "an enterprise",
 }
 # Amounts leave the API as JSON numbers; inside Python they stay exact Decimals.
-JsonNumber = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 
 
 class UsePurpose(enum.StrEnum):

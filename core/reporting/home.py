@@ -8,14 +8,14 @@ from sqlalchemy import ColumnElement, exists, func, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from core.accounts.models import User
+from core.accounts.queries import get_user
 from core.base import Role, Segment
 from core.customers.models import Customer
+from core.customers.queries import health_band_expr
 from core.customers.schemas import HealthBand
-from core.customers.service import health_band_expr
-from core.dashboard.people import get_user
-from core.dashboard.schemas import AttentionItem, HomeFigures, MonthPoint, Slice
 from core.drafts.models import Draft, DraftStatus
 from core.goals.models import Goal, GoalStatus
+from core.reporting.schemas import AttentionItem, HomeFigures, MonthPoint, Slice
 from core.upsell.models import Measurement, MeasurementStatus, Upsell
 
 MONTHS = 12

@@ -13,9 +13,9 @@ from core.accounts.models import User
 from core.accounts.service import person
 from core.base import Direction, Role
 from core.customers.models import Customer, Observation
+from core.documentation.service import confirm_win
 from core.drafts.models import Draft, DraftKind
 from core.errors import NotFound
-from core.goals import render
 from core.goals.models import (
     Achievement,
     AchievementMethod,
@@ -23,13 +23,13 @@ from core.goals.models import (
     Confidence,
     Goal,
     GoalType,
-    MarketingFlag,
-    SuccessRecord,
 )
-from core.goals.record import Quote, RecordFacts, gather
 from core.goals.results import is_ratio_goal
-from core.goals.service import confirm_achievement
+from core.marketing.models import MarketingFlag
 from core.outbox.models import Delivery
+from core.records import render
+from core.records.facts import Quote, RecordFacts, gather
+from core.records.models import SuccessRecord
 
 LEAD_DAYS = 60  # the before/after chart starts this long before the goal did
 CONFIRMERS = frozenset({Role.CSM, Role.LEADER, Role.ADMIN})
@@ -282,7 +282,7 @@ def confirm_pending(
         field="Confirmer",
         action="confirm wins",
     )
-    achievement = confirm_achievement(
+    achievement = confirm_win(
         session=session, goal_id=goal_id, actor=actor, note=note, achieved_value=achieved_value
     )
     return achievement.id

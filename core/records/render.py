@@ -1,8 +1,8 @@
 """Render a success record as Markdown, HTML, Google Doc blocks and a Slack announcement."""
 
-from core.goals.record import RecordFacts
 from core.goals.results import number, value_summary
 from core.integrations import escape
+from core.records.facts import RecordFacts
 
 
 def title(facts: RecordFacts) -> str:

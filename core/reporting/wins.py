@@ -11,21 +11,14 @@ from sqlalchemy.orm import Session
 
 from core.accounts.models import User
 from core.customers.models import Customer, Metric
+from core.documentation.queries import achievement_conditions
+from core.documentation.schemas import AchievementFilters
 from core.drafts.models import Draft, DraftKind, DraftStatus
-from core.goals.models import (
-    Achievement,
-    AchievementStatus,
-    FlagStatus,
-    Goal,
-    GoalStatus,
-    GoalType,
-    MarketingFlag,
-    SuccessRecord,
-)
-from core.goals.queries import achievement_conditions
+from core.goals.models import Achievement, AchievementStatus, Goal, GoalStatus, GoalType
 from core.goals.results import RATIO_UNITS
-from core.goals.schemas import AchievementFilters
+from core.marketing.models import FlagStatus, MarketingFlag
 from core.outbox.models import Channel, Delivery
+from core.records.models import SuccessRecord
 
 RECENT = 15
 TOP_CSMS = 5

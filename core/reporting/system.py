@@ -7,9 +7,9 @@ from core.accounts.models import User
 from core.accounts.service import list_api_keys
 from core.audit.models import JobRun
 from core.customers.models import Customer
-from core.dashboard.schemas import ApiKeyRow, DatabaseStatus, JobRunRow, SystemStatus
 from core.goals.models import Goal
 from core.outbox.models import Delivery
+from core.reporting.schemas import ApiKeyRow, DatabaseStatus, JobRunRow, SystemStatus
 from core.upsell.models import Upsell
 
 COUNTED = {

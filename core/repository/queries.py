@@ -15,9 +15,9 @@ from core.audit.service import record_audit
 from core.base import Consent
 from core.customers.models import Customer, TimelineEvent
 from core.errors import Invalid, NotFound
-from core.goals.models import RepositoryEntry as E
-from core.goals.models import SuccessRecord
-from core.goals.repository_schemas import (
+from core.records.models import SuccessRecord
+from core.repository.models import RepositoryEntry as E
+from core.repository.schemas import (
     MONEY_UNITS,
     NAMED,
     AggregateRow,

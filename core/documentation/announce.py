@@ -1,0 +1,67 @@
+"""Announce documented wins: the Slack celebration, the record's Google Doc, held-win DMs."""
+
+import uuid
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from core.outbox.models import Channel
+from core.outbox.service import enqueue
+from core.records import render
+from core.records.facts import RecordFacts
+from core.records.models import SuccessRecord
+
+
+def announce(*, session: Session, facts: RecordFacts, record: SuccessRecord) -> None:
+    """Queue the Slack celebration and the Google Doc of a documented win."""
+    enqueue(
+        session=session,
+        channel=Channel.SLACK_MESSAGE,
+        payload=render.slack_announcement(facts),
+        idempotency_key=f"achievement:{facts.achievement_id}:slack",
+        related_type="achievement",
+        related_id=uuid.UUID(facts.achievement_id),
+    )
+    enqueue(
+        session=session,
+        channel=Channel.GOOGLE_DOC,
+        payload={
+            "recordId": str(record.id),
+            "title": f"Success record — {render.title(facts)}",
+            "blocks": render.doc_blocks(facts),
+        },
+        idempotency_key=f"success_record:{record.id}:doc",
+        related_type="success_record",
+        related_id=record.id,
+    )
+
+
+def record_doc_written(session: Session, record_id: uuid.UUID, url: str) -> None:
+    """Keep the Google Doc's address on the success record once Drive has it."""
+    record = session.get(SuccessRecord, record_id)
+    if record is not None:
+        record.doc_url = url
+
+
+def notify_held(*, session: Session, achievement_ids: list[uuid.UUID]) -> int:
+    """DM the CSM about each win held for confirmation (an implausible jump in the data)."""
+    held = session.execute(
+        text(
+            "SELECT a.id, g.name, c.name AS customer, u.email, a.rule FROM goal_achievements a "
+            "JOIN goals g ON g.id = a.goal_id JOIN customers c ON c.id = a.customer_id "
+            "JOIN users u ON u.id = c.owner_csm_id "
+            "WHERE a.id = ANY(:ids) AND a.status = 'held_for_confirmation'"
+        ),
+        {"ids": achievement_ids},
+    ).all()
+    for row in held:
+        message = f"Please confirm a possible win for {row.customer}: {row.name}. {row.rule}."
+        enqueue(
+            session=session,
+            channel=Channel.SLACK_DM,
+            payload={"email": row.email, "text": message, "blocks": []},
+            idempotency_key=f"achievement:{row.id}:held-dm",
+            related_type="achievement",
+            related_id=row.id,
+        )
+    return len(held)

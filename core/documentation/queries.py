@@ -1,0 +1,193 @@
+"""Documented wins as the API shows them: achievements with their record, score and flags."""
+
+import uuid
+from datetime import UTC, datetime, time, timedelta
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
+from sqlalchemy.orm import Session, aliased
+
+from core.accounts.models import User
+from core.customers.models import Customer, Metric, Observation
+from core.customers.queries import customer_id_for
+from core.documentation.schemas import (
+    AchievementFilters,
+    AchievementOut,
+    AchievementPage,
+    CustomerGoals,
+    CustomerRef,
+)
+from core.errors import NotFound
+from core.goals.models import Achievement, Goal, Milestone, MilestoneStatus
+from core.goals.schemas import GoalProgress, progress_pct
+from core.records.models import SuccessRecord
+from core.schemas import as_uuid
+
+
+def _achievements_select() -> Select:
+    verifier = aliased(User)
+    columns = (
+        Achievement.id,
+        Achievement.goal_id,
+        Goal.external_id.label("goal_external_id"),
+        Goal.name.label("goal_name"),
+        Goal.type.label("goal_type"),
+        Goal.metric_key.label("metric"),
+        Achievement.customer_id,
+        Customer.external_id.label("customer_external_id"),
+        Customer.name.label("customer_name"),
+        Customer.industry,
+        Achievement.status,
+        Achievement.method,
+        Achievement.achieved_at,
+        Achievement.baseline_value,
+        Achievement.achieved_value,
+        Achievement.target_value,
+        Achievement.confidence,
+        verifier.email.label("verified_by"),
+        Achievement.verification_note.label("note"),
+        Achievement.marketing_score,
+        Achievement.marketing_candidates,
+        SuccessRecord.id.label("success_record_id"),
+    )
+    return (
+        select(*columns)
+        .join(Goal, Goal.id == Achievement.goal_id)
+        .join(Customer, Customer.id == Achievement.customer_id)
+        .outerjoin(verifier, verifier.id == Achievement.verified_by_id)
+        .outerjoin(SuccessRecord, SuccessRecord.achievement_id == Achievement.id)
+    )
+
+
+def achievement_conditions(filters: AchievementFilters) -> list[ColumnElement[bool]]:
+    found = []
+    if filters.customer_id:
+        parsed = as_uuid(filters.customer_id)
+        by_ext = Customer.external_id == filters.customer_id
+        found.append(or_(Customer.id == parsed, by_ext) if parsed else by_ext)
+    if filters.industry:
+        found.append(func.lower(Customer.industry) == filters.industry.lower())
+    if filters.goal_type:
+        found.append(Goal.type == filters.goal_type)
+    if filters.status:
+        found.append(Achievement.status == filters.status)
+    if filters.method:
+        found.append(Achievement.method == filters.method)
+    if filters.achieved_from:
+        found.append(
+            Achievement.achieved_at >= datetime.combine(filters.achieved_from, time(), UTC)
+        )
+    if filters.achieved_to:
+        end = datetime.combine(filters.achieved_to + timedelta(days=1), time(), UTC)
+        found.append(Achievement.achieved_at < end)
+    if filters.min_score is not None:
+        found.append(Achievement.marketing_score >= filters.min_score)
+    if filters.csm:
+        owner = select(User.id).where(func.lower(User.email) == filters.csm.strip().lower())
+        found.append(Customer.owner_csm_id.in_(owner))
+    return found
+
+
+def list_achievements(
+    *, session: Session, filters: AchievementFilters, limit: int = 50, offset: int = 0
+) -> AchievementPage:
+    """Return one page of matching achievements, newest first, and how many match in total."""
+    where = and_(true(), *achievement_conditions(filters))
+    total = session.scalar(
+        select(func.count())
+        .select_from(Achievement)
+        .join(Goal, Goal.id == Achievement.goal_id)
+        .join(Customer, Customer.id == Achievement.customer_id)
+        .where(where)
+    )
+    rows = session.execute(
+        _achievements_select()
+        .where(where)
+        .order_by(Achievement.achieved_at.desc(), Achievement.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return AchievementPage(
+        total=total, items=[AchievementOut.model_validate(r._mapping) for r in rows]
+    )
+
+
+def get_achievement(*, session: Session, achievement_id: uuid.UUID) -> AchievementOut:
+    """Return one achievement as the API shows it."""
+    row = session.execute(_achievements_select().where(Achievement.id == achievement_id)).first()
+    if row is None:
+        raise NotFound(f"No achievement {achievement_id}.")
+    return AchievementOut.model_validate(row._mapping)
+
+
+def achievement_for_goal(*, session: Session, goal_id: uuid.UUID) -> uuid.UUID:
+    """Return the id of the goal's achievement, or NotFound when it has none yet."""
+    found = session.scalar(select(Achievement.id).where(Achievement.goal_id == goal_id))
+    if found is None:
+        raise NotFound(f"Goal {goal_id} has no achievement yet; confirm it first.")
+    return found
+
+
+def customer_goals(*, session: Session, customer_ref: str) -> CustomerGoals:
+    """Return a customer's goals with latest values and progress, and its achievements."""
+    customer_id = customer_id_for(session=session, ref=customer_ref)
+    customer = session.execute(
+        select(Customer.id, Customer.external_id, Customer.name).where(Customer.id == customer_id)
+    ).one()
+    latest = (
+        select(Observation.value, Observation.observed_at)
+        .where(
+            Observation.customer_id == Goal.customer_id, Observation.metric_key == Goal.metric_key
+        )
+        .order_by(Observation.observed_at.desc())
+        .limit(1)
+        .lateral("latest")
+    )
+    steps = (
+        select(
+            func.count().label("total"),
+            func.count().filter(Milestone.status == MilestoneStatus.DONE).label("done"),
+            func.count().filter(Milestone.status != MilestoneStatus.OPEN).label("closed"),
+        )
+        .where(Milestone.goal_id == Goal.id)
+        .lateral("steps")
+    )
+    columns = (
+        Goal.id,
+        Goal.external_id,
+        Goal.type,
+        Goal.name,
+        Goal.metric_key.label("metric"),
+        Metric.name.label("metric_name"),
+        func.coalesce(Goal.unit, Metric.unit).label("unit"),
+        Goal.baseline,
+        Goal.target,
+        Goal.direction,
+        Goal.cost,
+        Goal.start_date,
+        Goal.due_date,
+        Goal.status,
+        latest.c.value.label("latest_value"),
+        latest.c.observed_at,
+        steps.c.done.label("milestones_done"),
+        steps.c.total.label("milestones_total"),
+        steps.c.closed.label("milestones_closed"),
+    )
+    rows = session.execute(
+        select(*columns)
+        .outerjoin(Metric, Metric.key == Goal.metric_key)
+        .outerjoin(latest, true())
+        .join(steps, true())
+        .where(Goal.customer_id == customer_id)
+        .order_by(Goal.start_date, Goal.name, Goal.id)
+    ).all()
+    goals = [GoalProgress(**r._mapping, progress_pct=progress_pct(r)) for r in rows]
+    achievements = session.execute(
+        _achievements_select()
+        .where(Achievement.customer_id == customer_id)
+        .order_by(Achievement.achieved_at.desc(), Achievement.id.desc())
+    )
+    return CustomerGoals(
+        customer=CustomerRef.model_validate(customer._mapping),
+        goals=goals,
+        achievements=[AchievementOut.model_validate(r._mapping) for r in achievements],
+    )

@@ -1,0 +1,223 @@
+"""The customer list and one customer's page: goals, feedback, timeline and metric history."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    cast,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.types import Date
+
+from core.accounts.models import User
+from core.base import Role, Segment
+from core.customers.models import Customer, Feedback, Metric, Observation, TimelineEvent
+from core.customers.queries import HEALTHY_FROM, WATCH_FROM, health_band_expr
+from core.customers.schemas import HealthBand
+from core.errors import NotFound
+from core.goals.models import Goal, GoalStatus
+from core.reporting.schemas import (
+    CustomerDetail,
+    CustomerFilters,
+    CustomerPage,
+    CustomerRow,
+    FeedbackRow,
+    GoalRow,
+    MetricOption,
+    MetricSeries,
+    Owner,
+    SeriesPoint,
+    TimelineRow,
+)
+
+RECENT_FEEDBACK = 10
+
+
+RECENT_EVENTS = 20
+
+
+def _band_condition(band: HealthBand) -> ColumnElement[bool]:
+    score = Customer.health_score
+    return {
+        HealthBand.UNKNOWN: score.is_(None),
+        HealthBand.HEALTHY: score >= HEALTHY_FROM,
+        HealthBand.WATCH: and_(score >= WATCH_FROM, score < HEALTHY_FROM),
+        HealthBand.AT_RISK: score < WATCH_FROM,
+    }[band]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _row_select() -> Select:
+    owner = aliased(User)
+    active_goals = (
+        select(func.count())
+        .where(Goal.customer_id == Customer.id, Goal.status == GoalStatus.ACTIVE)
+        .correlate(Customer)
+        .scalar_subquery()
+    )
+    return select(
+        Customer.id,
+        Customer.name,
+        Customer.industry,
+        Customer.segment,
+        Customer.region,
+        Customer.arr,
+        Customer.health_score,
+        health_band_expr(Customer.health_score).label("health_band"),
+        Customer.owner_csm_id,
+        owner.name.label("csm_name"),
+        Customer.consent_level,
+        active_goals.label("active_goals"),
+    ).outerjoin(owner, owner.id == Customer.owner_csm_id)
+
+
+def list_customers(
+    *,
+    session: Session,
+    search: str | None = None,
+    industry: str | None = None,
+    segment: Segment | None = None,
+    owner_id: uuid.UUID | None = None,
+    health_band: HealthBand | None = None,
+    limit: int | None = 50,
+    offset: int = 0,
+) -> CustomerPage:
+    """Return customers matching every filter, by name (case-insensitive), and the total."""
+    conditions: list[ColumnElement[bool]] = []
+    if search and search.strip():
+        pattern = f"%{_escape_like(search.strip())}%"
+        conditions.append(Customer.name.ilike(pattern, escape="\\"))
+    if industry:
+        conditions.append(Customer.industry == industry)
+    if segment:
+        conditions.append(Customer.segment == Segment(segment))
+    if owner_id:
+        conditions.append(Customer.owner_csm_id == owner_id)
+    if health_band:
+        conditions.append(_band_condition(HealthBand(health_band)))
+    total = session.scalar(select(func.count()).select_from(Customer).where(*conditions)) or 0
+    order = (func.lower(Customer.name), Customer.name, Customer.id)
+    stmt = _row_select().where(*conditions).order_by(*order).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    rows = [CustomerRow.model_validate(r._asdict()) for r in session.execute(stmt)]
+    return CustomerPage(rows=rows, total=total)
+
+
+def filter_options(*, session: Session) -> CustomerFilters:
+    """Return the industries, segments and CSMs the customer filters can offer."""
+    industries = session.scalars(select(Customer.industry).distinct().order_by(Customer.industry))
+    owners = session.execute(
+        select(User.id, User.name)
+        .where(or_(User.role == Role.CSM, User.id.in_(select(Customer.owner_csm_id))))
+        .order_by(User.name)
+    )
+    return CustomerFilters(
+        industries=list(industries),
+        segments=list(Segment),
+        owners=[Owner(id=o.id, name=o.name) for o in owners],
+    )
+
+
+def customer_detail(*, session: Session, customer_id: uuid.UUID) -> CustomerDetail:
+    """Return one customer with goals, recent feedback, timeline and observed metrics."""
+    row = session.execute(_row_select().where(Customer.id == customer_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"No customer with id {customer_id}.")
+    customer = session.get_one(Customer, customer_id)
+    csm_email = (
+        session.scalar(select(User.email).where(User.id == customer.owner_csm_id))
+        if customer.owner_csm_id
+        else None
+    )
+    goals = session.execute(
+        select(
+            Goal.id,
+            Goal.name,
+            Goal.type,
+            Goal.status,
+            Metric.name.label("metric_name"),
+            Goal.baseline,
+            Goal.target,
+            Goal.unit,
+            Goal.start_date,
+            Goal.due_date,
+        )
+        .outerjoin(Metric, Metric.key == Goal.metric_key)
+        .where(Goal.customer_id == customer_id)
+        .order_by(Goal.status, Goal.due_date.nulls_last(), Goal.name)
+    )
+    feedback = session.scalars(
+        select(Feedback)
+        .where(Feedback.customer_id == customer_id)
+        .order_by(Feedback.responded_at.desc())
+        .limit(RECENT_FEEDBACK)
+    )
+    events = session.scalars(
+        select(TimelineEvent)
+        .where(TimelineEvent.customer_id == customer_id)
+        .order_by(TimelineEvent.occurred_at.desc())
+        .limit(RECENT_EVENTS)
+    )
+    metrics = session.execute(
+        select(
+            Metric.key,
+            Metric.name,
+            Metric.unit,
+            func.count().label("observations"),
+            func.max(Observation.observed_at).label("last_observed_at"),
+        )
+        .join(Observation, Observation.metric_key == Metric.key)
+        .where(Observation.customer_id == customer_id)
+        .group_by(Metric.key)
+        .order_by(Metric.name)
+    )
+    return CustomerDetail(
+        customer=CustomerRow.model_validate(row._asdict()),
+        use_case=customer.use_case,
+        customer_since=customer.customer_since,
+        website=customer.website,
+        csm_email=csm_email,
+        goals=[GoalRow.model_validate(g._asdict()) for g in goals],
+        feedback=[FeedbackRow.model_validate(f, from_attributes=True) for f in feedback],
+        timeline=[TimelineRow.model_validate(e, from_attributes=True) for e in events],
+        metrics=[MetricOption.model_validate(m._asdict()) for m in metrics],
+    )
+
+
+def metric_series(
+    *, session: Session, customer_id: uuid.UUID, metric_key: str, days: int = 365
+) -> MetricSeries:
+    """Return one metric's daily average for one customer over the last `days` days (UTC)."""
+    if session.get(Customer, customer_id) is None:
+        raise NotFound(f"No customer with id {customer_id}.")
+    metric = session.get(Metric, metric_key)
+    if metric is None:
+        raise NotFound(f"No metric {metric_key!r}.")
+    since = datetime.now(UTC) - timedelta(days=days)
+    day = cast(func.timezone("UTC", Observation.observed_at), Date).label("day")
+    rows = session.execute(
+        select(day, func.avg(Observation.value).label("value"))
+        .where(
+            Observation.customer_id == customer_id,
+            Observation.metric_key == metric_key,
+            Observation.observed_at >= since,
+        )
+        .group_by(day)
+        .order_by(day)
+    )
+    return MetricSeries(
+        key=metric.key,
+        name=metric.name,
+        unit=metric.unit,
+        points=[SeriesPoint(day=r.day, value=r.value) for r in rows],
+    )

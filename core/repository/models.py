@@ -1,0 +1,61 @@
+"""Value-repository entries: documented wins, searchable and reusable."""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    ARRAY,
+    Computed,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.base import Amount, Base, Consent, Timestamps, UUIDPk, enum_column, tz
+from core.goals.models import GoalType
+
+
+class RepositoryEntry(UUIDPk, Timestamps, Base):
+    """A documented win in the searchable value repository."""
+
+    __tablename__ = "value_repository_entries"
+    __table_args__ = (
+        Index("ix_value_repository_entries_search", "search", postgresql_using="gin"),
+    )
+
+    achievement_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("goal_achievements.id", ondelete="CASCADE"), unique=True
+    )
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    snippet: Mapped[str] = mapped_column(Text)
+    industry: Mapped[str] = mapped_column(String(80), index=True)
+    use_case: Mapped[str | None] = mapped_column(String(200))
+    products: Mapped[list[str]] = mapped_column(
+        ARRAY(String(64)), default=list, server_default="{}"
+    )
+    goal_type: Mapped[GoalType] = mapped_column(enum_column(GoalType, "repository_goal_type"))
+    value_amount: Mapped[Decimal | None] = mapped_column(Amount)
+    value_unit: Mapped[str | None] = mapped_column(String(32))
+    achieved_on: Mapped[date] = mapped_column(Date, index=True)
+    consent_level: Mapped[Consent] = mapped_column(enum_column(Consent, "repository_consent"))
+    usage_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_used_at: Mapped[datetime | None] = mapped_column(tz())
+    search: Mapped[str] = mapped_column(
+        TSVECTOR,
+        Computed(
+            "setweight(to_tsvector('english'::regconfig, coalesce(title, '')), 'A') || "
+            "setweight(to_tsvector('english'::regconfig, coalesce(snippet, '')), 'B') || "
+            "setweight(to_tsvector('english'::regconfig, "
+            "coalesce(industry, '') || ' ' || coalesce(use_case, '')), 'C')",
+            persisted=True,
+        ),
+    )
