@@ -14,8 +14,8 @@ from components.format import escape_md, label, when
 from components.navigation import allowed, page_file
 from core.base import Role
 from core.documentation.detail import AchievementDetail, RecordView
+from core.formatting import number
 from core.goals.models import AchievementStatus
-from core.goals.results import number
 
 GOOD, MUTED, WARN = "#4E9F6B", "#8A99A8", "#D9A441"
 CHANNELS = {

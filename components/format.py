@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from core.base import Consent, Role, Segment
 from core.customers.schemas import HealthBand
+from core.formatting import money  # noqa: F401  (pages format money through here too)
 
 ROLE_LABELS = {
     Role.CSM: "Customer success manager",
@@ -52,17 +53,6 @@ CONSENT_LABELS = {
 
 
 ACRONYMS = {"kpi", "roi", "nps", "csat", "arr", "csm", "api"}
-
-
-def money(value: Decimal | float | int | None) -> str:
-    """Format an amount as compact dollars: $950, $12.4K, $3.1M."""
-    if value is None:
-        return "—"
-    amount = float(value)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(amount) >= limit:
-            return f"${amount / limit:,.1f}".removesuffix(".0") + suffix
-    return f"${amount:,.0f}"
 
 
 def score(value: Decimal | float | None) -> str:

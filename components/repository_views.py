@@ -13,6 +13,7 @@ import streamlit as st
 from components.charts import ACCENT, GRID, HEIGHT, PRIMARY
 from components.format import escape_md, label, money, when
 from core.base import Consent
+from core.formatting import value_text
 from core.goals.models import GoalType
 from core.repository.schemas import (
     AggregateRow,
@@ -20,7 +21,6 @@ from core.repository.schemas import (
     RepositoryItem,
     RepositoryOptions,
     UsePurpose,
-    value_text,
 )
 
 FILTER_KEYS = (

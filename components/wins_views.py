@@ -11,8 +11,8 @@ from components.cards import empty_state
 from components.charts import ACCENT, GRID, HEIGHT, PRIMARY
 from components.format import escape_md, label, money, when
 from components.navigation import page_file
+from core.formatting import number
 from core.goals.models import GoalType
-from core.goals.results import number
 from core.reporting.wins import PendingConfirmation, Slice, SuccessMetric, WinsOverview
 
 ACHIEVEMENT_PAGE = "pages/achievement.py"

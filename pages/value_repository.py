@@ -23,19 +23,17 @@ from components.repository_views import (
 from core.accounts.schemas import UserSummary
 from core.base import Role
 from core.errors import Invalid, NotFound
+from core.repository.exports import export_csv, export_markdown
 from core.repository.queries import (
     MAX_LIMIT,
     aggregates,
-    export_csv,
-    export_markdown,
     filter_options,
     record_markdown,
-    record_use,
-    record_uses,
     search_entries,
 )
 from core.repository.schemas import RepositoryAggregates, RepositoryOptions, RepositoryPage
 from core.repository.schemas import UsePurpose as Purpose
+from core.repository.service import record_use, record_uses
 
 PAGE_SIZE = 10
 REVEALED = "repo_revealed"

@@ -22,7 +22,7 @@ from components.wins_views import (
 )
 from core.accounts.schemas import UserSummary
 from core.base import Role
-from core.documentation.detail import CONFIRMERS, confirm_pending
+from core.documentation.service import CONFIRMERS, confirm_pending
 from core.errors import DomainError
 from core.reporting.wins import (
     PendingConfirmation,

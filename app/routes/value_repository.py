@@ -11,6 +11,7 @@ from app.deps import ANY_ROLE, get_session, require_roles
 from core.accounts.models import ApiKey
 from core.repository import queries as repository
 from core.repository.schemas import RepositoryFilters, RepositoryPage, UseIn, UseOut
+from core.repository.service import record_use
 
 router = APIRouter(prefix="/api/value-repository", tags=["value repository"])
 
@@ -44,7 +45,7 @@ def use(
     session: Session = Depends(get_session),
 ) -> UseOut:
     """Count one use of a win (copied, exported, added to a QBR) and return the new count."""
-    count = repository.record_use(
+    count = record_use(
         session=session, entry_id=entry_id, purpose=body.purpose, actor=f"api:{key.name}"
     )
     return UseOut(id=entry_id, usage_count=count)

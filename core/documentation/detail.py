@@ -10,10 +10,8 @@ from sqlalchemy import Date, cast, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from core.accounts.models import User
-from core.accounts.service import person
-from core.base import Direction, Role
+from core.base import Direction
 from core.customers.models import Customer, Observation
-from core.documentation.service import confirm_win
 from core.drafts.models import Draft, DraftKind
 from core.errors import NotFound
 from core.goals.models import (
@@ -24,6 +22,7 @@ from core.goals.models import (
     Goal,
     GoalType,
 )
+from core.goals.queries import achievements_with_goal
 from core.goals.results import is_ratio_goal
 from core.marketing.models import MarketingFlag
 from core.outbox.models import Delivery
@@ -32,7 +31,6 @@ from core.records.facts import Quote, RecordFacts, gather
 from core.records.models import SuccessRecord
 
 LEAD_DAYS = 60  # the before/after chart starts this long before the goal did
-CONFIRMERS = frozenset({Role.CSM, Role.LEADER, Role.ADMIN})
 
 
 class SeriesPoint(BaseModel):
@@ -196,9 +194,7 @@ def achievement_detail(*, session: Session, achievement_id: uuid.UUID) -> Achiev
     """Return one win with its record, evidence, metric series, deliveries and marketing score."""
     verifier = aliased(User)
     row = session.execute(
-        select(Achievement, Goal, Customer.name, verifier.name, SuccessRecord)
-        .join(Goal, Goal.id == Achievement.goal_id)
-        .join(Customer, Customer.id == Achievement.customer_id)
+        achievements_with_goal(Achievement, Goal, Customer.name, verifier.name, SuccessRecord)
         .outerjoin(verifier, verifier.id == Achievement.verified_by_id)
         .outerjoin(SuccessRecord, SuccessRecord.achievement_id == Achievement.id)
         .where(Achievement.id == achievement_id)
@@ -264,25 +260,3 @@ def achievement_detail(*, session: Session, achievement_id: uuid.UUID) -> Achiev
         marketing_candidates=ach.marketing_candidates or [],
         flags=[FlagInfo.model_validate(f, from_attributes=True) for f in flags],
     )
-
-
-def confirm_pending(
-    *,
-    session: Session,
-    goal_id: uuid.UUID,
-    actor_email: str,
-    note: str,
-    achieved_value: Decimal | None = None,
-) -> uuid.UUID:
-    """Confirm a held win or a custom goal as the signed-in person; return the achievement id."""
-    actor = person(
-        session=session,
-        email=actor_email,
-        roles=CONFIRMERS,
-        field="Confirmer",
-        action="confirm wins",
-    )
-    achievement = confirm_win(
-        session=session, goal_id=goal_id, actor=actor, note=note, achieved_value=achieved_value
-    )
-    return achievement.id

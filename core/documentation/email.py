@@ -7,8 +7,9 @@ from core.customers.models import Contact, Customer
 from core.drafts.models import DraftKind
 from core.drafts.service import create_draft
 from core.drafts.templates import render as render_template
+from core.formatting import number
 from core.goals.models import Achievement, Goal
-from core.goals.results import number, value_summary
+from core.goals.results import value_summary
 from core.records.facts import RecordFacts
 from core.records.next_goals import suggest
 

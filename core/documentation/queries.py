@@ -18,6 +18,7 @@ from core.documentation.schemas import (
 )
 from core.errors import NotFound
 from core.goals.models import Achievement, Goal, Milestone, MilestoneStatus
+from core.goals.queries import achievements_with_goal
 from core.goals.schemas import GoalProgress, progress_pct
 from core.records.models import SuccessRecord
 from core.schemas import as_uuid
@@ -50,9 +51,7 @@ def _achievements_select() -> Select:
         SuccessRecord.id.label("success_record_id"),
     )
     return (
-        select(*columns)
-        .join(Goal, Goal.id == Achievement.goal_id)
-        .join(Customer, Customer.id == Achievement.customer_id)
+        achievements_with_goal(*columns)
         .outerjoin(verifier, verifier.id == Achievement.verified_by_id)
         .outerjoin(SuccessRecord, SuccessRecord.achievement_id == Achievement.id)
     )
@@ -92,13 +91,7 @@ def list_achievements(
 ) -> AchievementPage:
     """Return one page of matching achievements, newest first, and how many match in total."""
     where = and_(true(), *achievement_conditions(filters))
-    total = session.scalar(
-        select(func.count())
-        .select_from(Achievement)
-        .join(Goal, Goal.id == Achievement.goal_id)
-        .join(Customer, Customer.id == Achievement.customer_id)
-        .where(where)
-    )
+    total = session.scalar(achievements_with_goal(func.count()).where(where))
     rows = session.execute(
         _achievements_select()
         .where(where)

@@ -13,6 +13,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from core.accounts.models import User
+from core.accounts.service import person
+from core.base import Role
 from core.customers.models import TimelineEvent
 from core.documentation.announce import announce
 from core.documentation.email import draft_congratulations
@@ -132,3 +134,28 @@ def confirm_win(
     )
     document(session=session, achievement_id=achievement.id, now=datetime.now(UTC))
     return achievement
+
+
+CONFIRMERS = frozenset({Role.CSM, Role.LEADER, Role.ADMIN})
+
+
+def confirm_pending(
+    *,
+    session: Session,
+    goal_id: uuid.UUID,
+    actor_email: str,
+    note: str,
+    achieved_value: Decimal | None = None,
+) -> uuid.UUID:
+    """Confirm a held win or a custom goal as the signed-in person; return the achievement id."""
+    actor = person(
+        session=session,
+        email=actor_email,
+        roles=CONFIRMERS,
+        field="Confirmer",
+        action="confirm wins",
+    )
+    achievement = confirm_win(
+        session=session, goal_id=goal_id, actor=actor, note=note, achieved_value=achieved_value
+    )
+    return achievement.id

@@ -2,12 +2,12 @@
 
 import uuid
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from core.customers.models import Customer
 from core.errors import NotFound
-from core.goals.models import Goal, Milestone
+from core.goals.models import Achievement, Goal, Milestone
 from core.goals.schemas import GoalOut, MilestoneOut
 from core.schemas import as_uuid
 
@@ -56,3 +56,13 @@ def goal_out(*, session: Session, goal_id: uuid.UUID) -> GoalOut:
     steps = goal_milestones(session=session, goal_id=goal_id)
     milestones = [MilestoneOut.model_validate(s._mapping) for s in steps]
     return GoalOut.model_validate({**row._mapping, "milestones": milestones})
+
+
+def achievements_with_goal(*columns) -> Select:
+    """Select `columns` from achievements joined to their goal and customer (the win's frame)."""
+    return (
+        select(*columns)
+        .select_from(Achievement)
+        .join(Goal, Goal.id == Achievement.goal_id)
+        .join(Customer, Customer.id == Achievement.customer_id)
+    )

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from core.base import Direction
+from core.formatting import number
 
 
 def beyond_target_pct(achieved, target, direction: Direction) -> float | None:
@@ -23,36 +24,10 @@ def improvement_pct(baseline, achieved, direction: Direction) -> float | None:
     return round(float(gain / abs(baseline)), 4)
 
 
-SILENT_UNITS = ("score",)  # "4.8 score" reads worse than "4.8"
-
-
 def noun(name: str) -> str:
     """Lower-case a name for mid-sentence use but keep acronyms: "Support CSAT" → "support CSAT"."""
     words = name.split()
     return " ".join(w if w[1:2].isupper() else w.lower() for w in words)
-
-
-def number(value, unit: str | None = None, *, money: bool = False) -> str:
-    """Format a metric value with its unit: `$1.2M`, `3.6 hours`, `92%`."""
-    if value is None:
-        return "—"
-    v = float(value)
-    if money or unit == "USD":
-        for size, suffix in ((1e6, "M"), (1e3, "k")):
-            if abs(v) >= size:
-                return f"${v / size:.1f}{suffix}"
-        return f"${v:,.0f}"
-    digits = 0 if abs(v) >= 100 else 1 if abs(v) >= 10 else 2
-    shown = f"{v:,.{digits}f}"
-    if digits:
-        shown = shown.rstrip("0").rstrip(".")
-    if not unit or unit in SILENT_UNITS:
-        return shown
-    if unit == "%":
-        return f"{shown}%"
-    if unit == "× cost":
-        return f"{v:.2f}× its cost"
-    return f"{shown} {unit}"
 
 
 def describe_result(facts) -> str:

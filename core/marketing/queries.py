@@ -25,8 +25,10 @@ from core.accounts.models import User
 from core.base import Consent, Segment
 from core.customers.models import Customer
 from core.errors import Invalid
+from core.formatting import value_text
 from core.goals.models import Achievement as A
 from core.goals.models import AchievementStatus, Goal
+from core.goals.queries import achievements_with_goal
 from core.marketing.models import CandidateType, FlagStatus, MarketingFlag
 from core.marketing.models import MarketingFlag as F
 from core.marketing.schemas import (
@@ -40,8 +42,8 @@ from core.marketing.schemas import (
 )
 from core.marketing.service import FLAG_STEPS
 from core.records.models import SuccessRecord as R
+from core.repository.consent import NAMED, customer_label, scrub_name
 from core.repository.models import RepositoryEntry as E
-from core.repository.schemas import NAMED, customer_label, scrub_name, value_text
 
 UNFLAGGED = "unflagged"
 MAX_LIMIT = 500
@@ -90,7 +92,7 @@ def list_candidates(
         raise Invalid(str(exc)) from None
     flags = _flags_per_win()
     query = (
-        select(
+        achievements_with_goal(
             A.id,
             A.achieved_at,
             A.marketing_score,
@@ -110,8 +112,6 @@ def list_candidates(
             flags.c.flags,
             func.count().over().label("total"),
         )
-        .join(Goal, Goal.id == A.goal_id)
-        .join(Customer, Customer.id == A.customer_id)
         .outerjoin(E, E.achievement_id == A.id)
         .outerjoin(User, User.id == Customer.owner_csm_id)
         .outerjoin(flags, flags.c.achievement_id == A.id)

@@ -13,6 +13,7 @@ from core.base import Direction
 from core.customers.models import Customer, Feedback, Metric
 from core.errors import NotFound
 from core.goals.models import Achievement, Goal
+from core.goals.queries import achievements_with_goal
 from core.goals.results import beyond_target_pct, describe_result, improvement_pct, is_ratio_goal
 from core.schemas import json_ready
 
@@ -93,9 +94,7 @@ class RecordFacts:
 def gather(*, session: Session, achievement_id: uuid.UUID) -> RecordFacts:
     """Collect the facts of one achievement (goal, customer, CSM, quotes, factors)."""
     row = session.execute(
-        select(Achievement, Goal, Customer, User, Metric)
-        .join(Goal, Goal.id == Achievement.goal_id)
-        .join(Customer, Customer.id == Achievement.customer_id)
+        achievements_with_goal(Achievement, Goal, Customer, User, Metric)
         .outerjoin(User, User.id == Customer.owner_csm_id)
         .outerjoin(Metric, Metric.key == Goal.metric_key)
         .where(Achievement.id == achievement_id)

@@ -7,7 +7,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.base import Direction
-from core.goals.results import noun, number
+from core.formatting import number
+from core.goals.results import noun
 
 PEERS_NEXT = text(
     """

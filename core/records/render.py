@@ -1,6 +1,7 @@
 """Render a success record as Markdown, HTML, Google Doc blocks and a Slack announcement."""
 
-from core.goals.results import number, value_summary
+from core.formatting import number
+from core.goals.results import value_summary
 from core.integrations import escape
 from core.records.facts import RecordFacts
 

@@ -15,6 +15,7 @@ from core.documentation.queries import achievement_conditions
 from core.documentation.schemas import AchievementFilters
 from core.drafts.models import Draft, DraftKind, DraftStatus
 from core.goals.models import Achievement, AchievementStatus, Goal, GoalStatus, GoalType
+from core.goals.queries import achievements_with_goal
 from core.goals.results import RATIO_UNITS
 from core.marketing.models import FlagStatus, MarketingFlag
 from core.outbox.models import Channel, Delivery
@@ -171,9 +172,7 @@ def _wins(conditions: list):
         Delivery.channel == Channel.SLACK_MESSAGE,
     )
     return (
-        select(*columns)
-        .join(Goal, Goal.id == Achievement.goal_id)
-        .join(Customer, Customer.id == Achievement.customer_id)
+        achievements_with_goal(*columns)
         .outerjoin(User, User.id == Customer.owner_csm_id)
         .outerjoin(Metric, Metric.key == Goal.metric_key)
         .outerjoin(SuccessRecord, SuccessRecord.achievement_id == Achievement.id)

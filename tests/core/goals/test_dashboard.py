@@ -9,8 +9,7 @@ from sqlalchemy import select
 from core.accounts.models import User
 from core.base import Direction, Role
 from core.customers.models import Contact
-from core.documentation.detail import confirm_pending
-from core.documentation.service import document_pending
+from core.documentation.service import confirm_pending, document_pending
 from core.drafts.models import Draft, DraftKind, DraftStatus
 from core.errors import Forbidden, Invalid
 from core.goals.detection import detect

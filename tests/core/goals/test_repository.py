@@ -15,7 +15,9 @@ from core.customers.models import Customer, TimelineEvent
 from core.errors import Invalid, NotFound
 from core.goals.models import Achievement, Goal, GoalType
 from core.records.models import SuccessRecord
+from core.repository import exports, service
 from core.repository import queries as repo
+from core.repository.consent import snippet_text
 from core.repository.models import RepositoryEntry
 
 _seq = itertools.count()
@@ -218,7 +220,7 @@ def test_consent_decides_whether_the_customer_is_named(session):
     assert named.customer_name == "Globex Retail" and named.customer_label == "Globex Retail"
     assert named.proof_point == (
         "Globex Retail — Globex Retail cut churn. Churn fell by a third. "
-        "Result: $120,000 (achieved March 2026)."
+        "Result: $120K (achieved March 2026)."
     )
     hidden = items["Public Sector"]
     assert hidden.customer_name is None
@@ -249,14 +251,14 @@ def test_snippet_text_for_each_consent_level():
         value_unit="hours",
     )
     for consent in (Consent.LOGO, Consent.FULL_PUBLIC):
-        text = repo.snippet_text(entry, "Acme Health", consent)
+        text = snippet_text(entry, "Acme Health", consent)
         assert text.startswith("Acme Health — Acme Health halved wait times.")
         assert text.endswith("Result: 3.5 hours (achieved November 2025).")
     for consent in (Consent.INTERNAL_ONLY, Consent.ANONYMIZED):
-        text = repo.snippet_text(entry, "Acme Health", consent, segment=Segment.ENTERPRISE)
+        text = snippet_text(entry, "Acme Health", consent, segment=Segment.ENTERPRISE)
         assert "Acme" not in text
         assert text.startswith("An enterprise SaaS company — The customer halved wait times.")
-    assert repo.snippet_text(entry, None, "anonymized").startswith("A SaaS company — ")
+    assert snippet_text(entry, None, "anonymized").startswith("A SaaS company — ")
 
 
 def test_csv_export_defuses_formulas(session):
@@ -269,7 +271,7 @@ def test_csv_export_defuses_formulas(session):
         value_unit="hours",
     )
     rows = list(
-        csv.reader(io.StringIO(repo.export_csv(repo.search_entries(session=session).items)))
+        csv.reader(io.StringIO(exports.export_csv(repo.search_entries(session=session).items)))
     )
     header, row = rows
     cells = dict(zip(header, row, strict=True))
@@ -289,11 +291,11 @@ def test_markdown_export_is_copy_ready(session):
         value_amount=Decimal("25000"),
         value_unit="USD",
     )
-    text = repo.export_markdown(repo.search_entries(session=session).items)
+    text = exports.export_markdown(repo.search_entries(session=session).items)
     assert text.startswith("# Value repository — 1 win\n")
     assert "## Cut \\*costs\\* by \\[half\\]" in text
-    assert "- **Value:** $25,000" in text and "- **Products:** ai-assistant" in text
-    assert repo.export_markdown([]).startswith("# Value repository — 0 wins")
+    assert "- **Value:** $25K" in text and "- **Products:** ai-assistant" in text
+    assert exports.export_markdown([]).startswith("# Value repository — 0 wins")
 
 
 def test_aggregates_group_by_industry_quarter_and_goal_type(session):
@@ -347,8 +349,8 @@ def test_aggregates_group_by_industry_quarter_and_goal_type(session):
 
 def test_record_use_counts_and_leaves_a_trail(session):
     entry = add_entry(session, "Reusable win")
-    assert repo.record_use(session=session, entry_id=entry.id, purpose="qbr", actor="casey") == 1
-    assert repo.record_use(session=session, entry_id=entry.id, purpose="renewal") == 2
+    assert service.record_use(session=session, entry_id=entry.id, purpose="qbr", actor="casey") == 1
+    assert service.record_use(session=session, entry_id=entry.id, purpose="renewal") == 2
     session.refresh(entry)
     assert entry.usage_count == 2 and entry.last_used_at is not None
     audit = session.scalars(
@@ -368,13 +370,13 @@ def test_record_use_counts_and_leaves_a_trail(session):
 def test_record_use_rejects_unknown_entries_and_purposes_and_counts_exports_once(session):
     entry = add_entry(session, "Win")
     with pytest.raises(NotFound):
-        repo.record_use(
+        service.record_use(
             session=session, entry_id="00000000-0000-0000-0000-000000000000", purpose="qbr"
         )
     with pytest.raises(Invalid, match="purpose"):
-        repo.record_use(session=session, entry_id=entry.id, purpose="fun")
+        service.record_use(session=session, entry_id=entry.id, purpose="fun")
     other = add_entry(session, "Two")
-    counts = repo.record_uses(
+    counts = service.record_uses(
         session=session, entry_ids=[entry.id, other.id, entry.id], purpose="marketing"
     )
     assert counts == {entry.id: 1, other.id: 1}

@@ -1,6 +1,7 @@
 """Wording of results: numbers, units and metric names."""
 
-from core.goals.results import noun, number
+from core.formatting import number
+from core.goals.results import noun
 
 
 def test_result_wording_keeps_acronyms_and_small_scales():
