@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.cards import Card, empty_state, fact_row
-from components.charts import GRID, PRIMARY
+from components.charts import GRID, PRIMARY, style
 from components.format import escape_md, label, when
 from components.navigation import allowed, page_file
 from core.base import Role
@@ -145,17 +145,9 @@ def before_after(d: AchievementDetail) -> go.Figure:
     _marker(fig, d.achieved_at, "Achieved", GOOD, "solid")
     low, high = min(values, default=0), max(values, default=1)
     pad = (high - low) * 0.12 or abs(high) * 0.1 or 1
-    fig.update_yaxes(range=[low - pad, high + pad], gridcolor=GRID, zeroline=False)
-    fig.update_yaxes(title_text=d.unit or None, tickformat="~s")
-    fig.update_xaxes(showgrid=False, range=[first, last + timedelta(days=3)])
-    fig.update_layout(
-        height=380,
-        margin={"l": 8, "r": 96, "t": 28, "b": 8},
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        hoverlabel={"bgcolor": "white"},
-        legend={"orientation": "h", "y": -0.12, "x": 0},
-    )
+    style(fig, height=380, legend_y=-0.12, right=96, top=28)
+    fig.update_yaxes(range=[low - pad, high + pad], title_text=d.unit or None, tickformat="~s")
+    fig.update_xaxes(range=[first, last + timedelta(days=3)])
     return fig
 
 

@@ -12,15 +12,25 @@ GRID = "#E6EBF0"
 HEIGHT = 300
 
 
-def style(fig: go.Figure, *, height: int = HEIGHT) -> go.Figure:
+def style(
+    fig: go.Figure,
+    *,
+    height: int = HEIGHT,
+    legend_y: float | None = None,
+    right: int = 8,
+    top: int = 8,
+) -> go.Figure:
+    """Apply the product's chart frame: transparent, quiet grid, a legend below only when asked."""
     fig.update_layout(
         height=height,
-        margin={"l": 8, "r": 8, "t": 8, "b": 8},
+        margin={"l": 8, "r": right, "t": top, "b": 8},
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
-        showlegend=False,
+        showlegend=legend_y is not None,
         hoverlabel={"bgcolor": "white"},
     )
+    if legend_y is not None:
+        fig.update_layout(legend={"orientation": "h", "y": legend_y, "x": 0})
     fig.update_xaxes(showgrid=False, zeroline=False)
     fig.update_yaxes(gridcolor=GRID, zeroline=False)
     return fig

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from components.charts import GRID
+from components.charts import style
 from components.format import escape_md, label, when
 from components.repository_views import CONSENT_BADGES
 from core.base import Consent
@@ -270,18 +270,8 @@ def flags_chart(usage: Utilization) -> go.Figure:
                 marker_color=color,
                 hovertemplate="%{x}: %{y} " + label(kind).lower() + "<extra></extra>",
             )
-    fig.update_layout(
-        barmode="stack",
-        height=300,
-        margin={"l": 8, "r": 8, "t": 8, "b": 8},
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        legend={"orientation": "h", "y": -0.15},
-        bargap=0.45,
-    )
+    style(fig, legend_y=-0.15).update_layout(barmode="stack", bargap=0.45)
     fig.update_yaxes(
-        gridcolor=GRID,
-        zeroline=False,
         rangemode="tozero",
         dtick=1 if max((c.count for c in usage.counts), default=0) < 6 else None,
     )

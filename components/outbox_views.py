@@ -3,6 +3,7 @@
 import pandas as pd
 import plotly.graph_objects as go
 
+from components.charts import style
 from components.format import label, when
 
 STATUS_COLORS = {
@@ -28,15 +29,7 @@ def queue_chart(summary: list[dict]) -> go.Figure:
                 y=[counts.get(c, 0) for c in channels],
                 marker_color=color,
             )
-    fig.update_layout(
-        barmode="stack",
-        height=280,
-        margin={"l": 8, "r": 8, "t": 8, "b": 8},
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        legend={"orientation": "h", "y": -0.2},
-    )
-    return fig
+    return style(fig, height=280, legend_y=-0.2).update_layout(barmode="stack")
 
 
 def deliveries_frame(deliveries) -> pd.DataFrame:

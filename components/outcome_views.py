@@ -7,7 +7,8 @@ import streamlit as st
 from components.cards import Card, metric_row
 from components.charts import ACCENT, GRID, PRIMARY, style
 from components.format import SEGMENT_LABELS, label
-from core.upsell.analysis import ARR_BANDS, Analysis, Bucket, Group, Kpi
+from core.upsell.analysis import ARR_BANDS
+from core.upsell.schemas import Analysis, Bucket, Group, Kpi
 
 OUTCOME_COLORS = {
     "success": "#2E7D32",

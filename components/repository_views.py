@@ -10,7 +10,7 @@ from decimal import Decimal
 import plotly.graph_objects as go
 import streamlit as st
 
-from components.charts import ACCENT, GRID, HEIGHT, PRIMARY
+from components.charts import ACCENT, GRID, PRIMARY, style
 from components.format import escape_md, label, money, when
 from core.base import Consent
 from core.formatting import value_text
@@ -276,14 +276,8 @@ def _bars(rows: list[AggregateRow], *, horizontal=False, money_axis=False, color
             hovertemplate=f"%{{{'y' if horizontal else 'x'}}}: %{{customdata}}<extra></extra>",
         )
     )
-    fig.update_layout(
-        height=HEIGHT,
-        margin={"l": 8, "r": 24, "t": 16, "b": 8},
-        showlegend=False,
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        bargap=0.35 if len(rows) > 5 else 0.6,
-    )
+    style(fig, right=24, top=16).update_layout(bargap=0.35 if len(rows) > 5 else 0.6)
+    fig.update_xaxes(showgrid=horizontal)
     values_axis = fig.update_xaxes if horizontal else fig.update_yaxes
     values_axis(showticklabels=not horizontal, gridcolor=GRID, zeroline=False, rangemode="tozero")
     if money_axis:

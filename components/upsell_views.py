@@ -15,10 +15,10 @@ from core.errors import Conflict, DomainError
 from core.upsell.curve import LABELS
 from core.upsell.models import OutcomeStatus
 from core.upsell.outcomes import confirm_outcome
-from core.upsell.plans import customize_plan
+from core.upsell.plans import criteria_changes, customize_plan
 from core.upsell.progress import record_manual_values
 from core.upsell.reviews import record_review
-from core.upsell.views import MetricView, PlanDetail, PlanRow, criteria_changes
+from core.upsell.schemas import MetricView, PlanDetail, PlanRow
 
 STATUS_LABELS = {k: v.capitalize() for k, v in LABELS.items()}
 COLORS = {"on_track": "green", "exceeding": "blue", "at_risk": "orange", "behind": "red"}
@@ -27,6 +27,8 @@ BADGES[None] = ":gray-badge[No data yet]"
 FILTERS = {None: "All", **STATUS_LABELS, "completed": "Completed"}
 FLASH, ERROR = "upsells_flash", "upsells_error"
 EXPECTED, TARGET, BASELINE = "#9AA5B1", "#4E9F6B", "#C8553D"
+TABLE_COLUMNS = ["name", "metric_key", "unit", "direction", "target", "baseline"]
+UPDATABLE = ("direction", "target", "baseline")  # what the table changes on an existing criterion
 
 
 def badge(status) -> str:
@@ -274,6 +276,21 @@ def manual_values_form(plan: PlanDetail, user: UserSummary) -> None:
                 st.rerun()
 
 
+def table_criteria(edited: pd.DataFrame) -> list[dict]:
+    """Return the edited table's criteria: names trimmed, blank rows dropped, empty cells None.
+
+    Of rows sharing a name the last one counts.
+    """
+    rows: dict[str, dict] = {}
+    for record in edited.to_dict("records"):
+        row = {k: None if pd.isna(v) else v for k, v in record.items()}
+        name = str(row.get("name") or "").strip()
+        if name:
+            metric_key, unit = row.get("metric_key") or None, row.get("unit") or None
+            rows[name] = {**row, "name": name, "metric_key": metric_key, "unit": unit}
+    return list(rows.values())
+
+
 def customize_form(plan: PlanDetail, user: UserSummary) -> None:
     """Edit targets and directions, add or remove criteria, change checkpoint days."""
     key = f"upsell_version_{plan.id}"
@@ -290,7 +307,7 @@ def customize_form(plan: PlanDetail, user: UserSummary) -> None:
             }
             for m in plan.metrics
         ],
-        columns=["name", "metric_key", "unit", "direction", "target", "baseline"],
+        columns=TABLE_COLUMNS,
     )
     with st.form(f"customize_{plan.id}"):
         edited = st.data_editor(
@@ -318,15 +335,13 @@ def customize_form(plan: PlanDetail, user: UserSummary) -> None:
             except ValueError:
                 st.session_state[ERROR] = "Checkpoint days must be whole numbers, e.g. 30, 60, 90."
                 st.rerun()
-            rows = [
-                {k: None if pd.isna(v) else v for k, v in r.items()}
-                for r in edited.to_dict("records")
-            ]
             try:
                 saved = data.call(
                     customize_plan,
                     measurement_id=plan.id,
-                    metrics=criteria_changes(plan.metrics, rows),
+                    metrics=criteria_changes(
+                        plan.metrics, table_criteria(edited), updatable=UPDATABLE
+                    ),
                     checkpoint_days=picked or None,
                     expected_version=version,
                     actor=user,

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.cards import empty_state
-from components.charts import ACCENT, GRID, HEIGHT, PRIMARY
+from components.charts import ACCENT, HEIGHT, PRIMARY, style
 from components.format import escape_md, label, money, when
 from components.navigation import page_file
 from core.formatting import number
@@ -135,17 +135,7 @@ def metric_cards(metrics: list[SuccessMetric]) -> None:
 
 
 def _layout(fig: go.Figure, height: int) -> go.Figure:
-    fig.update_layout(
-        height=height,
-        margin={"l": 8, "r": 24, "t": 8, "b": 8},
-        showlegend=False,
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        hoverlabel={"bgcolor": "white"},
-    )
-    fig.update_xaxes(showgrid=False, zeroline=False)
-    fig.update_yaxes(gridcolor=GRID, zeroline=False)
-    return fig
+    return style(fig, height=height, right=24)
 
 
 def _hbars(rows: list[Slice], names: list[str], color: str, notes: list, grid=True) -> go.Figure:

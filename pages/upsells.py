@@ -10,7 +10,7 @@ from components.cards import Card, empty_state, fact_row, page_header
 from components.format import escape_md, label, money, score, when
 from core.base import Role
 from core.errors import NotFound
-from core.upsell.views import list_plans, plan_detail
+from core.upsell.queries import list_plans, plan_detail
 
 user = require_user(Role.CSM, Role.LEADER, Role.ADMIN)
 page_header(

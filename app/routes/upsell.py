@@ -4,7 +4,6 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.deps import ANY_ROLE, get_session, require_roles
@@ -12,9 +11,18 @@ from app.routes.goals import errors
 from core.accounts.models import ApiKey
 from core.accounts.service import person
 from core.base import Role, Segment
-from core.errors import Conflict
-from core.upsell.analysis import ARR_BANDS, Analysis, outcomes_analysis
-from core.upsell.api_schemas import (
+from core.upsell.analysis import ARR_BANDS, outcomes_analysis
+from core.upsell.progress import record_manual_values
+from core.upsell.queries import (
+    plan_id_for,
+    review_out,
+    success_measurement,
+    upsell_for,
+    upsell_out,
+)
+from core.upsell.reviews import record_review
+from core.upsell.schemas import (
+    Analysis,
     ManualUpsellIn,
     MeasurementIn,
     MetricValuesIn,
@@ -22,17 +30,8 @@ from core.upsell.api_schemas import (
     ReviewOut,
     SuccessMeasurement,
     UpsellOut,
-    criteria_changes,
-    measurement_view,
-    plan_id_for,
-    upsell_for,
-    upsell_out,
 )
-from core.upsell.models import Measurement
-from core.upsell.plans import create_plans, customize_plan
-from core.upsell.prediction import predict
-from core.upsell.progress import record_manual_values
-from core.upsell.reviews import record_review
+from core.upsell.service import ensure_plan
 from core.upsell.sources import create_manual_upsell
 
 router = APIRouter(prefix="/api/upsell", tags=["upsell"])
@@ -143,35 +142,11 @@ def create_measurement(
     actor = f"api:{key.name}"
     if body.created_by:
         actor = _actor(session, body.created_by, "createdBy", "create measurement plans")
-    existing = session.scalar(select(Measurement.id).where(Measurement.upsell_id == upsell.id))
-    if existing is None:
-        # Whatever this plans, it predicts too: the sync job only predicts plans it created.
-        predict(session=session, measurement_ids=create_plans(session=session))
-        plan_id = plan_id_for(session=session, upsell=upsell)
-    else:
-        plan_id, response.status_code = existing, 200
-    view = measurement_view(session=session, measurement_id=plan_id)
-    wanted = body.success_criteria
-    changes = criteria_changes(view, wanted) if wanted else []
-    days = wanted.checkpoint_days if wanted else None
-    if days == view.success_criteria.checkpoint_days:
-        days = None
-    if existing is not None and (changes or days):
-        raise Conflict(
-            f"Upsell '{upsell.opportunity_id}' already has a measurement plan with "
-            "different criteria; change it in the app."
-        )
-    if changes or days:
-        version = session.get(Measurement, plan_id).version
-        customize_plan(
-            session=session,
-            measurement_id=plan_id,
-            metrics=changes,
-            actor=actor,
-            expected_version=version,
-            checkpoint_days=days,
-        )
-        view = measurement_view(session=session, measurement_id=plan_id)
+    view, created = ensure_plan(
+        session=session, upsell=upsell, actor=actor, criteria=body.success_criteria
+    )
+    if not created:
+        response.status_code = 200
     return view
 
 
@@ -189,7 +164,7 @@ def progress(
 ) -> SuccessMeasurement:
     """Return the upsell's measurement plan with progress, checkpoints, reviews and outcome."""
     plan_id = plan_id_for(session=session, upsell=upsell_for(session=session, ref=ref))
-    return measurement_view(session=session, measurement_id=plan_id)
+    return success_measurement(session=session, measurement_id=plan_id)
 
 
 @router.put(
@@ -223,7 +198,7 @@ def record_values(
         actor=actor,
         observed_at=body.observed_at,
     )
-    return measurement_view(session=session, measurement_id=plan_id)
+    return success_measurement(session=session, measurement_id=plan_id)
 
 
 @router.post(
@@ -259,12 +234,4 @@ def review(
         checkpoint_day=body.checkpoint_day,
         next_steps=body.next_steps,
     )
-    return ReviewOut(
-        id=row.id,
-        checkpoint_day=body.checkpoint_day,
-        assessment=row.assessment,
-        findings=row.findings,
-        next_steps=row.next_steps,
-        reviewed_by=actor.email,
-        reviewed_at=row.reviewed_at,
-    )
+    return review_out(row, checkpoint_day=body.checkpoint_day, reviewed_by=actor.email)

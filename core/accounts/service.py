@@ -100,3 +100,11 @@ def person(*, session: Session, email: str, roles: set[Role], field: str, action
             f"that needs one of: {allowed}."
         )
     return user
+
+
+def acting_user(*, session: Session, user_id: uuid.UUID) -> User:
+    """Return the signed-in person acting in the UI; NotFound once their account is gone."""
+    user = find_active_user(session=session, user_id=user_id)
+    if user is None:
+        raise NotFound("Your user account no longer exists; sign in again.")
+    return user

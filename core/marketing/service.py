@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.accounts.models import User
-from core.accounts.service import find_active_user
+from core.accounts.service import acting_user
 from core.audit.service import record_audit
 from core.customers.models import Customer
 from core.errors import Conflict, Invalid, NotFound
@@ -114,13 +114,6 @@ def move_flag(
     return flag
 
 
-def _actor(session: Session, actor_id: uuid.UUID) -> User:
-    user = find_active_user(session=session, user_id=actor_id)
-    if user is None:
-        raise NotFound("Your user account no longer exists; sign in again.")
-    return user
-
-
 def flag_candidate(
     *,
     session: Session,
@@ -134,7 +127,7 @@ def flag_candidate(
         session=session,
         achievement_id=achievement_id,
         candidate_type=candidate_type,
-        actor=_actor(session, actor_id),
+        actor=acting_user(session=session, user_id=actor_id),
         notes=(notes or "").strip() or None,
     )
     session.refresh(flag)
@@ -145,7 +138,7 @@ def move_candidate_flag(
     *, session: Session, flag_id: uuid.UUID, status, expected_version: int, actor_id: uuid.UUID
 ) -> FlagInfo:
     """Move a flag one allowed step on behalf of the signed-in person."""
-    actor = _actor(session, actor_id)
+    actor = acting_user(session=session, user_id=actor_id)
     flag = move_flag(
         session=session,
         flag_id=flag_id,

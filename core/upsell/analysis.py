@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from core.base import Segment
 from core.errors import Invalid
-from core.schemas import CamelModel
-from core.upsell.plans import plan_latency
+from core.upsell.queries import plan_latency
+from core.upsell.schemas import Analysis, Bucket, Group, Kpi, Signal
 
 ARR_BANDS = ("<10k", "10–50k", "50–150k", ">150k")
 DIMENSIONS = ("product", "segment", "industry", "arrBand", "salesRep")
@@ -128,68 +128,6 @@ ADOPTION = text(
     PLANS + "SELECT count(*) AS past, count(*) FILTER (WHERE signal_90 IN ('on_track', "
     "'exceeding')) AS on_track FROM facts WHERE started_on + 90 <= :today"
 )
-
-
-class Group(CamelModel):
-    """Outcome figures of one group of plans (or of all of them)."""
-
-    dimension: str | None
-    value: str | None
-    plans: int
-    decided: int
-    mix: dict[str, int]
-    success_rate: float | None
-    churn_rate: float | None
-    value_realization: float | None
-    churned: int
-    metrics: int
-    met: int
-    median_days_to_value: float | None
-
-
-class Signal(CamelModel):
-    """How plans in one 30-day state ended: {outcome: count}."""
-
-    signal: str
-    outcomes: dict[str, int]
-    total: int
-    success_rate: float | None
-
-
-class Bucket(CamelModel):
-    """Predicted vs realized success for plans whose prediction fell in [low, high)."""
-
-    low: int
-    high: int
-    plans: int
-    predicted: float
-    actual: float
-
-
-class Kpi(CamelModel):
-    """A PRD success metric with its target and whether it is met (None when no data)."""
-
-    key: str
-    label: str
-    value: float | None
-    target: float
-    higher_is_better: bool = True
-    met: bool | None
-    detail: str
-
-
-class Analysis(CamelModel):
-    """Everything the outcomes report shows."""
-
-    overall: Group
-    breakdowns: dict[str, list[Group]]
-    signals: list[Signal]
-    on_track_at_30_success: float | None
-    behind_at_30_success: float | None
-    calibration: list[Bucket]
-    brier_score: float | None
-    kpis: list[Kpi]
-    latency_median_hours: float | None
 
 
 def _rate(part, whole) -> float | None:

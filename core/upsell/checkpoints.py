@@ -8,7 +8,6 @@ checkpoint still without a review more than 7 days after its due date becomes ov
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
-from pydantic import BaseModel
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -54,37 +53,6 @@ MARK_OVERDUE = text(
        AND NOT EXISTS (SELECT 1 FROM upsell_reviews r WHERE r.checkpoint_id = c.id)
     """
 )
-OVERDUE = text(
-    """
-    SELECT c.id AS checkpoint_id, c.measurement_id, m.customer_id, cu.name AS customer_name,
-           up.name AS upsell_name, c.day, c.due_on, c.doc_url, u.id AS csm_id, u.name AS csm_name
-      FROM checkpoints c
-      JOIN upsell_measurements m ON m.id = c.measurement_id
-      JOIN customers cu ON cu.id = m.customer_id
-      JOIN upsells up ON up.id = m.upsell_id
-      LEFT JOIN users u ON u.id = cu.owner_csm_id
-     WHERE c.status = 'overdue' AND m.status = 'active'
-       AND (CAST(:csm AS uuid) IS NULL OR cu.owner_csm_id = CAST(:csm AS uuid))
-     ORDER BY c.due_on, cu.name
-    """
-)
-
-
-class OverdueCheckpoint(BaseModel):
-    """A checkpoint whose review is more than a week late."""
-
-    checkpoint_id: uuid.UUID
-    measurement_id: uuid.UUID
-    customer_id: uuid.UUID
-    customer_name: str
-    upsell_name: str
-    day: int
-    title: str
-    due_on: date
-    days_overdue: int
-    csm_id: uuid.UUID | None
-    csm_name: str | None
-    doc_url: str | None
 
 
 def meeting_start(day: date) -> datetime:
@@ -267,22 +235,6 @@ def mark_overdue(*, session: Session, now: datetime | None = None) -> dict[str, 
         if isinstance(obj, Checkpoint):
             session.expire(obj)
     return {"checkpoints_overdue": count}
-
-
-def overdue_checkpoints(
-    *, session: Session, csm_id: uuid.UUID | None = None, now: datetime | None = None
-) -> list[OverdueCheckpoint]:
-    """Return overdue checkpoints of active plans, oldest first (one CSM's book if given)."""
-    today = (now or datetime.now(UTC)).astimezone(UTC).date()
-    rows = session.execute(OVERDUE, {"csm": csm_id}).mappings()
-    return [
-        OverdueCheckpoint(
-            **row,
-            title=reviews.checkpoint_title(row["day"]),
-            days_overdue=(today - row["due_on"]).days,
-        )
-        for row in rows
-    ]
 
 
 def review_doc_written(session: Session, checkpoint_id: uuid.UUID, url: str) -> None:

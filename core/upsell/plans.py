@@ -1,7 +1,7 @@
-"""Measurement plans for closed upsells: create, re-plan, customize, and measure latency.
+"""Measurement plans for closed upsells: create, re-plan and customize them.
 
 `create_plans` gives every upsell without a plan one (criteria and targets worked out by
-`core.upsell.prediction.draft_plans`), checkpoints at its products' template days (30/60/90 by
+`core.upsell.targets.draft_plans`), checkpoints at its products' template days (30/60/90 by
 default, due close + day) and `horizon_days` = the last one; `upsell_measurements.upsell_id` is
 unique, so however often it runs an opportunity has one plan.
 
@@ -11,10 +11,11 @@ deletes an existing criterion; a moved close date moves the still-scheduled chec
 """
 
 import json
-import statistics
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from numbers import Number
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -31,17 +32,9 @@ from core.upsell.models import (
     MeasurementMetric,
     MeasurementMode,
 )
-from core.upsell.prediction import draft_plans
-from core.upsell.schemas import (
-    Plan,
-    PlanChanges,
-    PlanCheckpoint,
-    PlanLatency,
-    PlanLatencyRow,
-    PlanMetric,
-    note,
-    validated,
-)
+from core.upsell.queries import plan_view
+from core.upsell.schemas import Plan, PlanChanges, validated
+from core.upsell.targets import draft_plans, note
 
 CANDIDATES = """
     SELECT u.id AS upsell_id, u.customer_id, u.close_date, u.stated_criteria, c.industry,
@@ -183,57 +176,6 @@ def replan(*, session: Session, now: datetime | None = None) -> list[uuid.UUID]:
     return ids
 
 
-LATENCY = text(
-    """
-    SELECT m.id AS measurement_id, m.upsell_id, m.created_at AS planned_at, k.known_at,
-           greatest(extract(epoch FROM m.created_at - k.known_at) / 3600, 0) AS hours
-    FROM upsell_measurements m JOIN upsells u ON u.id = m.upsell_id
-    CROSS JOIN LATERAL (SELECT greatest(u.created_at, u.close_date::timestamp AT TIME ZONE 'UTC')
-                        AS known_at) k
-    ORDER BY hours DESC
-    """
-)
-
-
-def plan_latency(*, session: Session) -> PlanLatency:
-    """Return hours from upsell known to plan created, coverage and the share within 48 h."""
-    rows = [
-        PlanLatencyRow(**{**r._mapping, "hours": float(r.hours)}) for r in session.execute(LATENCY)
-    ]
-    upsells = session.scalar(text("SELECT count(*) FROM upsells"))
-    within = sum(r.hours <= 48 for r in rows)
-    return PlanLatency(
-        rows=rows,
-        upsells=upsells,
-        planned=len(rows),
-        within_48h=within,
-        coverage=len(rows) / upsells if upsells else 1.0,
-        within_48h_share=within / upsells if upsells else 1.0,
-        median_hours=statistics.median(r.hours for r in rows) if rows else None,
-    )
-
-
-def plan_view(*, session: Session, measurement_id: uuid.UUID) -> Plan:
-    """Return a plan with its criteria and checkpoints."""
-    plan = session.get(Measurement, measurement_id)
-    if plan is None:
-        raise NotFound(f"No measurement plan {measurement_id}.")
-    metrics = session.scalars(
-        select(MeasurementMetric)
-        .where(MeasurementMetric.measurement_id == plan.id)
-        .order_by(MeasurementMetric.position, MeasurementMetric.name)
-    )
-    checkpoints = session.scalars(
-        select(Checkpoint).where(Checkpoint.measurement_id == plan.id).order_by(Checkpoint.day)
-    )
-    fields = {f: getattr(plan, f) for f in Plan.model_fields if f not in ("metrics", "checkpoints")}
-    return Plan(
-        **fields,
-        metrics=[PlanMetric.model_validate(m) for m in metrics],
-        checkpoints=[PlanCheckpoint.model_validate(c) for c in checkpoints],
-    )
-
-
 EDITABLE = ("metric_key", "type", "unit", "direction", "measurement", "baseline", "target")
 STALE = "Someone else changed this plan since you loaded it; reload and try again."
 
@@ -349,3 +291,41 @@ def customize_plan(
         changes={"before": before, "after": after},
     )
     return plan_view(session=session, measurement_id=plan.id)
+
+
+def _differs(new, old) -> bool:
+    if new is None or old is None:
+        return new is not old
+    if isinstance(new, Number) and isinstance(old, Number):
+        return Decimal(str(new)) != Decimal(str(old))  # 60.0 typed is the stored 60.0000
+    return new != old
+
+
+def criteria_changes(
+    current: Iterable, wanted: list[dict], *, updatable: Iterable[str] | None = None
+) -> list[dict]:
+    """Return the `customize_plan` changes that turn criteria `current` into `wanted`.
+
+    `current` holds the plan's criteria (anything with their fields as attributes); each `wanted`
+    dict names a criterion and the fields it sets, a field left out keeping what the plan has. A
+    criterion missing from `wanted` is removed. A new one is added: an outcome unless it says
+    otherwise, measured automatically when it has a metric key unless told otherwise. An existing
+    one is updated with its fields in `updatable` (default: every field it gives) when any of
+    them differs, numbers compared by value. Nothing differs, nothing changes: an empty list.
+    """
+    have = {m.name: m for m in current}
+    allowed = None if updatable is None else set(updatable)
+    names = {w["name"] for w in wanted}
+    changes: list[dict] = [{"action": "remove", "name": n} for n in have if n not in names]
+    for w in wanted:
+        spec = {"measurement": "automatic" if w.get("metric_key") else "manual", **w}
+        old = have.get(spec["name"])
+        if old is None:
+            changes.append({"action": "add", "type": "outcome", **spec})
+            continue
+        fields = {
+            k: v for k, v in spec.items() if k != "name" and (allowed is None or k in allowed)
+        }
+        if any(_differs(v, getattr(old, k)) for k, v in fields.items()):
+            changes.append({"action": "update", "name": spec["name"], **fields})
+    return changes

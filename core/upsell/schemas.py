@@ -1,19 +1,38 @@
-"""Inputs and read models of upsells and their measurement plans (camelCase in JSON)."""
+"""Pydantic shapes of upsells and their plans: inputs and read models (camelCase in JSON).
 
-import re
+Inputs: what services validate (`ManualUpsell`, `MetricChange`, `PlanChanges`) and the API's
+request bodies (`…In`). Read models: the API's answers (`SuccessMeasurement`, the PRD's
+UpsellSuccessMeasurement), the Upsell progress page (`PlanRow`, `PlanDetail`), a plan as
+customized (`Plan`), plan latency, overdue checkpoints and the outcome analysis (`Analysis`).
+"""
+
 import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal, TypeVar
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from core.base import Direction
 from core.customers.models import MetricKind
 from core.errors import Invalid
-from core.schemas import CamelModel
-from core.upsell.models import CheckpointStatus, MeasurementMode, UpsellType
+from core.schemas import AMOUNT_LIMIT, CamelModel, InputModel, JsonNumber
+from core.upsell.models import (
+    CheckpointStatus,
+    MeasurementMode,
+    MeasurementStatus,
+    OutcomeStatus,
+    ProgressStatus,
+    UpsellType,
+)
 
 MAX_CHECKPOINT_DAY = 730
 
@@ -31,6 +50,9 @@ def validated(model: type[M], data) -> M:
             f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()
         )
         raise Invalid(problems) from None
+
+
+# Inputs services validate ---------------------------------------------------------------------
 
 
 class ManualUpsell(CamelModel):
@@ -69,25 +91,6 @@ class ManualUpsell(CamelModel):
         share = (self.arr_increase / len(self.products)).quantize(Decimal("0.01"))
         first = self.arr_increase - share * (len(self.products) - 1)
         return {code: first if i == 0 else share for i, code in enumerate(self.products)}
-
-
-def upsell_type(raw: str | None) -> UpsellType:
-    """Map a CRM opportunity type ("Cross-Sell", "Upsell" …) to ours; expansion otherwise."""
-    value = (raw or "").strip().lower().replace("-", "_").replace(" ", "_")
-    return UpsellType(value) if value in set(UpsellType) else UpsellType.EXPANSION
-
-
-def opportunity_lines(items: list[dict]) -> dict[str, tuple[int, Decimal, str]]:
-    """Merge CRM line items by product code into {code: (quantity, ARR, name)}; skip codeless."""
-    lines: dict[str, tuple[int, Decimal, str]] = {}
-    for item in items:
-        code = (item.get("code") or "").strip()
-        if code:
-            qty, arr, _ = lines.get(code, (0, Decimal(0), ""))
-            qty += max(1, round(item.get("quantity") or 1))
-            arr += Decimal(str(item.get("arr") or 0)).quantize(Decimal("0.01"))
-            lines[code] = (qty, arr, item.get("name") or code)
-    return lines
 
 
 class MetricChange(CamelModel):
@@ -149,18 +152,274 @@ class PlanChanges(CamelModel):
         return days
 
 
-def note(kind: str, text_: str, **extra) -> dict:
-    """Return a plan note (one entry of `upsell_measurements.plan_notes`)."""
-    return {"kind": kind, "text": text_, **extra}
+# Request bodies of the upsell API -------------------------------------------------------------
 
 
-@dataclass
-class Draft:
-    """The criteria, checkpoint days and notes worked out for one upsell's plan."""
+Email = Field(min_length=3, max_length=254, description="Email of an active csm/leader/admin")
 
-    metrics: dict[str, dict] = field(default_factory=dict)
-    days: set[int] = field(default_factory=set)
-    notes: list[dict] = field(default_factory=list)
+
+class CriterionIn(InputModel):
+    """One success criterion asked for; `metricKey` makes it automatic unless told otherwise."""
+
+    name: str = Field(min_length=1, max_length=120)
+    type: MetricKind
+    target: Decimal = Field(ge=0, lt=AMOUNT_LIMIT)
+    unit: str = Field(min_length=1, max_length=32)
+    direction: Direction = Direction.HIGHER
+    measurement: MeasurementMode | None = None
+    baseline: Decimal | None = Field(None, ge=0, lt=AMOUNT_LIMIT)
+    metric_key: str | None = Field(None, max_length=64)
+
+
+class CriteriaIn(InputModel):
+    metrics: list[CriterionIn] = Field(min_length=1, max_length=30)
+    checkpoint_days: list[int] | None = None
+
+    @model_validator(mode="after")
+    def _valid(self):
+        names = [m.name for m in self.metrics]
+        if len(set(names)) != len(names):
+            raise ValueError("metric names must be unique")
+        try:  # the same day rules as the UI
+            PlanChanges(checkpoint_days=self.checkpoint_days)
+        except ValidationError as exc:
+            raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+        return self
+
+
+class MeasurementIn(InputModel):
+    success_criteria: CriteriaIn | None = Field(
+        None, description="Replaces the template's criteria (and checkpoint days, when given)"
+    )
+    created_by: str | None = Field(None, min_length=3, max_length=254, description="Email")
+
+
+class MetricValuesIn(InputModel):
+    values: dict[str, Decimal] = Field(min_length=1, description="{metric name: number}")
+    recorded_by: str = Email
+    observed_at: AwareDatetime | None = None
+
+    @field_validator("observed_at")
+    @classmethod
+    def _past(cls, value):
+        if value is not None and value > datetime.now(UTC) + timedelta(minutes=5):
+            raise ValueError("must not be in the future")
+        return value
+
+
+class ReviewIn(InputModel):
+    checkpoint_day: int | None = Field(None, ge=1, le=730)
+    assessment: ProgressStatus
+    findings: str = Field(min_length=1, max_length=5000)
+    next_steps: str | None = Field(None, max_length=5000)
+    reviewed_by: str = Email
+
+
+class ManualUpsellIn(InputModel):
+    customer_id: uuid.UUID
+    name: str = Field(min_length=1, max_length=200)
+    type: UpsellType = UpsellType.EXPANSION
+    arr_increase: Decimal = Field(ge=0, lt=AMOUNT_LIMIT, description="Zero is a valid no-charge")
+    close_date: date
+    products: list[str] = Field(default_factory=list, max_length=50)
+    sales_rep_name: str | None = Field(None, max_length=120)
+    stated_criteria: str | None = Field(None, max_length=5000)
+    created_by: str = Email
+
+
+# The API's answers: the PRD's UpsellSuccessMeasurement ----------------------------------------
+
+
+class UpsellDetails(CamelModel):
+    opportunity_id: str
+    name: str
+    type: UpsellType
+    arr_increase: JsonNumber
+    close_date: date
+    products: list[str]
+    sales_rep: str | None
+
+
+class UpsellOut(UpsellDetails):
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    source: str
+
+
+class CriterionOut(CamelModel):
+    name: str
+    type: MetricKind
+    target: JsonNumber
+    unit: str
+    measurement: MeasurementMode
+    direction: Direction
+    baseline: JsonNumber | None
+    origin: str
+    metric_key: str | None
+
+
+class SuccessCriteria(CamelModel):
+    metrics: list[CriterionOut]
+    checkpoint_days: list[int]
+
+
+class MetricProgress(CamelModel):
+    name: str
+    current: JsonNumber | None
+    progress: JsonNumber | None = Field(description="0-1 of the way from baseline to target")
+    expected: JsonNumber | None = Field(description="0-1 expected by now on the adoption curve")
+
+
+class Progress(CamelModel):
+    current_status: ProgressStatus | None
+    expected: float | None
+    actual: float | None = Field(description="Average progress of the metrics with a value")
+    metrics: list[MetricProgress]
+
+
+class CheckpointOut(CamelModel):
+    day: int
+    kind: str
+    due_on: date
+    status: CheckpointStatus
+    triggered_at: datetime | None
+    doc_url: str | None
+
+
+class ReviewOut(CamelModel):
+    id: uuid.UUID
+    checkpoint_day: int | None
+    assessment: ProgressStatus
+    findings: str
+    next_steps: str | None
+    reviewed_by: str | None
+    reviewed_at: datetime
+
+
+class OutcomeOut(CamelModel):
+    status: OutcomeStatus | None
+    proposed_status: OutcomeStatus
+    reasons: list[str]
+
+
+class SuccessMeasurement(CamelModel):
+    """The PRD's UpsellSuccessMeasurement."""
+
+    id: uuid.UUID
+    upsell_id: uuid.UUID
+    customer_id: uuid.UUID
+    status: Literal["active", "completed", "cancelled"]
+    upsell_details: UpsellDetails
+    success_criteria: SuccessCriteria
+    progress: Progress
+    checkpoints: list[CheckpointOut]
+    reviews: list[ReviewOut]
+    outcome: OutcomeOut | None
+    predicted_success: JsonNumber | None = Field(description="0-100 chance of success")
+
+
+# The Upsell progress page: the plan list and one plan's detail --------------------------------
+
+
+class PlanRow(BaseModel):
+    """One plan in the list."""
+
+    id: uuid.UUID
+    status: MeasurementStatus
+    progress_status: ProgressStatus | None
+    predicted_success: Decimal | None
+    version: int
+    customer_id: uuid.UUID
+    customer_name: str
+    upsell_name: str
+    arr_increase: Decimal
+    close_date: date
+    days_since_close: int
+    products: list[str]
+    next_day: int | None
+    next_due: date | None
+    overdue: int
+
+
+class Point(BaseModel):
+    day: date
+    value: float
+
+
+class MetricView(BaseModel):
+    """One criterion with its values, its daily series and its expected curve."""
+
+    id: uuid.UUID
+    name: str
+    metric_key: str | None
+    type: str
+    unit: str
+    direction: Direction
+    measurement: MeasurementMode
+    origin: str
+    baseline: Decimal | None
+    target: Decimal
+    current: Decimal | None
+    current_at: datetime | None
+    progress: Decimal | None
+    expected: Decimal | None
+    series: list[Point]
+    expected_curve: list[Point]
+
+
+class CheckpointView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    day: int
+    due_on: date
+    status: str
+    doc_url: str | None
+    summary: dict = {}
+
+
+class ReviewView(BaseModel):
+    id: uuid.UUID
+    reviewed_at: datetime
+    checkpoint_day: int | None
+    reviewer_name: str | None
+    assessment: ProgressStatus
+    findings: str
+    next_steps: str | None
+
+
+class OutcomeView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    proposed_status: str
+    proposed_reasons: list
+    status: str | None
+    override_reason: str | None
+    decided_at: datetime | None
+
+
+class PlanDetail(BaseModel):
+    """Everything the detail view shows about one plan."""
+
+    id: uuid.UUID
+    version: int
+    status: MeasurementStatus
+    progress_status: ProgressStatus | None
+    predicted_success: Decimal | None
+    customer_id: uuid.UUID
+    customer_name: str
+    upsell_name: str
+    arr_increase: Decimal
+    close_date: date
+    started_on: date
+    horizon_days: int
+    days_since_close: int
+    health_before: Decimal | None
+    health_after: Decimal | None
+    metrics: list[MetricView]
+    checkpoints: list[CheckpointView]
+    reviews: list[ReviewView]
+    outcome: OutcomeView | None
+
+
+# A plan as customized, plan latency and overdue checkpoints -----------------------------------
 
 
 class PlanMetric(CamelModel):
@@ -229,64 +488,83 @@ class PlanLatency(CamelModel):
     median_hours: float | None
 
 
-# Stated success criteria -------------------------------------------------------------------
-# Simple forms only: a metric named by a keyword plus an absolute number ("reach 80% adoption",
-# "save 40 hours a week", "resolution time under 8 hours") or a relative change ("cut resolution
-# time by 30%", "in half", "double"), resolved against the baseline. Anything else is kept as a
-# manual criterion carrying the sentence itself.
-_KEYWORDS = (
-    ("adoption", "feature_adoption"),
-    ("onboarding", "onboarding_completion"),
-    ("active users", "weekly_active_users"),
-    ("automation runs", "automation_runs"),
-    ("resolution", "ticket_resolution_hours"),
-    ("csat", "csat"),
-    ("cost savings", "cost_savings"),
-    ("hours a week", "time_saved_hours"),
-    ("hours per week", "time_saved_hours"),
-)
-_TIME = re.compile(r"\b(?:day|week|month|quarter)\s+\d+|\d+\s*(?:days?|weeks?|months?|quarters?)\b")
-_RELATIVE = re.compile(r"\bby (\d+(?:\.\d+)?)\s*%|\bin half\b|\bdouble")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_LOWER = re.compile(r"\b(?:cut|reduce|lower|decrease|shrink)")
-MANUAL_CRITERION = {
-    "metric_key": None,
-    "type": "outcome",
-    "unit": "met",
-    "target": Decimal(1),
-    "direction": Direction.HIGHER.value,
-    "measurement": "manual",
-}
+class OverdueCheckpoint(BaseModel):
+    """A checkpoint whose review is more than a week late."""
+
+    checkpoint_id: uuid.UUID
+    measurement_id: uuid.UUID
+    customer_id: uuid.UUID
+    customer_name: str
+    upsell_name: str
+    day: int
+    title: str
+    due_on: date
+    days_overdue: int
+    csm_id: uuid.UUID | None
+    csm_name: str | None
+    doc_url: str | None
 
 
-def criteria_sentences(stated: str | None) -> list[str]:
-    """Split stated success criteria into sentences (at most 120 characters each)."""
-    parts = re.split(r"(?<=[.;!?])\s+|\n+", stated or "")
-    return [p.strip().rstrip(".;").strip()[:120] for p in parts if p.strip().rstrip(".;").strip()]
+# The outcome analysis -------------------------------------------------------------------------
 
 
-def parse_criterion(sentence: str, catalog) -> dict:
-    """Return the criterion a sentence states: automatic when it is a simple form, else manual."""
-    low = sentence.lower()
-    key = next((k for word, k in _KEYWORDS if word in low and k in catalog), None)
-    if key is None:
-        return {**MANUAL_CRITERION, "origin": "stated"}
-    metric = catalog[key]
-    spec = {
-        "metric_key": key,
-        "type": metric.kind,
-        "unit": metric.unit,
-        "origin": "stated",
-        "direction": metric.direction,
-        "measurement": "automatic",
-    }
-    rest = _TIME.sub(" ", low)
-    if found := _RELATIVE.search(rest):
-        if found.group(1):
-            change = Decimal(found.group(1)) / 100
-            return {**spec, "factor": 1 - change if _LOWER.search(rest) else 1 + change}
-        return {**spec, "factor": Decimal("0.5") if "in half" in found.group(0) else Decimal(2)}
-    number = _NUMBER.search(rest)
-    if number is None or (metric.unit == "%" and Decimal(number.group(0)) > 100):
-        return {**MANUAL_CRITERION, "origin": "stated"}
-    return {**spec, "target": Decimal(number.group(0))}
+class Group(CamelModel):
+    """Outcome figures of one group of plans (or of all of them)."""
+
+    dimension: str | None
+    value: str | None
+    plans: int
+    decided: int
+    mix: dict[str, int]
+    success_rate: float | None
+    churn_rate: float | None
+    value_realization: float | None
+    churned: int
+    metrics: int
+    met: int
+    median_days_to_value: float | None
+
+
+class Signal(CamelModel):
+    """How plans in one 30-day state ended: {outcome: count}."""
+
+    signal: str
+    outcomes: dict[str, int]
+    total: int
+    success_rate: float | None
+
+
+class Bucket(CamelModel):
+    """Predicted vs realized success for plans whose prediction fell in [low, high)."""
+
+    low: int
+    high: int
+    plans: int
+    predicted: float
+    actual: float
+
+
+class Kpi(CamelModel):
+    """A PRD success metric with its target and whether it is met (None when no data)."""
+
+    key: str
+    label: str
+    value: float | None
+    target: float
+    higher_is_better: bool = True
+    met: bool | None
+    detail: str
+
+
+class Analysis(CamelModel):
+    """Everything the outcomes report shows."""
+
+    overall: Group
+    breakdowns: dict[str, list[Group]]
+    signals: list[Signal]
+    on_track_at_30_success: float | None
+    behind_at_30_success: float | None
+    calibration: list[Bucket]
+    brier_score: float | None
+    kpis: list[Kpi]
+    latency_median_hours: float | None

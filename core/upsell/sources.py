@@ -1,4 +1,4 @@
-"""Closed upsells in: Salesforce opportunities, contract amendments and manual entries.
+"""Where a Salesforce closed-won becomes an upsell; contract amendments and manual entries too.
 
 Accounts map to customers by `crm_id` (Salesforce ids compare on their first 15 characters). A
 re-synced opportunity whose amount, close date or products changed asks its plan to re-plan.
@@ -24,7 +24,7 @@ from core.integrations.base import Amendment, NotConfigured, Opportunity
 from core.integrations.dispatch import client_for
 from core.settings import get_settings
 from core.upsell.models import Product, Upsell, UpsellAmendment, UpsellProduct, UpsellType
-from core.upsell.schemas import ManualUpsell, opportunity_lines, upsell_type, validated
+from core.upsell.schemas import ManualUpsell, validated
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,25 @@ ADVANCE = text(
 
 def _money(value) -> Decimal:
     return Decimal(str(value or 0)).quantize(CENT)
+
+
+def upsell_type(raw: str | None) -> UpsellType:
+    """Map a CRM opportunity type ("Cross-Sell", "Upsell" …) to ours; expansion otherwise."""
+    value = (raw or "").strip().lower().replace("-", "_").replace(" ", "_")
+    return UpsellType(value) if value in set(UpsellType) else UpsellType.EXPANSION
+
+
+def opportunity_lines(items: list[dict]) -> dict[str, tuple[int, Decimal, str]]:
+    """Merge CRM line items by product code into {code: (quantity, ARR, name)}; skip codeless."""
+    lines: dict[str, tuple[int, Decimal, str]] = {}
+    for item in items:
+        code = (item.get("code") or "").strip()
+        if code:
+            qty, arr, _ = lines.get(code, (0, Decimal(0), ""))
+            qty += max(1, round(item.get("quantity") or 1))
+            arr += Decimal(str(item.get("arr") or 0)).quantize(Decimal("0.01"))
+            lines[code] = (qty, arr, item.get("name") or code)
+    return lines
 
 
 def _customers(session: Session, account_ids) -> dict[str, uuid.UUID]:

@@ -4,7 +4,7 @@ from sqlalchemy import create_engine, func, select
 
 from core.db import session_scope
 from core.upsell.models import Checkpoint, Measurement, MeasurementMetric, Upsell
-from core.upsell.plans import plan_latency
+from core.upsell.queries import plan_latency
 from data.demo import generate
 from jobs.__main__ import main as jobs_main
 from jobs.registry import load_all, run_job

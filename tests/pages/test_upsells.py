@@ -2,9 +2,11 @@
 
 from datetime import timedelta
 
+import pandas as pd
 from sqlalchemy import func, select, update
 from streamlit.testing.v1 import AppTest
 
+from components.upsell_views import TABLE_COLUMNS, table_criteria
 from core.base import Role
 from core.db import session_scope
 from core.upsell.models import (
@@ -170,3 +172,33 @@ def test_outcome_override_needs_a_reason_then_confirms(scratch_db):
     assert _shown(at.success, "Recorded the outcome")
     with session_scope() as session:
         assert session.get(Measurement, plan_id).status == MeasurementStatus.COMPLETED
+
+
+def test_the_criteria_table_becomes_criteria():
+    frame = pd.DataFrame(
+        [
+            [" Active users ", "active_users", "users", "higher_is_better", 50.0, None],
+            ["  ", None, None, "higher_is_better", 1.0, None],
+            ["NPS", "", "", "higher_is_better", 30.0, 10.0],
+            ["NPS", None, "points", "higher_is_better", 40.0, None],
+        ],
+        columns=TABLE_COLUMNS,
+    )
+    assert table_criteria(frame) == [
+        {
+            "name": "Active users",
+            "metric_key": "active_users",
+            "unit": "users",
+            "direction": "higher_is_better",
+            "target": 50.0,
+            "baseline": None,
+        },
+        {
+            "name": "NPS",
+            "metric_key": None,
+            "unit": "points",
+            "direction": "higher_is_better",
+            "target": 40.0,
+            "baseline": None,
+        },
+    ]

@@ -8,9 +8,10 @@ from core.drafts.models import Draft, DraftKind, DraftStatus
 from core.integrations.gcalendar import calendar_event_id
 from core.outbox.models import Channel
 from core.outbox.service import mark_sent
-from core.upsell.checkpoints import mark_overdue, meeting_start, overdue_checkpoints, trigger_due
+from core.upsell.checkpoints import mark_overdue, meeting_start, trigger_due
 from core.upsell.models import CheckpointStatus
 from core.upsell.progress import update_progress
+from core.upsell.queries import overdue_checkpoints
 from core.upsell.reviews import checkpoint_title
 from jobs.outbox import SENT_HANDLERS
 from tests.core.upsell import factories_tracking as f

@@ -1,14 +1,17 @@
 import uuid
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
 from core.audit.models import AuditEntry
+from core.base import Direction
+from core.customers.models import MetricKind
 from core.errors import Conflict, Invalid, NotFound
-from core.upsell.models import Checkpoint, CheckpointStatus, Measurement
-from core.upsell.plans import create_plans, customize_plan
+from core.upsell.models import Checkpoint, CheckpointStatus, Measurement, MeasurementMode
+from core.upsell.plans import create_plans, criteria_changes, customize_plan
 from tests.core.upsell import factories_plans as f
 
 
@@ -154,3 +157,93 @@ def test_an_invalid_change_leaves_the_plan_as_it_was(session, plan):
     plan = session.get(Measurement, plan.id)
     names = {m.name for m in _customize(session, plan).metrics}
     assert "Weekly active users" in names and plan.removed_metrics == []
+
+
+def _criterion(name, key, target, baseline, measurement, unit="users"):
+    return SimpleNamespace(
+        name=name,
+        metric_key=key,
+        type=MetricKind.USAGE if key else MetricKind.OUTCOME,
+        unit=unit,
+        direction=Direction.HIGHER,
+        measurement=MeasurementMode(measurement),
+        target=Decimal(target),
+        baseline=None if baseline is None else Decimal(baseline),
+    )
+
+
+CURRENT = [
+    _criterion("Active users", "active_users", "50.0000", "10.0000", "automatic"),
+    _criterion("Hours saved", None, "20.0000", "0.0000", "manual", unit="hours"),
+]
+TABLE = ("direction", "target", "baseline")
+
+
+def test_criteria_changes_from_an_edited_table():
+    rows = [
+        {"name": "Active users", "direction": "higher_is_better", "target": 60.0, "baseline": 10},
+        {
+            "name": "NPS",
+            "metric_key": None,
+            "unit": "points",
+            "direction": "higher_is_better",
+            "target": 40,
+            "baseline": None,
+        },
+    ]
+    changes = criteria_changes(CURRENT, rows, updatable=TABLE)
+    assert {c["action"]: c["name"] for c in changes} == {
+        "remove": "Hours saved",
+        "update": "Active users",
+        "add": "NPS",
+    }
+    added = next(c for c in changes if c["action"] == "add")
+    assert added["measurement"] == "manual" and added["unit"] == "points"
+    assert added["type"] == "outcome"
+    updated = next(c for c in changes if c["action"] == "update")
+    assert updated == {
+        "action": "update",
+        "name": "Active users",
+        "direction": "higher_is_better",
+        "target": 60.0,
+        "baseline": 10,
+    }
+    unchanged = [
+        {"name": m.name, "direction": m.direction.value, "target": float(m.target), "unit": "x"}
+        | {"baseline": None if m.baseline is None else float(m.baseline)}
+        for m in CURRENT
+    ]
+    assert criteria_changes(CURRENT, unchanged, updatable=TABLE) == []  # the unit is not editable
+    cleared = [{**unchanged[0], "baseline": None}, unchanged[1]]
+    assert criteria_changes(CURRENT, cleared, updatable=TABLE) == [
+        {
+            "action": "update",
+            "name": "Active users",
+            "direction": "higher_is_better",
+            "target": 50.0,
+            "baseline": None,
+        }
+    ]
+
+
+def test_criteria_changes_keep_fields_left_out_and_infer_the_measurement():
+    same = [
+        {"name": "Active users", "metric_key": "active_users", "target": Decimal(50)},
+        {"name": "Hours saved", "target": Decimal(20), "unit": "hours"},
+    ]
+    assert criteria_changes(CURRENT, same) == []  # the baselines stay as the plan worked out
+    # Without a metric key a criterion is measured by hand unless told otherwise.
+    keyless = [{"name": "Active users", "target": Decimal(50)}, same[1]]
+    assert criteria_changes(CURRENT, keyless) == [
+        {"action": "update", "name": "Active users", "measurement": "manual", "target": 50}
+    ]
+    added = criteria_changes(CURRENT, [*same, {"name": "Logins", "metric_key": "logins"}])
+    assert added == [
+        {
+            "action": "add",
+            "type": "outcome",
+            "measurement": "automatic",
+            "name": "Logins",
+            "metric_key": "logins",
+        }
+    ]

@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from core.base import Segment
 from core.upsell.models import Checkpoint, Measurement, MeasurementMetric, UpsellProduct
-from core.upsell.plans import create_plans, customize_plan, plan_latency, replan
+from core.upsell.plans import create_plans, customize_plan, replan
+from core.upsell.queries import plan_latency
 from core.upsell.sources import request_replan
 from tests.core.upsell import factories_plans as f
 

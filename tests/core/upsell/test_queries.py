@@ -1,5 +1,6 @@
-"""Read models of the Upsell progress page: scoping, detail contents, expected curves."""
+"""Reads of plans: the page's list and detail, the API's UpsellSuccessMeasurement, one loader."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -7,8 +8,14 @@ import pytest
 from core.base import Role
 from core.errors import NotFound
 from core.upsell.progress import update_progress
+from core.upsell.queries import (
+    list_plans,
+    load_plan,
+    plan_detail,
+    success_measurement,
+    upsell_for,
+)
 from core.upsell.reviews import record_review
-from core.upsell.views import criteria_changes, list_plans, plan_detail
 from tests.core.upsell.factories_tracking import NOW, auto, csm, customer, manual, observe, plan
 
 START = NOW.date() - timedelta(days=40)
@@ -82,36 +89,41 @@ def test_expected_curve_follows_the_plans_horizon(session):
 
 
 def test_unknown_plan_is_not_found(session):
-    import uuid
+    for read in (plan_detail, success_measurement, load_plan):
+        with pytest.raises(NotFound):
+            read(session=session, measurement_id=uuid.uuid4())
 
-    with pytest.raises(NotFound):
-        plan_detail(session=session, measurement_id=uuid.uuid4())
+
+def test_api_and_page_shapes_come_from_the_same_plan(session):
+    owner = csm(session)
+    cust, row = _plan(session, owner)
+    update_progress(session=session, now=NOW, measurement_ids=[row.id])
+    for day, findings in ((30, "First"), (None, "Second")):
+        record_review(
+            session=session,
+            measurement_id=row.id,
+            assessment="on_track",
+            findings=findings,
+            actor=owner,
+            checkpoint_day=day,
+        )
+    api = success_measurement(session=session, measurement_id=row.id)
+    page = plan_detail(session=session, measurement_id=row.id)
+    assert api.id == page.id and api.customer_id == page.customer_id == cust.id
+    assert [m.name for m in api.success_criteria.metrics] == [m.name for m in page.metrics]
+    assert api.success_criteria.checkpoint_days == [c.day for c in page.checkpoints]
+    assert api.progress.current_status == page.progress_status
+    # The API lists reviews oldest first with the reviewer's email, the page newest first by name.
+    assert [r.findings for r in api.reviews] == [r.findings for r in reversed(page.reviews)]
+    assert {r.reviewed_by for r in api.reviews} == {owner.email}
+    assert {r.reviewer_name for r in page.reviews} == {owner.name}
+    assert api.upsell_details.products == ["ANALYTICS"]
 
 
-def test_criteria_changes_from_an_edited_table(session):
+def test_upsell_is_found_by_uuid_or_opportunity_id(session):
     _, row = _plan(session, csm(session))
-    metrics = plan_detail(session=session, measurement_id=row.id).metrics
-    rows = [
-        {"name": "Active users", "direction": "higher_is_better", "target": 60.0, "baseline": 10},
-        {
-            "name": "NPS",
-            "metric_key": None,
-            "unit": "points",
-            "direction": "higher_is_better",
-            "target": 40,
-            "baseline": None,
-        },
-    ]
-    changes = criteria_changes(metrics, rows)
-    assert {c["action"]: c["name"] for c in changes} == {
-        "remove": "Hours saved",
-        "update": "Active users",
-        "add": "NPS",
-    }
-    added = next(c for c in changes if c["action"] == "add")
-    assert added["measurement"] == "manual" and added["unit"] == "points"
-    unchanged = [
-        {"name": m.name, "direction": m.direction.value, "target": m.target, "baseline": m.baseline}
-        for m in metrics
-    ]
-    assert criteria_changes(metrics, unchanged) == []
+    upsell = load_plan(session=session, measurement_id=row.id).upsell
+    assert upsell_for(session=session, ref=str(upsell.id)) is upsell
+    assert upsell_for(session=session, ref=upsell.opportunity_id) is upsell
+    with pytest.raises(NotFound):
+        upsell_for(session=session, ref="006NOPE")
