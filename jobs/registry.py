@@ -1,10 +1,13 @@
 """The job registry: decorated functions that own their session and record each run."""
 
+import importlib
 import logging
+import pkgutil
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import text
 
@@ -54,10 +57,15 @@ def job(
     return register
 
 
-def load_all() -> dict[str, Job]:
-    """Import every job module so the registry is complete."""
-    from jobs import goals, heartbeat, outbox, upsell_sync, upsell_tracking  # noqa: F401
+NOT_JOBS = {"registry", "scheduler", "__main__"}
 
+
+def load_all() -> dict[str, Job]:
+    """Import every module of the jobs package, so no job family can be left out."""
+    package = Path(__file__).parent
+    for module in pkgutil.iter_modules([str(package)]):
+        if module.name not in NOT_JOBS:
+            importlib.import_module(f"jobs.{module.name}")
     return JOBS
 
 

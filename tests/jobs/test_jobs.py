@@ -1,4 +1,7 @@
+"""The job registry, run-once command and locking."""
+
 import threading
+from pathlib import Path
 
 from sqlalchemy import create_engine, select, text
 
@@ -6,6 +9,7 @@ from core.audit.models import JobRun
 from core.db import session_scope
 from jobs import registry
 from jobs.__main__ import main as jobs_main
+from jobs.registry import NOT_JOBS, load_all
 
 
 def test_list_names_every_job(capsys):
@@ -58,3 +62,11 @@ def test_a_job_running_elsewhere_is_skipped(scratch_db):
     thread.start()
     thread.join()
     assert results[0].status == "ok"
+
+
+def test_every_job_module_is_loaded():
+    jobs = load_all()
+    folder = Path(__file__).resolve().parents[2] / "jobs"
+    families = {p.stem for p in folder.glob("*.py") if p.stem not in NOT_JOBS | {"__init__"}}
+    registered = {j.func.__module__.removeprefix("jobs.") for j in jobs.values()}
+    assert families == registered
