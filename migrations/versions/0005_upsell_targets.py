@@ -1,4 +1,4 @@
-"""upsell targets: target sources, measurement frequency, adoption milestones, feedback asks
+"""upsell targets: relative to the baseline, with their source
 
 Revision ID: 0005
 Revises: 0004
