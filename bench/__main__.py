@@ -3,9 +3,9 @@
 import argparse
 import sys
 
-from bench import demo, outbox
+from bench import demo, detection, outbox
 
-BENCHES = {"outbox": outbox.run, "demo": demo.run}
+BENCHES = {"outbox": outbox.run, "detection": detection.run, "demo": demo.run}
 
 
 def main(argv: list[str] | None = None) -> int:
