@@ -3,7 +3,7 @@
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from app.routes import goals, ingest, system, upsell, value_repository
+from app.routes import customers, goals, ingest, system, upsell, value_repository
 from core.db import ping
 from core.errors import DomainError
 
@@ -17,6 +17,7 @@ app.include_router(system.router)
 app.include_router(value_repository.router)
 app.include_router(goals.router)
 app.include_router(ingest.router)
+app.include_router(customers.router)
 app.include_router(upsell.router)
 
 

@@ -1,4 +1,5 @@
-"""The detail view of one customer: facts, goals, a metric chart, feedback and timeline."""
+"""The detail view of one customer: facts, health factors, goals, a metric chart, feedback and
+timeline."""
 
 from collections.abc import Callable
 
@@ -8,12 +9,20 @@ import streamlit as st
 from components import charts
 from components.cards import Card, empty_state, fact_row
 from components.format import escape_md, label, money, score, when
+from core.customers.schemas import CustomerHealthOut
 from core.reporting.schemas import CustomerDetail, FeedbackRow, MetricSeries
 
 
-def detail_view(detail: CustomerDetail, load_series: Callable[[str], MetricSeries]) -> None:
+def detail_view(
+    detail: CustomerDetail,
+    load_series: Callable[[str], MetricSeries],
+    health: CustomerHealthOut | None = None,
+) -> None:
     """Render one customer; `load_series(metric_key)` returns that metric's history."""
     c = detail.customer
+    value, band = c.health_score, c.health_band
+    if health and health.factors:  # the factors' mean, so the card and the Health tab agree
+        value, band = health.score, health.band
     st.subheader(escape_md(c.name))
     facts = [c.industry, c.region, label(c.segment)]
     if detail.customer_since:
@@ -26,13 +35,18 @@ def detail_view(detail: CustomerDetail, load_series: Callable[[str], MetricSerie
             Card("ARR", money(c.arr)),
             Card("Segment", label(c.segment)),
             Card("CSM", escape_md(c.csm_name or "Unassigned"), detail.csm_email),
-            Card("Health", f"{score(c.health_score)} · {label(c.health_band)}"),
+            Card(
+                "Health",
+                f"{score(value)} · {label(band)}",
+                "Weighted mean of the health factors (see the Health tab)",
+            ),
             Card("Consent", label(c.consent_level), "How far we may use their name in public"),
         ]
     )
-    goals, usage, feedback, timeline = st.tabs(
+    goals, factors, usage, feedback, timeline = st.tabs(
         [
             f"Goals ({len(detail.goals)})",
+            f"Health ({len(health.factors) if health else 0} factors)",
             "Usage metrics",
             f"Feedback ({len(detail.feedback)})",
             f"Timeline ({len(detail.timeline)})",
@@ -40,6 +54,8 @@ def detail_view(detail: CustomerDetail, load_series: Callable[[str], MetricSerie
     )
     with goals:
         _goals(detail)
+    with factors:
+        _health(health)
     with usage:
         _usage(detail, load_series)
     with feedback:
@@ -68,6 +84,36 @@ def _goals(detail: CustomerDetail) -> None:
                 "Due": g.due_date,
             }
             for g in detail.goals
+        ]
+    )
+    st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def _health(health: CustomerHealthOut | None) -> None:
+    if health is None or not health.factors:
+        empty_state(
+            "No health factors yet",
+            "The score appears once the CRM sends one, a goal is tracked, an upsell outcome is "
+            "confirmed or adoption metrics arrive.",
+        )
+        return
+    st.markdown(f"**Health {score(health.score)}** · {label(health.band)}")
+    st.caption(
+        "The score is the weighted mean of the factors below; a factor with no data is left out, "
+        "not counted as zero."
+    )
+    frame = pd.DataFrame(
+        [
+            {
+                "Factor": f.label,
+                "Score": score(f.score),
+                "Weight": f"{float(f.weight):g}",
+                "Share of the score": f"{f.share:.0%}",
+                "Source": f.source,
+                "Updated": when(f.updated_at),
+                "What it is": f.explanation,
+            }
+            for f in health.factors
         ]
     )
     st.dataframe(frame, hide_index=True, width="stretch")

@@ -1,4 +1,4 @@
-"""Upsell outcomes page blocks: filters, PRD metric cards, charts, signals and learnings."""
+"""Upsell outcomes page blocks: filters, PRD metrics, charts, signals, learnings, predictions."""
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -6,9 +6,12 @@ import streamlit as st
 
 from components.cards import Card, metric_row
 from components.charts import ACCENT, GRID, PRIMARY, style
-from components.format import SEGMENT_LABELS, label
+from components.format import SEGMENT_LABELS, escape_md, label, money, when
+from components.navigation import page_file
+from core.formatting import duration, plain
 from core.upsell.analysis import ARR_BANDS
-from core.upsell.schemas import Analysis, Bucket, Group, Kpi
+from core.upsell.prediction import ARR_BAND_LIMITS, K
+from core.upsell.schemas import Analysis, Bucket, Group, Kpi, KpiRow, PlanPrediction
 
 OUTCOME_COLORS = {
     "success": "#2E7D32",
@@ -17,7 +20,23 @@ OUTCOME_COLORS = {
     "failed": "#C62828",
 }
 ANY = "Any"
+UPSELLS_PAGE = "pages/upsells.py"
+ROWS_SHOWN = 15
 MIN_PLANS_FOR_LEARNING = 2
+EARLY_WORDS = {"on_track": "on track or ahead at day 30", "lagging": "at risk or behind at day 30"}
+_LOW, _MID, _HIGH = (money(limit) for limit in ARR_BAND_LIMITS)
+BAND_WORDS = dict(
+    zip(
+        ARR_BANDS,
+        (
+            f"under {_LOW} added ARR",
+            f"{_LOW}–{_MID} added ARR",
+            f"{_MID}–{_HIGH} added ARR",
+            f"over {_HIGH} added ARR",
+        ),
+        strict=True,
+    )
+)
 
 
 def pct(value: float | None) -> str:
@@ -50,20 +69,60 @@ def kpi_card(kpi: Kpi) -> Card:
     verdict = {True: "✅", False: "⚠️", None: ""}[kpi.met]
     return Card(
         label=f"{kpi.label} {verdict}".strip(),
-        value=pct(kpi.value),
+        value="Not yet known" if kpi.value is None else pct(kpi.value),
         help=f"Target {sign} {kpi.target:.0%}. {kpi.detail}.",
     )
 
 
 def kpi_row(analysis: Analysis) -> None:
-    """Render the PRD success metrics against their targets."""
+    """Render the PRD success metrics against their targets, then the rows behind them."""
     metric_row([kpi_card(k) for k in analysis.kpis])
-    hours = analysis.latency_median_hours
     st.caption(
-        "Median plan latency: "
-        + ("—" if hours is None else f"{hours:.1f} h")
-        + f" · median time to value: {_days(analysis.overall.median_days_to_value)}"
+        f"Median plan latency: {duration(analysis.latency_median_hours)} from the deal's close"
+        f" · median time to value: {_days(analysis.overall.median_days_to_value)}"
     )
+    for kpi in analysis.kpis:
+        if kpi.rows or kpi.denominator:
+            kpi_details(kpi)
+
+
+def _kpi_row_text(row: KpiRow) -> str:
+    name = f"**{escape_md(row.customer_name)}** — {escape_md(row.upsell_name)}"
+    if row.kind == "late":
+        fact = f"closed {when(row.since)}, planned {duration(row.hours)} later"
+    elif row.kind == "unplanned":
+        fact = f"closed {when(row.since)}, still no plan after {duration(row.hours)}"
+    else:
+        missing = ", ".join(row.metrics) or "the plan has no metrics"
+        fact = f"first checkpoint {when(row.since)}; no data by then for {missing}"
+    return f"{name} · {escape_md(fact)}"
+
+
+def kpi_details(kpi: Kpi) -> None:
+    """Render one KPI's expander: its counts in words, its distribution and the rows behind it."""
+    with st.expander(f"{kpi.label}: {kpi.detail}"):
+        if kpi.bins:
+            st.markdown(" · ".join(f"{b.label}: **{b.count}**" for b in kpi.bins))
+        if kpi.p50_hours is not None:
+            st.caption(
+                f"Half of the plans came within {duration(kpi.p50_hours)} of the close, nine "
+                f"in ten within {duration(kpi.p90_hours)}."
+            )
+        if not kpi.rows:
+            st.caption("Nothing holds this figure back.")
+            return
+        for row in kpi.rows[:ROWS_SHOWN]:
+            if row.measurement_id is None:
+                st.markdown(f":material/chevron_right: {_kpi_row_text(row)}")
+                continue
+            st.page_link(
+                page_file(UPSELLS_PAGE),
+                label=_kpi_row_text(row),
+                query_params={"plan": str(row.measurement_id)},
+                icon=":material/chevron_right:",
+            )
+        if kpi.rows_total > ROWS_SHOWN:
+            st.caption(f"Showing {ROWS_SHOWN} of {kpi.rows_total}.")
 
 
 def _days(value: float | None) -> str:
@@ -145,11 +204,14 @@ def calibration_chart(buckets: list[Bucket]) -> go.Figure:
     fig.add_scatter(
         x=[b.predicted for b in buckets],
         y=[b.actual for b in buckets],
-        mode="lines+markers",
-        name="Plans",
+        mode="lines+markers+text",
+        name="Confirmed outcomes",
         marker={"size": [8 + 2 * min(b.plans, 10) for b in buckets], "color": ACCENT},
-        text=[f"{b.low}–{b.high}%: {b.plans} plans" for b in buckets],
-        hovertemplate="%{text}<br>predicted %{x:.0%}, succeeded %{y:.0%}<extra></extra>",
+        text=[f"{b.plans} plans" for b in buckets],
+        textposition="top center",
+        customdata=[f"{b.low}–{b.high}%" for b in buckets],
+        hovertemplate="Predicted %{customdata}: %{text}<br>on average %{x:.0%} predicted, "
+        "%{y:.0%} succeeded<extra></extra>",
     )
     fig.update_xaxes(tickformat=".0%", range=[0, 1], title="Predicted success")
     fig.update_yaxes(tickformat=".0%", range=[0, 1], title="Succeeded")
@@ -181,9 +243,98 @@ def learnings(analysis: Analysis) -> list[str]:
             f"Plans on track at day 30 succeeded {pct(ahead)} of the time; plans at risk "
             f"or behind at day 30, {pct(behind)}."
         )
-    if analysis.brier_score is not None:
-        said.append(
-            f"The success prediction's Brier score is {analysis.brier_score:.2f} "
-            "(0 is perfect; 0.25 is a coin flip)."
-        )
     return said
+
+
+def prediction_checked(analysis: Analysis) -> bool:
+    """Say whether enough outcomes were confirmed to check the predictions."""
+    return analysis.scored_outcomes >= analysis.min_scored_outcomes
+
+
+def prediction_check(analysis: Analysis) -> str:
+    """Return the Brier score against the base-rate forecast in plain words."""
+    n = analysis.scored_outcomes
+    if not prediction_checked(analysis):
+        return (
+            f"Not enough confirmed outcomes yet ({n} of {analysis.min_scored_outcomes}) to check "
+            "the predictions. Only outcomes a person confirmed count, not proposed ones."
+        )
+    said = (
+        f"On {n} confirmed outcomes the predictions score {plain(analysis.brier_score)} "
+        "(Brier score: the mean squared gap between chance and result; 0 is perfect). "
+        f"Always predicting the base rate ({pct(analysis.scored_base_rate)} succeeded) would "
+        f"score {plain(analysis.brier_reference)}"
+    )
+    skill = analysis.brier_skill
+    if skill is None:
+        return said + ", since every one of them ended the same way; there is nothing to beat yet."
+    if skill <= 0:
+        return said + ", so the predictions are no better than the base rate yet."
+    return said + f", so the predictions are {skill:.0%} better than the base rate."
+
+
+def _words(step: dict, features: dict) -> str:
+    value = step["value"]
+    if step["feature"] == "earlySignal":
+        return EARLY_WORDS.get(value, label(value))
+    if step["feature"] == "product":
+        return features.get("productName") or value or "no product"
+    if step["feature"] == "arrBand":
+        return BAND_WORDS.get(value, value)
+    return label(value)
+
+
+def prediction_reasons(basis: dict) -> list[str]:
+    """Return the main reasons behind a plan's predicted chance, in plain words."""
+    if not basis:
+        return ["Not predicted yet"]
+    if "features" not in basis:
+        return ["Predicted before reasons were kept; the next tracking run explains it"]
+    features, steps = basis["features"], basis["steps"]
+    if not basis["history"]:
+        reasons = [
+            f"No history yet: no upsell has a confirmed outcome, so every plan starts at the "
+            f"assumed {basis['prior']:.0%}"
+        ]
+    else:
+        # The closest group with enough examples to weigh, else the closest with any.
+        known = [i for i, step in enumerate(steps) if step["n"] >= K] or [
+            i for i, step in enumerate(steps) if step["n"]
+        ]
+        if known:
+            step = steps[known[-1]]
+            alike = ", ".join(_words(s, features) for s in steps[: known[-1] + 1])
+            few = " (few so far, so they weigh little)" if step["n"] < K else ""
+            won = f"{step['successes']} of {step['n']} succeeded"
+            reasons = [f"Similar upsells ({alike}): {won}{few}"]
+        else:
+            reasons = ["No similar upsell has a confirmed outcome yet"]
+        base = basis["base"]
+        reasons.append(f"all confirmed upsells: {base['successes']} of {base['n']} succeeded")
+    early = features.get("earlySignal")
+    reasons.append(f"early adoption {EARLY_WORDS[early]}" if early else "no 30-day check yet")
+    return reasons
+
+
+def chance(row: PlanPrediction) -> str:
+    """Return a plan's predicted chance, or why there is no meaningful number."""
+    if row.predicted_success is None:
+        return "Not predicted yet"
+    if row.basis.get("history") == 0:
+        return "No history yet"
+    return f"{float(row.predicted_success):.0f}%"
+
+
+def predictions_table(rows: list[PlanPrediction]) -> pd.DataFrame:
+    """Return active plans with their chance of success and its main reasons."""
+    return pd.DataFrame(
+        [
+            {
+                "Customer": r.customer,
+                "Upsell": r.upsell,
+                "Chance of success": chance(r),
+                "Why": "; ".join(prediction_reasons(r.basis)) + ".",
+            }
+            for r in rows
+        ]
+    )

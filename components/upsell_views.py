@@ -1,20 +1,20 @@
 """Pieces of the Upsell progress page: plan table, progress charts, timeline and the forms."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from components import data
+from components import data, plan_tracking
 from components.charts import PRIMARY, style
 from components.format import escape_md, label, money, score, when
 from core.accounts.schemas import UserSummary
 from core.base import Direction
 from core.errors import Conflict, DomainError
 from core.upsell.curve import LABELS
-from core.upsell.models import OutcomeStatus
-from core.upsell.outcomes import confirm_outcome
+from core.upsell.models import TargetSource
+from core.upsell.outcomes import CHOICES, confirm_outcome
 from core.upsell.plans import criteria_changes, customize_plan
 from core.upsell.progress import record_manual_values
 from core.upsell.reviews import record_review
@@ -24,11 +24,33 @@ STATUS_LABELS = {k: v.capitalize() for k, v in LABELS.items()}
 COLORS = {"on_track": "green", "exceeding": "blue", "at_risk": "orange", "behind": "red"}
 BADGES = {k: f":{COLORS[k]}-badge[{v}]" for k, v in STATUS_LABELS.items()}
 BADGES[None] = ":gray-badge[No data yet]"
-FILTERS = {None: "All", **STATUS_LABELS, "completed": "Completed"}
+FILTERS = {"active": "Active", **STATUS_LABELS, "completed": "Closed", None: "All"}
+OUTCOME_LABELS = {
+    "success": "Success",
+    "partial": "Partial",
+    "at_risk": "At risk",
+    "failed": "Failed",
+    "no_decision": "No decision",
+}
+CHECKPOINT_STATES = {
+    "scheduled": "coming up",
+    "triggered": "review open",
+    "overdue": "review overdue",
+    "reviewed": "reviewed",
+    "skipped": "passed without a review",
+}
 FLASH, ERROR = "upsells_flash", "upsells_error"
 EXPECTED, TARGET, BASELINE = "#9AA5B1", "#4E9F6B", "#C8553D"
 TABLE_COLUMNS = ["name", "metric_key", "unit", "direction", "target", "baseline"]
 UPDATABLE = ("direction", "target", "baseline")  # what the table changes on an existing criterion
+TARGET_SOURCES = {
+    TargetSource.TEMPLATE_UPLIFT: "Template uplift",
+    TargetSource.TEMPLATE_LEVEL: "Template level",
+    TargetSource.BENCHMARK: "Industry benchmark",
+    TargetSource.HISTORY: "Similar upsells",
+    TargetSource.STATED: "Stated on the opportunity",
+    TargetSource.CSM: "Set by CSM",
+}
 
 
 def badge(status) -> str:
@@ -39,7 +61,7 @@ def badge(status) -> str:
 def status_filter() -> str | None:
     """Render the status filter; return the chosen status value (None for all)."""
     return st.segmented_control(
-        "Show", list(FILTERS), format_func=FILTERS.get, default=None, key="upsells_status"
+        "Show", list(FILTERS), format_func=FILTERS.get, default="active", key="upsells_status"
     )
 
 
@@ -56,11 +78,36 @@ def title(customer: str, upsell: str) -> str:
     return upsell if customer.lower() in upsell.lower() else f"{customer} — {upsell}"
 
 
+def plan_state(status, outcome=None, proposed=None) -> str:
+    """Say where a plan stands: active, awaiting the CSM's decision, or closed (and how)."""
+    status, outcome, proposed = (getattr(v, "value", v) for v in (status, outcome, proposed))
+    if status == "cancelled":
+        return "Cancelled"
+    if outcome == "no_decision":
+        return "Closed without a decision"
+    if outcome:
+        return f"Closed — {OUTCOME_LABELS[outcome].lower()}"
+    if proposed:
+        return f"Awaiting decision — {OUTCOME_LABELS[proposed].lower()} proposed"
+    return "Active"
+
+
+def detail_state(plan: PlanDetail) -> str:
+    """Say where an opened plan stands (see `plan_state`)."""
+    outcome = plan.outcome
+    return plan_state(plan.status, outcome and outcome.status, outcome and outcome.proposed_status)
+
+
+def _row_status(row: PlanRow) -> str:
+    state = plan_state(row.status, row.outcome, row.proposed_outcome)
+    return STATUS_LABELS.get(row.progress_status, "No data yet") if state == "Active" else state
+
+
 def plan_table(rows: list[PlanRow]) -> None:
     """Render the plans as a table: status, upsell, checkpoints, overdue and prediction."""
     frame = pd.DataFrame(
         {
-            "Status": [STATUS_LABELS.get(r.progress_status, "No data yet") for r in rows],
+            "Status": [_row_status(r) for r in rows],
             "Plan": [title(r.customer_name, r.upsell_name) for r in rows],
             "ARR increase": [money(r.arr_increase) for r in rows],
             "Products": [", ".join(r.products) for r in rows],
@@ -68,7 +115,7 @@ def plan_table(rows: list[PlanRow]) -> None:
             "Next checkpoint": [
                 f"Day {r.next_day} · {when(r.next_due)}" if r.next_day else "—" for r in rows
             ],
-            "Overdue": [r.overdue for r in rows],
+            "Review overdue since": [when(r.overdue_since) for r in rows],
             "Predicted success": [
                 None if r.predicted_success is None else float(r.predicted_success) for r in rows
             ],
@@ -173,9 +220,13 @@ def metric_card(metric: MetricView, plan: PlanDetail) -> None:
         expected = "—" if metric.expected is None else f"{float(metric.expected):.0%}"
         st.caption(
             f"Baseline {_num(metric.baseline)} → target {_num(metric.target)} {metric.unit} · "
-            f"now {_num(metric.current)} · progress {progress} (expected {expected}) · "
-            f"{label(metric.origin)}"
+            f"now {plan_tracking.current_text(metric)} · progress {progress} "
+            f"(expected {expected})"
         )
+        plan_tracking.recency_caption(metric)
+        if metric.target_source is not None:
+            why = f" — {escape_md(metric.target_explanation)}" if metric.target_explanation else ""
+            st.caption(f"Target: **{TARGET_SOURCES[metric.target_source]}**{why}")
         if not metric.series and metric.current is None:
             where = "usage data arrives" if metric.metric_key else "someone enters a value"
             st.caption(f":material/hourglass_empty: No values yet; the line appears once {where}.")
@@ -183,9 +234,28 @@ def metric_card(metric: MetricView, plan: PlanDetail) -> None:
 
 
 def checkpoint_text(cp) -> str:
-    """Name a checkpoint with its due date, flagged when overdue."""
-    late = " :red[(overdue)]" if cp and cp.status == "overdue" else ""
-    return f"Day {cp.day} · {when(cp.due_on)}{late}" if cp else "—"
+    """Name a checkpoint with its due date and, once prepared, when its review is due."""
+    if cp is None:
+        return "—"
+    text = f"Day {cp.day} · {when(cp.due_on)}"
+    if cp.status == "overdue":
+        return f"{text} :red[(review overdue since {when(cp.review_due_on)})]"
+    if cp.status == "triggered" and cp.review_due_on:
+        return f"{text} (review due by {when(cp.review_due_on)})"
+    return text
+
+
+def checkpoint_line(cp) -> str:
+    """One prepared checkpoint: its state, whether it was caught up late, its document."""
+    state = CHECKPOINT_STATES.get(cp.status, label(cp.status))
+    if cp.status == "overdue":
+        state += f" since {when(cp.review_due_on)}"
+    line = f"**Day {cp.day}** · {state}"
+    if caught_up := (cp.summary or {}).get("caught_up"):
+        line += f" · {escape_md(caught_up)}"
+    if cp.doc_url:
+        line += f" · [review document]({cp.doc_url})"
+    return line
 
 
 def _num(value) -> str:
@@ -194,9 +264,9 @@ def _num(value) -> str:
 
 def reviews_timeline(plan: PlanDetail) -> None:
     """The reviews of a plan, newest first, with checkpoints' documents."""
-    docs = [c for c in plan.checkpoints if c.doc_url]
-    for c in docs:
-        st.markdown(f"Day {c.day} review document: [{escape_md(c.doc_url)}]({c.doc_url})")
+    for c in plan.checkpoints:
+        if c.status != "scheduled":
+            st.markdown(checkpoint_line(c))
     if not plan.reviews:
         st.caption("No reviews yet. Record the first one below when a checkpoint comes due.")
     for r in plan.reviews:
@@ -219,10 +289,25 @@ def _run(action, message: str, **kwargs) -> bool:
     return True
 
 
+def review_defaults(plan: PlanDetail) -> tuple[int | None, str | None]:
+    """Return the checkpoint a review is most likely for and the plan's computed status.
+
+    The checkpoint: the latest one already due and still open, else the next one not reviewed.
+    The assessment starts from what the data says (none before the plan is scored).
+    """
+    today = datetime.now(UTC).date()
+    open_ = [c for c in plan.checkpoints if c.status not in ("reviewed", "skipped")]
+    due = [c for c in open_ if c.due_on <= today]
+    checkpoint = due[-1] if due else (open_[0] if open_ else None)
+    status = getattr(plan.progress_status, "value", plan.progress_status)
+    return (checkpoint.day if checkpoint else None), status
+
+
 def review_form(plan: PlanDetail, user: UserSummary) -> None:
     """Record a review at a checkpoint: assessment, findings (required) and next steps."""
     days = [c.day for c in plan.checkpoints]
-    due = next((c.day for c in plan.checkpoints if c.status != "reviewed"), None)
+    due, status = review_defaults(plan)
+    statuses = list(STATUS_LABELS)
     with st.form(f"review_{plan.id}", clear_on_submit=True):
         day = st.selectbox(
             "Checkpoint",
@@ -230,7 +315,14 @@ def review_form(plan: PlanDetail, user: UserSummary) -> None:
             index=days.index(due) if due else None,
             format_func=lambda d: f"Day {d}" if d else "Between checkpoints",
         )
-        assessment = st.selectbox("Assessment", list(STATUS_LABELS), format_func=STATUS_LABELS.get)
+        assessment = st.selectbox(
+            "Assessment",
+            statuses,
+            index=statuses.index(status) if status in statuses else None,
+            format_func=STATUS_LABELS.get,
+            placeholder="Choose an assessment",
+            help="Starts from the plan's status computed from its data.",
+        )
         findings = st.text_area("Findings", placeholder="What did the review find? (required)")
         steps = st.text_area("Next steps", placeholder="Optional")
         if st.form_submit_button("Record review", type="primary"):
@@ -363,24 +455,40 @@ def outcome_form(plan: PlanDetail, user: UserSummary) -> None:
     if outcome is None:
         st.caption("An outcome is proposed once the plan reaches its last checkpoint.")
         return
-    st.markdown(f"Proposed: **{label(outcome.proposed_status)}**")
+    st.markdown(f"Proposed: **{OUTCOME_LABELS[outcome.proposed_status]}**")
     for reason in outcome.proposed_reasons:
         st.caption(f"• {escape_md(str(reason))}")
-    if outcome.status is not None:
+    if outcome.status == "no_decision":
+        st.info(
+            f"Closed without a decision on {when(outcome.decided_at)}: nobody confirmed the "
+            "proposal within 30 days, so it counts neither as a success nor as a failure. You "
+            "can still record the outcome below.",
+            icon=":material/event_busy:",
+        )
+    elif outcome.status is not None:
         extra = f" — {escape_md(outcome.override_reason)}" if outcome.override_reason else ""
-        st.markdown(f"Confirmed: **{label(outcome.status)}** on {when(outcome.decided_at)}{extra}")
+        confirmed = OUTCOME_LABELS[outcome.status]
+        st.markdown(f"Confirmed: **{confirmed}** on {when(outcome.decided_at)}{extra}")
         st.caption(f"Health {score(plan.health_before)} → {score(plan.health_after)}")
         return
-    options = [s.value for s in OutcomeStatus]
+    elif outcome.decide_by:
+        st.caption(
+            f"Confirm or override by {when(outcome.decide_by)}; after that the plan closes "
+            "without a decision."
+        )
+    options = [s.value for s in CHOICES]
     with st.form(f"outcome_{plan.id}"):
         status = st.selectbox(
-            "Outcome", options, index=options.index(outcome.proposed_status), format_func=label
+            "Outcome",
+            options,
+            index=options.index(outcome.proposed_status),
+            format_func=OUTCOME_LABELS.get,
         )
         reason = st.text_input("Reason (required when it differs from the proposal)")
         confirmed = st.form_submit_button("Confirm outcome", type="primary")
     if confirmed and _run(
         confirm_outcome,
-        f"Recorded the outcome: {label(status)}.",
+        f"Recorded the outcome: {OUTCOME_LABELS[status]}.",
         measurement_id=plan.id,
         status=status,
         actor=user,

@@ -1,4 +1,4 @@
-"""Wins page blocks: filters, success-metric cards, the chart grid, the feed and confirmations."""
+"""Wins page blocks: filters, the headline, the chart grid, the feed and confirmations."""
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -11,21 +11,15 @@ from components.cards import empty_state
 from components.charts import ACCENT, HEIGHT, PRIMARY, style
 from components.format import escape_md, label, money, when
 from components.navigation import page_file
-from core.formatting import number
+from core.formatting import duration, number
 from core.goals.models import GoalType
-from core.reporting.wins import PendingConfirmation, Slice, SuccessMetric, WinsOverview
+from core.reporting.wins import PendingConfirmation, Slice, WinsOverview
 
 ACHIEVEMENT_PAGE = "pages/achievement.py"
 FLASH = "wins_flash"
 PENDING_SHOWN = 8
 TOP_BARS = 10
 DEFAULT_DAYS = 365
-METRIC_TEXT = {
-    "capture": ("Achievement capture", "Verified wins that have a success record"),
-    "communication": ("Customer communication", "Wins whose congratulations email was sent"),
-    "utilization": ("Marketing utilization", "Wins with a marketing flag marked used"),
-    "documented_24h": ("Documented within 24 h", "Success records written ≤ 24 h after detection"),
-}
 SLACK_BADGES = {
     "sent": ":green-badge[:material/campaign: Announced]",
     "pending": ":orange-badge[:material/schedule: Slack queued]",
@@ -79,13 +73,6 @@ def filter_bar(industries: list[str], today: date) -> WinsFilters:
     )
 
 
-def hours(value: float | None) -> str:
-    """Format a duration in hours the way people say it."""
-    if value is None or value < 1:
-        return "—" if value is None else "< 1 min" if value < 1 / 60 else f"{value * 60:.0f} min"
-    return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} days"
-
-
 def headline(o: WinsOverview) -> None:
     """Render the period's wins, money delivered and how fast wins come and get written up."""
     cells = [
@@ -104,34 +91,12 @@ def headline(o: WinsOverview) -> None:
         ),
         (
             "Median time to document",
-            hours(o.median_doc_hours),
-            "From detection to the written success record",
+            duration(o.median_doc_hours),
+            "From reaching the goal to its written success record",
         ),
     ]
     for column, (title, value, note) in zip(st.columns(4), cells, strict=True):
         column.metric(title, value, help=note, border=True)
-
-
-def metric_cards(metrics: list[SuccessMetric]) -> None:
-    """Render the four PRD success metrics against their targets, green when met."""
-    for column, m in zip(st.columns(len(metrics)), metrics, strict=True):
-        title, meaning = METRIC_TEXT[m.key]
-        note = f"{meaning}: {m.numerator} of {m.denominator} (target > {m.target:.0%})."
-        if m.rate is None:
-            column.metric(
-                title, "—", "no wins yet", "gray", help=note, border=True, delta_arrow="off"
-            )
-            continue
-        delta = f"{round((m.rate - m.target) * 100):+d} pts vs > {m.target:.0%} target"
-        column.metric(
-            title,
-            f"{m.rate:.0%}",
-            delta,
-            "green" if m.met else "red",
-            help=note,
-            border=True,
-            delta_arrow="up" if m.met else "down",
-        )
 
 
 def _layout(fig: go.Figure, height: int) -> go.Figure:
@@ -325,14 +290,20 @@ def _pending_item(item: PendingConfirmation, on_confirm: Callable[[str], None], 
                 placeholder="e.g. The customer confirmed it on the QBR call on 3 Nov",
             )
             unit = f" ({item.unit})" if item.unit else ""
-            target = f" Target: {number(item.target, item.unit)}." if item.target else ""
-            st.number_input(
-                f"Achieved value{unit} — optional",
-                value=None,
-                step=None,
-                key=f"confirm_value_{gid}",
-                help=f"Leave empty when there is no number to report.{target}",
-            )
+            if item.target is None:
+                st.caption("No number needed: confirming records the milestone.")
+            else:
+                target = f"Target: {number(item.target, item.unit)}."
+                shown = number(item.suggested_value, item.unit)
+                st.number_input(
+                    f"Achieved value{unit}" + (" — optional" if held else ""),
+                    value=None,
+                    step=None,
+                    key=f"confirm_value_{gid}",
+                    help=f"Leave empty to keep the value the data shows ({shown}). {target}"
+                    if held
+                    else f"The value the customer reached; it must meet the target. {target}",
+                )
             st.form_submit_button("Confirm win", type="primary", on_click=on_confirm, args=(gid,))
 
 
@@ -345,7 +316,7 @@ def confirm_panel(
     if not items:
         empty_state(
             "Nothing waits for a confirmation",
-            "Held wins (an implausible jump in the data) and custom goals, which no "
+            "Held wins (a lone spike in the data) and custom goals, which no "
             "metric can prove, appear here for their CSM to confirm.",
             icon=":material/task_alt:",
         )

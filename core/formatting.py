@@ -59,3 +59,12 @@ def number(value, unit: str | None = None, *, money: bool = False) -> str:
 def value_text(amount: Decimal | None, unit: str | None) -> str | None:
     """Format a stored value with its unit, or None when there is none: '$120K', '42%'."""
     return None if amount is None else number(amount, unit)
+
+
+def duration(hours: float | None) -> str:
+    """Format a duration given in hours the way people say it: 12 min, 5.5 h, 3.2 days."""
+    if hours is None:
+        return MISSING
+    if hours < 1:
+        return "< 1 min" if hours < 1 / 60 else f"{hours * 60:.0f} min"
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"

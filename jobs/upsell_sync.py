@@ -15,7 +15,7 @@ log = logging.getLogger("jobs.upsell_sync")
 
 @job("upsell_sync", seconds=900)
 def upsell_sync(*, session: Session) -> dict:
-    """Sync Salesforce upsells and amendments, then create, re-plan and predict plans."""
+    """Sync Salesforce upsells, amendments and lost renewals; create, re-plan and predict plans."""
     try:
         with session.begin_nested():  # a Salesforce failure must not stop manual upsells' plans
             synced = sync_salesforce(session=session)
@@ -26,7 +26,7 @@ def upsell_sync(*, session: Session) -> dict:
     replanned = replan(session=session)
     predicted = predict(session=session, measurement_ids=[*created, *replanned])
     details = {"salesforce": synced["status"]}
-    for source in ("opportunities", "amendments"):
+    for source in ("opportunities", "amendments", "renewals"):
         details |= {f"{source}_{k}": v for k, v in synced.get(source, {}).items()}
     return details | {
         "plans_created": len(created),

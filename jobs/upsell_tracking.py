@@ -1,11 +1,13 @@
-"""Upsell tracking: score plans, alert on slips, trigger checkpoints, propose outcomes."""
+"""Upsell tracking: score plans, alert, milestones, checkpoints, feedback asks, outcomes."""
 
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from core.upsell import feedback, lifecycle, milestones
 from core.upsell.checkpoints import mark_overdue, trigger_due
 from core.upsell.outcomes import propose_outcomes
+from core.upsell.prediction import refresh_predictions
 from core.upsell.progress import send_alerts, update_progress
 from jobs.registry import job
 
@@ -17,7 +19,12 @@ def upsell_tracking(*, session: Session, now: datetime | None = None) -> dict:
     counts: dict[str, int] = {}
     counts.update(update_progress(session=session, now=now))
     counts.update(send_alerts(session=session, now=now))
+    counts.update(milestones.track(session=session, now=now))
     counts.update(trigger_due(session=session, now=now))
+    counts.update(feedback.ask_due(session=session, now=now))  # the 60-day feedback ask
     counts.update(propose_outcomes(session=session, now=now))
     counts.update(mark_overdue(session=session, now=now))
+    counts.update(lifecycle.escalate_overdue(session=session, now=now))  # once per checkpoint
+    counts.update(lifecycle.close_undecided(session=session, now=now))  # "no decision" after grace
+    counts.update(refresh_predictions(session=session, now=now))  # e.g. the day-30 signal
     return counts

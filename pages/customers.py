@@ -10,6 +10,8 @@ from components.cards import empty_state, page_header
 from components.customer_detail import detail_view
 from components.customer_table import PAGE_SIZE, Filters, customer_table, filter_bar, to_csv
 from core.base import Role
+from core.customers.health import customer_health
+from core.customers.schemas import CustomerHealthOut
 from core.errors import NotFound
 from core.reporting.customers import customer_detail, filter_options, list_customers, metric_series
 from core.reporting.schemas import CustomerDetail, CustomerFilters, CustomerPage, MetricSeries
@@ -31,6 +33,12 @@ def load_page(filters: Filters, offset: int) -> CustomerPage:
 def load_detail(customer_id: str) -> CustomerDetail:
     """Return one customer's detail."""
     return data.call(customer_detail, customer_id=uuid.UUID(customer_id))
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_health(customer_id: str) -> CustomerHealthOut:
+    """Return one customer's health score with its factors, weights and sources."""
+    return data.call(customer_health, customer_id=uuid.UUID(customer_id))
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -79,6 +87,6 @@ if selected:
     except (NotFound, ValueError):
         st.warning("That customer does not exist (any more). Pick another row above.")
     else:
-        detail_view(detail, lambda key: load_series(selected, key))
+        detail_view(detail, lambda key: load_series(selected, key), load_health(selected))
 elif total:
     st.caption(":material/touch_app: Select a row to see goals, usage, feedback and timeline.")

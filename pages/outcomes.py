@@ -1,4 +1,4 @@
-"""Upsell outcomes: PRD success metrics, outcome mix, rates by group, signals and calibration."""
+"""Upsell outcomes: PRD metrics, outcome mix, rates by group, signals and success predictions."""
 
 import streamlit as st
 
@@ -12,13 +12,16 @@ from components.outcome_views import (
     kpi_row,
     learnings,
     mix_chart,
+    prediction_check,
+    prediction_checked,
+    predictions_table,
     rate_bars,
     realization_table,
     signals_table,
 )
 from core.base import Role
 from core.errors import Invalid
-from core.upsell.analysis import filter_options, outcomes_analysis
+from core.upsell.analysis import filter_options, outcomes_analysis, plan_predictions
 
 CHART = {"displayModeBar": False}
 GROUP_LABELS = {
@@ -28,6 +31,22 @@ GROUP_LABELS = {
     "arrBand": "ARR band",
     "salesRep": "Sales rep",
 }
+
+
+def show_predictions(filters: dict) -> None:
+    """Render every active plan's chance of success with its reasons."""
+    st.subheader("Chance of success of active plans")
+    st.caption(
+        "Learned from outcomes a person confirmed for similar upsells (product, segment, ARR "
+        "band, and the 30-day check once a plan reaches it); few examples count for little, so "
+        "a chance stays near the base rate until the history says otherwise. Lowest first."
+    )
+    plans = data.call(plan_predictions, **filters)
+    if plans:
+        st.dataframe(predictions_table(plans), hide_index=True, width="stretch")
+    else:
+        st.caption("No active plans match these filters.")
+
 
 require_user(Role.LEADER, Role.ADMIN)
 page_header(
@@ -57,6 +76,7 @@ if not analysis.overall.decided:
             "above show coverage and plan latency.",
             icon=":material/hourglass_top:",
         )
+    show_predictions(filters)
     st.stop()
 
 for sentence in learnings(analysis):
@@ -76,9 +96,9 @@ with segments:
     st.plotly_chart(figure, width="stretch", config=CHART)
 with calibration:
     st.subheader("Prediction vs actual")
-    brier = analysis.brier_score
-    st.caption("Brier score: " + ("—" if brier is None else f"{brier:.3f}") + " (lower is better)")
-    st.plotly_chart(calibration_chart(analysis.calibration), width="stretch", config=CHART)
+    st.caption(prediction_check(analysis))
+    if prediction_checked(analysis):
+        st.plotly_chart(calibration_chart(analysis.calibration), width="stretch", config=CHART)
 st.subheader("30-day signals")
 st.caption(
     "Status at the 30-day check (the review's assessment, else the checkpoint summary) "
@@ -95,3 +115,4 @@ dimension = st.segmented_control(
 )
 rows = realization_table(analysis.breakdowns[dimension or "product"])
 st.dataframe(rows, hide_index=True, width="stretch")
+show_predictions(filters)

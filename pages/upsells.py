@@ -4,10 +4,10 @@ import uuid
 
 import streamlit as st
 
-from components import data, upsell_views
+from components import data, plan_tracking, upsell_views
 from components.auth import require_user
 from components.cards import Card, empty_state, fact_row, page_header
-from components.format import escape_md, label, money, score, when
+from components.format import escape_md, money, score, when
 from core.base import Role
 from core.errors import NotFound
 from core.upsell.queries import list_plans, plan_detail
@@ -46,8 +46,8 @@ except (NotFound, ValueError):
 st.divider()
 st.subheader(escape_md(upsell_views.title(plan.customer_name, plan.upsell_name)))
 st.markdown(
-    f"{upsell_views.badge(plan.progress_status)} :gray-badge[{label(plan.status)}] "
-    f"closed {when(plan.close_date)}, {plan.days_since_close} days ago"
+    f"{upsell_views.badge(plan.progress_status)} :gray-badge[{upsell_views.detail_state(plan)}] "
+    f"upsell closed {when(plan.close_date)}, {plan.days_since_close} days ago"
 )
 next_cp = next((c for c in plan.checkpoints if c.status not in ("reviewed", "skipped")), None)
 fact_row(
@@ -56,18 +56,22 @@ fact_row(
         Card("Predicted success", score(plan.predicted_success)),
         Card("Next checkpoint", upsell_views.checkpoint_text(next_cp)),
         Card("Health before → after", f"{score(plan.health_before)} → {score(plan.health_after)}"),
+        plan_tracking.roi_card(plan),
     ]
 )
+plan_tracking.roi_caption(plan)
 charts, reviews, criteria, outcome = st.tabs(
     ["Progress", f"Reviews ({len(plan.reviews)})", "Criteria", "Outcome"]
 )
 with charts:
+    plan_tracking.milestones_panel(plan)
     if not plan.metrics:
         empty_state("No criteria yet", "Add one in the Criteria tab.", icon=":material/rule:")
     for metric in plan.metrics:
         upsell_views.metric_card(metric, plan)
 with reviews:
     upsell_views.reviews_timeline(plan)
+    plan_tracking.feedback_panel(plan)
     st.markdown("**Record a review**")
     upsell_views.review_form(plan, user)
 with criteria:

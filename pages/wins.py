@@ -9,6 +9,7 @@ import streamlit as st
 from components import data
 from components.auth import require_user
 from components.cards import empty_state, page_header
+from components.wins_metrics import success_metrics
 from components.wins_views import (
     FLASH,
     WinsFilters,
@@ -16,7 +17,6 @@ from components.wins_views import (
     confirm_panel,
     filter_bar,
     headline,
-    metric_cards,
     recent_feed,
     recognition,
 )
@@ -99,7 +99,7 @@ overview = load_overview(None if whole_team else str(user.id), filters)
 
 if overview.wins:
     headline(overview)
-    metric_cards(overview.metrics)
+    success_metrics(overview.metrics, mine=mine)
     chart_grid(overview)
 elif not options.entries:
     empty_state(

@@ -118,7 +118,9 @@ def outcomes(
     summary="Create an upsell's measurement plan now",
     description="Creates the plan from the product templates (the same code as the sync job, "
     "which also plans any other upsell still waiting) and predicts its success; "
-    "`successCriteria` replaces the template's criteria. 201 when created; 200 when the plan "
+    "`successCriteria` replaces the template's criteria; each target must lie beyond the "
+    "criterion's baseline at close (taken from usage when not given). Each criterion answers "
+    "with `targetSource` and `targetExplanation`. 201 when created; 200 when the plan "
     "already exists and matches the request (or none is given); 409 when it differs. "
     f"`createdBy` (optional) is the email of an active csm/leader/admin. `id`: {REF}",
     responses=errors(
@@ -126,7 +128,8 @@ def outcomes(
             403: PERSON_403,
             404: "Unknown upsell",
             409: "The upsell already has a plan with different criteria",
-            422: "Invalid criteria (unknown metric key, duplicate names, …)",
+            422: "Invalid criteria (unknown metric key, duplicate names, a target already met "
+            "at close: at or behind the baseline in the metric's direction, …)",
         }
     ),
 )
@@ -154,7 +157,11 @@ def create_measurement(
     "/{id}/progress",
     response_model=SuccessMeasurement,
     summary="An upsell's plan and progress",
-    description=f"Any key role may read. `id`: {REF}",
+    description="`progress` also gives each metric's measurement `frequency` and `noRecentData` "
+    "(its newest value is older than the frequency allows, so it does not count), the plan's "
+    "adoption `milestones` (completed with the day reached, overdue or upcoming) and "
+    "`roiRealized` (money realized since the close against the ARR added; no multiple without "
+    f"a money metric). Any key role may read. `id`: {REF}",
     responses=errors({404: "Unknown upsell, or it has no plan yet"}),
 )
 def progress(

@@ -49,6 +49,12 @@ class FeedbackKind(enum.StrEnum):
     CSAT = "csat"
 
 
+class CustomerEventKind(enum.StrEnum):
+    CHURN = "churn"
+    CONTRACTION = "contraction"
+    RENEWAL = "renewal"
+
+
 class Customer(UUIDPk, Timestamps, Base):
     __tablename__ = "customers"
     __table_args__ = (CheckConstraint("arr >= 0", name="arr_not_negative"),)
@@ -69,6 +75,10 @@ class Customer(UUIDPk, Timestamps, Base):
     customer_since: Mapped[date | None] = mapped_column(Date)
     website: Mapped[str | None] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The combined health score's write-back state (core/customers/health.py): when the app last
+    # computed it (None: never, so a stored score came from outside) and how often it changed.
+    health_refreshed_at: Mapped[datetime | None] = mapped_column(tz())
+    health_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -165,3 +175,33 @@ class TimelineEvent(UUIDPk, Base):
     actor_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     related_type: Mapped[str | None] = mapped_column(String(48))
     related_id: Mapped[uuid.UUID | None] = mapped_column()
+
+
+class CustomerEvent(UUIDPk, Timestamps, Base):
+    """A churn, contraction or renewal reported by the CRM or an integration, once per source id."""
+
+    __tablename__ = "customer_events"
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        Index("ix_customer_events_customer_date", "customer_id", "occurred_on"),
+        CheckConstraint(
+            "(kind = 'renewal' AND arr_change >= 0) OR (kind <> 'renewal' AND arr_change < 0)",
+            name="arr_change_sign",
+        ),
+    )
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    kind: Mapped[CustomerEventKind] = mapped_column(
+        enum_column(CustomerEventKind, "customer_event_kind")
+    )
+    occurred_on: Mapped[date] = mapped_column(Date)
+    arr_change: Mapped[Decimal] = mapped_column(Money)
+    source: Mapped[str] = mapped_column(String(32))
+    source_id: Mapped[str] = mapped_column(String(128))
+    note: Mapped[str | None] = mapped_column(Text)
+    # What the event is about when it is narrower than the account (a contracted upsell).
+    related_type: Mapped[str | None] = mapped_column(String(48))
+    related_id: Mapped[uuid.UUID | None] = mapped_column()
+    timeline_event_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("timeline_events.id", ondelete="SET NULL")
+    )

@@ -37,6 +37,15 @@ def health_band_expr(score: ColumnElement) -> ColumnElement[str]:
     )
 
 
+def health_band(score: Decimal | None) -> HealthBand:
+    """Return the health band of `score` (the same thresholds as `health_band_expr`)."""
+    if score is None:
+        return HealthBand.UNKNOWN
+    if score >= HEALTHY_FROM:
+        return HealthBand.HEALTHY
+    return HealthBand.WATCH if score >= WATCH_FROM else HealthBand.AT_RISK
+
+
 def resolve_customers(*, session: Session, refs: Iterable[str]) -> dict[str, uuid.UUID]:
     """Map references to customer ids: our UUID when one matches, else the external id."""
     refs = set(refs)

@@ -3,7 +3,8 @@
 Each write is one `INSERT … ON CONFLICT` statement keyed by the source system's id (or, for usage,
 by customer + metric + observedAt), so sending the same thing twice changes nothing. Everything is
 validated before the first write; the caller's transaction keeps a failed request from leaving
-anything behind.
+anything behind. A customer's `healthScore` is kept as its `crm_health` health factor; the stored
+score is the combined score of all factors (core/customers/health.py).
 """
 
 import uuid
@@ -15,6 +16,7 @@ from core.accounts.models import User
 from core.accounts.service import user_by_email
 from core.audit.service import record_audit
 from core.base import Consent
+from core.customers.health import set_crm_health
 from core.customers.models import Customer, Metric
 from core.customers.queries import resolve_customers
 from core.customers.schemas import CustomerIn, CustomerOut, ObservationIn, UsageResult
@@ -46,6 +48,8 @@ def upsert_customer(
 ) -> tuple[CustomerOut, bool]:
     """Create or update the customer the source system calls `external_id`; True when created."""
     given = body.model_dump(exclude_unset=True)
+    sent_health = "health_score" in given
+    crm_health = given.pop("health_score", None)  # the CRM's factor, never the combined score
     if given.get("consent_level", "") is None:
         given.pop("consent_level")  # never stored empty: null keeps the current level
     if "owner_csm_email" in given:
@@ -70,14 +74,18 @@ def upsert_customer(
     table = Customer.__table__
     customer_id, outcome = upsert_by_key(session, table, values, list(given), "external_id", {})
     forget_loaded(session, Customer, customer_id)
-    if outcome != "unchanged":
+    health_changed = sent_health and set_crm_health(
+        session=session, customer_id=customer_id, score=crm_health
+    )
+    if outcome != "unchanged" or health_changed:
+        fields = sorted([*given, "health_score"] if health_changed else given)
         record_audit(
             session=session,
             actor=actor,
-            action=f"customer.{outcome}",
+            action=f"customer.{'updated' if outcome == 'unchanged' else outcome}",
             entity_type="customer",
             entity_id=customer_id,
-            changes={"fields": sorted(given)},
+            changes={"fields": fields},
         )
     return customer_out(session=session, customer_id=customer_id), outcome == "created"
 

@@ -44,7 +44,7 @@ def record_doc_written(session: Session, record_id: uuid.UUID, url: str) -> None
 
 
 def notify_held(*, session: Session, achievement_ids: list[uuid.UUID]) -> int:
-    """DM the CSM about each win held for confirmation (an implausible jump in the data)."""
+    """DM the CSM about each win held for confirmation (a lone spike in the data)."""
     held = session.execute(
         text(
             "SELECT a.id, g.name, c.name AS customer, u.email, a.rule FROM goal_achievements a "

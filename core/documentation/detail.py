@@ -183,7 +183,10 @@ def _observations(evidence: dict) -> list[EvidencePoint]:
     qualifying = int(evidence.get("qualifying") or 0)
     return [
         EvidencePoint(
-            observed_at=o["observedAt"], value=Decimal(str(o["value"])), qualifying=i < qualifying
+            observed_at=o["observedAt"],
+            value=Decimal(str(o["value"])),
+            # Newer evidence flags each point (a held spike is not the latest points).
+            qualifying=o.get("qualifying", i < qualifying),
         )
         for i, o in enumerate(evidence.get("observations") or [])
         if isinstance(o, dict) and "observedAt" in o and "value" in o

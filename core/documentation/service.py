@@ -33,19 +33,21 @@ PENDING_DOCUMENTATION = (
     .order_by(Achievement.achieved_at)
 )
 
+# Goals met when they started are neither wins nor misses: they stay out of both counts.
 GOAL_ATTAINMENT = text(
     """
     INSERT INTO health_factors (id, customer_id, factor, score, weight, details, source, updated_at)
     SELECT gen_random_uuid(), g.customer_id, 'goal_attainment',
            round(100.0 * count(*) FILTER (WHERE g.status = 'achieved')
-                 / nullif(count(*) FILTER (WHERE g.status <> 'cancelled'), 0), 2),
+                 / nullif(count(*) FILTER (WHERE g.tracked), 0), 2),
            1,
            jsonb_build_object('achieved', count(*) FILTER (WHERE g.status = 'achieved'),
-                              'tracked', count(*) FILTER (WHERE g.status <> 'cancelled')),
+                              'tracked', count(*) FILTER (WHERE g.tracked)),
            'goal_detection', now()
-    FROM goals g WHERE g.customer_id = ANY(:customers)
+    FROM (SELECT customer_id, status, status NOT IN ('cancelled', 'met_at_start') AS tracked
+          FROM goals WHERE customer_id = ANY(:customers)) g
     GROUP BY g.customer_id
-    HAVING count(*) FILTER (WHERE g.status <> 'cancelled') > 0
+    HAVING count(*) FILTER (WHERE g.tracked) > 0
     ON CONFLICT (customer_id, factor) DO UPDATE
       SET score = EXCLUDED.score, details = EXCLUDED.details, updated_at = now()
     """

@@ -13,6 +13,7 @@ from core.base import Base, Timestamps, UUIDPk, enum_column, tz
 class DraftKind(enum.StrEnum):
     CUSTOMER_EMAIL = "customer_email"
     REVIEW_SUMMARY = "review_summary"
+    FEEDBACK_REQUEST = "feedback_request"
 
 
 class DraftStatus(enum.StrEnum):

@@ -10,6 +10,7 @@ from core.drafts.models import DraftKind, DraftStatus
 KIND_LABELS = {
     DraftKind.CUSTOMER_EMAIL: "Customer email",
     DraftKind.REVIEW_SUMMARY: "Review summary",
+    DraftKind.FEEDBACK_REQUEST: "Feedback request",
 }
 
 

@@ -74,6 +74,23 @@ Thanks,
 {{ csm_name }}
 """,
     ),
+    "feedback_request": DefaultTemplate(
+        name="Feedback request",
+        subject="{{ customer_name }}: how is {{ product_names }} working for you?",
+        body="""Hi {{ contact_name }},
+
+It has been {{ days_since_start }} days since your team started with {{ product_names }}. \
+Before our next review I would value your honest view on two questions:
+
+1. On a scale of 1 to 5, how satisfied are you with {{ product_names }} so far?
+2. What one change would make it more useful to your team?
+
+A short reply to this email is plenty; we will go through it together at the review.
+
+Thanks,
+{{ csm_name }}
+""",
+    ),
 }
 
 VARIABLES: dict[str, list[TemplateVariable]] = {
@@ -103,6 +120,16 @@ VARIABLES: dict[str, list[TemplateVariable]] = {
             ("findings", "What the metrics show", "Adoption is at 72% of target."),
             ("next_steps", "Agreed next steps", "Train the two remaining regional teams."),
             ("csm_name", "The CSM who ran the review", "Casey Morgan"),
+        )
+    ],
+    "feedback_request": [
+        TemplateVariable(name=n, description=d, sample=s)
+        for n, d, s in (
+            ("customer_name", "Customer account name", "Northwind Logistics"),
+            ("contact_name", "First name of the primary contact", "Priya"),
+            ("product_names", "Products in the upsell", "Analytics Pro"),
+            ("days_since_start", "Days since the upsell closed", "60"),
+            ("csm_name", "The CSM who asks", "Casey Morgan"),
         )
     ],
 }

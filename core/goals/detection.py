@@ -2,9 +2,11 @@
 
 Only goals that have never been evaluated, or whose metric received observations since their last
 evaluation, are read again. Observations come in one LATERAL query (the latest `RECENT` points
-per goal, served by the observations' primary key), the rules in `core.goals.verify` decide, and
-achievements are written with `INSERT … ON CONFLICT (goal_id) DO NOTHING`, so however often the
-job runs, a goal gets one achievement.
+per goal and the value at the goal's start, served by the observations' primary key), the rules in
+`core.goals.verify` decide, goals met at start are marked (or made active again) in two updates,
+and achievements are written with `INSERT … ON CONFLICT (goal_id)`: an existing achievement stays
+as it is, except a held one that the data now proves, which turns verified. However often the job
+runs, a goal gets one achievement.
 """
 
 import uuid
@@ -13,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import groupby
 
-from sqlalchemy import bindparam, text, update
+from sqlalchemy import and_, bindparam, func, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -27,17 +29,33 @@ from core.goals.models import (
     GoalStatus,
 )
 from core.goals.results import is_ratio_goal
-from core.goals.verify import Point, Verdict, evaluate, rules_for
+from core.goals.verify import Point, Start, Verdict, evaluate, rules_for
 
 RECENT = 60
 # Observations committed while a pass runs carry an earlier ingested_at; look back this far.
 INGEST_GRACE = timedelta(minutes=5)
 
+# The value at a goal's start: the latest observation in this window before its start date.
+START_LOOKBACK_DAYS = 31
+
 METRIC_GOALS = text(
     """
     SELECT g.id, g.target, g.direction, g.verification, g.type, g.cost, g.unit, g.baseline,
-           o.observed_at, o.value
+           g.status, g.evaluated_at, s.value AS start_value, o.observed_at, o.value
     FROM goals g
+    LEFT JOIN LATERAL (
+        (SELECT sb.value FROM metric_observations sb
+         WHERE sb.customer_id = g.customer_id AND sb.metric_key = g.metric_key
+           AND sb.observed_at < g.start_date
+           AND sb.observed_at >= g.start_date - make_interval(days => :lookback)
+         ORDER BY sb.observed_at DESC LIMIT 1)
+        UNION ALL
+        (SELECT sa.value FROM metric_observations sa
+         WHERE sa.customer_id = g.customer_id AND sa.metric_key = g.metric_key
+           AND sa.observed_at >= g.start_date
+         ORDER BY sa.observed_at LIMIT 1)
+        LIMIT 1
+    ) s ON true
     CROSS JOIN LATERAL (
         SELECT ob.observed_at, ob.value
         FROM metric_observations ob
@@ -46,9 +64,11 @@ METRIC_GOALS = text(
         ORDER BY ob.observed_at DESC
         LIMIT :recent
     ) o
-    WHERE g.status = 'active' AND g.metric_key IS NOT NULL AND g.target IS NOT NULL
+    WHERE g.status IN ('active', 'met_at_start', 'pending_confirmation')
+      AND g.metric_key IS NOT NULL AND g.target IS NOT NULL
       AND g.type IN ('kpi', 'onboarding', 'roi')
-      AND NOT EXISTS (SELECT 1 FROM goal_achievements a WHERE a.goal_id = g.id)
+      AND NOT EXISTS (SELECT 1 FROM goal_achievements a
+                      WHERE a.goal_id = g.id AND a.status <> 'held_for_confirmation')
       AND (g.evaluated_at IS NULL OR EXISTS (
             SELECT 1 FROM metric_observations n
             WHERE n.customer_id = g.customer_id AND n.metric_key = g.metric_key
@@ -76,30 +96,46 @@ class Detected:
     verdict: Verdict
 
 
-def _value_for(row) -> Decimal:
+def _ratio(value, row) -> Decimal:
     # Ratio ROI goals compare value delivered ÷ cost with a multiple-of-cost target.
     if is_ratio_goal(row.type, row.cost, row.unit):
-        return (Decimal(row.value) / Decimal(row.cost)).quantize(Decimal("0.0001"))
-    return Decimal(row.value)
+        return (Decimal(value) / Decimal(row.cost)).quantize(Decimal("0.0001"))
+    return Decimal(value)
+
+
+def _start(row, read: int) -> Start:
+    """Where the goal started; the stored state decides only when the window was cut short."""
+    ratio = is_ratio_goal(row.type, row.cost, row.unit)
+    covered = read < RECENT or row.evaluated_at is None
+    return Start(
+        # A ratio goal's stated baseline is in the metric's money, not a multiple of the cost.
+        baseline=None if ratio or row.baseline is None else Decimal(row.baseline),
+        observed=None if row.start_value is None else _ratio(row.start_value, row),
+        earlier=None if covered else row.status == GoalStatus.MET_AT_START,
+    )
 
 
 def metric_verdicts(*, session: Session, now: datetime) -> tuple[list[Detected], list[uuid.UUID]]:
-    """Return verdicts for metric goals with new data, and the ids of every goal read."""
-    rows = session.execute(METRIC_GOALS, {"recent": RECENT}).all()
+    """Return the verdicts that change something (a win, a held win, met at start or not) for
+    metric goals with new data, and the ids of every goal read."""
+    params = {"recent": RECENT, "lookback": START_LOOKBACK_DAYS}
+    rows = session.execute(METRIC_GOALS, params).all()
     found, seen = [], []
     for goal_id, group in groupby(rows, key=lambda r: r.id):
         group = list(group)
         first = group[0]
         seen.append(goal_id)
-        points = [Point(r.observed_at, _value_for(r)) for r in group]
         verdict = evaluate(
-            points,
+            [Point(r.observed_at, _ratio(r.value, r)) for r in group],
             target=Decimal(first.target),
             direction=Direction(first.direction),
             now=now,
             rules=rules_for(first.verification),
+            start=_start(first, len(group)),
         )
-        if verdict.status is not None:
+        status = GoalStatus(first.status)
+        moves = verdict.met_at_start != (status == GoalStatus.MET_AT_START)
+        if verdict.status is not None or (moves and status != GoalStatus.PENDING_CONFIRMATION):
             verdict.evidence["measure"] = (
                 "value ÷ cost" if is_ratio_goal(first.type, first.cost, first.unit) else "value"
             )
@@ -131,8 +167,9 @@ def detect(*, session: Session, now: datetime | None = None) -> list[uuid.UUID]:
     """Evaluate every goal that may have changed; return ids of achievements created now."""
     now = now or datetime.now(UTC)
     by_metric, seen = metric_verdicts(session=session, now=now)
-    detected = by_metric + milestone_verdicts(session=session)
-    created = record(session=session, detected=detected, now=now)
+    mark_met_at_start(session=session, detected=by_metric)
+    wins = [d for d in by_metric if d.verdict.status is not None]
+    created = record(session=session, detected=wins + milestone_verdicts(session=session), now=now)
     if seen:
         session.execute(
             update(Goal)
@@ -144,8 +181,42 @@ def detect(*, session: Session, now: datetime | None = None) -> list[uuid.UUID]:
     return created
 
 
+def mark_met_at_start(*, session: Session, detected: list[Detected]) -> None:
+    """Mark goals met at start, and make them active again once they fell back (two updates)."""
+    moves = {
+        (GoalStatus.ACTIVE, GoalStatus.MET_AT_START): [
+            d.goal_id for d in detected if d.verdict.met_at_start
+        ],
+        (GoalStatus.MET_AT_START, GoalStatus.ACTIVE): [
+            d.goal_id for d in detected if not d.verdict.met_at_start
+        ],
+    }
+    for (before, after), ids in moves.items():
+        if ids:
+            session.execute(
+                update(Goal)
+                .where(Goal.id.in_(bindparam("ids", expanding=True)), Goal.status == before)
+                .values(status=after)
+                .execution_options(synchronize_session=False),
+                {"ids": ids},
+            )
+
+
+# A held win whose data later holds for the sustain window becomes verified (never the reverse).
+UPGRADED = (
+    "status",
+    "achieved_at",
+    "detected_at",
+    "baseline_value",
+    "achieved_value",
+    "improvement",
+    "confidence",
+    "rule",
+)
+
+
 def record(*, session: Session, detected: list[Detected], now: datetime) -> list[uuid.UUID]:
-    """Insert one achievement per goal (existing ones win) and move the goals' status."""
+    """Insert one achievement per goal (a held one may turn verified) and move goal statuses."""
     if not detected:
         return []
     goals = {
@@ -160,21 +231,32 @@ def record(*, session: Session, detected: list[Detected], now: datetime) -> list
             "method": AchievementMethod.AUTOMATIC,
             "achieved_at": d.verdict.achieved_at or now,
             "detected_at": now,
-            "baseline_value": goals[d.goal_id].baseline,
+            # Metric wins are measured from the verdict's baseline (stated, else observed).
+            "baseline_value": d.verdict.baseline
+            if goals[d.goal_id].metric_key
+            else goals[d.goal_id].baseline,
             "target_value": goals[d.goal_id].target,
             "achieved_value": d.verdict.achieved_value,
+            "improvement": d.verdict.improvement,
             "confidence": d.verdict.confidence,
             "rule": d.verdict.reason,
             "evidence": d.verdict.evidence,
         }
         for d in detected
     ]
-    stmt = (
-        insert(Achievement)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["goal_id"])
-        .returning(Achievement.id, Achievement.goal_id, Achievement.status)
-    )
+    stmt = insert(Achievement).values(rows)
+    held_before = func.jsonb_build_object("heldEarlier", Achievement.rule)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["goal_id"],
+        set_={
+            **{name: stmt.excluded[name] for name in UPGRADED},
+            "evidence": stmt.excluded.evidence.op("||")(held_before),
+        },
+        where=and_(
+            Achievement.status == AchievementStatus.HELD,
+            stmt.excluded.status == AchievementStatus.VERIFIED,
+        ),
+    ).returning(Achievement.id, Achievement.goal_id, Achievement.status)
     created = session.execute(stmt).all()
     for _, goal_id, status in created:
         goal = goals[goal_id]

@@ -44,6 +44,9 @@ class GoalType(enum.StrEnum):
 
 class GoalStatus(enum.StrEnum):
     ACTIVE = "active"
+    # The metric already met the target when the goal started: tracked, never a win, until it
+    # falls back for a sustained stretch (then it is active again and a new crossing counts).
+    MET_AT_START = "met_at_start"
     PENDING_CONFIRMATION = "pending_confirmation"
     ACHIEVED = "achieved"
     MISSED = "missed"
@@ -161,6 +164,8 @@ class Achievement(UUIDPk, Timestamps, Base):
     baseline_value: Mapped[Decimal | None] = mapped_column(Amount)
     target_value: Mapped[Decimal | None] = mapped_column(Amount)
     achieved_value: Mapped[Decimal | None] = mapped_column(Amount)
+    # Direction-aware change from the baseline as a fraction of it (0.25 = 25% better).
+    improvement: Mapped[Decimal | None] = mapped_column(Amount)
     confidence: Mapped[Confidence] = mapped_column(enum_column(Confidence, "confidence"))
     rule: Mapped[str] = mapped_column(Text)
     evidence: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")

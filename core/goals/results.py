@@ -24,6 +24,18 @@ def improvement_pct(baseline, achieved, direction: Direction) -> float | None:
     return round(float(gain / abs(baseline)), 4)
 
 
+# Units whose values may fall below zero (NPS runs from -100 to 100). Every other unit counts,
+# times, shares, money or multiples, where a negative value is impossible.
+SIGNED_UNITS = ("score", "points", "pts", "nps")
+
+
+def impossible_for_unit(value, unit: str | None) -> str | None:
+    """Say why a value cannot be a measurement in this unit, or None when it can."""
+    if Decimal(value) < 0 and (unit or "").strip().lower() not in SIGNED_UNITS:
+        return f"cannot be negative for {unit.strip() if unit else 'this measure'}"
+    return None
+
+
 def noun(name: str) -> str:
     """Lower-case a name for mid-sentence use but keep acronyms: "Support CSAT" → "support CSAT"."""
     words = name.split()

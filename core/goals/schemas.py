@@ -19,7 +19,16 @@ class AchieveIn(InputModel):
         min_length=3, max_length=254, description="Email of the active csm/admin/leader confirming"
     )
     note: str = Field(min_length=1, max_length=2000, description="How the win was verified")
-    achieved_value: Decimal | None = Field(None, gt=-AMOUNT_LIMIT, lt=AMOUNT_LIMIT)
+    achieved_value: Decimal | None = Field(
+        None,
+        gt=-AMOUNT_LIMIT,
+        lt=AMOUNT_LIMIT,
+        description="The value reached, in the target's terms (a multiple of the cost for ROI "
+        "goals measured that way). Required for a goal with a target, and it must reach the "
+        "target (direction-aware) and be possible for the unit (never negative except for "
+        "scores); leave it out for a goal without a target: that confirms the milestone. A held "
+        "win keeps its detected value when it is left out.",
+    )
     achieved_at: AwareDatetime | None = Field(None, description="ISO 8601 with a UTC offset")
     evidence: dict | None = Field(None, description="Any JSON object kept with the achievement")
 

@@ -13,6 +13,7 @@ from core.audit.service import record_audit
 from core.base import Direction
 from core.customers.models import Customer, Metric
 from core.errors import Conflict, Invalid, NotFound
+from core.formatting import number, plain
 from core.goals.models import (
     Achievement,
     AchievementMethod,
@@ -25,7 +26,9 @@ from core.goals.models import (
     SuccessPlan,
 )
 from core.goals.queries import goal_milestones, goal_out
+from core.goals.results import impossible_for_unit, improvement_pct, is_ratio_goal
 from core.goals.schemas import GoalIn, GoalOut, goal_problems, milestone_rows
+from core.goals.verify import meets
 from core.upsert import forget_loaded, upsert_by_key
 
 
@@ -39,7 +42,12 @@ def confirm_achievement(
     achieved_at: datetime | None = None,
     evidence: dict | None = None,
 ) -> Achievement:
-    """Record a CSM's confirmation of a new manual win or a held one; the caller documents it."""
+    """Record a CSM's confirmation of a new manual win or a held one; the caller documents it.
+
+    A goal with a target needs the value reached, on the achieved side of the target and possible
+    for its unit; a goal without one (custom, milestones) is confirmed as a milestone, without a
+    number. A goal already met when it started is not a win.
+    """
     note = (note or "").strip()
     if not note:
         raise Invalid("A confirmation needs a note saying how you verified the achievement.")
@@ -52,26 +60,39 @@ def confirm_achievement(
     achievement = session.scalar(select(Achievement).where(Achievement.goal_id == goal.id))
     if achievement is not None and achievement.status == AchievementStatus.VERIFIED:
         raise Conflict("This goal's achievement is already confirmed.")
+    if achievement is None and _met_at_start(goal):
+        raise Conflict(
+            "This goal already met its target when it started, so reaching it is not a win; "
+            "it counts once the metric falls short and crosses the target again."
+        )
+    value = achieved_value
+    if value is None and achievement is not None:
+        value = achievement.achieved_value
+    _check_value(session, goal, value)
     if achievement is None:
+        baseline = None if is_ratio_goal(goal.type, goal.cost, goal.unit) else goal.baseline
         achievement = Achievement(
             goal_id=goal.id,
             customer_id=goal.customer_id,
             method=AchievementMethod.MANUAL,
             achieved_at=achieved_at or now,
             detected_at=now,
-            baseline_value=goal.baseline,
+            baseline_value=baseline,
             target_value=goal.target,
-            achieved_value=achieved_value,
+            achieved_value=value,
             confidence=Confidence.MEDIUM,
-            rule="confirmed by a CSM",
+            rule="confirmed by a CSM"
+            if goal.target is not None
+            else "milestone confirmed by a CSM",
             evidence=evidence or {},
         )
         session.add(achievement)
     else:
-        if achieved_value is not None:
-            achievement.achieved_value = achieved_value
+        achievement.achieved_value = value
         achievement.evidence = {**(achievement.evidence or {}), **(evidence or {})}
         achievement.rule = f"{achievement.rule}; confirmed by a CSM"
+    change = improvement_pct(achievement.baseline_value, value, goal.direction)
+    achievement.improvement = None if change is None else Decimal(str(change))
     achievement.status = AchievementStatus.VERIFIED
     achievement.verified_by_id = actor.id
     achievement.verification_note = note
@@ -87,6 +108,47 @@ def confirm_achievement(
         changes={"note": note},
     )
     return achievement
+
+
+def _met_at_start(goal: Goal) -> bool:
+    """Met at start: marked so by detection, or (no metric to judge it) its baseline meets it."""
+    if goal.status == GoalStatus.MET_AT_START:
+        return True
+    if goal.metric_key is not None or goal.baseline is None or goal.target is None:
+        return False
+    return meets(goal.baseline, goal.target, goal.direction)
+
+
+def _check_value(session: Session, goal: Goal, value: Decimal | None) -> None:
+    """Refuse a confirmed value the goal cannot have reached, naming the field."""
+    if goal.target is None:
+        if value is not None:
+            raise Invalid(
+                "achievedValue: this goal has no target to measure a number against; "
+                "leave it out to confirm the milestone."
+            )
+        return
+    ratio = is_ratio_goal(goal.type, goal.cost, goal.unit)
+    unit = (
+        "× cost"
+        if ratio
+        else goal.unit or session.scalar(select(Metric.unit).where(Metric.key == goal.metric_key))
+    )
+    if value is None:
+        raise Invalid(
+            f"achievedValue: give the value the customer reached; this goal's target is "
+            f"{number(goal.target, unit)}."
+        )
+    problem = impossible_for_unit(value, None if ratio else unit)
+    if problem:
+        raise Invalid(f"achievedValue: {plain(value)} {problem}.")
+    if not meets(value, goal.target, goal.direction):
+        side = "at least" if goal.direction == Direction.HIGHER else "at most"
+        kind = "higher" if goal.direction == Direction.HIGHER else "lower"
+        raise Invalid(
+            f"achievedValue: {number(value, unit)} does not reach the target; a "
+            f"{kind}-is-better goal needs {side} {number(goal.target, unit)}."
+        )
 
 
 # Changing these on an achieved goal would rewrite what was achieved.

@@ -71,6 +71,19 @@ class Amendment:
     description: str | None
 
 
+@dataclass(frozen=True)
+class LostRenewal:
+    """A renewal opportunity closed as lost: the customer did not renew (churn)."""
+
+    id: str
+    account_id: str
+    name: str
+    amount: float  # the ARR that was up for renewal
+    close_date: date
+    last_modified: datetime
+    description: str | None
+
+
 class Messenger(Protocol):
     def post_message(self, *, channel: str, text: str, blocks: list[dict]) -> str:
         """Post to a channel; return the message timestamp."""
@@ -122,6 +135,9 @@ class Crm(Protocol):
 
     def amendments_since(self, since: datetime | None) -> list[Amendment]:
         """Return signed contract amendments modified after `since`, oldest first."""
+
+    def lost_renewals_since(self, since: datetime | None) -> list[LostRenewal]:
+        """Return renewal opportunities closed as lost modified after `since`, oldest first."""
 
     def write_account_value(self, *, account_id: str, value: float) -> str:
         """Write a health/adoption value to the configured Account field; return the account id."""

@@ -5,6 +5,10 @@ their `OpportunityLineItems`; the success criteria come from `Description` unles
 is named. Only the first page of line items per opportunity is read (Salesforce returns up to 200
 in a subquery), which is plenty for an expansion.
 
+Lost renewals (churn) are closed, not won `Opportunity` records whose `Type` is one of the
+renewal types ("Renewal" unless another list is passed); their `Amount` is the ARR that was up for
+renewal, their `CloseDate` the day it was lost.
+
 Amendments (assumption, standard Salesforce has no amendment object outside CPQ): an amendment is
 a `Contract` that points at the contract it amends through the custom lookup `Amendment_Of__c`
 and at the expansion opportunity through `Opportunity__c`, carries the ARR delta in the custom
@@ -24,6 +28,7 @@ from simple_salesforce.exceptions import SalesforceAuthenticationFailed, Salesfo
 
 from core.integrations.base import (
     Amendment,
+    LostRenewal,
     NotConfigured,
     Opportunity,
     PermanentError,
@@ -33,13 +38,16 @@ from core.integrations.salesforce_soql import (
     AmendmentFields,
     amendment_query,
     field_name,
+    lost_renewal_query,
     parse_amendment,
+    parse_lost_renewal,
     parse_opportunity,
     upsell_query,
 )
 
 log = logging.getLogger(__name__)
 
+RENEWAL_TYPES = ("Renewal",)
 _TRANSIENT_CODES = {"REQUEST_LIMIT_EXCEEDED", "SERVER_UNAVAILABLE", "UNABLE_TO_LOCK_ROW"}
 
 
@@ -90,7 +98,7 @@ def translate_salesforce_error(exc: Exception, what: str) -> Exception:
 
 
 class SalesforceCrm:
-    """Read closed upsells and amendments; write a health value to the Account.
+    """Read closed upsells, lost renewals and amendments; write a health value to the Account.
 
     A `session` passed in (e.g. one whose `verify` is a test CA) gets an adapter that applies
     `timeout` to every request and never retries; the outbox owns retries.
@@ -106,6 +114,7 @@ class SalesforceCrm:
         security_token: str | None = None,
         domain: str = "login",
         upsell_types: list[str] | None = None,
+        renewal_types: list[str] | None = None,
         health_field: str = "Outcomes_Health__c",
         criteria_field: str = "Description",
         amendment_fields: AmendmentFields | None = None,
@@ -127,6 +136,8 @@ class SalesforceCrm:
             domain=domain,
         )
         self.upsell_types = [t.strip() for t in (upsell_types or []) if t.strip()]
+        renewals = RENEWAL_TYPES if renewal_types is None else renewal_types
+        self.renewal_types = [t.strip() for t in renewals if t.strip()]
         self.amendment_fields = amendment_fields or AmendmentFields()
         try:
             self.health_field = field_name(health_field)
@@ -194,6 +205,16 @@ class SalesforceCrm:
             return [parse_amendment(r, self.amendment_fields) for r in records]
         except (KeyError, TypeError, ValueError) as exc:
             raise translate_salesforce_error(exc, "amendment query") from exc
+
+    def lost_renewals_since(self, since: datetime | None) -> list[LostRenewal]:
+        """Return renewal opportunities closed as lost modified after `since`, oldest first."""
+        if not self.renewal_types:
+            return []
+        records = self._query(lost_renewal_query(self.renewal_types, since), "renewal query")
+        try:
+            return [parse_lost_renewal(r) for r in records]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise translate_salesforce_error(exc, "renewal query") from exc
 
     def write_account_value(self, *, account_id: str, value: float) -> str:
         """Write `value` to the configured Account field; return the account id."""

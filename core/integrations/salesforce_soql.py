@@ -1,4 +1,4 @@
-"""SOQL for upsells and amendments, and the parsing of their records into our dataclasses."""
+"""SOQL for upsells, lost renewals and amendments, and parsing their records into dataclasses."""
 
 import re
 from dataclasses import dataclass
@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from simple_salesforce.format import format_soql
 
-from core.integrations.base import Amendment, Opportunity
+from core.integrations.base import Amendment, LostRenewal, Opportunity
 
 _FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
 
@@ -40,6 +40,15 @@ def upsell_query(types: list[str], since: datetime | None, criteria_field: str) 
         f"Owner.Name, Owner.Email, {field_name(criteria_field)}, "
         "(SELECT Product2.ProductCode, Product2.Name, Quantity, TotalPrice "
         "FROM OpportunityLineItems) "
+        f"FROM Opportunity WHERE {where}{_since_clause(since)} ORDER BY LastModifiedDate"
+    )
+
+
+def lost_renewal_query(types: list[str], since: datetime | None) -> str:
+    """Return the SOQL for renewal opportunities closed as lost, modified after `since`."""
+    where = format_soql("IsClosed = true AND IsWon = false AND Type IN {types}", types=list(types))
+    return (
+        "SELECT Id, AccountId, Name, Amount, CloseDate, LastModifiedDate, Description "
         f"FROM Opportunity WHERE {where}{_since_clause(since)} ORDER BY LastModifiedDate"
     )
 
@@ -104,6 +113,19 @@ def parse_opportunity(record: dict, criteria_field: str) -> Opportunity:
         last_modified=parse_datetime(record["LastModifiedDate"]),
         success_criteria=record.get(criteria_field),
         products=_products(record),
+    )
+
+
+def parse_lost_renewal(record: dict) -> LostRenewal:
+    """Turn one closed-lost renewal Opportunity record into a LostRenewal."""
+    return LostRenewal(
+        id=record["Id"],
+        account_id=record["AccountId"],
+        name=record.get("Name") or "",
+        amount=float(record.get("Amount") or 0),
+        close_date=_date(record["CloseDate"]),
+        last_modified=parse_datetime(record["LastModifiedDate"]),
+        description=record.get("Description"),
     )
 
 

@@ -77,6 +77,11 @@ class RecordFacts:
         return improvement_pct(self.baseline, self.achieved, Direction(self.direction))
 
     @property
+    def baseline_source(self) -> str | None:
+        """Where the baseline came from when the goal stated none ("observed at the start")."""
+        return (self.evidence or {}).get("baselineSource")
+
+    @property
     def result(self) -> str:
         return describe_result(self)
 

@@ -19,14 +19,39 @@ def summary(facts: RecordFacts) -> str:
     )
 
 
+def _baseline(f: RecordFacts) -> str:
+    shown = number(f.baseline, f.unit, money=f.is_money)
+    source = f.baseline_source
+    return (
+        f"{shown} ({source})"
+        if f.baseline is not None and source not in (None, "stated")
+        else shown
+    )
+
+
+def _achieved(f: RecordFacts) -> str:
+    if f.achieved is not None:
+        return number(f.achieved, f.unit, money=f.is_money)
+    return "Every milestone done" if f.method == "automatic" else "Milestone confirmed"
+
+
+def _improvement(f: RecordFacts) -> str:
+    """The direction-aware change from the baseline, in words."""
+    change = f.improvement
+    if change is None:
+        return "—"
+    return f"{abs(change):.0%} {'better' if change >= 0 else 'worse'} than the baseline"
+
+
 def facts_table(f: RecordFacts) -> list[list[str]]:
     """Return the result table: measure, baseline, target, achieved, timing, verification."""
     beyond = f"{f.beyond_target:.0%}" if f.beyond_target is not None else "—"
     return [
         ["Measure", f.metric_name or f.goal_type.replace("_", " ")],
-        ["Baseline", number(f.baseline, f.unit, money=f.is_money)],
+        ["Baseline", _baseline(f)],
         ["Target", number(f.target, f.unit, money=f.is_money)],
-        ["Achieved", number(f.achieved, f.unit, money=f.is_money)],
+        ["Achieved", _achieved(f)],
+        ["Improvement", _improvement(f)],
         ["Beyond target", beyond],
         ["Started", f.start_date.isoformat()],
         ["Achieved on", f.achieved_at.date().isoformat()],

@@ -1,4 +1,4 @@
-"""Read models for the home figures and the system view."""
+"""Read models for the home figures, the Wins success metrics and the system view."""
 
 import uuid
 from datetime import date, datetime
@@ -11,6 +11,66 @@ from core.base import Consent, Role, Segment
 from core.customers.models import FeedbackKind
 from core.customers.schemas import HealthBand
 from core.goals.models import GoalStatus, GoalType
+
+
+class MetricRow(BaseModel):
+    """A goal or win behind a Wins success metric: what it is, when, and why it counts."""
+
+    kind: Literal[
+        "not_documented",  # verified, but no success record was written
+        "not_recorded",  # its data held the target, but no win was recorded
+        "milestones_done",  # every milestone done, but no win was recorded
+        "custom_overdue",  # a custom goal past its due date that nobody confirmed
+        "late",  # documented more than 24 h after the goal was reached
+        "not_emailed",  # the congratulations email was not sent
+        "used",  # used in marketing
+    ]
+    goal_id: uuid.UUID
+    achievement_id: uuid.UUID | None
+    customer_id: uuid.UUID
+    customer_name: str
+    goal_name: str
+    csm_name: str | None
+    at: datetime  # when the goal was reached (a custom goal: its due date)
+    hours: float | None = None  # from reaching the goal to its written success record
+
+
+class Bin(BaseModel):
+    """One bar of a distribution."""
+
+    label: str
+    count: int
+
+
+class SuccessMetric(BaseModel):
+    """One PRD success metric: numerator ÷ denominator, met when the share beats the target.
+
+    `gaps` counts the rows behind the metric by kind (all of them); `rows` lists the first of
+    them. Timeliness also carries its distribution (`bins`) and the 50th/90th percentiles.
+    """
+
+    key: Literal["capture", "communication", "utilization", "documented_24h"]
+    numerator: int
+    denominator: int
+    target: float
+    gaps: dict[str, int] = {}
+    rows: list[MetricRow] = []
+    bins: list[Bin] = []
+    p50_hours: float | None = None
+    p90_hours: float | None = None
+
+    @property
+    def rate(self) -> float | None:
+        return self.numerator / self.denominator if self.denominator else None
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.rate is None else self.rate > self.target
+
+    @property
+    def listed(self) -> int:
+        """How many rows stand behind the metric (the rows list holds the first of them)."""
+        return sum(self.gaps.values())
 
 
 class Slice(BaseModel):

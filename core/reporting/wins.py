@@ -20,6 +20,8 @@ from core.goals.results import RATIO_UNITS
 from core.marketing.models import FlagStatus, MarketingFlag
 from core.outbox.models import Channel, Delivery
 from core.records.models import SuccessRecord
+from core.reporting.schemas import SuccessMetric
+from core.reporting.success_metrics import success_metrics, unrecorded_goals
 
 RECENT = 15
 TOP_CSMS = 5
@@ -44,23 +46,6 @@ class TimePoint(BaseModel):
 class CsmWins(Slice):
     csm_id: uuid.UUID | None
     median_days: float | None
-
-
-class SuccessMetric(BaseModel):
-    """One PRD success metric: numerator ÷ denominator, met when the share beats the target."""
-
-    key: Literal["capture", "communication", "utilization", "documented_24h"]
-    numerator: int
-    denominator: int
-    target: float
-
-    @property
-    def rate(self) -> float | None:
-        return self.numerator / self.denominator if self.denominator else None
-
-    @property
-    def met(self) -> bool | None:
-        return None if self.rate is None else self.rate > self.target
 
 
 class RecentWin(BaseModel):
@@ -127,7 +112,9 @@ def _wins(conditions: list):
         ),
     )
     utc = func.timezone("UTC", Achievement.achieved_at)
-    hours = func.extract("epoch", SuccessRecord.written_at - Achievement.detected_at) / 3600
+    # Timeliness counts from the moment the goal was reached, not from when the app noticed.
+    written = func.extract("epoch", SuccessRecord.written_at - Achievement.achieved_at) / 3600
+    hours = case((SuccessRecord.id.is_not(None), func.greatest(written, 0)))
     emailed = exists().where(
         Draft.kind == DraftKind.CUSTOMER_EMAIL,
         Draft.related_type == "achievement",
@@ -147,6 +134,8 @@ def _wins(conditions: list):
     columns = (
         Achievement.id,
         Achievement.achieved_at,
+        Goal.id.label("goal_id"),
+        Customer.id.label("customer_id"),
         Goal.type.label("goal_type"),
         Customer.industry,
         Customer.owner_csm_id.label("csm_id"),
@@ -186,16 +175,6 @@ def _median(column):
     return func.percentile_cont(0.5).within_group(column)
 
 
-def _metrics(t) -> list[SuccessMetric]:
-    shares = (
-        ("capture", t.documented, t.wins, 0.9),
-        ("communication", t.emailed, t.wins, 0.7),
-        ("utilization", t.used, t.wins, 0.2),
-        ("documented_24h", t.within, t.records, 0.9),
-    )
-    return [SuccessMetric(key=k, numerator=n, denominator=d, target=x) for k, n, d, x in shares]
-
-
 def _bin(index: int, row) -> Slice:
     low = index * BIN_DAYS
     name = f"{low}+" if index == LAST_BIN else f"{low}–{low + BIN_DAYS - 1}"
@@ -225,8 +204,10 @@ def wins_overview(
     date_to: date | None = None,
     industry: str | None = None,
     goal_type: GoalType | str | None = None,
+    now: datetime | None = None,
 ) -> WinsOverview:
     """Return the wins in scope: trends, breakdowns, recent feed and the PRD success metrics."""
+    now = now or datetime.now(UTC)
     filters = AchievementFilters(
         status=AchievementStatus.VERIFIED,
         industry=industry or None,
@@ -242,17 +223,21 @@ def wins_overview(
         func.count().label("wins"),
         func.count(w.c.money).label("money_wins"),
         func.coalesce(func.sum(w.c.money), 0).label("value"),
-        func.count().filter(w.c.documented).label("documented"),
-        func.count().filter(w.c.emailed).label("emailed"),
-        func.count().filter(w.c.used).label("used"),
-        func.count(w.c.doc_hours).label("records"),
-        func.count().filter(w.c.doc_hours <= 24).label("within"),
         _median(w.c.doc_hours).label("median_hours"),
         _median(w.c.days).label("median_days"),
         func.min(w.c.day).label("first"),
     )
     t = session.execute(select(*totals)).one()
-    today = datetime.now(UTC).date()
+    unrecorded = unrecorded_goals(
+        session=session,
+        now=now,
+        csm_id=csm_id,
+        date_from=date_from,
+        date_to=date_to,
+        industry=industry,
+        goal_type=goal_type,
+    )
+    today = now.astimezone(UTC).date()
     first = date_from or t.first or today
     last = date_to or today
     bucket = "week" if (last - first).days <= WEEKLY_UP_TO else "month"
@@ -297,7 +282,7 @@ def wins_overview(
         days_bins=[_bin(b, bins.get(b)) for b in range(max(bins, default=-1) + 1)],
         median_days=t.median_days,
         median_doc_hours=t.median_hours,
-        metrics=_metrics(t),
+        metrics=success_metrics(session=session, wins=w, unrecorded=unrecorded, now=now),
         recent=[RecentWin.model_validate(r._mapping) for r in session.execute(recent)],
     )
 

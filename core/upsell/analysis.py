@@ -2,9 +2,10 @@
 
 Definitions (cancelled plans are left out everywhere):
 - A plan's outcome is the confirmed status, else the proposed one; "decided" plans have either.
-- Success rate = success ÷ decided. Churn on expansion = failed plans whose expansion shrank
-  (the upsell was contracted, or the timeline has a churn/contraction event since the start)
-  ÷ decided. Value realization = metrics at target ÷ metrics, over decided plans.
+  A plan closed as "no decision" (core/upsell/lifecycle.py) has none: neither success nor failure.
+- Success rate = success ÷ decided. Churn on expansion = year-1 churn of expanded ARR over
+  plans whose upsell closed 12+ months ago; younger ones are "not yet known" (core/upsell/
+  churn.py). Value realization = metrics at target ÷ metrics, over decided plans.
 - Time to value (approximation): days from the plan start to the first checkpoint whose summary
   was on track/exceeding with every metric met; failing that, when every target is met now, the
   latest metric reading (`current_at`). Plans never fully met have no time to value.
@@ -12,8 +13,15 @@ Definitions (cancelled plans are left out everywhere):
   50–150k, >150k on the upsell's ARR increase; a `product` filter matches any line.
 - The day-N signal is the assessment of a review held at the day-N checkpoint, else the status
   stored in that checkpoint's summary (day 90 falls back to the plan's current status).
-- Brier score uses predicted_success ÷ 100 against success = 1, anything else = 0.
+- Prediction check (confirmed outcomes only: a proposed outcome nobody confirmed, or a "no
+  decision", is not scored): Brier = mean((predicted_success ÷ 100 − y)²) with y = 1 for a
+  confirmed success, else 0. The reference forecast gives every scored plan the base rate ō (the
+  share of them that succeeded): Brier_ref = ō(1 − ō); skill = 1 − Brier ÷ Brier_ref (above 0:
+  better than the base rate). Calibration buckets the same plans by prediction (0–20 … 80–100).
+  Below MIN_SCORED confirmed outcomes no Brier or skill is reported, only the count.
 - Coverage and plan latency (`plan_latency`) cover all upsells; the other figures follow filters.
+  Plans within 48 h (from the deal's close) and tracking active by the first review: see
+  core/upsell/plan_kpis.py.
 """
 
 from datetime import UTC, date, datetime
@@ -23,10 +31,19 @@ from sqlalchemy.orm import Session
 
 from core.base import Segment
 from core.errors import Invalid
+from core.upsell import churn, plan_kpis
+from core.upsell.prediction import (
+    ARR_BAND_SQL,
+    ARR_BANDS,
+    DECIDED,
+    EARLY_DAY,
+    MAIN_PRODUCT_SQL,
+    SUCCESS,
+    checkpoint_status_sql,
+)
 from core.upsell.queries import plan_latency
-from core.upsell.schemas import Analysis, Bucket, Group, Kpi, Signal
+from core.upsell.schemas import Analysis, Bucket, Group, Kpi, PlanPrediction, Signal
 
-ARR_BANDS = ("<10k", "10–50k", "50–150k", ">150k")
 DIMENSIONS = ("product", "segment", "industry", "arrBand", "salesRep")
 TARGETS = {
     "coverage": 1.0,
@@ -34,29 +51,19 @@ TARGETS = {
     "churn": 0.1,
     "valueRealization": 0.8,
     "within48h": 1.0,
+    "trackingActive": 1.0,
 }
 BUCKETS = 5  # predicted_success in 0–20, 20–40, … 80–100
-
-_SIGNAL = """coalesce((SELECT r.assessment::text FROM upsell_reviews r JOIN checkpoints c
-                        ON c.id = r.checkpoint_id WHERE c.measurement_id = m.id AND c.day = {day}
-                        ORDER BY r.reviewed_at DESC LIMIT 1),
-                       (SELECT c.summary->>'status' FROM checkpoints c
-                         WHERE c.measurement_id = m.id AND c.day = {day}){fallback})"""
+MIN_SCORED = 20  # confirmed outcomes needed before the prediction check reports a number
 PLANS = f"""
 WITH plans AS (
   SELECT m.id, m.started_on, m.predicted_success, c.segment::text AS segment, c.industry,
-         coalesce((SELECT p.product_code FROM upsell_products p WHERE p.upsell_id = u.id
-                    ORDER BY p.arr DESC, p.product_code LIMIT 1), 'none') AS product,
-         CASE WHEN u.arr_increase < 10000 THEN '<10k' WHEN u.arr_increase < 50000 THEN '10–50k'
-              WHEN u.arr_increase < 150000 THEN '50–150k' ELSE '>150k' END AS arr_band,
+         m.status::text AS plan_status, m.prediction_basis, c.name AS customer,
+         u.name AS upsell, o.status::text AS confirmed,
+         coalesce({MAIN_PRODUCT_SQL}, 'none') AS product,
+         {ARR_BAND_SQL} AS arr_band,
          coalesce(u.sales_rep_name, 'unassigned') AS sales_rep,
-         coalesce(o.status, o.proposed_status)::text AS outcome,
-         (u.contracted_at IS NOT NULL OR EXISTS (
-            SELECT 1 FROM timeline_events e WHERE e.customer_id = m.customer_id
-               AND e.occurred_at >= m.started_on::timestamp AT TIME ZONE 'UTC'
-               AND (e.kind = 'churn' OR e.kind IN ('contraction', 'upsell_contracted')
-                    AND (e.related_id IS NULL OR e.related_id IN (m.id, m.upsell_id))))
-         ) AS shrank,
+         nullif(coalesce(o.status, o.proposed_status)::text, 'no_decision') AS outcome,
          mm.metrics, mm.met,
          CASE WHEN mm.metrics > 0 AND mm.met = mm.metrics THEN mm.last_at::date - m.started_on
          END AS met_days,
@@ -65,8 +72,8 @@ WITH plans AS (
              AND jsonb_array_length(coalesce(c.summary->'metrics', '[]')) > 0
              AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(c.summary->'metrics') x
                               WHERE NOT coalesce((x->>'met')::boolean, false))) AS checkpoint_days,
-         {_SIGNAL.format(day=30, fallback="")} AS signal_30,
-         {_SIGNAL.format(day=90, fallback=", m.progress_status::text")} AS signal_90
+         {checkpoint_status_sql(EARLY_DAY)} AS signal_30,
+         coalesce({checkpoint_status_sql(90)}, m.progress_status::text) AS signal_90
     FROM upsell_measurements m
     JOIN upsells u ON u.id = m.upsell_id
     JOIN customers c ON c.id = m.customer_id
@@ -92,6 +99,7 @@ WITH plans AS (
 """
 GROUPED = text(
     PLANS
+    + churn.YEAR_ONE
     + """
 SELECT CASE WHEN grouping(product) = 0 THEN 'product' WHEN grouping(segment) = 0 THEN 'segment'
             WHEN grouping(industry) = 0 THEN 'industry' WHEN grouping(arr_band) = 0
@@ -101,12 +109,12 @@ SELECT CASE WHEN grouping(product) = 0 THEN 'product' WHEN grouping(segment) = 0
        count(*) FILTER (WHERE outcome = 'success') AS success,
        count(*) FILTER (WHERE outcome = 'partial') AS partial,
        count(*) FILTER (WHERE outcome = 'at_risk') AS at_risk,
-       count(*) FILTER (WHERE outcome = 'failed') AS failed,
-       count(*) FILTER (WHERE outcome = 'failed' AND shrank) AS churned,
-       coalesce(sum(metrics) FILTER (WHERE outcome IS NOT NULL), 0) AS metrics,
+       count(*) FILTER (WHERE outcome = 'failed') AS failed,"""
+    + churn.COLUMNS
+    + """       coalesce(sum(metrics) FILTER (WHERE outcome IS NOT NULL), 0) AS metrics,
        coalesce(sum(met) FILTER (WHERE outcome IS NOT NULL), 0) AS met,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY ttv) AS ttv_days
-  FROM facts
+  FROM facts LEFT JOIN year_one y USING (id)
  GROUP BY GROUPING SETS ((), (product), (segment), (industry), (arr_band), (sales_rep))
 """
 )
@@ -119,11 +127,18 @@ CALIBRATION = text(
     + f"""
 SELECT least(floor(predicted_success / (100 / {BUCKETS})), {BUCKETS - 1})::int AS bucket,
        count(*) AS n, avg(predicted_success) / 100 AS predicted,
-       avg((outcome = 'success')::int) AS actual,
-       sum(power(predicted_success / 100 - (outcome = 'success')::int, 2)) AS brier_sum
-  FROM facts WHERE outcome IS NOT NULL AND predicted_success IS NOT NULL GROUP BY 1 ORDER BY 1
+       avg((confirmed = '{SUCCESS}')::int) AS actual,
+       sum((confirmed = '{SUCCESS}')::int) AS successes,
+       sum(power(predicted_success / 100 - (confirmed = '{SUCCESS}')::int, 2)) AS brier_sum
+  FROM facts WHERE confirmed = ANY(CAST(:decided AS text[])) AND predicted_success IS NOT NULL
+ GROUP BY 1 ORDER BY 1
 """
 )
+PREDICTIONS = text(
+    PLANS + "SELECT id, customer, upsell, predicted_success, prediction_basis FROM facts "
+    "WHERE plan_status = 'active' ORDER BY predicted_success NULLS FIRST, customer, upsell"
+)
+TRACKING = text(PLANS + plan_kpis.TRACKING)
 ADOPTION = text(
     PLANS + "SELECT count(*) AS past, count(*) FILTER (WHERE signal_90 IN ('on_track', "
     "'exceeding')) AS on_track FROM facts WHERE started_on + 90 <= :today"
@@ -144,9 +159,13 @@ def _group(row) -> Group:
         decided=row.decided,
         mix=mix,
         success_rate=_rate(row.success, row.decided),
-        churn_rate=_rate(row.churned, row.decided),
+        churn_rate=churn.churn_rate(row),
         value_realization=_rate(int(row.met), int(row.metrics)),
         churned=row.churned,
+        churn_known=row.churn_known,
+        churn_unknown=row.churn_unknown,
+        expanded_arr=float(row.expanded_arr),
+        churned_arr=float(row.churned_arr),
         metrics=int(row.metrics),
         met=int(row.met),
         median_days_to_value=ttv,
@@ -172,6 +191,39 @@ def _signals(rows) -> tuple[list[Signal], float | None, float | None]:
         return _rate(sum(table.get(s, {}).get("success", 0) for s in states), total)
 
     return signals, share(("on_track", "exceeding")), share(("at_risk", "behind"))
+
+
+def _prediction_check(rows) -> dict:
+    """Return calibration buckets, and the Brier and skill scores once enough are confirmed."""
+    rows = list(rows)
+    width = 100 // BUCKETS
+    calibration = [
+        Bucket(
+            low=r.bucket * width,
+            high=(r.bucket + 1) * width,
+            plans=r.n,
+            predicted=round(float(r.predicted), 4),
+            actual=round(float(r.actual), 4),
+        )
+        for r in rows
+    ]
+    scored, successes = sum(r.n for r in rows), sum(r.successes for r in rows)
+    check = {
+        "calibration": calibration,
+        "scored_outcomes": scored,
+        "min_scored_outcomes": MIN_SCORED,
+        "scored_base_rate": _rate(successes, scored),
+    }
+    if scored < MIN_SCORED:
+        return check
+    brier = float(sum(r.brier_sum for r in rows)) / scored
+    base = successes / scored
+    reference = base * (1 - base)
+    return check | {
+        "brier_score": round(brier, 4),
+        "brier_reference": round(reference, 4),
+        "brier_skill": round(1 - brier / reference, 4) if reference else None,
+    }
 
 
 def _kpi(key, label, value, detail, higher=True) -> Kpi:
@@ -220,28 +272,15 @@ def outcomes_analysis(
         "date_from": date_from,
         "date_to": date_to,
     }
-    groups = [_group(r) for r in session.execute(GROUPED, params)]
+    today = today or datetime.now(UTC).date()
+    groups = [_group(r) for r in session.execute(GROUPED, params | {"today": today})]
     overall = next(g for g in groups if g.dimension is None)
     breakdowns = {
         d: sorted((g for g in groups if g.dimension == d), key=lambda g: str(g.value))
         for d in DIMENSIONS
     }
     signals, ahead, behind = _signals(session.execute(SIGNALS, params))
-    rows = session.execute(CALIBRATION, params).all()
-    width = 100 // BUCKETS
-    calibration = [
-        Bucket(
-            low=r.bucket * width,
-            high=(r.bucket + 1) * width,
-            plans=r.n,
-            predicted=round(float(r.predicted), 4),
-            actual=round(float(r.actual), 4),
-        )
-        for r in rows
-    ]
-    scored = sum(r.n for r in rows)
-    brier = round(float(sum(r.brier_sum for r in rows)) / scored, 4) if scored else None
-    today = today or datetime.now(UTC).date()
+    check = _prediction_check(session.execute(CALIBRATION, params | {"decided": list(DECIDED)}))
     adoption = session.execute(ADOPTION, {**params, "today": today}).one()
     latency = plan_latency(session=session)
     kpis = [
@@ -261,7 +300,7 @@ def outcomes_analysis(
             "churn",
             "Churn on expansion",
             overall.churn_rate,
-            f"{overall.churned} of {overall.decided} decided expansions shrank or churned",
+            churn.churn_detail(overall),
             higher=False,
         ),
         _kpi(
@@ -270,11 +309,10 @@ def outcomes_analysis(
             overall.value_realization,
             f"{overall.met} of {overall.metrics} goals achieved",
         ),
-        _kpi(
-            "within48h",
-            "Plans within 48 h",
-            round(latency.within_48h_share, 4) if latency.upsells else None,
-            f"{latency.within_48h} of {latency.upsells} upsells planned within 48 hours",
+        plan_kpis.within_48h(latency, target=TARGETS["within48h"]),
+        plan_kpis.tracking_active(
+            session.execute(TRACKING, {**params, "today": today}),
+            target=TARGETS["trackingActive"],
         ),
     ]
     return Analysis(
@@ -283,11 +321,44 @@ def outcomes_analysis(
         signals=signals,
         on_track_at_30_success=ahead,
         behind_at_30_success=behind,
-        calibration=calibration,
-        brier_score=brier,
+        **check,
         kpis=kpis,
         latency_median_hours=latency.median_hours,
     )
+
+
+def plan_predictions(
+    *,
+    session: Session,
+    product: str | None = None,
+    segment: str | None = None,
+    industry: str | None = None,
+    arr_band: str | None = None,
+    sales_rep: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> list[PlanPrediction]:
+    """Return each active plan's predicted chance of success with its basis, lowest first."""
+    _check(segment, arr_band, date_from, date_to)
+    params = {
+        "product": product,
+        "segment": segment,
+        "industry": industry,
+        "arr_band": arr_band,
+        "sales_rep": sales_rep,
+        "date_from": date_from,
+        "date_to": date_to,
+    }
+    return [
+        PlanPrediction(
+            measurement_id=r.id,
+            customer=r.customer,
+            upsell=r.upsell,
+            predicted_success=r.predicted_success,
+            basis=r.prediction_basis or {},
+        )
+        for r in session.execute(PREDICTIONS, params)
+    ]
 
 
 def filter_options(*, session: Session) -> dict[str, list[str]]:

@@ -1,8 +1,18 @@
 """Trigger due checkpoints (summary, Google Doc, review meeting, draft) and flag overdue ones.
 
-The review meeting is 30 minutes at 15:00 UTC two business days (Monday to Friday) after the
-checkpoint is triggered, organised by the CSM with the customer's contacts invited. A triggered
-checkpoint still without a review more than 7 days after its due date becomes overdue.
+A checkpoint reads the plan's data as of its own day (`core/upsell/asof.py`), also when it is
+prepared late (the job was down, or a first run over a backlog): it is then "caught up" and says
+so ("Day 60 check, prepared on day 125 from data up to day 60"). Several due checkpoints of one
+plan are prepared in order, each from its own day's data; only the latest of them books a review
+meeting and drafts the customer summary (a meeting or an email about day 30 on day 125 would be
+stale), the earlier ones are kept for the record (summary, Google Doc, timeline line).
+
+Once a later checkpoint is prepared, earlier ones still waiting for a review are "skipped"
+(passed without a review): the latest checkpoint carries the review. The review meeting is 30
+minutes at 15:00 UTC two business days (Monday to Friday) after the checkpoint is prepared,
+organised by the CSM with the customer's contacts invited. The review is due 7 days after the
+checkpoint was prepared (`review_due_on`); a checkpoint still without a review after that is
+overdue since that date (escalated once, `core/upsell/lifecycle.py`).
 """
 
 import uuid
@@ -18,7 +28,7 @@ from core.drafts.templates import render
 from core.integrations.gcalendar import calendar_event_id
 from core.outbox.models import Channel
 from core.outbox.service import enqueue
-from core.upsell import curve, reviews
+from core.upsell import asof, curve, reviews
 from core.upsell.models import Checkpoint, CheckpointStatus, Measurement, MeasurementStatus
 
 OVERDUE_AFTER_DAYS = 7
@@ -27,16 +37,15 @@ MEETING_AT = time(15, 0, tzinfo=UTC)
 MEETING_MINUTES = 30
 
 PLAN_CONTEXT = text(
-    f"""
-    SELECT m.id, m.customer_id, m.progress_status, m.started_on, {curve.HORIZON} AS horizon,
-           c.name AS customer, up.name AS upsell, u.id AS csm_id, u.email AS csm_email,
-           u.name AS csm_name,
+    """
+    SELECT m.id, m.customer_id, m.started_on, c.name AS customer, up.name AS upsell,
+           u.id AS csm_id, u.email AS csm_email, u.name AS csm_name,
            coalesce((SELECT string_agg(p.name, ', ' ORDER BY p.name) FROM upsell_products l
                        JOIN products p ON p.code = l.product_code WHERE l.upsell_id = up.id),
                     up.name) AS products,
            coalesce((SELECT array_agg(ct.email ORDER BY ct.is_primary DESC, ct.name)
                        FROM customer_contacts ct WHERE ct.customer_id = c.id),
-                    '{{}}') AS contacts
+                    '{}') AS contacts
       FROM upsell_measurements m
       JOIN customers c ON c.id = m.customer_id
       JOIN upsells up ON up.id = m.upsell_id
@@ -45,12 +54,25 @@ PLAN_CONTEXT = text(
     """
 )
 MARK_OVERDUE = text(
-    """
-    UPDATE checkpoints c SET status = 'overdue', updated_at = now()
+    f"""
+    UPDATE checkpoints c
+       SET status = 'overdue', updated_at = now(),
+           review_due_on = coalesce(c.review_due_on, c.due_on + {OVERDUE_AFTER_DAYS})
       FROM upsell_measurements m
      WHERE m.id = c.measurement_id AND m.status = 'active'
-       AND c.status = 'triggered' AND c.due_on < :cutoff
+       AND c.status = 'triggered'
+       AND coalesce(c.review_due_on, c.due_on + {OVERDUE_AFTER_DAYS}) < :today
        AND NOT EXISTS (SELECT 1 FROM upsell_reviews r WHERE r.checkpoint_id = c.id)
+    """
+)
+SUPERSEDE = text(
+    """
+    UPDATE checkpoints c SET status = 'skipped', updated_at = now()
+     WHERE c.measurement_id = ANY(CAST(:ids AS uuid[]))
+       AND c.status IN ('triggered', 'overdue')
+       AND NOT EXISTS (SELECT 1 FROM upsell_reviews r WHERE r.checkpoint_id = c.id)
+       AND EXISTS (SELECT 1 FROM checkpoints l WHERE l.measurement_id = c.measurement_id
+                      AND l.day > c.day AND l.status <> 'scheduled')
     """
 )
 
@@ -100,6 +122,8 @@ def _status_line(plan, summary: dict) -> str:
         else f"day {day} (plan ran {horizon} days)"
     )
     line = f"{plan.products}: {status}, {when}."
+    if caught_up := summary.get("caught_up"):
+        line = f"{caught_up} {line}"
     if summary["average_progress"] is not None and summary["expected_progress"] is not None:
         line += (
             f" Average progress {summary['average_progress']:.0%} against "
@@ -140,19 +164,40 @@ def _draft(session: Session, cp: Checkpoint, plan, summary: dict) -> None:
     )
 
 
-def _trigger(session: Session, cp: Checkpoint, plan, metrics: list, now: datetime) -> None:
-    title = reviews.checkpoint_title(cp.day)
+def caught_up_text(*, day: int, prepared_day: int) -> str:
+    """Say in plain words that a checkpoint was prepared after its day, from its day's data."""
+    return f"Day {day} check, prepared on day {prepared_day} from data up to day {day}."
+
+
+def _summary(cp: Checkpoint, plan, shot: asof.Snapshot, now: datetime, later: int | None) -> dict:
     summary = reviews.build_summary(
         day=cp.day,
-        metrics=metrics,
-        status=plan.progress_status,
-        horizon=plan.horizon,
-        days=(now.date() - plan.started_on).days,
+        metrics=shot.metrics,
+        status=shot.status,
+        horizon=shot.horizon,
+        days=shot.day,
         products=plan.products,
-        now=now,
+        now=shot.at,
     )
+    prepared_day = (now.date() - plan.started_on).days
+    summary |= {"prepared_on": now.date().isoformat(), "prepared_day": prepared_day}
+    if now.date() > cp.due_on:
+        summary["caught_up"] = caught_up_text(day=shot.day, prepared_day=prepared_day)
+    if later is not None:
+        summary["notes"].append(
+            f"Prepared together with the day-{later} checkpoint, which carries the review: "
+            "no separate meeting or email draft."
+        )
+    return summary
+
+
+def _trigger(
+    session: Session, cp: Checkpoint, plan, shot: asof.Snapshot, now: datetime, later: int | None
+) -> None:
+    title = reviews.checkpoint_title(cp.day)
+    summary = _summary(cp, plan, shot, now, later)
     start = meeting_start(now.date())
-    if plan.csm_email:
+    if later is None and plan.csm_email:
         end = start + timedelta(minutes=MEETING_MINUTES)
         summary["meeting"] = {"start": start.isoformat(), "end": end.isoformat()}
         enqueue(
@@ -171,9 +216,10 @@ def _trigger(session: Session, cp: Checkpoint, plan, metrics: list, now: datetim
                 "attendees": list(plan.contacts),
             },
         )
-    else:
+    elif later is None:
         summary["notes"].append("No CSM owns this customer, so no review meeting was scheduled.")
     cp.summary, cp.status, cp.triggered_at = summary, CheckpointStatus.TRIGGERED, now
+    cp.review_due_on = now.date() + timedelta(days=OVERDUE_AFTER_DAYS)
     enqueue(
         session=session,
         channel=Channel.GOOGLE_DOC,
@@ -186,7 +232,8 @@ def _trigger(session: Session, cp: Checkpoint, plan, metrics: list, now: datetim
             "blocks": _doc_blocks(title, plan, summary),
         },
     )
-    _draft(session, cp, plan, summary)
+    if later is None:
+        _draft(session, cp, plan, summary)
     session.add(
         TimelineEvent(
             customer_id=plan.customer_id,
@@ -200,8 +247,15 @@ def _trigger(session: Session, cp: Checkpoint, plan, metrics: list, now: datetim
     )
 
 
+def _expire(session: Session) -> None:
+    """Forget loaded checkpoints: the raw SQL above changed them behind the ORM."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Checkpoint):
+            session.expire(obj)
+
+
 def trigger_due(*, session: Session, now: datetime | None = None) -> dict[str, int]:
-    """Trigger every scheduled checkpoint that is due: summary, doc, meeting and draft."""
+    """Prepare every due checkpoint from its own day's data, in order; skip superseded ones."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     due = session.scalars(
         select(Checkpoint)
@@ -211,29 +265,36 @@ def trigger_due(*, session: Session, now: datetime | None = None) -> dict[str, i
             Checkpoint.due_on <= now.date(),
             Measurement.status == MeasurementStatus.ACTIVE,
         )
-        .order_by(Checkpoint.due_on, Checkpoint.id)
+        .order_by(Checkpoint.measurement_id, Checkpoint.day)
         .with_for_update(of=Checkpoint, skip_locked=True)
     ).all()
     if not due:
-        return {"checkpoints_triggered": 0}
+        return {"checkpoints_triggered": 0, "checkpoints_caught_up": 0, "checkpoints_skipped": 0}
     ids = list({cp.measurement_id for cp in due})
     plans = {row.id: row for row in session.execute(PLAN_CONTEXT, {"ids": ids})}
-    metrics = reviews.load_metrics(session=session, measurement_ids=ids, now=now)
+    points = [(cp.id, cp.measurement_id, asof.moment(cp.due_on, now)) for cp in due]
+    shots = asof.snapshots(session=session, points=points)
+    last = {cp.measurement_id: cp.day for cp in due}  # ordered by day: the latest wins
     for cp in due:
-        _trigger(session, cp, plans[cp.measurement_id], metrics[cp.measurement_id], now)
+        later = last[cp.measurement_id] if cp.day < last[cp.measurement_id] else None
+        _trigger(session, cp, plans[cp.measurement_id], shots[cp.id], now, later)
+    caught_up = sum(now.date() > cp.due_on for cp in due)
     session.flush()
-    return {"checkpoints_triggered": len(due)}
+    skipped = session.execute(SUPERSEDE, {"ids": ids}).rowcount
+    _expire(session)
+    return {
+        "checkpoints_triggered": len(due),
+        "checkpoints_caught_up": caught_up,
+        "checkpoints_skipped": skipped,
+    }
 
 
 def mark_overdue(*, session: Session, now: datetime | None = None) -> dict[str, int]:
-    """Mark triggered checkpoints overdue when their review is more than 7 days late."""
+    """Mark prepared checkpoints overdue once their review due date has passed without one."""
     today = (now or datetime.now(UTC)).astimezone(UTC).date()
     session.flush()
-    cutoff = today - timedelta(days=OVERDUE_AFTER_DAYS)
-    count = session.execute(MARK_OVERDUE, {"cutoff": cutoff}).rowcount
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, Checkpoint):
-            session.expire(obj)
+    count = session.execute(MARK_OVERDUE, {"today": today}).rowcount
+    _expire(session)
     return {"checkpoints_overdue": count}
 
 

@@ -64,6 +64,17 @@ class MeasurementMode(enum.StrEnum):
     MANUAL = "manual"
 
 
+class TargetSource(enum.StrEnum):
+    """Where a criterion's target came from (the rules are in core/upsell/target_rules.py)."""
+
+    TEMPLATE_UPLIFT = "template_uplift"
+    TEMPLATE_LEVEL = "template_level"
+    BENCHMARK = "benchmark"
+    HISTORY = "history"
+    STATED = "stated"
+    CSM = "csm"
+
+
 class CheckpointStatus(enum.StrEnum):
     SCHEDULED = "scheduled"
     TRIGGERED = "triggered"
@@ -77,6 +88,22 @@ class OutcomeStatus(enum.StrEnum):
     PARTIAL = "partial"
     AT_RISK = "at_risk"
     FAILED = "failed"
+    # Written by the app, never chosen: nobody decided within the grace period (see lifecycle.py).
+    NO_DECISION = "no_decision"
+
+
+class MeasurementFrequency(enum.StrEnum):
+    """How often a plan's metric is measured; its current value averages that window."""
+
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+
+class MilestoneStatus(enum.StrEnum):
+    UPCOMING = "upcoming"
+    COMPLETED = "completed"
+    OVERDUE = "overdue"
 
 
 class Product(Base):
@@ -96,11 +123,16 @@ class SuccessTemplate(UUIDPk, Timestamps, Base):
     __tablename__ = "success_templates"
 
     product_code: Mapped[str] = mapped_column(ForeignKey("products.code"), unique=True)
+    # [{name, metricKey, type, unit, direction, measurement, uplift, target}]: `uplift` (a share,
+    # or one per segment) moves the baseline; `target` is the level used without a baseline and
+    # the fixed target of 0/1 "met" criteria (core/upsell/target_rules.py).
     metrics: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
     checkpoint_days: Mapped[list[int]] = mapped_column(
         ARRAY(Integer), default=lambda: [30, 60, 90], server_default="{30,60,90}"
     )
     updated_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # Adoption milestones: [{name, metricKey | criterion, threshold | share, dueDay}] (admins edit).
+    milestones: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}
@@ -209,6 +241,8 @@ class Measurement(UUIDPk, Timestamps, Base):
         ARRAY(String(120)), default=list, server_default="{}"
     )
     replan_requested_at: Mapped[datetime | None] = mapped_column(tz())
+    # When the adoption milestones were laid out (once per plan; see core/upsell/milestones.py).
+    milestones_planned_at: Mapped[datetime | None] = mapped_column(tz())
     plan_notes: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
@@ -240,6 +274,54 @@ class MeasurementMetric(UUIDPk, Timestamps, Base):
     expected: Mapped[Decimal | None] = mapped_column(Amount)
     origin: Mapped[str] = mapped_column(String(32), default="template")
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Where the target came from and why, in plain words; None on rows drafted elsewhere.
+    target_source: Mapped[TargetSource | None] = mapped_column(
+        enum_column(TargetSource, "target_source")
+    )
+    target_explanation: Mapped[str | None] = mapped_column(Text)
+    # None until the tracking pass stores the default for the metric's kind (core/upsell/frequency).
+    frequency: Mapped[MeasurementFrequency | None] = mapped_column(
+        enum_column(MeasurementFrequency, "measurement_frequency")
+    )
+
+
+class PlanMilestone(UUIDPk, Timestamps, Base):
+    """An adoption milestone of a plan: a criterion reaching a threshold by a due day."""
+
+    __tablename__ = "plan_milestones"
+    __table_args__ = (UniqueConstraint("measurement_id", "name"),)
+
+    measurement_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("upsell_measurements.id", ondelete="CASCADE"), index=True
+    )
+    metric_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("measurement_metrics.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    threshold: Mapped[Decimal] = mapped_column(Amount)
+    due_day: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[MilestoneStatus] = mapped_column(
+        enum_column(MilestoneStatus, "milestone_status"), default=MilestoneStatus.UPCOMING
+    )
+    reached_on: Mapped[date | None] = mapped_column(Date)
+    origin: Mapped[str] = mapped_column(String(32), default="template")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MetricReading(UUIDPk, Base):
+    """A value a person recorded for a manually measured criterion (its history, by time)."""
+
+    __tablename__ = "measurement_readings"
+    __table_args__ = (UniqueConstraint("metric_id", "observed_at"),)
+
+    metric_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("measurement_metrics.id", ondelete="CASCADE")
+    )
+    observed_at: Mapped[datetime] = mapped_column(tz())
+    value: Mapped[Decimal] = mapped_column(Amount)
+    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(tz(), server_default=func.now())
 
 
 class Checkpoint(UUIDPk, Timestamps, Base):
@@ -259,6 +341,10 @@ class Checkpoint(UUIDPk, Timestamps, Base):
     summary: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
     doc_url: Mapped[str | None] = mapped_column(String(500))
     calendar_event_id: Mapped[str | None] = mapped_column(String(200))
+    # The review is due 7 days after the checkpoint was prepared; later it is overdue since then.
+    review_due_on: Mapped[date | None] = mapped_column(Date)
+    # When the CSM was told (once) that the review is overdue.
+    escalated_at: Mapped[datetime | None] = mapped_column(tz())
 
 
 class Review(UUIDPk, Timestamps, Base):
@@ -295,3 +381,5 @@ class Outcome(UUIDPk, Timestamps, Base):
     decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     override_reason: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None] = mapped_column(tz())
+    # Undecided after this day, the plan closes as "no decision" (core/upsell/lifecycle.py).
+    decide_by: Mapped[date | None] = mapped_column(Date)

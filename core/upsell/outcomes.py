@@ -11,15 +11,20 @@ Proposal rules, first match wins:
 5. at risk — anything else (the customer is still there); an intervention plan is suggested
    from the two weakest metrics.
 
+The proposal reads the plan's data as of its final checkpoint's day (`core/upsell/asof.py`), or as
+of now when a CSM decides before that day. The CSM has GRACE_DAYS (30) from the proposal to
+decide (`decide_by`); after that the plan closes as "no decision" (`core/upsell/lifecycle.py`),
+which a later confirmation replaces. "No decision" is never a choice a person makes.
+
 Confirmation completes the plan and upserts the customer's `upsell_realization` health factor:
 the outcome sets the band (success 80-100, partial 50-79, at risk 25-49, failed 0-24) and the
-plan's average progress (clamped to 0-1) the place in it. The health score is then recomputed
-as the weighted mean of the customer's health factors plus the current score with weight 2:
-the ingested score carries signals this app does not see, so it anchors, and the factors move it.
+plan's average progress (clamped to 0-1) the place in it. The combined health score is then
+refreshed (the weighted mean of the customer's factors, core/customers/health.py), which also
+queues its write-back to the CRM when it changed.
 """
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select, text
@@ -28,27 +33,38 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.audit.service import record_audit
-from core.customers.models import Customer, HealthFactor, TimelineEvent
+from core.customers.health import refresh_scores, upsert_factor
+from core.customers.models import Customer, TimelineEvent
 from core.errors import Conflict, Invalid, NotFound
-from core.upsell import reviews
+from core.upsell import asof, reviews
 from core.upsell.curve import fmt, target_met
-from core.upsell.models import Measurement, MeasurementStatus, Outcome, OutcomeStatus, Upsell
+from core.upsell.models import (
+    Checkpoint,
+    Measurement,
+    MeasurementStatus,
+    Outcome,
+    OutcomeStatus,
+    Upsell,
+)
 from core.upsell.progress import Actor
 
 PARTIAL_AVERAGE, FAILED_AVERAGE = 0.7, 0.3
+GRACE_DAYS = 30
+CHOICES = tuple(s for s in OutcomeStatus if s != OutcomeStatus.NO_DECISION)
 BANDS = {
     OutcomeStatus.SUCCESS: (80, 100),
     OutcomeStatus.PARTIAL: (50, 79),
     OutcomeStatus.AT_RISK: (25, 49),
     OutcomeStatus.FAILED: (0, 24),
 }
-BASE_WEIGHT = Decimal(2)
 FACTOR = "upsell_realization"
 
 SHRINK_KINDS = ("contraction", "upsell_contracted")
 READY = text(
     """
     SELECT m.id, m.customer_id, up.name AS upsell,
+           (SELECT x.due_on FROM checkpoints x WHERE x.measurement_id = m.id
+             ORDER BY x.day DESC LIMIT 1) AS final_due,
            (SELECT coalesce(p.name, p.code) FROM upsell_products l JOIN products p
               ON p.code = l.product_code WHERE l.upsell_id = up.id LIMIT 1) AS product,
            coalesce((SELECT array_agg(e.kind || ': ' || e.title ORDER BY e.occurred_at)
@@ -128,14 +144,16 @@ def propose_outcomes(
     plans = session.execute(READY, params).all()
     if not plans:
         return {"outcomes_proposed": 0}
-    metrics = reviews.load_metrics(session=session, measurement_ids=[p.id for p in plans], now=now)
+    points = [(p.id, p.id, asof.moment(p.final_due, now)) for p in plans]
+    shots = asof.snapshots(session=session, points=points)
     proposed = 0
     for plan in plans:
+        shot = shots[plan.id]
         status, reasons = propose(
-            metrics[plan.id],
+            shot.metrics,
             shrink=[f"Contraction signal — {e}" for e in plan.shrink_events],
             product=plan.product or plan.upsell,
-            now=now,
+            now=shot.at,
         )
         inserted = session.execute(
             insert(Outcome)
@@ -144,6 +162,7 @@ def propose_outcomes(
                 measurement_id=plan.id,
                 proposed_status=status,
                 proposed_reasons=reasons,
+                decide_by=now.date() + timedelta(days=GRACE_DAYS),
             )
             .on_conflict_do_nothing(index_elements=["measurement_id"])
             .returning(Outcome.id)
@@ -157,22 +176,6 @@ def realization_score(status: OutcomeStatus, average: float | None) -> Decimal:
     low, high = BANDS[status]
     place = 0.5 if average is None else min(1.0, max(0.0, average))
     return Decimal(str(round(low + (high - low) * place, 2)))
-
-
-def recompute_health(*, session: Session, customer_id: uuid.UUID, base) -> Decimal | None:
-    """Return the weighted mean of the customer's health factors and `base` (weight 2)."""
-    rows = session.execute(
-        select(HealthFactor.score, HealthFactor.weight).where(
-            HealthFactor.customer_id == customer_id
-        )
-    ).all()
-    total = sum((Decimal(s) * Decimal(w) for s, w in rows), Decimal(0))
-    weight = sum((Decimal(w) for _, w in rows), Decimal(0))
-    if base is not None:
-        total, weight = total + Decimal(base) * BASE_WEIGHT, weight + BASE_WEIGHT
-    if not weight:
-        return None
-    return min(Decimal(100), max(Decimal(0), total / weight)).quantize(Decimal("0.01"))
 
 
 def confirm_outcome(
@@ -189,14 +192,19 @@ def confirm_outcome(
     plan = session.get(Measurement, measurement_id)
     if plan is None:
         raise NotFound(f"No measurement plan {measurement_id}.")
-    if plan.status != MeasurementStatus.ACTIVE:
+    outcome = session.scalar(select(Outcome).where(Outcome.measurement_id == plan.id))
+    undecided = outcome is not None and outcome.status == OutcomeStatus.NO_DECISION
+    if plan.status != MeasurementStatus.ACTIVE and not undecided:
         raise Conflict(f"This plan is already {plan.status.value}.")
     try:
         status = OutcomeStatus(status)
     except ValueError as exc:
         raise Invalid(f"Unknown outcome {status!r}.") from exc
-    propose_outcomes(session=session, now=now, measurement_ids=[plan.id])  # early decisions
-    outcome = session.scalar(select(Outcome).where(Outcome.measurement_id == plan.id))
+    if status not in CHOICES:
+        raise Invalid("status: choose success, partial, at risk or failed.")
+    if outcome is None:
+        propose_outcomes(session=session, now=now, measurement_ids=[plan.id])  # early decisions
+        outcome = session.scalar(select(Outcome).where(Outcome.measurement_id == plan.id))
     reason = (reason or "").strip() or None
     overriding = status != outcome.proposed_status
     if overriding and reason is None:
@@ -206,7 +214,14 @@ def confirm_outcome(
         )
     outcome.status, outcome.decided_by_id, outcome.decided_at = status, actor.id, now
     outcome.override_reason = reason if overriding else None
-    metrics = reviews.load_metrics(session=session, measurement_ids=[plan.id], now=now)[plan.id]
+    final_due = session.scalar(
+        select(Checkpoint.due_on)
+        .where(Checkpoint.measurement_id == plan.id)
+        .order_by(Checkpoint.day.desc())
+        .limit(1)
+    )
+    point = (plan.id, plan.id, asof.moment(final_due, now))
+    metrics = asof.snapshots(session=session, points=[point])[plan.id].metrics
     score = realization_score(status, _average(metrics))
     customer = session.get(Customer, plan.customer_id)
     current = customer.health_score
@@ -219,32 +234,18 @@ def confirm_outcome(
         "outcome": status.value,
         "average_progress": _average(metrics),
     }
-    session.execute(
-        insert(HealthFactor)
-        .values(
-            id=uuid.uuid4(),
-            customer_id=customer.id,
-            factor=FACTOR,
-            score=score,
-            weight=1,
-            details=details,
-            source="upsell_tracking",
-            updated_at=now,
-        )
-        .on_conflict_do_update(
-            index_elements=["customer_id", "factor"],
-            set_={
-                "score": score,
-                "details": details,
-                "source": "upsell_tracking",
-                "updated_at": now,
-            },
-        )
+    upsert_factor(
+        session=session,
+        customer_id=customer.id,
+        factor=FACTOR,
+        score=score,
+        source="upsell_tracking",
+        details=details,
+        now=now,
     )
-    after = recompute_health(session=session, customer_id=customer.id, base=current)
+    refresh_scores(session=session, customer_ids=[customer.id], now=now)
+    after = session.scalar(select(Customer.health_score).where(Customer.id == customer.id))
     plan.health_after = after
-    if after is not None:
-        customer.health_score = after
     plan.status, plan.evaluated_at = MeasurementStatus.COMPLETED, now
     label = status.value.replace("_", " ")
     session.add(

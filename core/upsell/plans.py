@@ -8,12 +8,17 @@ unique, so however often it runs an opportunity has one plan.
 Re-planning (the opportunity's amount, close date or products changed) only adds: the criteria
 and checkpoints of products new to the plan, skipping criteria the CSM removed. It never edits or
 deletes an existing criterion; a moved close date moves the still-scheduled checkpoints.
+
+Customizing: a CSM may set any target strictly beyond the criterion's baseline at close in the
+metric's direction (`target_rules.check_target`: one already met at close is Invalid, naming the
+`target` field); a criterion added with a metric key and no baseline gets its baseline at close
+from usage, as drafting does. A target or baseline a person sets is recorded as set by the CSM.
 """
 
 import json
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from numbers import Number
 
@@ -25,16 +30,19 @@ from sqlalchemy.orm.exc import StaleDataError
 from core.audit.service import record_audit
 from core.customers.models import Metric
 from core.errors import Conflict, Invalid, NotFound
+from core.formatting import number
 from core.upsell.models import (
     Checkpoint,
     CheckpointStatus,
     Measurement,
     MeasurementMetric,
     MeasurementMode,
+    TargetSource,
 )
 from core.upsell.queries import plan_view
 from core.upsell.schemas import Plan, PlanChanges, validated
-from core.upsell.targets import draft_plans, note
+from core.upsell.target_rules import check_target
+from core.upsell.targets import baselines_at_close, draft_plans, note
 
 CANDIDATES = """
     SELECT u.id AS upsell_id, u.customer_id, u.close_date, u.stated_criteria, c.industry,
@@ -192,7 +200,36 @@ def _snapshot(metrics, days) -> dict:
     }
 
 
-def _apply_metric(session: Session, plan: Measurement, rows: dict, change) -> None:
+def _who(actor) -> str:
+    found = getattr(actor, "name", None) or getattr(actor, "email", None)
+    if found:
+        return found
+    said = str(actor)
+    return f"the API key '{said.removeprefix('api:')}'" if said.startswith("api:") else said
+
+
+def _mark_set_by_csm(row: MeasurementMetric, before: tuple, who: str, today: date) -> None:
+    """Record that a person set the target (or the baseline it is measured from)."""
+    old_target, old_baseline = before
+    target_changed = old_target is None or _differs(row.target, old_target)
+    if not (target_changed or _differs(row.baseline, old_baseline)):
+        return
+    row.target_source = TargetSource.CSM
+    if old_target is None:
+        row.target_explanation = f"Set by {who} on {today.isoformat()}."
+    elif target_changed:
+        was = number(old_target, row.unit)
+        row.target_explanation = f"Set by {who} on {today.isoformat()}; it was {was}."
+    else:
+        row.target_explanation = (
+            f"Baseline set to {number(row.baseline, row.unit)} by {who} on {today.isoformat()}; "
+            f"the target stays {number(row.target, row.unit)}."
+        )
+
+
+def _apply_metric(
+    session: Session, plan: Measurement, rows: dict, change, *, baselines: dict, who: str
+) -> None:
     row = rows.get(change.name)
     if change.action == "add":
         if row is not None:
@@ -211,15 +248,23 @@ def _apply_metric(session: Session, plan: Measurement, rows: dict, change) -> No
         del rows[change.name]
         plan.removed_metrics = [*plan.removed_metrics, change.name]
         return
+    before = (None, None) if change.action == "add" else (row.target, row.baseline)
     fields = EDITABLE if change.action == "add" else change.model_fields_set & set(EDITABLE)
     for name in fields:
         setattr(row, name, getattr(change, name))
+    if change.action == "add" and row.baseline is None and row.metric_key:
+        row.baseline = baselines.get(row.metric_key)  # the baseline at close, as drafting does
     if any(getattr(row, f) is None for f in ("type", "unit", "direction", "measurement", "target")):
         raise Invalid(f"{change.name}: type, unit, direction, measurement and target are required")
     if row.measurement == MeasurementMode.AUTOMATIC and not row.metric_key:
         raise Invalid(f"{change.name}: an automatic criterion needs a metric key")
     if row.unit == "%" and any(v is not None and v > 100 for v in (row.target, row.baseline)):
         raise Invalid(f"{change.name}: a percentage cannot exceed 100")
+    if change.action == "add" or fields & {"target", "baseline", "direction"}:
+        check_target(
+            name=row.name, target=row.target, baseline=row.baseline, direction=row.direction
+        )
+    _mark_set_by_csm(row, before, who, datetime.now(UTC).date())
 
 
 def _apply_days(session: Session, plan: Measurement, checkpoints: dict, days: list[int]) -> None:
@@ -271,10 +316,19 @@ def customize_plan(
     known = set(session.scalars(select(Metric.key).where(Metric.key.in_(keys))))
     if unknown := sorted(keys - known):
         raise Invalid(f"Unknown metric key(s): {', '.join(unknown)}.")
+    added = {
+        c.metric_key
+        for c in changes.metrics
+        if c.action == "add" and c.metric_key and c.baseline is None
+    }
+    found = baselines_at_close(
+        session=session, wanted=[(plan.customer_id, k, plan.started_on) for k in sorted(added)]
+    )
+    baselines = {key: value for (_, key, _), value in found.items()}
     try:
         with session.begin_nested():  # an invalid change leaves nothing half-applied
             for change in changes.metrics:
-                _apply_metric(session, plan, rows, change)
+                _apply_metric(session, plan, rows, change, baselines=baselines, who=_who(actor))
             if changes.checkpoint_days is not None:
                 _apply_days(session, plan, checkpoints, changes.checkpoint_days)
             plan.updated_at = datetime.now(UTC)  # bumps the version even if only children changed

@@ -1,5 +1,9 @@
 """Refresh metric values, score every active plan in one pass, and alert CSMs when a plan slips.
 
+Values: an automatic metric's current value averages its observations in the window of its
+measurement frequency ending now (`core/upsell/frequency.py`); a metric without data in that
+window has no recent data and, like a manual value older than its window, no progress.
+
 Alerts: a DM goes to the customer's CSM when a plan falls into at risk or behind, or from at risk
 to behind (one per fall: `alerted_status` remembers the level already reported). Recovering from
 behind to at risk lowers `alerted_status` without a message, so a new fall to behind alerts
@@ -14,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from core.accounts.models import User
@@ -23,12 +28,13 @@ from core.errors import Invalid, NotFound
 from core.integrations import escape
 from core.outbox.models import Channel
 from core.outbox.service import enqueue
-from core.upsell import curve
+from core.upsell import curve, frequency
 from core.upsell.models import (
     Measurement,
     MeasurementMetric,
     MeasurementMode,
     MeasurementStatus,
+    MetricReading,
     ProgressStatus,
 )
 
@@ -51,7 +57,8 @@ CURRENT_FROM_USAGE = text(
          CROSS JOIN LATERAL (
            SELECT round(avg(o.value), 4) AS value FROM metric_observations o
             WHERE o.customer_id = m.customer_id AND o.metric_key = mm.metric_key
-              AND o.observed_at > l.at - interval '7 days' AND o.observed_at <= l.at) w
+              AND o.observed_at > CAST(:now AS timestamptz) - {frequency.window_sql("mm")}
+              AND o.observed_at <= :now) w
          WHERE m.status = 'active' AND mm.measurement = 'automatic'
            AND mm.metric_key IS NOT NULL AND l.at IS NOT NULL AND {_IDS}
       ) s
@@ -62,7 +69,8 @@ CURRENT_FROM_USAGE = text(
 PLAN_METRICS = text(
     f"""
     SELECT m.id AS plan_id, m.started_on, m.progress_status, {curve.HORIZON} AS horizon,
-           mm.id, mm.direction, mm.baseline, mm.target, mm.current, mm.progress, mm.expected
+           mm.id, mm.direction, mm.baseline, mm.target, mm.current, mm.progress, mm.expected,
+           mm.current_at, {frequency.frequency_sql("mm")} AS frequency
       FROM upsell_measurements m
       JOIN measurement_metrics mm ON mm.measurement_id = m.id
      WHERE m.status = 'active' AND {_IDS}
@@ -129,6 +137,7 @@ def update_progress(
     today = now.astimezone(UTC).date()
     ids = None if measurement_ids is None else list(measurement_ids)
     session.flush()
+    frequency.assign_defaults(session=session)
     refreshed = session.execute(CURRENT_FROM_USAGE, {"now": now, "ids": ids}).rowcount
     shape = curve.learned_curve(session=session) or curve.LINEAR
     plans: dict[uuid.UUID, list] = defaultdict(list)
@@ -138,7 +147,12 @@ def update_progress(
     for plan_id, metrics in plans.items():
         scores = [
             curve.score_metric(
-                current=m.current, baseline=m.baseline, target=m.target, direction=m.direction
+                current=None
+                if frequency.is_stale(current_at=m.current_at, frequency=m.frequency, now=now)
+                else m.current,
+                baseline=m.baseline,
+                target=m.target,
+                direction=m.direction,
             )
             for m in metrics
         ]
@@ -294,6 +308,15 @@ def record_manual_values(
         metric, value = metrics[name], _decimal(name, raw)
         changes[name] = [metric.current, value]
         metric.current, metric.current_at = value, when
+        # The history behind `current`: checkpoints read the value as of their own day.
+        session.execute(
+            insert(MetricReading)
+            .values(metric_id=metric.id, observed_at=when, value=value, recorded_by_id=actor.id)
+            .on_conflict_do_update(
+                index_elements=["metric_id", "observed_at"],
+                set_={"value": value, "recorded_by_id": actor.id},
+            )
+        )
     session.flush()
     record_audit(
         session=session,

@@ -3,11 +3,13 @@
 `load_plan` reads a plan once with its upsell, customer, products, criteria, checkpoints, reviews
 and outcome; `success_measurement` shapes it as the PRD's UpsellSuccessMeasurement (the API) and
 `plan_detail` as the Upsell progress page's detail (adding the daily series and expected curves).
+Both carry the plan's adoption milestones, ROI realized and each metric's measurement frequency
+with whether its data is recent; the page also shows the 60-day feedback ask and its answers.
 """
 
 import statistics
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select, text
@@ -18,7 +20,7 @@ from core.base import Direction, Role
 from core.customers.models import Customer
 from core.errors import Invalid, NotFound
 from core.schemas import as_uuid
-from core.upsell import curve, reviews
+from core.upsell import curve, feedback, frequency, milestones, reviews, roi
 from core.upsell.models import (
     Checkpoint,
     Measurement,
@@ -34,8 +36,11 @@ from core.upsell.schemas import (
     CheckpointOut,
     CheckpointView,
     CriterionOut,
+    FeedbackAnswer,
+    FeedbackAsk,
     MetricProgress,
     MetricView,
+    MilestoneOut,
     OutcomeOut,
     OutcomeView,
     OverdueCheckpoint,
@@ -50,6 +55,7 @@ from core.upsell.schemas import (
     Progress,
     ReviewOut,
     ReviewView,
+    RoiRealized,
     SuccessCriteria,
     SuccessMeasurement,
     UpsellDetails,
@@ -67,6 +73,8 @@ METRIC_FIELDS = (
     "origin",
     "baseline",
     "target",
+    "target_source",
+    "target_explanation",
     "current",
     "current_at",
     "progress",
@@ -83,16 +91,20 @@ PLANS = text(
                       WHERE up.upsell_id = u.id), '{}') AS products,
            nc.day AS next_day, nc.due_on AS next_due,
            (SELECT count(*) FROM checkpoints x
-             WHERE x.measurement_id = m.id AND x.status = 'overdue') AS overdue
+             WHERE x.measurement_id = m.id AND x.status = 'overdue') AS overdue,
+           (SELECT min(x.review_due_on) FROM checkpoints x
+             WHERE x.measurement_id = m.id AND x.status = 'overdue') AS overdue_since,
+           o.status AS outcome, o.proposed_status AS proposed_outcome, o.decide_by
       FROM upsell_measurements m
       JOIN upsells u ON u.id = m.upsell_id
       JOIN customers c ON c.id = m.customer_id
+      LEFT JOIN upsell_outcomes o ON o.measurement_id = m.id
       LEFT JOIN LATERAL (SELECT k.day, k.due_on FROM checkpoints k
-                          WHERE k.measurement_id = m.id
-                            AND k.status NOT IN ('reviewed', 'skipped')
+                          WHERE k.measurement_id = m.id AND k.status = 'scheduled'
                           ORDER BY k.day LIMIT 1) nc ON true
      WHERE (CAST(:csm AS uuid) IS NULL OR c.owner_csm_id = CAST(:csm AS uuid))
-       AND (CAST(:progress AS text) IS NULL OR m.progress_status::text = :progress)
+       AND (CAST(:progress AS text) IS NULL
+            OR m.status = 'active' AND m.progress_status::text = :progress)
        AND (CAST(:state AS text) IS NULL OR m.status::text = :state)
      ORDER BY overdue DESC, nc.due_on NULLS LAST, u.close_date DESC, c.name
     """
@@ -106,20 +118,25 @@ SERIES = text(
      GROUP BY 1, 2 ORDER BY 1, 2
     """
 )
+PLAN_WITHIN_HOURS = 48
+# Hours from the deal's close (its close date, 00:00 UTC) to the plan, or waited so far.
 LATENCY = text(
     """
-    SELECT m.id AS measurement_id, m.upsell_id, m.created_at AS planned_at, k.known_at,
-           greatest(extract(epoch FROM m.created_at - k.known_at) / 3600, 0) AS hours
-    FROM upsell_measurements m JOIN upsells u ON u.id = m.upsell_id
-    CROSS JOIN LATERAL (SELECT greatest(u.created_at, u.close_date::timestamp AT TIME ZONE 'UTC')
-                        AS known_at) k
-    ORDER BY hours DESC
+    SELECT m.id AS measurement_id, u.id AS upsell_id, c.name AS customer_name,
+           u.name AS upsell_name, k.closed_at, m.created_at AS planned_at,
+           greatest(extract(epoch FROM coalesce(m.created_at, :now) - k.closed_at) / 3600, 0)
+             AS hours
+    FROM upsells u JOIN customers c ON c.id = u.customer_id
+    LEFT JOIN upsell_measurements m ON m.upsell_id = u.id
+    CROSS JOIN LATERAL (SELECT u.close_date::timestamp AT TIME ZONE 'UTC' AS closed_at) k
+    ORDER BY hours DESC, c.name, u.name
     """
 )
 OVERDUE = text(
     """
     SELECT c.id AS checkpoint_id, c.measurement_id, m.customer_id, cu.name AS customer_name,
-           up.name AS upsell_name, c.day, c.due_on, c.doc_url, u.id AS csm_id, u.name AS csm_name
+           up.name AS upsell_name, c.day, c.due_on, c.doc_url, u.id AS csm_id, u.name AS csm_name,
+           coalesce(c.review_due_on, c.due_on + 7) AS overdue_since
       FROM checkpoints c
       JOIN upsell_measurements m ON m.id = c.measurement_id
       JOIN customers cu ON cu.id = m.customer_id
@@ -127,7 +144,7 @@ OVERDUE = text(
       LEFT JOIN users u ON u.id = cu.owner_csm_id
      WHERE c.status = 'overdue' AND m.status = 'active'
        AND (CAST(:csm AS uuid) IS NULL OR cu.owner_csm_id = CAST(:csm AS uuid))
-     ORDER BY c.due_on, cu.name
+     ORDER BY overdue_since, cu.name
     """
 )
 
@@ -199,10 +216,16 @@ class LoadedPlan:
     checkpoints: list[Checkpoint]
     reviews: list[tuple[Review, int | None, str | None, str | None]]  # day, reviewer email, name
     outcome: Outcome | None
+    milestones: list = field(default_factory=list)  # PlanMilestone rows, in due order
+    roi_realized: roi.Realized | None = None
+    now: datetime | None = None  # the moment recency and ROI were judged at
 
 
-def load_plan(*, session: Session, measurement_id: uuid.UUID) -> LoadedPlan:
+def load_plan(
+    *, session: Session, measurement_id: uuid.UUID, now: datetime | None = None
+) -> LoadedPlan:
     """Read one plan with its upsell, customer, criteria, checkpoints, reviews and outcome."""
+    now = now or datetime.now(UTC)
     plan = session.get(Measurement, measurement_id, populate_existing=True)
     if plan is None:
         raise NotFound(f"No measurement plan {measurement_id}.")
@@ -235,6 +258,9 @@ def load_plan(*, session: Session, measurement_id: uuid.UUID) -> LoadedPlan:
         checkpoints=list(checkpoints),
         reviews=[tuple(r) for r in review_rows],
         outcome=session.scalar(select(Outcome).where(Outcome.measurement_id == plan.id)),
+        milestones=milestones.for_plans(session=session, measurement_ids=[plan.id])[plan.id],
+        roi_realized=roi.realized(session=session, measurement_ids=[plan.id], now=now).get(plan.id),
+        now=now,
     )
 
 
@@ -251,14 +277,53 @@ def review_out(review: Review, *, checkpoint_day: int | None, reviewed_by: str |
     )
 
 
-def _progress(plan: Measurement, metrics: list[MeasurementMetric]) -> Progress:
+def recency(m: MeasurementMetric, now: datetime | None = None) -> dict:
+    """Return a criterion's measurement frequency and whether its data is too old to count."""
+    freq = frequency.resolve(m.frequency, m.type, m.measurement)
+    now = now or datetime.now(UTC)
+    stale = frequency.is_stale(current_at=m.current_at, frequency=freq, now=now)
+    return {"frequency": freq, "no_recent_data": stale}
+
+
+def milestone_views(loaded: LoadedPlan) -> list[MilestoneOut]:
+    """Return the plan's milestones with the criterion each one watches."""
+    by_id = {m.id: m for m in loaded.metrics}
+    return [
+        MilestoneOut(
+            name=ms.name,
+            criterion=by_id[ms.metric_id].name,
+            unit=by_id[ms.metric_id].unit,
+            threshold=ms.threshold,
+            due_day=ms.due_day,
+            due_on=ms.due_on,
+            status=ms.status,
+            reached_on=ms.reached_on,
+        )
+        for ms in loaded.milestones
+        if ms.metric_id in by_id
+    ]
+
+
+def roi_view(loaded: LoadedPlan) -> RoiRealized | None:
+    """Return the plan's ROI realized as the read models show it."""
+    found = loaded.roi_realized
+    return None if found is None else RoiRealized.model_validate(found)
+
+
+def _progress(loaded: LoadedPlan) -> Progress:
+    plan, metrics = loaded.plan, loaded.metrics
     known = [float(m.progress) for m in metrics if m.progress is not None]
     expected = next((float(m.expected) for m in metrics if m.expected is not None), None)
     return Progress(
         current_status=plan.progress_status,
         expected=expected,
         actual=round(sum(known) / len(known), 4) if known else None,
-        metrics=[MetricProgress.model_validate(m) for m in metrics],
+        metrics=[
+            MetricProgress.model_validate(m).model_copy(update=recency(m, loaded.now))
+            for m in metrics
+        ],
+        milestones=milestone_views(loaded),
+        roi_realized=roi_view(loaded),
     )
 
 
@@ -275,7 +340,7 @@ def as_success_measurement(loaded: LoadedPlan) -> SuccessMeasurement:
             metrics=[CriterionOut.model_validate(m) for m in loaded.metrics],
             checkpoint_days=[c.day for c in loaded.checkpoints],
         ),
-        progress=_progress(plan, loaded.metrics),
+        progress=_progress(loaded),
         checkpoints=[CheckpointOut.model_validate(c) for c in loaded.checkpoints],
         reviews=[
             review_out(r, checkpoint_day=day, reviewed_by=email)
@@ -291,9 +356,13 @@ def as_success_measurement(loaded: LoadedPlan) -> SuccessMeasurement:
     )
 
 
-def success_measurement(*, session: Session, measurement_id: uuid.UUID) -> SuccessMeasurement:
+def success_measurement(
+    *, session: Session, measurement_id: uuid.UUID, now: datetime | None = None
+) -> SuccessMeasurement:
     """Return one plan as the PRD's UpsellSuccessMeasurement."""
-    return as_success_measurement(load_plan(session=session, measurement_id=measurement_id))
+    return as_success_measurement(
+        load_plan(session=session, measurement_id=measurement_id, now=now)
+    )
 
 
 def expected_curve(
@@ -325,10 +394,14 @@ def _series(session: Session, plan: Measurement, metrics: list) -> dict[str, lis
 
 
 def plan_detail(
-    *, session: Session, measurement_id: uuid.UUID, today: date | None = None
+    *,
+    session: Session,
+    measurement_id: uuid.UUID,
+    today: date | None = None,
+    now: datetime | None = None,
 ) -> PlanDetail:
     """Return one plan with metrics, series, expected curves, checkpoints, reviews and outcome."""
-    loaded = load_plan(session=session, measurement_id=measurement_id)
+    loaded = load_plan(session=session, measurement_id=measurement_id, now=now)
     plan, upsell, customer, metrics = loaded.plan, loaded.upsell, loaded.customer, loaded.metrics
     horizon = max((c.day for c in loaded.checkpoints), default=plan.horizon_days) or 1
     shape = curve.learned_curve(session=session) or curve.LINEAR
@@ -354,6 +427,7 @@ def plan_detail(
         metrics=[
             MetricView(
                 **{f: getattr(m, f) for f in METRIC_FIELDS},
+                **recency(m, loaded.now),
                 type=m.type.value,
                 series=series.get(m.metric_key, []) if m.measurement == "automatic" else [],
                 expected_curve=expected_curve(
@@ -377,6 +451,35 @@ def plan_detail(
             for r, day, _, name in newest_first
         ],
         outcome=None if loaded.outcome is None else OutcomeView.model_validate(loaded.outcome),
+        milestones=milestone_views(loaded),
+        roi=roi_view(loaded),
+        feedback=feedback_view(session=session, measurement_id=plan.id),
+    )
+
+
+def feedback_view(*, session: Session, measurement_id: uuid.UUID) -> FeedbackAsk | None:
+    """Return the plan's feedback ask with its answers (None before it was drafted)."""
+    ask = feedback.asks(session=session, measurement_ids=[measurement_id]).get(measurement_id)
+    if ask is None:
+        return None
+    return FeedbackAsk(
+        status=ask.status,
+        status_label=feedback.ASK_LABELS.get(ask.status, ask.status),
+        drafted_at=ask.drafted_at,
+        sent_at=ask.sent_at,
+        to=ask.to,
+        answers=[
+            FeedbackAnswer(
+                kind=a.kind,
+                score=a.score,
+                comment=a.comment,
+                respondent_name=a.respondent_name,
+                responded_at=a.responded_at,
+                line=feedback.answer_line(a),
+            )
+            for a in ask.answers
+        ],
+        lines=feedback.feedback_lines(ask),
     )
 
 
@@ -384,7 +487,7 @@ def plan_detail(
 
 
 def _filters(status: str | None) -> tuple[str | None, str | None]:
-    """Split a status filter into (progress status, plan status)."""
+    """Split a status filter into (progress status of active plans, plan status)."""
     if status is None:
         return None, None
     value = getattr(status, "value", status)
@@ -436,22 +539,38 @@ def plan_view(*, session: Session, measurement_id: uuid.UUID) -> Plan:
     )
 
 
-def plan_latency(*, session: Session) -> PlanLatency:
-    """Return hours from upsell known to plan created, coverage and the share within 48 h."""
+def plan_latency(*, session: Session, now: datetime | None = None) -> PlanLatency:
+    """Return hours from each deal's close to its plan, coverage and the share within 48 h.
+
+    The 48 h share counts planned upsells and unplanned ones whose 48 h have run out; an upsell
+    closed less than 48 h ago without a plan still has time and is left out.
+    """
+    now = now or datetime.now(UTC)
     rows = [
-        PlanLatencyRow(**{**r._mapping, "hours": float(r.hours)}) for r in session.execute(LATENCY)
+        PlanLatencyRow(**{**r._mapping, "hours": float(r.hours)})
+        for r in session.execute(LATENCY, {"now": now})
     ]
-    upsells = session.scalar(text("SELECT count(*) FROM upsells"))
-    within = sum(r.hours <= 48 for r in rows)
+    planned = [r.hours for r in rows if r.planned_at is not None]
+    due = len(planned) + sum(r.planned_at is None and r.hours > PLAN_WITHIN_HOURS for r in rows)
+    within = sum(h <= PLAN_WITHIN_HOURS for h in planned)
     return PlanLatency(
         rows=rows,
-        upsells=upsells,
-        planned=len(rows),
+        upsells=len(rows),
+        planned=len(planned),
+        due=due,
         within_48h=within,
-        coverage=len(rows) / upsells if upsells else 1.0,
-        within_48h_share=within / upsells if upsells else 1.0,
-        median_hours=statistics.median(r.hours for r in rows) if rows else None,
+        coverage=len(planned) / len(rows) if rows else 1.0,
+        within_48h_share=within / due if due else None,
+        median_hours=statistics.median(planned) if planned else None,
+        p90_hours=_p90(planned),
     )
+
+
+def _p90(values: list[float]) -> float | None:
+    """Return the 90th percentile, interpolated like PostgreSQL's percentile_cont."""
+    if len(values) < 2:
+        return values[0] if values else None
+    return statistics.quantiles(values, n=10, method="inclusive")[-1]
 
 
 def overdue_checkpoints(
@@ -464,7 +583,7 @@ def overdue_checkpoints(
         OverdueCheckpoint(
             **row,
             title=reviews.checkpoint_title(row["day"]),
-            days_overdue=(today - row["due_on"]).days,
+            days_overdue=(today - row["overdue_since"]).days,
         )
         for row in rows
     ]

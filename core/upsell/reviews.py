@@ -1,15 +1,15 @@
 """Build review summaries from plan data and record the reviews CSMs hold at checkpoints.
 
 A summary lists each metric against its target and expected progress, its trend over the last
-30 days (7-day average now vs 7-day average 30 days ago; ±5 % of the baseline-to-target distance
+30 days (value then vs the 7-day average 30 days earlier; ±5 % of the baseline-to-target distance
 counts as flat), the risks the data shows and actions suggested from the metric kinds at risk.
+The metrics come as of the checkpoint's day (`core/upsell/asof.py`), and so does "now" below.
 """
 
 import uuid
-from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.audit.service import record_audit
@@ -33,25 +33,6 @@ FLAT_BAND = 0.05
 MAX_ACTIONS = 5
 TITLES = {30: "30-day check", 60: "60-day adoption review", 90: "90-day value assessment"}
 
-METRIC_FACTS = text(
-    """
-    SELECT mm.measurement_id, mm.id, mm.name, mm.type, mm.unit, mm.direction,
-           mm.measurement AS mode, mm.baseline, mm.target, mm.current, mm.current_at,
-           mm.progress, mm.expected, w.value AS month_ago
-      FROM measurement_metrics mm
-      JOIN upsell_measurements m ON m.id = mm.measurement_id
-      LEFT JOIN LATERAL (
-        SELECT round(avg(o.value), 4) AS value FROM metric_observations o
-         WHERE mm.measurement = 'automatic' AND o.customer_id = m.customer_id
-           AND o.metric_key = mm.metric_key
-           AND o.observed_at > CAST(:since AS timestamptz) - interval '7 days'
-           AND o.observed_at <= :since
-      ) w ON true
-     WHERE mm.measurement_id = ANY(CAST(:ids AS uuid[]))
-     ORDER BY mm.measurement_id, mm.position, mm.name
-    """
-)
-
 ACTIONS = {
     MetricKind.USAGE: "Run an enablement session with the teams not yet using {products} "
     "to lift {metric}.",
@@ -69,17 +50,6 @@ ACTIONS = {
 def checkpoint_title(day: int) -> str:
     """Return the name of the checkpoint held `day` days into a plan."""
     return TITLES.get(day, f"{day}-day review")
-
-
-def load_metrics(
-    *, session: Session, measurement_ids: list[uuid.UUID], now: datetime
-) -> dict[uuid.UUID, list]:
-    """Return each plan's metric rows with the 7-day average of 30 days ago, in one query."""
-    by_plan: dict[uuid.UUID, list] = defaultdict(list)
-    params = {"ids": list(measurement_ids), "since": now - timedelta(days=TREND_DAYS)}
-    for row in session.execute(METRIC_FACTS, params):
-        by_plan[row.measurement_id].append(row)
-    return by_plan
 
 
 def trend(m) -> dict:
@@ -126,7 +96,11 @@ def risks(metrics: list, *, status: str | None, now: datetime) -> list[str]:
         found.append(f"The plan is {LABELS[status]} against its expected adoption curve.")
     for m in metrics:
         if m.current is None:
-            found.append(f"{m.name} has no value yet.")
+            found.append(
+                f"{m.name} has no value yet."
+                if m.current_at is None
+                else f"{m.name} has no recent value (last recorded {m.current_at:%Y-%m-%d})."
+            )
             continue
         if _lagging(m):
             found.append(
@@ -238,6 +212,8 @@ def record_review(
         raise NotFound(f"No measurement plan {measurement_id}.")
     if plan.status == MeasurementStatus.CANCELLED:
         raise Invalid("This plan was cancelled; it takes no more reviews.")
+    if assessment is None:
+        raise Invalid("assessment: choose how the plan is doing (on track, at risk, behind …).")
     try:
         assessment = ProgressStatus(assessment)
     except ValueError as exc:

@@ -27,10 +27,13 @@ from core.errors import Invalid
 from core.schemas import AMOUNT_LIMIT, CamelModel, InputModel, JsonNumber
 from core.upsell.models import (
     CheckpointStatus,
+    MeasurementFrequency,
     MeasurementMode,
     MeasurementStatus,
+    MilestoneStatus,
     OutcomeStatus,
     ProgressStatus,
+    TargetSource,
     UpsellType,
 )
 
@@ -256,6 +259,12 @@ class CriterionOut(CamelModel):
     baseline: JsonNumber | None
     origin: str
     metric_key: str | None
+    target_source: TargetSource | None = Field(
+        None,
+        description="Where the target came from: template_uplift (the template's uplift on the "
+        "baseline), template_level, benchmark, history (similar upsells), stated or csm",
+    )
+    target_explanation: str | None = Field(None, description="How the target was set, in words")
 
 
 class SuccessCriteria(CamelModel):
@@ -268,6 +277,37 @@ class MetricProgress(CamelModel):
     current: JsonNumber | None
     progress: JsonNumber | None = Field(description="0-1 of the way from baseline to target")
     expected: JsonNumber | None = Field(description="0-1 expected by now on the adoption curve")
+    frequency: MeasurementFrequency | None = Field(
+        None, description="daily, weekly or monthly: `current` averages the last 1, 7 or 30 days"
+    )
+    no_recent_data: bool = Field(
+        False, description="The newest value is older than the frequency allows; not counted"
+    )
+
+
+class MilestoneOut(CamelModel):
+    """An adoption milestone: a criterion reaching a threshold by a due day."""
+
+    name: str
+    criterion: str
+    threshold: JsonNumber
+    unit: str
+    due_day: int
+    due_on: date
+    status: MilestoneStatus = Field(description="upcoming, completed or overdue")
+    reached_on: date | None = Field(description="The day it was first reached (completed only)")
+
+
+class RoiRealized(CamelModel):
+    """Value the plan's money criteria realized to date against the upsell's ARR increase."""
+
+    realized: JsonNumber | None = Field(description="Dollars beyond the baseline since the close")
+    arr_increase: JsonNumber
+    multiple: JsonNumber | None = Field(description="realized ÷ ARR increase")
+    multiple_text: str | None = Field(None, description='The multiple as people read it: "1.6×"')
+    window_days: int | None = Field(description="Days from the close to the newest money data")
+    text: str = Field(description="The figure in words, or why there is none")
+    basis: list[str]
 
 
 class Progress(CamelModel):
@@ -275,6 +315,8 @@ class Progress(CamelModel):
     expected: float | None
     actual: float | None = Field(description="Average progress of the metrics with a value")
     metrics: list[MetricProgress]
+    milestones: list[MilestoneOut] = Field(default_factory=list)
+    roi_realized: RoiRealized | None = None
 
 
 class CheckpointOut(CamelModel):
@@ -336,9 +378,13 @@ class PlanRow(BaseModel):
     close_date: date
     days_since_close: int
     products: list[str]
-    next_day: int | None
+    next_day: int | None  # the next scheduled checkpoint
     next_due: date | None
     overdue: int
+    overdue_since: date | None = None  # when the oldest overdue review was due
+    outcome: OutcomeStatus | None = None  # decided (or closed as no decision)
+    proposed_outcome: OutcomeStatus | None = None
+    decide_by: date | None = None
 
 
 class Point(BaseModel):
@@ -359,10 +405,14 @@ class MetricView(BaseModel):
     origin: str
     baseline: Decimal | None
     target: Decimal
+    target_source: TargetSource | None = None
+    target_explanation: str | None = None
     current: Decimal | None
     current_at: datetime | None
     progress: Decimal | None
     expected: Decimal | None
+    frequency: MeasurementFrequency | None = None
+    no_recent_data: bool = False
     series: list[Point]
     expected_curve: list[Point]
 
@@ -374,6 +424,7 @@ class CheckpointView(BaseModel):
     status: str
     doc_url: str | None
     summary: dict = {}
+    review_due_on: date | None = None  # overdue since then when status is "overdue"
 
 
 class ReviewView(BaseModel):
@@ -393,6 +444,30 @@ class OutcomeView(BaseModel):
     status: str | None
     override_reason: str | None
     decided_at: datetime | None
+    decide_by: date | None = None
+
+
+class FeedbackAnswer(BaseModel):
+    """A customer's NPS or CSAT response after the plan's feedback ask."""
+
+    kind: str
+    score: int
+    comment: str | None
+    respondent_name: str | None
+    responded_at: datetime
+    line: str
+
+
+class FeedbackAsk(BaseModel):
+    """The plan's 60-day feedback ask: where it stands and what came back."""
+
+    status: str
+    status_label: str
+    drafted_at: datetime
+    sent_at: datetime | None
+    to: list[str]
+    answers: list[FeedbackAnswer]
+    lines: list[str]
 
 
 class PlanDetail(BaseModel):
@@ -417,6 +492,9 @@ class PlanDetail(BaseModel):
     checkpoints: list[CheckpointView]
     reviews: list[ReviewView]
     outcome: OutcomeView | None
+    milestones: list[MilestoneOut] = []
+    roi: RoiRealized | None = None
+    feedback: FeedbackAsk | None = None
 
 
 # A plan as customized, plan latency and overdue checkpoints -----------------------------------
@@ -434,6 +512,8 @@ class PlanMetric(CamelModel):
     measurement: MeasurementMode
     baseline: Decimal | None
     target: Decimal
+    target_source: TargetSource | None = None
+    target_explanation: str | None = None
     origin: str
     position: int
 
@@ -467,25 +547,30 @@ class Plan(CamelModel):
 
 
 class PlanLatencyRow(CamelModel):
-    """How long one upsell waited for its plan."""
+    """How long one upsell waited for its plan after the deal closed (or has waited so far)."""
 
-    measurement_id: uuid.UUID
+    measurement_id: uuid.UUID | None
     upsell_id: uuid.UUID
-    known_at: datetime
-    planned_at: datetime
+    customer_name: str
+    upsell_name: str
+    closed_at: datetime
+    planned_at: datetime | None
     hours: float
 
 
 class PlanLatency(CamelModel):
-    """Plan latency per plan, coverage (plans ÷ upsells) and the share planned within 48 h."""
+    """Plan latency per upsell, coverage (plans ÷ upsells) and the share planned within 48 h of
+    the close (of the upsells planned or past their 48 h: `due`)."""
 
     rows: list[PlanLatencyRow]
     upsells: int
     planned: int
+    due: int
     coverage: float
     within_48h: int
-    within_48h_share: float
+    within_48h_share: float | None
     median_hours: float | None
+    p90_hours: float | None
 
 
 class OverdueCheckpoint(BaseModel):
@@ -499,6 +584,7 @@ class OverdueCheckpoint(BaseModel):
     day: int
     title: str
     due_on: date
+    overdue_since: date = Field(description="The day the review was due")
     days_overdue: int
     csm_id: uuid.UUID | None
     csm_name: str | None
@@ -517,9 +603,16 @@ class Group(CamelModel):
     decided: int
     mix: dict[str, int]
     success_rate: float | None
-    churn_rate: float | None
+    churn_rate: float | None = Field(
+        description="Year-1 churn of expanded ARR: lost within 12 months of close ÷ expanded, "
+        "over plans whose upsell closed 12+ months ago (None when none did)"
+    )
     value_realization: float | None
-    churned: int
+    churned: int = Field(description="Expansions that lost ARR within their first year")
+    churn_known: int = Field(description="Plans whose upsell closed 12 or more months ago")
+    churn_unknown: int = Field(description="Plans younger than 12 months: churn not yet known")
+    expanded_arr: float = Field(description="Expanded ARR of the churn_known plans")
+    churned_arr: float = Field(description="Of it, ARR lost to churn or contraction in year 1")
     metrics: int
     met: int
     median_days_to_value: float | None
@@ -535,7 +628,7 @@ class Signal(CamelModel):
 
 
 class Bucket(CamelModel):
-    """Predicted vs realized success for plans whose prediction fell in [low, high)."""
+    """Predicted vs realized success of confirmed plans whose prediction fell in [low, high)."""
 
     low: int
     high: int
@@ -544,8 +637,32 @@ class Bucket(CamelModel):
     actual: float
 
 
+class KpiBin(CamelModel):
+    """One bar of a KPI's distribution."""
+
+    label: str
+    count: int
+
+
+class KpiRow(CamelModel):
+    """An upsell or plan behind a KPI: late or missing plan, or a plan not tracked in time."""
+
+    kind: Literal["late", "unplanned", "untracked"]
+    measurement_id: uuid.UUID | None
+    upsell_id: uuid.UUID
+    customer_name: str
+    upsell_name: str
+    since: date  # the close date (plan latency) or the first checkpoint day (tracking)
+    hours: float | None = None  # close to plan, or waited so far
+    metrics: list[str] = []  # the plan's metrics without data by its first checkpoint
+
+
 class Kpi(CamelModel):
-    """A PRD success metric with its target and whether it is met (None when no data)."""
+    """A PRD success metric with its target and whether it is met (None when no data).
+
+    Where it helps, the counts behind the share (`numerator` of `denominator`), a distribution
+    (`bins`, 50th/90th percentiles in hours) and the first rows that hold it back (`rows`, of
+    `rows_total`)."""
 
     key: str
     label: str
@@ -554,6 +671,13 @@ class Kpi(CamelModel):
     higher_is_better: bool = True
     met: bool | None
     detail: str
+    numerator: int | None = None
+    denominator: int | None = None
+    bins: list[KpiBin] = []
+    p50_hours: float | None = None
+    p90_hours: float | None = None
+    rows: list[KpiRow] = []
+    rows_total: int = 0
 
 
 class Analysis(CamelModel):
@@ -564,7 +688,22 @@ class Analysis(CamelModel):
     signals: list[Signal]
     on_track_at_30_success: float | None
     behind_at_30_success: float | None
-    calibration: list[Bucket]
-    brier_score: float | None
+    calibration: list[Bucket] = Field(description="Confirmed outcomes only")
+    scored_outcomes: int = Field(description="Confirmed outcomes with a prediction")
+    min_scored_outcomes: int = Field(description="Needed before Brier and skill are given")
+    scored_base_rate: float | None = Field(description="Share of the scored plans that succeeded")
+    brier_score: float | None = Field(None, description="Mean squared error; 0 is perfect")
+    brier_reference: float | None = Field(None, description="Brier of the base-rate forecast")
+    brier_skill: float | None = Field(None, description="1 − brier ÷ reference; > 0 beats it")
     kpis: list[Kpi]
     latency_median_hours: float | None
+
+
+class PlanPrediction(CamelModel):
+    """An active plan's predicted chance of success and what it rests on."""
+
+    measurement_id: uuid.UUID
+    customer: str
+    upsell: str
+    predicted_success: Decimal | None
+    basis: dict

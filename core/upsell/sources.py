@@ -4,7 +4,10 @@ Accounts map to customers by `crm_id` (Salesforce ids compare on their first 15 
 re-synced opportunity whose amount, close date or products changed asks its plan to re-plan.
 Each amendment applies once (`upsell_amendments.amendment_id` is unique): a positive change adds
 ARR; a negative one is a contraction, kept in the ledger, stamped on the upsell (`contracted_at`)
-and put on the timeline ("upsell_contracted") for the outcome rules.
+and put on the timeline ("upsell_contracted") for the outcome rules; it is also recorded as a
+contraction event of the customer (core/customers/events.py, source id = amendment id) for the
+churn figures. A renewal opportunity closed as lost is a churn event (source id = opportunity id):
+its `Amount` is the ARR lost, or the customer's current ARR when the opportunity has none.
 """
 
 import logging
@@ -18,9 +21,10 @@ from sqlalchemy.orm import Session
 
 from core.audit.models import Watermark
 from core.audit.service import record_audit
-from core.customers.models import Customer, TimelineEvent
+from core.customers.events import EventIn, record_events
+from core.customers.models import Customer, CustomerEventKind, TimelineEvent
 from core.errors import Invalid, NotFound
-from core.integrations.base import Amendment, NotConfigured, Opportunity
+from core.integrations.base import Amendment, LostRenewal, NotConfigured, Opportunity
 from core.integrations.dispatch import client_for
 from core.settings import get_settings
 from core.upsell.models import Product, Upsell, UpsellAmendment, UpsellProduct, UpsellType
@@ -30,6 +34,8 @@ log = logging.getLogger(__name__)
 
 OPPORTUNITY_WATERMARK = "salesforce_opportunities"
 AMENDMENT_WATERMARK = "salesforce_amendments"
+RENEWAL_WATERMARK = "salesforce_lost_renewals"
+EVENT_SOURCE = "salesforce"
 CENT = Decimal("0.01")
 _UPSELLS, _LINES = Upsell.__table__, UpsellProduct.__table__
 
@@ -266,14 +272,32 @@ def _apply_ledger(session: Session, ledger: list[dict], now: datetime, counts: d
     grown = [r["upsell_id"] for r in rows if r["arr_change"] > 0 and r["upsell_id"]]
     if grown:
         request_replan(session=session, upsell_ids=grown, now=now)
+    contractions = []
     for r in rows:
         kind, verb = (
             ("upsell_contracted", "gave back")
             if r["arr_change"] < 0
             else ("upsell_amended", "added")
         )
+        line_id = uuid.uuid4()
+        if r["arr_change"] < 0:
+            contractions.append(
+                EventIn(
+                    customer_id=r["customer_id"],
+                    kind=CustomerEventKind.CONTRACTION,
+                    occurred_on=r["signed_date"],
+                    arr_change=r["arr_change"],
+                    source=EVENT_SOURCE,
+                    source_id=r["amendment_id"],
+                    note=r["description"],
+                    related_type="upsell" if r["upsell_id"] else None,
+                    related_id=r["upsell_id"],
+                    timeline_event_id=line_id,
+                )
+            )
         session.add(
             TimelineEvent(
+                id=line_id,
                 customer_id=r["customer_id"],
                 kind=kind,
                 occurred_at=datetime.combine(r["signed_date"], time(), UTC),
@@ -284,6 +308,41 @@ def _apply_ledger(session: Session, ledger: list[dict], now: datetime, counts: d
             )
         )
     session.flush()
+    record_events(session=session, events=contractions, now=now)
+
+
+def record_lost_renewals(
+    *, session: Session, renewals: list[LostRenewal], now: datetime | None = None
+) -> dict[str, int]:
+    """Record each renewal opportunity closed as lost as the customer's churn event, once."""
+    latest = {r.id: r for r in sorted(renewals, key=lambda r: r.last_modified)}
+    customers = _customers(session, [r.account_id for r in latest.values()])
+    sql = text("SELECT id, arr FROM customers WHERE id = ANY(:ids)")
+    arr = dict(session.execute(sql, {"ids": list(customers.values())}).all())
+    counts, events = {"unknown_account": 0, "no_amount": 0}, []
+    for r in latest.values():
+        customer_id = customers.get((r.account_id or "")[:15])
+        if customer_id is None:
+            log.warning("lost renewal %s skipped: no customer has CRM id %s", r.id, r.account_id)
+            counts["unknown_account"] += 1
+            continue
+        lost = _money(r.amount) if r.amount > 0 else arr[customer_id]
+        if lost <= 0:
+            log.warning("lost renewal %s skipped: neither it nor the customer has ARR", r.id)
+            counts["no_amount"] += 1
+            continue
+        events.append(
+            EventIn(
+                customer_id=customer_id,
+                kind=CustomerEventKind.CHURN,
+                occurred_on=r.close_date,
+                arr_change=-lost,
+                source=EVENT_SOURCE,
+                source_id=r.id,
+                note=" — ".join(filter(None, [r.name, r.description])) or None,
+            )
+        )
+    return counts | record_events(session=session, events=events, now=now)
 
 
 def create_manual_upsell(
@@ -351,7 +410,7 @@ def create_manual_upsell(
 
 
 def sync_salesforce(*, session: Session, crm=None, now: datetime | None = None) -> dict:
-    """Read opportunities and amendments changed since the watermarks, apply them, advance."""
+    """Read opportunities, amendments and lost renewals changed since the watermarks; advance."""
     if crm is None:
         try:
             crm = client_for("salesforce", get_settings())
@@ -361,6 +420,7 @@ def sync_salesforce(*, session: Session, crm=None, now: datetime | None = None) 
     for name, key, read, apply in (
         ("opportunities", OPPORTUNITY_WATERMARK, crm.closed_upsells_since, upsert_opportunities),
         ("amendments", AMENDMENT_WATERMARK, crm.amendments_since, apply_amendments),
+        ("renewals", RENEWAL_WATERMARK, crm.lost_renewals_since, record_lost_renewals),
     ):
         mark = session.get(Watermark, key)
         rows = read(datetime.fromisoformat(mark.value) if mark else None)

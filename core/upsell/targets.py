@@ -1,12 +1,13 @@
 """Draft what a plan aims for: its success criteria, checkpoint days, baselines and targets.
 
-Criteria come from (a) the success templates of the products, (b) the success criteria stated on
-the opportunity (`parse_criterion`), (c) the industry benchmark median, used when a template gives
-no target, and (d) the median that similar completed plans (same product and segment, at least
-MIN_HISTORY) reached in the week ending on day REACHED_DAY; when (c) and (d) both exist the better
-wins, so the median is a floor. Each criterion records its `origin`. Baselines average the
-metric's observations in the BASELINE_DAYS before close, for every upsell in one query. What could
-not be done becomes a plan note.
+Criteria come from (a) the success templates of the products and (b) the success criteria stated
+on the opportunity (`parse_criterion`). Baselines average the metric's observations in the
+BASELINE_DAYS before close, for every upsell in one query (`baselines_at_close`). Each target then
+follows the rules of `core.upsell.target_rules`: relative to the baseline by the template's uplift
+for the customer's segment, blended with what similar confirmed upsells reached by day
+REACHED_DAY (`reached_by_day`, one query), floored beyond the baseline and capped by the industry
+benchmark; it records its `target_source` and a plain-words `target_explanation`. Each criterion
+records its `origin` (template or stated). What could not be done becomes a plan note.
 """
 
 import re
@@ -19,9 +20,17 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.base import Direction
+from core.upsell.target_rules import (
+    MIN_HISTORY,
+    REACHED_DAY,
+    Benchmark,
+    NoTarget,
+    Peers,
+    derive_target,
+    segment_words,
+    stated_target,
+)
 
-MIN_HISTORY = 5
-REACHED_DAY = 90
 DEFAULT_DAYS = (30, 60, 90)
 BASELINE_DAYS = 14
 
@@ -36,28 +45,42 @@ BASELINES = text(
     GROUP BY k.customer_id, k.metric_key, k.close_date
     """
 )
+# What similar upsells reached: plans whose outcome a person confirmed, per product, segment and
+# metric, in the week ending on day REACHED_DAY; the change is taken from each plan's own baseline
+# in the metric's direction (a cut counts as positive when lower is better).
 REACHED = text(
     """
     WITH done AS (
         SELECT m.id, m.customer_id, m.started_on, c.segment, p.product_code
-        FROM upsell_measurements m JOIN customers c ON c.id = m.customer_id
+        FROM upsell_measurements m
+        JOIN upsell_outcomes oc ON oc.measurement_id = m.id
+         AND oc.status IS NOT NULL AND oc.status <> 'no_decision'
+        JOIN customers c ON c.id = m.customer_id
         JOIN upsell_products p ON p.upsell_id = m.upsell_id
-        WHERE m.status = 'completed' AND p.product_code = ANY(CAST(:products AS text[]))
+        WHERE p.product_code = ANY(CAST(:products AS text[]))
     ), reached AS (
-        SELECT d.product_code, d.segment, mm.metric_key, avg(o.value) AS value
+        SELECT d.product_code, d.segment, mm.metric_key, d.id, avg(o.value) AS value,
+               CASE WHEN min(mm.baseline) > 0 THEN
+                    (avg(o.value) - min(mm.baseline)) / min(mm.baseline)
+                    * CASE WHEN min(k.direction) = 'lower_is_better' THEN -1 ELSE 1 END
+               END AS uplift
         FROM done d
         JOIN measurement_metrics mm ON mm.measurement_id = d.id AND mm.metric_key IS NOT NULL
+        JOIN metrics k ON k.key = mm.metric_key
         JOIN metric_observations o ON o.customer_id = d.customer_id
          AND o.metric_key = mm.metric_key
          AND o.observed_at >= (d.started_on + CAST(:lo AS int))::timestamp AT TIME ZONE 'UTC'
          AND o.observed_at < (d.started_on + CAST(:hi AS int))::timestamp AT TIME ZONE 'UTC'
         GROUP BY d.product_code, d.segment, mm.metric_key, d.id
     )
-    SELECT product_code, segment, NULL AS metric_key, count(DISTINCT id) AS n, NULL AS median
+    SELECT product_code, segment, NULL AS metric_key, count(DISTINCT id) AS n,
+           NULL::numeric AS level, 0 AS n_uplift, NULL::numeric AS uplift
     FROM done GROUP BY product_code, segment
     UNION ALL
     SELECT product_code, segment, metric_key, count(*),
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY value)
+           round(CAST(percentile_cont(0.5) WITHIN GROUP (ORDER BY value) AS numeric), 4),
+           count(uplift),
+           round(CAST(percentile_cont(0.5) WITHIN GROUP (ORDER BY uplift) AS numeric), 4)
     FROM reached GROUP BY product_code, segment, metric_key
     """
 )
@@ -73,6 +96,7 @@ class Draft:
     """The criteria, checkpoint days and notes worked out for one upsell's plan."""
 
     metrics: dict[str, dict] = field(default_factory=dict)
+    rules: dict[str, dict] = field(default_factory=dict)  # what each target is worked out from
     days: set[int] = field(default_factory=set)
     notes: list[dict] = field(default_factory=list)
 
@@ -144,17 +168,35 @@ def parse_criterion(sentence: str, catalog) -> dict:
 
 
 def reached_by_day(*, session: Session, products: list[str]) -> dict:
-    """Return {(product, segment): {"plans": n, "metrics": {key: (n, median)}}} at REACHED_DAY."""
+    """Return {(product, segment): {"plans": n, "metrics": {key: Peers}}} at REACHED_DAY."""
     found: dict = defaultdict(lambda: {"plans": 0, "metrics": {}})
-    for row in session.execute(
-        REACHED, {"products": sorted(set(products)), "lo": REACHED_DAY - 6, "hi": REACHED_DAY + 1}
-    ):
+    params = {"products": sorted(set(products)), "lo": REACHED_DAY - 6, "hi": REACHED_DAY + 1}
+    for row in session.execute(REACHED, params):
         group = found[(row.product_code, row.segment)]
         if row.metric_key is None:
             group["plans"] = row.n
         else:
-            group["metrics"][row.metric_key] = (row.n, Decimal(str(row.median)))
+            group["metrics"][row.metric_key] = Peers(
+                uplift_plans=row.n_uplift, uplift=row.uplift, level_plans=row.n, level=row.level
+            )
     return dict(found)
+
+
+def baselines_at_close(*, session: Session, wanted) -> dict:
+    """Return {(customer id, metric key, close date): average of the BASELINE_DAYS before}."""
+    wanted = list(wanted)
+    if not wanted:
+        return {}
+    found = session.execute(
+        BASELINES,
+        {
+            "customers": [c for c, _, _ in wanted],
+            "keys": [k for _, k, _ in wanted],
+            "closes": [d for _, _, d in wanted],
+            "days": BASELINE_DAYS,
+        },
+    )
+    return {(r.customer_id, r.metric_key, r.close_date): r.value for r in found}
 
 
 @dataclass
@@ -177,17 +219,17 @@ def _lookups(session: Session, targets) -> _Lookups:
     return _Lookups(
         catalog={r.key: r for r in session.execute(text("SELECT * FROM metrics"))},
         templates={r.product_code: r for r in templates},
-        benchmarks={(r.industry.lower(), r.segment, r.metric_key): r.median for r in benchmarks},
+        benchmarks={
+            (r.industry.lower(), r.segment, r.metric_key): Benchmark(
+                industry=r.industry,
+                segment=r.segment,
+                median=r.median,
+                top_quartile=r.top_quartile,
+            )
+            for r in benchmarks
+        },
         history=reached_by_day(session=session, products=codes),
     )
-
-
-def _fallback(direction: str, median, peers) -> tuple[Decimal | None, str | None]:
-    options = [(Decimal(median), "benchmark")] if median is not None else []
-    options += [(peers[1], "history")] if peers else []
-    if not options:
-        return None, None
-    return (max if direction == Direction.HIGHER else min)(options, key=lambda o: o[0])
 
 
 def _from_templates(t, look: _Lookups, draft: Draft) -> None:
@@ -203,8 +245,8 @@ def _from_templates(t, look: _Lookups, draft: Draft) -> None:
             draft.notes.append(
                 note(
                     "history",
-                    f"History skipped for {code} in {t.segment}: {history['plans']} "
-                    f"completed plans (fewer than {MIN_HISTORY}).",
+                    f"Similar upsells not used for {code}: {history['plans']} confirmed with "
+                    f"{segment_words(t.segment)} customers (fewer than {MIN_HISTORY}).",
                     product=code,
                 )
             )
@@ -212,60 +254,38 @@ def _from_templates(t, look: _Lookups, draft: Draft) -> None:
             name, key = raw["name"], raw.get("metricKey")
             if name in draft.metrics or name in removed:
                 continue
-            peers = history["metrics"].get(key)
-            peers = peers if peers and peers[0] >= MIN_HISTORY else None
-            if peers:
-                draft.notes.append(
-                    note(
-                        "history",
-                        f"{peers[0]} similar {code} plans reached a median of "
-                        f"{peers[1]:.2f} on {name} by day {REACHED_DAY}.",
-                        metric=name,
-                    )
-                )
-            target, origin = raw.get("target"), "template"
-            if target is None:
-                median = look.benchmarks.get((t.industry.lower(), t.segment, key))
-                target, origin = _fallback(raw["direction"], median, peers)
-            if target is None:
-                draft.notes.append(note("target_missing", f"{name}: no target anywhere; skipped."))
-                continue
             draft.metrics[name] = {
                 "name": name,
                 "metric_key": key,
                 "type": raw["type"],
                 "unit": raw["unit"],
                 "direction": raw["direction"],
-                "target": Decimal(str(target)),
-                "origin": origin,
+                "origin": "template",
                 "measurement": raw.get("measurement") or ("automatic" if key else "manual"),
+            }
+            draft.rules[name] = {
+                "raw": raw,
+                "benchmark": look.benchmarks.get((t.industry.lower(), t.segment, key)),
+                "peers": history["metrics"].get(key),
             }
 
 
 def _baselines(session: Session, targets, drafts: dict) -> None:
-    """Snapshot every automatic criterion's baseline in one query; resolve relative targets."""
-    wanted = [
-        (t, s["metric_key"])
-        for t in targets
-        for s in drafts[t.upsell_id].metrics.values()
-        if s["measurement"] == "automatic"
-    ]
-    found = session.execute(
-        BASELINES,
-        {
-            "customers": [t.customer_id for t, _ in wanted],
-            "keys": [k for _, k in wanted],
-            "closes": [t.close_date for t, _ in wanted],
-            "days": BASELINE_DAYS,
-        },
+    """Snapshot every automatic criterion's baseline in one query; note the missing ones."""
+    found = baselines_at_close(
+        session=session,
+        wanted=[
+            (t.customer_id, s["metric_key"], t.close_date)
+            for t in targets
+            for s in drafts[t.upsell_id].metrics.values()
+            if s["measurement"] == "automatic"
+        ],
     )
-    baselines = {(r.customer_id, r.metric_key, r.close_date): r.value for r in found}
     for t in targets:
         draft = drafts[t.upsell_id]
         for spec in draft.metrics.values():
-            automatic = spec["measurement"] == "automatic"
-            spec["baseline"] = baselines.get((t.customer_id, spec["metric_key"], t.close_date))
-            if automatic and spec["baseline"] is None:
+            spec["baseline"] = found.get((t.customer_id, spec["metric_key"], t.close_date))
+            if spec["measurement"] == "automatic" and spec["baseline"] is None:
                 draft.notes.append(
                     note(
                         "baseline_missing",
@@ -274,11 +294,48 @@ def _baselines(session: Session, targets, drafts: dict) -> None:
                         metric=spec["name"],
                     )
                 )
-            factor = spec.pop("factor", None)
-            if factor and spec["baseline"] is None:
-                spec.update(MANUAL_CRITERION)
-            elif factor:
-                spec["target"] = (spec["baseline"] * factor).quantize(Decimal("0.0001"))
+
+
+def _target(t, spec: dict, rule: dict):
+    """Return the criterion's target under the rules (a stated one or a template one)."""
+    if "raw" in rule:
+        return derive_target(
+            name=spec["name"],
+            unit=spec["unit"],
+            direction=spec["direction"],
+            baseline=spec["baseline"],
+            segment=t.segment,
+            raw=rule["raw"],
+            manual=spec["measurement"] == "manual",
+            benchmark=rule["benchmark"],
+            peers=rule["peers"],
+        )
+    factor = rule.get("factor")
+    if factor is not None and not (spec["baseline"] or 0) > 0:
+        spec.update(MANUAL_CRITERION)  # a change from nothing: a person confirms it
+        factor = None
+    return stated_target(
+        name=spec["name"],
+        unit=spec["unit"],
+        direction=spec["direction"],
+        baseline=spec["baseline"],
+        target=spec.get("target"),
+        factor=factor,
+    )
+
+
+def _targets(t, draft: Draft) -> None:
+    """Give every criterion its target, source and explanation; leave out those without one."""
+    for name, spec in list(draft.metrics.items()):
+        try:
+            found = _target(t, spec, draft.rules.get(name, {}))
+        except NoTarget as exc:
+            del draft.metrics[name]
+            draft.notes.append(note("target_missing", str(exc), metric=name))
+            continue
+        spec["target"] = found.value
+        spec["target_source"] = found.source.value
+        spec["target_explanation"] = found.explanation
 
 
 def draft_plans(*, session: Session, targets) -> dict[uuid.UUID, Draft]:
@@ -289,8 +346,12 @@ def draft_plans(*, session: Session, targets) -> dict[uuid.UUID, Draft]:
         draft = drafts[t.upsell_id] = Draft()
         _from_templates(t, look, draft)
         for sentence in criteria_sentences(t.stated_criteria) if t.measurement_id is None else ():
-            parsed = parse_criterion(sentence, look.catalog)
-            draft.metrics.setdefault(sentence, {"name": sentence, **parsed})
+            if sentence not in draft.metrics:
+                parsed = parse_criterion(sentence, look.catalog)
+                draft.rules[sentence] = {"factor": parsed.pop("factor", None)}
+                draft.metrics[sentence] = {"name": sentence, **parsed}
         draft.days = draft.days or set(DEFAULT_DAYS)
     _baselines(session, targets, drafts)
+    for t in targets:
+        _targets(t, drafts[t.upsell_id])
     return drafts

@@ -1,5 +1,7 @@
 """Upsell API: manual entry, plan creation, progress, manual values, reviews and outcomes."""
 
+from datetime import timedelta
+
 import pytest
 
 from core.accounts.models import User
@@ -65,7 +67,14 @@ def test_create_plan_from_template_is_camel_case_and_idempotent(client, make_key
         "baseline",
         "origin",
     }
-    assert set(body["progress"]) == {"currentStatus", "expected", "actual", "metrics"}
+    assert set(body["progress"]) == {
+        "currentStatus",
+        "expected",
+        "actual",
+        "metrics",
+        "milestones",
+        "roiRealized",
+    }
     assert body["outcome"] is None and 0 <= body["predictedSuccess"] <= 100
     again = create(client, headers, "006WORLD1")  # by opportunity id, same plan
     assert again.status_code == 200 and again.json()["id"] == body["id"]
@@ -219,3 +228,36 @@ def test_other_waiting_upsells_are_planned_and_predicted_too(client, make_key, w
     assert create(client, make_key("csm"), world["upsell"].id).status_code == 201
     view = client.get(f"{BASE}/{other.id}/progress", headers=make_key("csm"))
     assert view.status_code == 200 and view.json()["predictedSuccess"] is not None
+
+
+def test_each_criterion_says_where_its_target_came_from(client, make_key, world, session):
+    f.observe(session, world["customer"], "weekly_active_users", {f.CLOSE - timedelta(1): 100})
+    res = create(client, make_key("csm"), world["upsell"].id)
+    assert res.status_code == 201, res.text
+    metrics = {m["name"]: m for m in res.json()["successCriteria"]["metrics"]}
+    wau = metrics["Weekly active users"]
+    assert (wau["baseline"], wau["target"], wau["targetSource"]) == (100, 120, "template_uplift")
+    assert wau["targetExplanation"].startswith("100 users at close raised by 20%")
+    dashboards = metrics["Executive dashboards in use"]
+    assert (dashboards["targetSource"], dashboards["target"]) == ("template_level", 3)
+
+
+@pytest.mark.parametrize("name", ["Weekly active users", "WAU"])
+def test_a_target_already_met_at_close_is_422_naming_the_field(
+    client, make_key, world, session, name
+):
+    days = f.days_before(f.CLOSE, 1, 8)
+    f.observe(session, world["customer"], "weekly_active_users", dict.fromkeys(days, 217.7))
+    wau = {
+        "name": name,
+        "type": "usage",
+        "target": 200,
+        "unit": "users",
+        "metricKey": "weekly_active_users",
+    }
+    body = {"successCriteria": {"metrics": [wau]}, "createdBy": world["csm"].email}
+    res = create(client, make_key("csm"), world["upsell"].id, body)
+    assert res.status_code == 422
+    assert res.json()["detail"].startswith(
+        "target: must be above the baseline 217.7 for a higher-is-better metric"
+    )

@@ -20,7 +20,7 @@ def test_counts_match_the_tables_and_fall_in_range(connection, counts):
     assert counts["users"] == 16
     assert counts["customers"] == CUSTOMERS
     assert counts["metrics"] == 8 and counts["products"] == 6 and counts["success_templates"] == 6
-    assert counts["message_templates"] == 2
+    assert counts["message_templates"] == 3
     assert counts["industry_benchmarks"] >= 8 * 3
     assert CUSTOMERS <= counts["customer_contacts"] <= 3 * CUSTOMERS
     assert 3 * CUSTOMERS * 340 <= counts["metric_observations"] <= 5 * CUSTOMERS * 365

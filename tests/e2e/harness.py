@@ -132,8 +132,11 @@ def streamlit_server(database_url: str, log_dir: Path):
 @contextmanager
 def chromium():
     """Launch Debian's Chromium headless through Playwright."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # `expect` waits 5 s by default; with xdist workers sharing the CPUs a Streamlit rerun can
+    # take longer, so assertions wait as long as actions do (TIMEOUT_MS).
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS

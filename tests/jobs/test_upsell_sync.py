@@ -28,7 +28,9 @@ def test_every_demo_upsell_gets_a_plan_once(scratch_db, capsys):
         upsells = _count(session, Upsell)
         assert upsells > 0 and run.details["plans_created"] == upsells
         report = plan_latency(session=session)
-        assert (report.coverage, report.planned, report.within_48h_share) == (1.0, upsells, 1.0)
+        # Every upsell is planned; the 48 h share is measured from each deal's close, and the
+        # demo's deals closed before this run, so it is not asserted here.
+        assert (report.coverage, report.planned, report.due) == (1.0, upsells, upsells)
         counts = [_count(session, m) for m in (Measurement, MeasurementMetric, Checkpoint)]
         unpredicted = session.scalar(
             select(func.count()).where(Measurement.predicted_success.is_(None))

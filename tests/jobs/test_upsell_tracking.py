@@ -5,8 +5,16 @@ from sqlalchemy import func, select
 from core.audit.models import AuditEntry
 from core.customers.models import TimelineEvent
 from core.drafts.models import Draft
-from core.outbox.models import Delivery
-from core.upsell.models import CheckpointStatus, Measurement, Outcome, ProgressStatus
+from core.outbox.models import Channel, Delivery
+from core.upsell.models import (
+    Checkpoint,
+    CheckpointStatus,
+    Measurement,
+    MeasurementStatus,
+    Outcome,
+    OutcomeStatus,
+    ProgressStatus,
+)
 from jobs import registry
 from jobs.upsell_tracking import upsell_tracking
 from tests.core.upsell import factories_tracking as f
@@ -16,8 +24,13 @@ TODAY = NOW.date()
 
 
 def _snapshot(session):
-    tables = (Delivery, Draft, TimelineEvent, Outcome, AuditEntry)
-    return {t.__name__: session.scalar(select(func.count()).select_from(t)) for t in tables}
+    tables = (Delivery, Draft, TimelineEvent, Outcome, AuditEntry, Checkpoint, Measurement)
+    counts = {t.__name__: session.scalar(select(func.count()).select_from(t)) for t in tables}
+    states = session.execute(
+        select(Checkpoint.id, Checkpoint.status, Checkpoint.escalated_at, Checkpoint.summary)
+    ).all()
+    plans = session.execute(select(Measurement.id, Measurement.status, Measurement.version)).all()
+    return counts, sorted(map(str, states)), sorted(map(str, plans))
 
 
 def test_job_is_registered_every_ten_minutes():
@@ -53,34 +66,68 @@ def test_job_runs_every_step_and_changes_nothing_the_second_time(session):
     session.flush()
 
     first = upsell_tracking(session=session, now=NOW)
-    assert first == {
-        "plans": 3,
-        "values_refreshed": 1,
-        "metrics_rescored": 3,
-        "status_changes": 3,
-        "alerts": 1,
-        "alerts_cleared": 0,
-        "checkpoints_triggered": 2,
-        "outcomes_proposed": 1,
-        "checkpoints_overdue": 3,
-    }
+    assert first["plans"] == 3 and first["alerts"] == 1
+    assert first["checkpoints_triggered"] == 2  # lagging's day 30 (a day late), final's day 90
+    assert first["checkpoints_caught_up"] == 1
+    assert first["checkpoints_skipped"] == 2  # final's 30 and 60: the day-90 review replaces them
+    assert first["outcomes_proposed"] == 1
+    assert first["checkpoints_overdue"] == 1 and first["overdue_escalations"] == 1
+    assert first["plans_closed_undecided"] == 0
     assert session.get(Measurement, lagging.id).progress_status == ProgressStatus.BEHIND
     assert f.checkpoints_of(session, late)[30].status == CheckpointStatus.OVERDUE
+    assert {c.status for d, c in f.checkpoints_of(session, final).items() if d < 90} == {
+        CheckpointStatus.SKIPPED
+    }
     before = _snapshot(session)
 
     second = upsell_tracking(session=session, now=NOW)
-    assert second == {
-        "plans": 3,
-        "values_refreshed": 0,
-        "metrics_rescored": 0,
-        "status_changes": 0,
-        "alerts": 0,
-        "alerts_cleared": 0,
-        "checkpoints_triggered": 0,
-        "outcomes_proposed": 0,
-        "checkpoints_overdue": 0,
-    }
+    assert second["plans"] == 3
+    assert {k: v for k, v in second.items() if k != "plans" and v} == {}
     assert _snapshot(session) == before
+
+
+def test_a_first_run_over_a_backlog_leaves_no_finished_plan_without_a_proposal(session):
+    """A plan 179 days past close: caught up in order, proposed as of day 90, then closed."""
+    owner = f.csm(session)
+    cust = f.customer(session, owner=owner)
+    plan = f.plan(
+        session,
+        cust,
+        started_on=TODAY - timedelta(days=179),
+        metrics=[f.auto("Seats", "tr_job_backlog", 10, 110)],
+    )
+    start = TODAY - timedelta(days=179)
+    # Seats climb to 120 by day 90 (target met then), then fall back to 20 by today.
+    f.observe(
+        session,
+        cust,
+        "tr_job_backlog",
+        start - timedelta(days=14),
+        TODAY,
+        lambda i: 10 if i < 14 else (10 + min(i - 14, 90) * 110 / 90 if i <= 104 else 20),
+    )
+    counts = upsell_tracking(session=session, now=NOW)
+    assert counts["checkpoints_triggered"] == 3 and counts["checkpoints_caught_up"] == 3
+    cps = f.checkpoints_of(session, plan)
+    assert cps[90].summary["caught_up"] == (
+        "Day 90 check, prepared on day 179 from data up to day 90."
+    )
+    assert cps[90].summary["status"] == "exceeding" and cps[90].summary["metrics"][0]["met"]
+    outcome = session.scalar(select(Outcome).where(Outcome.measurement_id == plan.id))
+    assert outcome.proposed_status == OutcomeStatus.SUCCESS  # as of day 90, not today's 20
+    assert outcome.decide_by == TODAY + timedelta(days=30)
+    row = session.get(Measurement, plan.id)
+    assert row.status == MeasurementStatus.ACTIVE  # waiting for the CSM's decision
+    # One meeting and one customer draft, for day 90 only.
+    [meeting] = f.deliveries(session, Channel.CALENDAR)
+    assert meeting.related_id == cps[90].id
+    drafts = session.scalars(select(Draft.related_id).where(Draft.related_type == "checkpoint"))
+    assert list(drafts) == [cps[90].id]
+
+    later = upsell_tracking(session=session, now=NOW + timedelta(days=31))
+    assert later["plans_closed_undecided"] == 1
+    assert session.get(Measurement, plan.id).status == MeasurementStatus.COMPLETED
+    assert session.get(Outcome, outcome.id).status == OutcomeStatus.NO_DECISION
 
 
 def test_job_runs_through_the_registry(scratch_db):

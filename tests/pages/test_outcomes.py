@@ -3,11 +3,14 @@
 import pytest
 from sqlalchemy import create_engine, select
 
+from components.outcome_views import prediction_reasons
 from core.accounts.models import User
 from core.base import Role
 from core.db import session_scope
+from core.upsell.models import CheckpointStatus, MeasurementStatus
+from core.upsell.prediction import predict
 from tests.core.upsell import factories_tracking as f
-from tests.core.upsell.test_analysis import decided
+from tests.core.upsell.test_analysis import START, decided
 from tests.pages import apptest
 from tests.pages.apptest import texts
 
@@ -29,6 +32,7 @@ def test_before_any_outcome_the_page_explains_when_they_appear(app_db):
     assert "No outcomes yet" in info.value and "final checkpoint" in info.value
     assert {m.label.split(" ")[0] for m in at.metric} >= {"Measurement", "Adoption"}
     assert not at.get("plotly_chart")
+    assert "Chance of success of active plans" in [h.value for h in at.subheader]
 
 
 @pytest.fixture
@@ -58,9 +62,10 @@ def test_leader_sees_metrics_charts_signals_and_learnings(seeded):
     assert not at.info
     metrics = {m.label: m.value for m in at.metric}
     churn = next(v for k, v in metrics.items() if k.startswith("Churn on expansion"))
-    assert churn == "50%"
-    assert len(at.get("plotly_chart")) == 4
+    assert churn == "Not yet known"  # every expansion closed less than 12 months ago
+    assert len(at.get("plotly_chart")) == 3  # too few confirmed outcomes for calibration
     shown = texts(at)
+    assert "Not enough confirmed outcomes yet (4 of 20)" in shown
     assert "Best product: ANALYTICS (100% of 2 plans succeeded)" in shown
     assert "weakest: SUPPORT (0% of 2)" in shown
     assert "Plans on track at day 30 succeeded 100% of the time" in shown
@@ -69,7 +74,68 @@ def test_leader_sees_metrics_charts_signals_and_learnings(seeded):
     at.selectbox(key="oc_product").select("SUPPORT").run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert next(v for k, v in metrics.items() if k.startswith("Churn")) == "100%"
+    assert next(v for k, v in metrics.items() if k.startswith("Churn")) == "Not yet known"
+
+
+@pytest.fixture
+def predicted(scratch_db):
+    """20 confirmed outcomes (12 analytics successes; 8 support failures, behind at day 30) and
+    two open plans: a new analytics one and a support one behind at day 30."""
+    with session_scope() as session:
+        leader = f.add(session, User(email="lee@outcomes.example", name="Lee", role=Role.LEADER))
+        cust = f.customer(session)
+        support = ("SUPPORT", "Support")
+        for _ in range(12):
+            decided(session, cust, "success", predicted=70).status = MeasurementStatus.COMPLETED
+        for _ in range(8):
+            done = decided(session, cust, "failed", signal="behind", predicted=40, product=support)
+            done.status = MeasurementStatus.COMPLETED
+        metrics = [f.manual("m", 0, 10)]
+        fresh = f.plan(session, f.customer(session), started_on=START, metrics=metrics)
+        lagging = f.plan(
+            session, f.customer(session), started_on=START, metrics=metrics, product=support
+        )
+        cp = f.checkpoints_of(session, lagging)[30]
+        cp.status, cp.summary = CheckpointStatus.TRIGGERED, {"status": "behind"}
+        session.flush()
+        predict(session=session, measurement_ids=[fresh.id, lagging.id])
+        return leader.id
+
+
+def test_predictions_are_checked_and_explained(predicted):
+    at = open_page(predicted)
+    assert len(at.get("plotly_chart")) == 4
+    shown = texts(at)
+    # Brier: 12·0.3² + 8·0.4² = 2.36 over 20 = 0.118; the base rate 60% scores 0.24.
+    assert "On 20 confirmed outcomes the predictions score 0.12" in shown
+    assert "Always predicting the base rate (60% succeeded) would score 0.24," in shown
+    assert "so the predictions are 51% better than the base rate" in shown
+    table = at.dataframe[-1].value
+    # Support, behind at day 30: (0 + 5·0.6) / (8 + 5); analytics: (12 + 5·0.6) / (12 + 5).
+    assert list(table["Chance of success"]) == ["23%", "88%"]
+    low, high = table["Why"]
+    assert low.startswith(
+        "Similar upsells (at risk or behind at day 30, Support, Mid-market, $10K–$50K added ARR): "
+        "0 of 8 succeeded;"
+    )
+    assert "all confirmed upsells: 12 of 20 succeeded" in low
+    assert "early adoption at risk or behind at day 30" in low
+    assert high.startswith("Similar upsells (Analytics Pro, Mid-market, $10K–$50K added ARR)")
+    assert "12 of 12 succeeded" in high and "no 30-day check yet" in high
+
+
+def test_without_history_the_page_says_so_instead_of_a_number(scratch_db):
+    with session_scope() as session:
+        leader = f.add(session, User(email="lee@outcomes.example", name="Lee", role=Role.LEADER))
+        fresh = f.plan(
+            session, f.customer(session), started_on=START, metrics=[f.manual("m", 0, 9)]
+        )
+        predict(session=session, measurement_ids=[fresh.id])
+    at = open_page(leader.id)
+    table = at.dataframe[-1].value
+    assert list(table["Chance of success"]) == ["No history yet"]
+    assert table["Why"][0].startswith("No history yet: no upsell has a confirmed outcome")
+    assert "assumed 60%" in table["Why"][0]
 
 
 def test_csm_may_not_open_the_page(seeded):
@@ -78,3 +144,56 @@ def test_csm_may_not_open_the_page(seeded):
     at = apptest.signed_in(csm_id)
     with pytest.raises(ValueError, match="navigation page"):
         at.switch_page(PAGE)
+
+
+def _basis(*counts, early="lagging"):
+    names = ["earlySignal", "product", "segment", "arrBand"]
+    values = [early, "support", "smb", "<10k"]
+    steps = [
+        {"feature": name, "value": value, "n": n, "successes": s}
+        for name, value, (n, s) in zip(names, values, counts, strict=True)
+    ]
+    features = dict(zip(names, values, strict=True)) | {"productName": "Premium Support"}
+    return {
+        "features": features,
+        "steps": steps,
+        "history": 14,
+        "base": {"n": 14, "successes": 3, "rate": 0.3},
+        "prior": 0.6,
+    }
+
+
+def test_reasons_name_the_closest_group_with_enough_examples():
+    reasons = prediction_reasons(_basis((12, 1), (1, 0), (1, 0), (1, 0)))
+    assert reasons == [
+        "Similar upsells (at risk or behind at day 30): 1 of 12 succeeded",
+        "all confirmed upsells: 3 of 14 succeeded",
+        "early adoption at risk or behind at day 30",
+    ]
+    few = prediction_reasons(_basis((3, 1), (2, 1), (0, 0), (0, 0)))
+    assert few[0] == (
+        "Similar upsells (at risk or behind at day 30, Premium Support): 1 of 2 succeeded "
+        "(few so far, so they weigh little)"
+    )
+    none = prediction_reasons(_basis((0, 0), (0, 0), (0, 0), (0, 0)))
+    assert none[0] == "No similar upsell has a confirmed outcome yet"
+    wide = prediction_reasons(_basis((9, 1), (8, 1), (7, 1), (6, 1), early="on_track"))
+    assert wide[0].startswith(
+        "Similar upsells (on track or ahead at day 30, Premium Support, SMB, under $10K added "
+        "ARR): 1 of 6"
+    )
+
+
+def test_plan_latency_and_tracking_list_the_plans_behind_them(seeded):
+    at = open_page(seeded)
+    labels = [e.label for e in at.expander]
+    assert "Plans within 48 h: 0 of 4 upsells planned within 48 hours of the close" in labels
+    assert (
+        "Tracking by first review: 0 of 4 plans past their first checkpoint had data for every "
+        "metric by that day" in labels
+    )
+    rows = [x.proto for x in at.get("page_link") if x.proto.query_string.startswith("plan=")]
+    late = [r for r in rows if "days later" in r.label]
+    idle = [r for r in rows if "no data by then for m0, m1" in r.label]
+    assert len(late) == 4 and len(idle) == 4  # each plan once per metric, linking to it
+    assert "≤ 48 h: **0**" in texts(at) and "over 4 weeks: **4**" in texts(at)

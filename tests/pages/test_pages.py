@@ -121,6 +121,7 @@ def test_customer_detail_opens_from_the_query_parameter(app_db, seeded):
     assert seeded["customer"].name in {s.value.replace("\\", "") for s in at.subheader}
     assert [t.label.split(" (")[0] for t in at.tabs] == [
         "Goals",
+        "Health",
         "Usage metrics",
         "Feedback",
         "Timeline",

@@ -6,7 +6,8 @@ import pandas as pd
 from sqlalchemy import func, select, update
 from streamlit.testing.v1 import AppTest
 
-from components.upsell_views import TABLE_COLUMNS, table_criteria
+from components.upsell_views import OUTCOME_LABELS, TABLE_COLUMNS, table_criteria
+from core.accounts.models import User
 from core.base import Role
 from core.db import session_scope
 from core.upsell.models import (
@@ -16,9 +17,10 @@ from core.upsell.models import (
     MeasurementStatus,
     Outcome,
     OutcomeStatus,
+    ProgressStatus,
     Review,
 )
-from core.upsell.outcomes import propose_outcomes
+from core.upsell.outcomes import confirm_outcome, propose_outcomes
 from core.upsell.progress import update_progress
 from tests.core.upsell.factories_tracking import (
     NOW,
@@ -202,3 +204,38 @@ def test_the_criteria_table_becomes_criteria():
             "baseline": None,
         },
     ]
+
+
+def test_the_review_form_starts_from_the_computed_status(scratch_db):
+    owner_id, plan_id = _seed()
+    with session_scope() as session:
+        status = session.get(Measurement, plan_id).progress_status
+    assert status == ProgressStatus.AT_RISK  # 25% of the way on day 35 of 90
+    at = _open(owner_id, plan_id)
+    assessment = next(s for s in at.selectbox if s.label == "Assessment")
+    assert assessment.value == "at_risk"
+    checkpoint = next(s for s in at.selectbox if s.label == "Checkpoint")
+    assert checkpoint.value == 30
+
+
+def test_a_closed_plan_leaves_the_active_list(scratch_db):
+    owner_id, plan_id = _proposed()
+    with session_scope() as session:
+        proposed = OUTCOME_LABELS[session.scalar(select(Outcome.proposed_status))]
+    at = _open(owner_id)
+    [status] = at.dataframe[0].value["Status"]
+    assert status == f"Awaiting decision — {proposed.lower()} proposed"
+    with session_scope() as session:
+        owner = session.get(User, owner_id)
+        confirm_outcome(
+            session=session,
+            measurement_id=plan_id,
+            status="success",
+            actor=owner,
+            reason="The customer reported the savings after day 90.",
+        )
+    at = _open(owner_id)
+    assert not at.dataframe and _shown(at.info, "Pick 'All' to see every plan")
+    at = _open(owner_id, plan_id)
+    assert any("Closed — success" in m.value for m in at.markdown)
+    assert _shown(at.markdown, "Proposed: **" + proposed)

@@ -22,7 +22,7 @@ def test_defaults_render_with_the_documented_variables(session):
     assert subject == "Northwind Logistics: day 60 review of Analytics Pro, Workflow Suite"
 
 
-@pytest.mark.parametrize("key", ["congratulations_email", "review_summary"])
+@pytest.mark.parametrize("key", ["congratulations_email", "review_summary", "feedback_request"])
 def test_the_default_templates_only_use_documented_variables(key):
     default = templates.DEFAULT_TEMPLATES[key]
     templates.preview(
@@ -146,4 +146,4 @@ def test_broken_templates_and_non_admins_cannot_save(session, people):
 
 def test_list_templates_shows_defaults_and_saved_rows(session):
     keys = [t.key for t in templates.list_templates(session=session)]
-    assert keys == ["congratulations_email", "review_summary"]
+    assert keys == ["congratulations_email", "feedback_request", "review_summary"]

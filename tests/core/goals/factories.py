@@ -85,9 +85,10 @@ def goal(
     return row
 
 
-def observe(session, cust, key, values, *, end=NOW - timedelta(hours=6)):
-    """Write daily values ending at `end`."""
+def observe(session, cust, key, values, *, end=NOW - timedelta(hours=6), ingested_at=None):
+    """Write daily values ending at `end`; `ingested_at` defaults to the database's now."""
     n = len(values)
+    arrived = {} if ingested_at is None else {"ingested_at": ingested_at}
     rows = [
         {
             "customer_id": cust.id,
@@ -95,6 +96,7 @@ def observe(session, cust, key, values, *, end=NOW - timedelta(hours=6)):
             "observed_at": end - timedelta(days=n - 1 - i),
             "value": Decimal(str(v)),
             "source": "test",
+            **arrived,
         }
         for i, v in enumerate(values)
     ]

@@ -82,7 +82,7 @@ def test_stored_facts_render_the_record_as_it_was_written(session):
 
 
 def test_held_win_reads_as_it_will_be_written(session):
-    achievement_id, _ = _win(session, values=[*RISING[:-3], 50, 900])
+    achievement_id, _ = _win(session, values=[*RISING[:-3], 50, 900, 50])
     notify_held(session=session, achievement_ids=[achievement_id])
     d = achievement_detail(session=session, achievement_id=achievement_id)
     assert d.status == "held_for_confirmation" and not d.record.documented

@@ -66,7 +66,7 @@ def test_spike_is_held_and_goal_awaits_confirmation(session):
     cust = f.customer(session)
     f.metric(session, "weekly_active_users", Direction.HIGHER, "users")
     goal = f.goal(session, cust, metric_key="weekly_active_users", target=55)
-    f.observe(session, cust, "weekly_active_users", [*NOISY, 50, 900])
+    f.observe(session, cust, "weekly_active_users", [*NOISY, 50, 900, 50])
     detect(session=session, now=f.NOW)
     assert _achievement(session, goal).status == AchievementStatus.HELD
     session.refresh(goal)

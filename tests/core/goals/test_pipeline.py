@@ -110,7 +110,7 @@ def test_people_text_is_escaped_in_slack(session):
 
 
 def test_held_win_is_not_documented_but_the_csm_is_asked(session):
-    _win(session, values=[*RISING[:-3], 50, 900])
+    _win(session, values=[*RISING[:-3], 50, 900, 50])
     created = detect(session=session, now=f.NOW)
     assert notify_held(session=session, achievement_ids=created) == 1
     assert document_pending(session=session, now=f.NOW) == {"documented": 0}

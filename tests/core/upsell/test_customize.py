@@ -1,5 +1,5 @@
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -247,3 +247,71 @@ def test_criteria_changes_keep_fields_left_out_and_infer_the_measurement():
             "metric_key": "logins",
         }
     ]
+
+
+# A target set by a person: beyond the baseline at close, or refused ----------------------------
+
+
+@pytest.fixture
+def measured(session):
+    """A plan whose customer had 217.7 weekly active users in the two weeks before close."""
+    f.catalog(session)
+    cust = f.customer(session)
+    f.observe(session, cust, "weekly_active_users", {d: 217.7 for d in f.days_before(f.CLOSE, 2)})
+    f.upsell(session, cust, ["analytics"])
+    [plan_id] = create_plans(session=session)
+    return session.get(Measurement, plan_id)
+
+
+MET_AT_CLOSE = "target: must be above the baseline 217.7 for a higher-is-better metric"
+
+
+@pytest.mark.parametrize("target", [200, "217.7"])
+def test_a_target_already_met_at_close_is_refused(session, measured, target):
+    change = {"action": "update", "name": "Weekly active users", "target": target}
+    with pytest.raises(Invalid) as caught:
+        _customize(session, measured, [change])
+    assert str(caught.value).startswith(MET_AT_CLOSE)
+    assert "Weekly active users" in str(caught.value)
+    session.expire_all()
+    unchanged = {m.name: m.target for m in _customize(session, measured).metrics}
+    assert unchanged["Weekly active users"] == 262  # the drafted 217.7 × 1.2, untouched
+
+
+def test_an_added_criterion_takes_its_baseline_at_close_and_is_held_to_it(session, measured):
+    new = {k: v for k, v in ADD.items() if k != "baseline"}
+    with pytest.raises(Invalid, match=MET_AT_CLOSE):
+        _customize(session, measured, [new])
+    result = _customize(session, measured, [new | {"target": 250}])
+    added = next(m for m in result.metrics if m.name == "Weekly logins")
+    assert (added.baseline, added.target, added.target_source) == (Decimal("217.7"), 250, "csm")
+
+
+def test_a_lower_is_better_target_must_be_below_the_baseline(session, plan):
+    lower = ADD | {"direction": "lower_is_better", "baseline": 10}
+    with pytest.raises(
+        Invalid, match="target: must be below the baseline 10 for a lower-is-better"
+    ):
+        _customize(session, plan, [lower | {"target": 12}])
+    with pytest.raises(Invalid, match="must be below the baseline 10 "):
+        _customize(session, plan, [lower | {"target": 10}])
+    result = _customize(session, plan, [lower | {"target": 8}])
+    assert next(m for m in result.metrics if m.name == "Weekly logins").target == 8
+
+
+def test_a_baseline_moved_past_the_target_is_refused(session, measured):
+    change = {"action": "update", "name": "Weekly active users", "baseline": 300}
+    with pytest.raises(Invalid, match="target: must be above the baseline 300 "):
+        _customize(session, measured, [change])
+
+
+def test_a_target_set_by_the_csm_says_so(session, measured):
+    casey = f.csm(session)
+    change = {"action": "update", "name": "Weekly active users", "target": 240}
+    result = _customize(session, measured, [change], actor=casey)
+    wau = next(m for m in result.metrics if m.name == "Weekly active users")
+    assert (wau.target, wau.target_source, wau.origin) == (240, "csm", "template")
+    today = datetime.now(UTC).date().isoformat()
+    assert wau.target_explanation == f"Set by {casey.name} on {today}; it was 262 users."
+    untouched = next(m for m in result.metrics if m.name == "Core feature adoption")
+    assert untouched.target_source == "template_level"

@@ -18,7 +18,7 @@ from core.upsell.models import (
     OutcomeStatus,
 )
 from core.upsell.outcomes import confirm_outcome, propose_outcomes, realization_score
-from core.upsell.progress import update_progress
+from core.upsell.progress import record_manual_values, update_progress
 from tests.core.upsell import factories_tracking as f
 
 NOW = f.NOW
@@ -179,10 +179,14 @@ def test_confirm_agreeing_completes_the_plan_and_updates_health(session, owner):
     assert outcome.decided_by_id == owner.id and outcome.decided_at == NOW
     row = session.get(Measurement, plan.id)
     assert row.status == MeasurementStatus.COMPLETED and row.evaluated_at == NOW
-    factor = session.scalar(select(HealthFactor).where(HealthFactor.customer_id == cust.id))
-    assert factor.factor == "upsell_realization" and factor.score == Decimal(100)
-    assert factor.details["outcome"] == "success"
-    # (100 × 1 + 60 × 2) ÷ 3
+    factors = {
+        f.factor: f
+        for f in session.scalars(select(HealthFactor).where(HealthFactor.customer_id == cust.id))
+    }
+    factor = factors["upsell_realization"]
+    assert factor.score == Decimal(100) and factor.details["outcome"] == "success"
+    # The stored 60 is kept as the CRM factor: (100 × 1 + 60 × 2) ÷ 3
+    assert factors["crm_health"].score == Decimal(60)
     assert (row.health_before, row.health_after) == (Decimal(60), Decimal("73.33"))
     assert session.get(Customer, cust.id).health_score == Decimal("73.33")
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "upsell.outcome.confirm"))
@@ -246,3 +250,25 @@ def test_realization_score_bands():
     assert realization_score(OUT.PARTIAL, 0.5) == Decimal("64.5")
     assert realization_score(OUT.AT_RISK, None) == Decimal(37)
     assert realization_score(OUT.FAILED, -0.4) == Decimal(0)
+
+
+def test_the_proposal_reads_the_final_day_not_the_day_it_is_made(session, owner):
+    """Caught up on day 120: the target was met on day 90 (the horizon), missed since."""
+    cust = f.customer(session, owner=owner)
+    start = TODAY - timedelta(days=120)
+    plan = f.plan(session, cust, started_on=start, metrics=[f.manual("Savings", 0, 10)])
+    for day, value in ((85, 12), (110, 2)):
+        record_manual_values(
+            session=session,
+            measurement_id=plan.id,
+            values={"Savings": value},
+            actor=owner,
+            observed_at=NOW - timedelta(days=120 - day),
+        )
+    trigger_due(session=session, now=NOW)
+    outcome = _proposal(session, plan)
+    assert outcome.proposed_status == OUT.SUCCESS
+    assert outcome.proposed_reasons[1] == (
+        "Evidence — Savings: 12 units against a target of 10 (baseline 0)."
+    )
+    assert outcome.decide_by == TODAY + timedelta(days=30)

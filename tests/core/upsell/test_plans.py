@@ -4,7 +4,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core.base import Segment
 from core.upsell.models import Checkpoint, Measurement, MeasurementMetric, UpsellProduct
 from core.upsell.plans import create_plans, customize_plan, replan
 from core.upsell.queries import plan_latency
@@ -71,7 +70,11 @@ def test_a_180_day_product_extends_the_horizon_and_a_benchmark_fills_a_missing_t
     plan = _plan(session, sold)
     assert sorted(_days(session, plan)) == [30, 60, 90, 180] and plan.horizon_days == 180
     saved = _metrics(session, plan)["Time saved per week"]
-    assert (saved.target, saved.origin) == (Decimal(30), "benchmark")
+    assert (saved.target, saved.origin, saved.target_source) == (
+        Decimal(30),
+        "template",
+        "benchmark",
+    )
     assert len(_metrics(session, plan)) == 5
 
 
@@ -81,61 +84,13 @@ def test_a_metric_without_any_target_is_skipped_with_a_note(session, cust):
     create_plans(session=session)
     plan = _plan(session, sold)
     assert set(_metrics(session, plan)) == {"Automation runs"}
-    assert _notes(plan, "target_missing") == ["Time saved per week: no target anywhere; skipped."]
-
-
-def _history(session, product, key, name, reached: list[float], segment=Segment.MID_MARKET):
-    """Completed plans whose customers reached `reached` in the week ending on day 90."""
-    for value in reached:
-        peer = f.customer(session, segment=segment)
-        started = f.CLOSE - timedelta(days=200)
-        f.past_plan(session, peer, product, metrics=[(name, key, 1)], started=started)
-        day90 = started + timedelta(days=90)
-        f.observe(session, peer, key, {day90: value, day90 - timedelta(days=3): value})
-
-
-def test_history_beats_the_benchmark_floor_when_enough_plans_reached_more(session, cust):
-    _history(session, "automation", "time_saved_hours", "Time saved per week", [40, 45, 50, 60, 44])
-    sold = f.upsell(session, cust, ["automation"])
-    create_plans(session=session)
-    plan = _plan(session, sold)
-    saved = _metrics(session, plan)["Time saved per week"]
-    assert (saved.target, saved.origin) == (Decimal(45), "history")
-    assert any(
-        "5 similar automation plans reached a median of 45.00" in t for t in _notes(plan, "history")
-    )
-
-
-def test_the_benchmark_median_is_a_floor_under_history(session, cust):
-    _history(session, "automation", "time_saved_hours", "Time saved per week", [10, 12, 9, 20, 11])
-    _history(session, "support", "ticket_resolution_hours", "Resolution time", [9, 10, 11, 12, 8])
-    sold = f.upsell(session, cust, ["automation", "support"])
-    create_plans(session=session)
-    metrics = _metrics(session, _plan(session, sold))
-    saved, resolution = metrics["Time saved per week"], metrics["Resolution time"]
-    assert (saved.target, saved.origin) == (Decimal(30), "benchmark")
-    # Lower is better: peers' 10 hours beat the 14-hour benchmark.
-    assert (resolution.target, resolution.origin) == (Decimal(10), "history")
-
-
-def test_too_little_history_is_skipped_and_noted(session, cust):
-    _history(session, "automation", "time_saved_hours", "Time saved per week", [80, 80, 80])
-    other_segment = [90] * 5
-    _history(
-        session,
-        "automation",
-        "time_saved_hours",
-        "Time saved per week",
-        other_segment,
-        segment=Segment.ENTERPRISE,
-    )
-    sold = f.upsell(session, cust, ["automation"])
-    create_plans(session=session)
-    plan = _plan(session, sold)
-    assert _metrics(session, plan)["Time saved per week"].origin == "benchmark"
-    assert _notes(plan, "history") == [
-        "History skipped for automation in mid_market: 3 completed plans (fewer than 5)."
+    assert _notes(plan, "target_missing") == [
+        "Time saved per week: no baseline at close and no level in the template, the industry "
+        "benchmarks or similar upsells; left out."
     ]
+
+
+# Targets from history, benchmarks and uplifts: tests/core/upsell/test_targets*.py.
 
 
 def test_baseline_is_the_average_of_the_14_days_before_close(session, cust):
@@ -228,25 +183,23 @@ def test_one_plan_per_opportunity_however_often_it_runs(session, cust):
     assert {_plan(session, u).upsell_id for u in upsells} == {u.id for u in upsells}
 
 
-def _known_now(session, row, close=None):
-    row.created_at, row.close_date = f.NOW, close or row.close_date
-    session.flush()
-    return row
-
-
-def test_latency_and_coverage(session, cust):
-    fast = _known_now(session, f.upsell(session, cust))
-    late_close = _known_now(session, f.upsell(session, cust), close=f.NOW.date() + timedelta(1))
+def test_latency_counts_from_the_close_and_waits_for_young_upsells(session, cust):
+    close = f.NOW.date()  # the deal closed on NOW's day: 00:00 UTC counts; NOW is 12:00
+    fast = f.upsell(session, cust, close=close)
+    future = f.upsell(session, cust, close=close + timedelta(1))  # planned before its close
     create_plans(session=session, now=f.NOW + timedelta(hours=5))
-    slow = _known_now(session, f.upsell(session, cust))
-    create_plans(session=session, now=f.NOW + timedelta(hours=72))
-    f.upsell(session, cust)  # known but not planned yet
-    report = plan_latency(session=session)
+    slow = f.upsell(session, cust, close=close)
+    later = f.NOW + timedelta(hours=72)
+    create_plans(session=session, now=later)
+    waiting = f.upsell(session, cust, close=close - timedelta(days=3))  # 48 h are over, no plan
+    young = f.upsell(session, cust, close=close + timedelta(days=3))  # no plan yet, has time
+    report = plan_latency(session=session, now=later)
     hours = {r.upsell_id: r.hours for r in report.rows}
-    assert (hours[fast.id], hours[slow.id]) == (5, 72)
-    assert hours[late_close.id] == 0  # known only at its close (midnight UTC)
-    assert (report.upsells, report.planned, report.within_48h) == (4, 3, 2)
-    assert (report.coverage, report.within_48h_share, report.median_hours) == (0.75, 0.5, 5)
+    assert (hours[fast.id], hours[slow.id], hours[future.id]) == (17, 84, 0)
+    assert (hours[waiting.id], hours[young.id]) == (156, 12)  # waited so far
+    assert (report.upsells, report.planned, report.due, report.within_48h) == (5, 3, 4, 2)
+    assert (report.coverage, report.within_48h_share, report.median_hours) == (0.6, 0.5, 17)
+    assert report.p90_hours == pytest.approx(17 + 0.8 * 67)
 
 
 def test_replan_adds_new_products_and_keeps_what_the_csm_customized(session, cust):

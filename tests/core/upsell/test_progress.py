@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,7 +8,7 @@ from core.audit.models import AuditEntry
 from core.base import Direction
 from core.errors import Invalid, NotFound
 from core.upsell import curve
-from core.upsell.models import Measurement, MeasurementStatus, ProgressStatus
+from core.upsell.models import Measurement, MeasurementStatus, MetricReading, ProgressStatus
 from core.upsell.progress import record_manual_values, update_progress
 from tests.core.upsell import factories_tracking as f
 
@@ -278,7 +278,7 @@ def test_record_manual_values(session, owner):
         )
     with pytest.raises(NotFound):
         record_manual_values(session=session, measurement_id=cust.id, values={"x": 1}, actor=owner)
-    seen_at = NOW - timedelta(days=400)
+    seen_at = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)  # recent: it counts
     [metric] = record_manual_values(
         session=session,
         measurement_id=plan.id,
@@ -306,3 +306,32 @@ def test_manual_values_need_an_active_plan(session, owner):
         record_manual_values(
             session=session, measurement_id=plan.id, values={"Savings": 1}, actor=owner
         )
+
+
+def test_manual_values_keep_their_history_for_checkpoints(session, owner):
+    cust = f.customer(session, owner=owner)
+    plan = f.plan(
+        session,
+        cust,
+        started_on=TODAY - timedelta(days=60),
+        metrics=[f.manual("Hours saved", 0, 200)],
+    )
+    first, second = NOW - timedelta(days=40), NOW - timedelta(days=5)
+    for when, value in ((first, 50), (second, 120), (first, 60)):  # the last corrects the first
+        record_manual_values(
+            session=session,
+            measurement_id=plan.id,
+            values={"Hours saved": value},
+            actor=owner,
+            observed_at=when,
+        )
+    metric = f.metrics_of(session, plan)["Hours saved"]
+    readings = session.execute(
+        select(MetricReading.observed_at, MetricReading.value, MetricReading.recorded_by_id)
+        .where(MetricReading.metric_id == metric.id)
+        .order_by(MetricReading.observed_at)
+    ).all()
+    assert [tuple(r) for r in readings] == [
+        (first, Decimal(60), owner.id),
+        (second, Decimal(120), owner.id),
+    ]

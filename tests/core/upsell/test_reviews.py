@@ -104,3 +104,15 @@ def test_record_review_needs_a_live_plan(session, world):
             findings="x",
             actor=owner,
         )
+
+
+def test_a_review_needs_an_assessment(session, world):
+    owner, _, plan = world
+    with pytest.raises(Invalid, match="^assessment: choose how the plan is doing"):
+        record_review(
+            session=session,
+            measurement_id=plan.id,
+            assessment=None,
+            findings="Fine.",
+            actor=owner,
+        )
