@@ -62,7 +62,9 @@ def score(value: Decimal | float | None) -> str:
 
 def label(value: object) -> str:
     """Turn an enum value or snake_case text into a readable label."""
-    for table in (ROLE_LABELS, SEGMENT_LABELS, BAND_LABELS, CONSENT_LABELS):
+    if isinstance(value, HealthBand):  # "at_risk" is also an outcome and a progress status
+        return BAND_LABELS[value]
+    for table in (ROLE_LABELS, SEGMENT_LABELS, CONSENT_LABELS):
         if value in table:
             return table[value]
     text = str(getattr(value, "value", value)).replace("_", " ").capitalize()

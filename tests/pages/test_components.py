@@ -42,6 +42,11 @@ def test_money_and_labels_read_naturally():
     assert label("success_plan") == "Success plan"
 
 
+def test_an_outcome_at_risk_is_not_read_as_a_health_band():
+    assert label("at_risk") == "At risk"
+    assert label(HealthBand.AT_RISK) == "At risk (<40)"
+
+
 def test_escape_md_keeps_peoples_text_literal():
     assert escape_md("**bold** [link](x) :red[y]") == (
         "\\*\\*bold\\*\\* \\[link\\]\\(x\\) \\:red\\[y\\]"
