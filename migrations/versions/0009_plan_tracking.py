@@ -1,7 +1,7 @@
 """plan tracking: measurement frequency, adoption milestones, ROI realized, feedback asks
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0007
 Create Date: 2026-11-29
 
 Adds each criterion's measurement frequency (empty until the tracking pass stores the default for
@@ -21,7 +21,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0009"
-down_revision: str | None = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,4 +1,4 @@
-"""prediction: the features and history behind each plan's success probability
+"""identity: API keys bound to a person, the key on audit entries
 
 Revision ID: 0010
 Revises: 0009

@@ -1,14 +1,14 @@
-"""PRD metrics: the moments metrics are measured from
+"""outbox: claim tokens, stored Gmail draft ids, abandoned job runs
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-29
 """
 
 from collections.abc import Sequence
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
