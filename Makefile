@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip --disable-pip-version-check -q
 SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run test test-fast lint format bench demo jobs install install-dev chromium clean
+.PHONY: run test test-fast fuzz lint format bench chaos demo jobs install install-dev chromium clean
 
 run: $(VENV)/.installed ## install on first use, start DB, migrate, seed, run UI + API + jobs
 	$(BIN)/python -m app.run
@@ -20,6 +20,9 @@ test-fast: $(VENV)/.dev-installed ## lint and run the suite without the browser 
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2 --dist loadfile -m "not browser"
 
+fuzz: $(VENV)/.dev-installed ## a longer schemathesis run over the whole API (make test runs a short one)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(BIN)/pytest -p no:cacheprovider -n 2 tests/api/test_schemathesis.py
+
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -30,6 +33,9 @@ format: $(VENV)/.dev-installed
 
 bench: $(VENV)/.dev-installed ## print performance figures (not tests)
 	$(BIN)/python -m bench
+
+chaos: $(VENV)/.dev-installed ## kill outbox workers at random while the fakes fail; print what arrived
+	$(BIN)/python -m bench chaos
 
 demo: $(VENV)/.installed ## reseed demo data: make demo ARGS="--customers 500 --reset"
 	$(BIN)/python -m data.demo $(ARGS)

@@ -1,11 +1,25 @@
 """The HTTP API for other systems (`uvicorn app.api:app`); OpenAPI at /docs."""
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
+from app import errors
+from app.limits import DEFAULT_LIMIT, LIMITS, MB, BodyLimit
 from app.routes import customers, goals, ingest, system, upsell, value_repository
-from core.db import ping
-from core.errors import DomainError
+
+# Answers every route may give besides its own (documented so clients and the fuzzer know them).
+COMMON_RESPONSES = {
+    413: {
+        "model": goals.ErrorOut,
+        "description": f"The body is over {DEFAULT_LIMIT // MB} MB ("
+        + ", ".join(f"{path}: {size // MB} MB" for path, size in LIMITS.items())
+        + "), whether sent with a Content-Length or chunked",
+    },
+    503: {
+        "model": goals.ErrorOut,
+        "description": "The database is unavailable; retry after the Retry-After seconds",
+        "headers": {"Retry-After": {"description": "Seconds", "schema": {"type": "integer"}}},
+    },
+}
 
 app = FastAPI(
     title="Outcomes API",
@@ -13,23 +27,15 @@ app = FastAPI(
     description="Goals, achievements, usage and upsell measurement for other systems. "
     "Every /api route needs `Authorization: Bearer <key>`.",
 )
-app.include_router(system.router)
-app.include_router(value_repository.router)
-app.include_router(goals.router)
-app.include_router(ingest.router)
-app.include_router(customers.router)
-app.include_router(upsell.router)
-
-
-@app.exception_handler(DomainError)
-def domain_error(_: Request, exc: DomainError) -> JSONResponse:
-    """Answer a domain error with its status and a sentence saying what is wrong."""
-    return JSONResponse(status_code=exc.status_code, content={"detail": str(exc)})
-
-
-@app.get("/health", tags=["system"])
-def health() -> JSONResponse:
-    """Report whether the API is up and the database answers."""
-    if ping():
-        return JSONResponse({"status": "ok", "database": "reachable"})
-    return JSONResponse({"status": "degraded", "database": "unreachable"}, status_code=503)
+app.add_middleware(BodyLimit)
+errors.install(app)
+for router in (
+    system.health_router,
+    system.router,
+    value_repository.router,
+    goals.router,
+    ingest.router,
+    customers.router,
+    upsell.router,
+):
+    app.include_router(router, responses=COMMON_RESPONSES)

@@ -1,12 +1,16 @@
 """FastAPI dependencies: a database session per request and API-key authentication."""
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 
 from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.accounts.models import ApiKey
-from core.accounts.service import authenticate
+from core.accounts.service import authenticate, key_use_due, note_key_use
+from core.audit.service import act_with_key
 from core.base import Role
 from core.db import session_scope
 
@@ -27,14 +31,43 @@ def api_key(request: Request, session: Session = Depends(get_session)) -> ApiKey
             "Send an API key as 'Authorization: Bearer <key>'.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    key = authenticate(session=session, token=token.strip())
+    key = _authenticate(session, token.strip())
     if key is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            "This API key is unknown or revoked.",
+            "This API key is unknown or revoked, or the person it acts as is no longer active.",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    act_with_key(session=session, api_key_id=key.id)
     return key
+
+
+def _authenticate(session: Session, token: str) -> ApiKey | None:
+    """Check the key, and note its use, in a short transaction of its own, never the request's.
+
+    Writing `last_used_at` in the request's transaction held the key's row lock until the request
+    ended, so every request on one key queued behind the one before. The check runs before the
+    request's session takes its connection, so a request never holds two at once.
+    """
+    bind = session.get_bind()
+    if not isinstance(bind, Engine):  # a session on its caller's connection (tests): use it
+        key = authenticate(session=session, token=token)
+        if key is not None and key_use_due(key):
+            _noted(key, note_key_use(connection=session.connection(), key_id=key.id))
+        return key
+    with Session(bind=bind) as own, own.begin():
+        key = authenticate(session=own, token=token)
+        if key is None:
+            return None
+        own.expunge(key)  # a plain record of the key for the request; never written back
+        if key_use_due(key):
+            _noted(key, note_key_use(connection=own.connection(), key_id=key.id))
+    return key
+
+
+def _noted(key: ApiKey, used_at: datetime | None) -> None:
+    if used_at is not None:
+        set_committed_value(key, "last_used_at", used_at)  # not a change to flush
 
 
 def require_roles(*roles: Role) -> Callable[[ApiKey], ApiKey]:

@@ -3,9 +3,15 @@
 import argparse
 import sys
 
-from bench import demo, detection, outbox
+from bench import api, chaos, demo, detection, outbox
 
-BENCHES = {"outbox": outbox.run, "detection": detection.run, "demo": demo.run}
+BENCHES = {
+    "outbox": outbox.run,
+    "chaos": chaos.run,
+    "detection": detection.run,
+    "demo": demo.run,
+    "api": api.run,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

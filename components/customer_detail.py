@@ -143,7 +143,7 @@ def _usage(detail: CustomerDetail, load_series: Callable[[str], MetricSeries]) -
             f"The latest {options[key].name} value is from {when(options[key].last_observed_at)}.",
         )
         return
-    st.caption(f"Daily {series.name.lower()} over the last 12 months.")
+    st.caption(f"Daily {escape_md(series.name.lower())} over the last 12 months.")
     st.plotly_chart(charts.metric_line(series), key=f"series_{detail.customer.id}_{key}")
 
 

@@ -6,11 +6,13 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 import streamlit as st
 
-from components.format import BAND_LABELS, SEGMENT_LABELS, label
+from components import forms
+from components.format import BAND_LABELS, SEGMENT_LABELS, escape_md, label
 from core.base import Segment
 from core.customers.schemas import HealthBand
 from core.integrations.escape import spreadsheet_cell
 from core.reporting.schemas import CustomerFilters, CustomerRow
+from core.schemas import NAME_LENGTH
 
 PAGE_SIZE = 50
 SHORT_BANDS = {"healthy": "Healthy", "watch": "Watch", "at_risk": "At risk", "unknown": "No score"}
@@ -49,7 +51,12 @@ def filter_bar(options: CustomerFilters, *, default_owner: uuid.UUID | None) -> 
     owners = {o.id: o.name for o in options.owners}
     search, industry, segment, owner, band = st.columns([3, 2, 2, 2, 2])
     with search:
-        text = st.text_input("Search", placeholder="Customer name…", key="f_search")
+        text = st.text_input(
+            "Search", placeholder="Customer name…", key="f_search", max_chars=NAME_LENGTH
+        )
+        if problem := forms.line("Search", text, NAME_LENGTH):
+            st.error(escape_md(problem), icon=":material/error:")
+            text = ""
     with industry:
         chosen_industry = _choice("Industry", options.industries, "All industries", "f_industry")
     with segment:

@@ -4,14 +4,16 @@ import uuid
 
 import streamlit as st
 
-from components import data
+from components import data, forms
 from components.cards import empty_state
 from components.format import escape_md, when
 from core.accounts.schemas import UserSummary
 from core.drafts.models import DraftStatus
 from core.drafts.schemas import KIND_LABELS, DraftRow
 from core.drafts.service import STALE, approve, bulk_approve, reject, update_draft
+from core.drafts.templates import BODY_MAX, SUBJECT_MAX
 from core.errors import Conflict, DomainError
+from core.schemas import NOTE_LENGTH
 
 FILTERS = {
     DraftStatus.PENDING: "Pending",
@@ -79,6 +81,14 @@ def _act(action: str, row: DraftRow, user: UserSummary) -> None:
     common = {"draft_id": row.id, "expected_version": state[keys["version"]], "actor": user}
     text = {"subject": state[keys["subject"]], "body": state[keys["body"]]}
     name = row.customer_name
+    if problem := (
+        forms.line("Reason", state[keys["reason"]], NOTE_LENGTH)
+        if action == "reject"
+        else forms.line("Subject", text["subject"], SUBJECT_MAX)
+        or forms.text("Body", text["body"], BODY_MAX)
+    ):
+        state.setdefault(ERRORS, {})[row.id] = (name, problem)
+        return
     try:
         if action == "save":
             saved = data.call(update_draft, **common, **text)
@@ -175,11 +185,12 @@ def _editor(row: DraftRow, user: UserSummary, error: str | None) -> None:
             "Load the latest text", key=f"draft_reload_{row.id}", on_click=_reload, args=(row,)
         )
     with st.form(f"draft_{row.id}", border=False):
-        st.text_input("Subject", value=row.subject, max_chars=300, key=keys["subject"])
-        st.text_area("Body", value=row.body, height=280, key=keys["body"])
+        st.text_input("Subject", value=row.subject, max_chars=SUBJECT_MAX, key=keys["subject"])
+        st.text_area("Body", value=row.body, height=280, max_chars=BODY_MAX, key=keys["body"])
         st.text_input(
             "Reason (needed only to reject)",
             key=keys["reason"],
+            max_chars=NOTE_LENGTH,
             placeholder="e.g. The goal is not confirmed with the customer yet",
         )
         send = "Approve & send" if row.to_addresses else "Approve"

@@ -6,6 +6,7 @@ from decimal import Decimal
 from core.base import Consent, Role, Segment
 from core.customers.schemas import HealthBand
 from core.formatting import money  # noqa: F401  (pages format money through here too)
+from core.integrations.escape import markdown_text
 
 ROLE_LABELS = {
     Role.CSM: "Customer success manager",
@@ -80,13 +81,6 @@ def when(value: datetime | date | None) -> str:
     return value.isoformat()
 
 
-_MARKDOWN_SPECIALS = "\\`*_{}[]()#+-.!|<>~:$"
-
-
 def escape_md(text: str | None) -> str:
-    """Escape people's text so Streamlit markdown shows it literally."""
-    if not text:
-        return ""
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in text).replace(
-        "\n", "  \n"
-    )
+    """Escape people's text so Streamlit markdown shows it literally (links, URLs included)."""
+    return markdown_text(text) if text else ""

@@ -15,6 +15,7 @@ from core.integrations.escape import spreadsheet_cell
 from core.marketing.models import CandidateType, FlagStatus
 from core.marketing.queries import UNFLAGGED
 from core.marketing.schemas import BoardCard, Candidate, Utilization
+from core.schemas import NOTE_LENGTH
 
 TYPE_BADGES = {
     CandidateType.CASE_STUDY: ("violet", ":material/menu_book:"),
@@ -214,6 +215,7 @@ def flag_form(item: Candidate, *, on_flag: Callable) -> None:
             "Notes",
             key=f"flag_notes_{item.achievement_id}",
             height=80,
+            max_chars=NOTE_LENGTH,
             placeholder="Angle, audience, who to ask…",
         )
         if item.consent_level == Consent.INTERNAL_ONLY:

@@ -232,7 +232,7 @@ def learnings(analysis: Analysis) -> list[str]:
         best = max(rated, key=lambda g: g.success_rate)
         worst = min(rated, key=lambda g: g.success_rate)
         if best.success_rate > worst.success_rate:
-            top, low = names.get(best.value, best.value), names.get(worst.value, worst.value)
+            top, low = (escape_md(names.get(g.value, g.value)) for g in (best, worst))
             said.append(
                 f"Best {noun}: {top} ({pct(best.success_rate)} of {best.decided} plans "
                 f"succeeded); weakest: {low} ({pct(worst.success_rate)} of {worst.decided})."

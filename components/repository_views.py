@@ -10,6 +10,7 @@ from decimal import Decimal
 import plotly.graph_objects as go
 import streamlit as st
 
+from components import forms
 from components.charts import ACCENT, GRID, PRIMARY, style
 from components.format import escape_md, label, money, when
 from core.base import Consent
@@ -22,6 +23,7 @@ from core.repository.schemas import (
     RepositoryOptions,
     UsePurpose,
 )
+from core.schemas import NAME_LENGTH
 
 FILTER_KEYS = (
     "rf_q",
@@ -88,7 +90,11 @@ def filter_panel(options: RepositoryOptions) -> RepoFilters:
         placeholder='e.g. automation "resolution time" -onboarding',
         help="Matches titles first, then snippets, industry and use case. Word forms match too "
         "(automating finds automation). Quote phrases; a leading - excludes a word.",
+        max_chars=NAME_LENGTH,
     )
+    if problem := forms.line("Search", text, NAME_LENGTH):
+        search.error(escape_md(problem), icon=":material/error:")
+        text = ""
     with industry:
         chosen_industry = _choice("Industry", options.industries, "Any industry", "rf_industry")
     with use_case:
@@ -99,8 +105,13 @@ def filter_panel(options: RepositoryOptions) -> RepoFilters:
     with kind:
         goal_type = _choice("Goal type", options.goal_types, "Any goal type", "rf_goal_type")
     picked = dates.date_input("Achieved between", value=(), key="rf_dates", format="YYYY-MM-DD")
-    value_min = low.number_input("Value from", value=None, placeholder="Any", key="rf_value_min")
-    value_max = high.number_input("Value to", value=None, placeholder="Any", key="rf_value_max")
+    bounds = {"min_value": -forms.AMOUNT_BOUND, "max_value": forms.AMOUNT_BOUND}
+    value_min = low.number_input(
+        "Value from", value=None, placeholder="Any", key="rf_value_min", **bounds
+    )
+    value_max = high.number_input(
+        "Value to", value=None, placeholder="Any", key="rf_value_max", **bounds
+    )
     levels = consent.multiselect(
         "Consent",
         list(Consent),
@@ -178,9 +189,19 @@ def badges(item: RepositoryItem) -> str:
 
 
 def entry_card(
-    item: RepositoryItem, *, record: str | None, revealed: bool, on_copy: Callable, args: tuple
+    item: RepositoryItem,
+    *,
+    record: str | None,
+    record_names: bool,
+    revealed: bool,
+    on_copy: Callable,
+    args: tuple,
 ) -> None:
-    """Render one win; 'Copy snippet' counts a use and reveals the copy-ready proof point."""
+    """Render one win; 'Copy snippet' counts a use and reveals the copy-ready proof point.
+
+    `record` is the win's success record as Markdown with people's text escaped;
+    `record_names` says whether it may name the customer (CS staff) or has consent applied.
+    """
     value = value_text(item.value_amount, item.value_unit)
     with st.container(border=True):
         text, figure = st.columns([5, 1.2]) if value else (st.container(), None)
@@ -209,7 +230,8 @@ def entry_card(
             st.code(item.proof_point, language=None, wrap_lines=True)
             st.caption("Copy it with the icon in the box's corner. Counted as a use.")
         if record:
-            with st.expander("Success record (internal — may name the customer)"):
+            kind = "internal — may name the customer" if record_names else "as consent allows"
+            with st.expander(f"Success record ({kind})"):
                 st.markdown(_demote_headings(record))
 
 

@@ -6,19 +6,20 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from components import data, plan_tracking
+from components import data, forms, plan_tracking
 from components.charts import PRIMARY, style
 from components.format import escape_md, label, money, score, when
 from core.accounts.schemas import UserSummary
 from core.base import Direction
 from core.errors import Conflict, DomainError
+from core.schemas import NOTE_LENGTH, TEXT_LENGTH
 from core.upsell.curve import LABELS
 from core.upsell.models import TargetSource
 from core.upsell.outcomes import CHOICES, confirm_outcome
 from core.upsell.plans import criteria_changes, customize_plan
 from core.upsell.progress import record_manual_values
 from core.upsell.reviews import record_review
-from core.upsell.schemas import MetricView, PlanDetail, PlanRow
+from core.upsell.schemas import CRITERION_NAME_LENGTH, MetricView, PlanDetail, PlanRow
 
 STATUS_LABELS = {k: v.capitalize() for k, v in LABELS.items()}
 COLORS = {"on_track": "green", "exceeding": "blue", "at_risk": "orange", "behind": "red"}
@@ -219,7 +220,8 @@ def metric_card(metric: MetricView, plan: PlanDetail) -> None:
         progress = "—" if metric.progress is None else f"{float(metric.progress):.0%}"
         expected = "—" if metric.expected is None else f"{float(metric.expected):.0%}"
         st.caption(
-            f"Baseline {_num(metric.baseline)} → target {_num(metric.target)} {metric.unit} · "
+            f"Baseline {_num(metric.baseline)} → target {_num(metric.target)} "
+            f"{escape_md(metric.unit)} · "
             f"now {plan_tracking.current_text(metric)} · progress {progress} "
             f"(expected {expected})"
         )
@@ -323,11 +325,17 @@ def review_form(plan: PlanDetail, user: UserSummary) -> None:
             placeholder="Choose an assessment",
             help="Starts from the plan's status computed from its data.",
         )
-        findings = st.text_area("Findings", placeholder="What did the review find? (required)")
-        steps = st.text_area("Next steps", placeholder="Optional")
+        findings = st.text_area(
+            "Findings", placeholder="What did the review find? (required)", max_chars=TEXT_LENGTH
+        )
+        steps = st.text_area("Next steps", placeholder="Optional", max_chars=TEXT_LENGTH)
         if st.form_submit_button("Record review", type="primary"):
             title = f"day-{day} review" if day else "review"
-            if _run(
+            if problem := forms.text("Findings", findings, TEXT_LENGTH) or forms.text(
+                "Next steps", steps, TEXT_LENGTH
+            ):
+                st.error(escape_md(problem), icon=":material/error:")
+            elif _run(
                 record_review,
                 f"Recorded the {title} for {plan.customer_name}.",
                 measurement_id=plan.id,
@@ -353,6 +361,8 @@ def manual_values_form(plan: PlanDetail, user: UserSummary) -> None:
                 value=None,
                 key=f"mv_{m.id}",
                 placeholder=f"now {_num(m.current)}",
+                min_value=-forms.AMOUNT_BOUND,
+                max_value=forms.AMOUNT_BOUND,
             )
             for m in manual
         }
@@ -408,11 +418,13 @@ def customize_form(plan: PlanDetail, user: UserSummary) -> None:
             hide_index=True,
             width="stretch",
             column_config={
-                "name": st.column_config.TextColumn("Criterion", required=True),
-                "metric_key": st.column_config.TextColumn(
-                    "Usage metric key", help="Empty for a manual metric"
+                "name": st.column_config.TextColumn(
+                    "Criterion", required=True, max_chars=CRITERION_NAME_LENGTH
                 ),
-                "unit": "Unit",
+                "metric_key": st.column_config.TextColumn(
+                    "Usage metric key", help="Empty for a manual metric", max_chars=64
+                ),
+                "unit": st.column_config.TextColumn("Unit", max_chars=32),
                 "target": "Target",
                 "baseline": "Baseline",
                 "direction": st.column_config.SelectboxColumn(
@@ -420,7 +432,9 @@ def customize_form(plan: PlanDetail, user: UserSummary) -> None:
                 ),
             },
         )
-        days = st.text_input("Checkpoint days", ", ".join(str(c.day) for c in plan.checkpoints))
+        days = st.text_input(
+            "Checkpoint days", ", ".join(str(c.day) for c in plan.checkpoints), max_chars=200
+        )
         if st.form_submit_button("Save criteria", type="primary"):
             try:
                 picked = sorted({int(d) for d in days.replace(",", " ").split()})
@@ -484,9 +498,13 @@ def outcome_form(plan: PlanDetail, user: UserSummary) -> None:
             index=options.index(outcome.proposed_status),
             format_func=OUTCOME_LABELS.get,
         )
-        reason = st.text_input("Reason (required when it differs from the proposal)")
+        reason = st.text_input(
+            "Reason (required when it differs from the proposal)", max_chars=NOTE_LENGTH
+        )
         confirmed = st.form_submit_button("Confirm outcome", type="primary")
-    if confirmed and _run(
+    if confirmed and (problem := forms.line("Reason", reason, NOTE_LENGTH)):
+        st.error(escape_md(problem), icon=":material/error:")
+    elif confirmed and _run(
         confirm_outcome,
         f"Recorded the outcome: {OUTCOME_LABELS[status]}.",
         measurement_id=plan.id,

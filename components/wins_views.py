@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import plotly.graph_objects as go
 import streamlit as st
 
+from components import forms
 from components.cards import empty_state
 from components.charts import ACCENT, HEIGHT, PRIMARY, style
 from components.format import escape_md, label, money, when
@@ -14,6 +15,7 @@ from components.navigation import page_file
 from core.formatting import duration, number
 from core.goals.models import GoalType
 from core.reporting.wins import PendingConfirmation, Slice, WinsOverview
+from core.schemas import NOTE_LENGTH
 
 ACHIEVEMENT_PAGE = "pages/achievement.py"
 FLASH = "wins_flash"
@@ -287,6 +289,7 @@ def _pending_item(item: PendingConfirmation, on_confirm: Callable[[str], None], 
                 "How did you verify it?",
                 key=f"confirm_note_{gid}",
                 height=80,
+                max_chars=NOTE_LENGTH,
                 placeholder="e.g. The customer confirmed it on the QBR call on 3 Nov",
             )
             unit = f" ({item.unit})" if item.unit else ""
@@ -300,6 +303,8 @@ def _pending_item(item: PendingConfirmation, on_confirm: Callable[[str], None], 
                     value=None,
                     step=None,
                     key=f"confirm_value_{gid}",
+                    min_value=-forms.AMOUNT_BOUND,
+                    max_value=forms.AMOUNT_BOUND,
                     help=f"Leave empty to keep the value the data shows ({shown}). {target}"
                     if held
                     else f"The value the customer reached; it must meet the target. {target}",

@@ -1,7 +1,7 @@
 """Import every table so metadata (Alembic, tests) sees the whole schema."""
 
 from core.accounts.models import ApiKey, User
-from core.audit.models import AuditEntry, JobRun, Watermark
+from core.audit.models import AuditEntry, JobItemFailure, JobRun, Watermark
 from core.base import Base
 from core.customers.models import (
     Contact,
@@ -45,6 +45,7 @@ __all__ = [
     "Goal",
     "HealthFactor",
     "IndustryBenchmark",
+    "JobItemFailure",
     "JobRun",
     "MarketingFlag",
     "Measurement",

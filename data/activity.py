@@ -1,21 +1,14 @@
-"""Customer feedback, closed upsells and timeline events."""
+"""Customer feedback and timeline events."""
 
 import random
-import string
 import uuid
 from datetime import date, timedelta
-from decimal import Decimal
 
 from data import phrases
 from data.catalog import PRODUCTS
 from data.goals import Plan
 from data.load import at, new_id
-from data.people import Account, Person
-
-UPSELL_SHARE = 0.3
-UPSELL_WINDOW_DAYS = 182
-SEGMENT_PRICE = {"smb": 0.6, "mid_market": 1.0, "enterprise": 2.5}
-ALNUM = string.digits + string.ascii_letters
+from data.people import Account
 
 FEEDBACK_COLUMNS = (
     "id",
@@ -28,21 +21,6 @@ FEEDBACK_COLUMNS = (
     "respondent_title",
     "responded_at",
 )
-UPSELL_COLUMNS = (
-    "id",
-    "opportunity_id",
-    "customer_id",
-    "source",
-    "type",
-    "name",
-    "arr_increase",
-    "close_date",
-    "sales_rep_name",
-    "sales_rep_email",
-    "stated_criteria",
-    "source_modified_at",
-)
-UPSELL_PRODUCT_COLUMNS = ("id", "upsell_id", "product_code", "quantity", "arr")
 TIMELINE_COLUMNS = (
     "id",
     "customer_id",
@@ -96,55 +74,6 @@ def feedback_rows(rng: random.Random, accounts: list[Account], metrics, as_of: d
                 contact.title if contact else None,
                 at(as_of - timedelta(days=rng.randint(1, 364)), rng),
             )
-
-
-def upsell_rows(rng: random.Random, accounts: list[Account], sales: list[Person], as_of: date):
-    """Return (upsells, line items): about 30% of accounts closed one in the last six months."""
-    chosen = sorted(
-        rng.sample(accounts, max(1, round(len(accounts) * UPSELL_SHARE))), key=lambda a: a.index
-    )
-    upsells, lines, ids = [], [], set()
-    for account in chosen:
-        upsell_id = new_id(rng)
-        opportunity = ""
-        while not opportunity or opportunity in ids:
-            opportunity = "006" + "".join(rng.choice(ALNUM) for _ in range(15))
-        ids.add(opportunity)
-        free = rng.random() < 0.05  # a no-charge pilot or swap still counts as an expansion
-        codes = rng.sample(sorted(PRODUCTS), rng.choices((1, 2), (65, 35))[0])
-        total = Decimal("0.00")
-        for code in codes:
-            qty = rng.randint(1, 8) if code == "extra-seats" else 1
-            price = (
-                PRODUCTS[code][2] * qty * SEGMENT_PRICE[account.segment] * rng.uniform(0.75, 1.05)
-            )
-            arr = Decimal(0 if free else round(price, -2)).quantize(Decimal("0.01"))
-            total += arr
-            lines.append((new_id(rng), upsell_id, code, qty, arr))
-        close = as_of - timedelta(days=rng.randint(1, UPSELL_WINDOW_DAYS))
-        source = "salesforce" if rng.random() < 0.75 else "manual"
-        kind = rng.choices(("expansion", "upsell", "cross_sell"), (40, 35, 25))[0]
-        rep = rng.choice(sales)
-        criteria = rng.choice(phrases.UPSELL_CRITERIA) if rng.random() < 0.5 else None
-        name = f"{account.name} - " + " + ".join(PRODUCTS[c][0] for c in codes)
-        modified = at(close, rng) if source == "salesforce" else None
-        upsells.append(
-            (
-                upsell_id,
-                opportunity,
-                account.id,
-                source,
-                kind,
-                name,
-                total,
-                close,
-                rep.name,
-                rep.email,
-                criteria,
-                modified,
-            )
-        )
-    return upsells, lines
 
 
 def _anniversary(since: date, as_of: date) -> date:

@@ -351,8 +351,8 @@ PRODUCTS = {
 }
 
 
-def _criterion(name, key, kind, unit, target, direction=HIGHER, manual=False) -> dict:
-    return {
+def _criterion(name, key, kind, unit, target, direction=HIGHER, manual=False, uplift=None) -> dict:
+    criterion = {
         "name": name,
         "metricKey": key,
         "type": kind,
@@ -361,49 +361,128 @@ def _criterion(name, key, kind, unit, target, direction=HIGHER, manual=False) ->
         "direction": direction,
         "measurement": "manual" if manual else "automatic",
     }
+    return criterion | ({"uplift": uplift} if uplift is not None else {})
 
 
-ADOPTION = _criterion("Core feature adoption", "feature_adoption", "adoption", "%", 60)
-RESOLUTION = _criterion(
-    "Average ticket resolution time", "ticket_resolution_hours", "outcome", "hours", 8, LOWER
+def _uplift(smb: float, mid_market: float, enterprise: float) -> dict[str, float]:
+    """How far a criterion moves from the customer's baseline, per segment (a share of it)."""
+    return {"smb": smb, "mid_market": mid_market, "enterprise": enterprise}
+
+
+# A criterion's `target` is the level used without a baseline (core/upsell/target_rules.py);
+# with one, the target is the baseline moved by the segment's `uplift`: small customers have
+# more room to grow, big ones move a larger base.
+ADOPTION = _criterion(
+    "Core feature adoption",
+    "feature_adoption",
+    "adoption",
+    "%",
+    60,
+    uplift=_uplift(0.3, 0.25, 0.2),
 )
-TIME_SAVED = _criterion("Time saved per week", "time_saved_hours", "roi", "hours", 60)
-RUNS = _criterion("Automation runs", "automation_runs", "usage", "runs/day", 400)
+RESOLUTION = _criterion(
+    "Average ticket resolution time",
+    "ticket_resolution_hours",
+    "outcome",
+    "hours",
+    8,
+    LOWER,
+    uplift=_uplift(0.25, 0.2, 0.15),
+)
+TIME_SAVED = _criterion(
+    "Time saved per week", "time_saved_hours", "roi", "hours", 60, uplift=_uplift(0.3, 0.25, 0.2)
+)
+RUNS = _criterion(
+    "Automation runs", "automation_runs", "usage", "runs/day", 400, uplift=_uplift(0.5, 0.4, 0.3)
+)
 
-# product code: (criteria, checkpoint days)
+
+def _milestone(key: str, share: float, day: int) -> dict:
+    """An adoption milestone: `share` of the way from baseline to target by `day`."""
+    return {"metricKey": key, "share": share, "dueDay": day}
+
+
+# product code: (criteria, checkpoint days, adoption milestones); products without milestones
+# get the default set (core/upsell/milestones.py).
 TEMPLATES = {
     "analytics-addon": (
         [
             ADOPTION,
-            _criterion("Weekly active users", "weekly_active_users", "usage", "users", 150),
+            _criterion(
+                "Weekly active users",
+                "weekly_active_users",
+                "usage",
+                "users",
+                150,
+                uplift=_uplift(0.3, 0.2, 0.15),
+            ),
             _criterion(
                 "Executive dashboards in use", None, "outcome", "dashboards", 3, manual=True
             ),
         ],
         [30, 60, 90],
+        [],
     ),
     "automation-suite": (
         [
             RUNS,
             TIME_SAVED,
-            _criterion("Annualized cost savings", "cost_savings", "roi", "USD", 100_000),
+            _criterion(
+                "Annualized cost savings",
+                "cost_savings",
+                "roi",
+                "USD",
+                100_000,
+                uplift=_uplift(0.35, 0.3, 0.25),
+            ),
         ],
         [30, 60, 90, 180],
+        [
+            _milestone("automation_runs", 0.25, 30),
+            _milestone("automation_runs", 0.6, 90),
+            _milestone("cost_savings", 0.5, 120),
+        ],
     ),
     "premium-support": (
         [
             RESOLUTION,
-            _criterion("Support CSAT", "csat", "satisfaction", "score", 4.5),
+            _criterion(
+                "Support CSAT",
+                "csat",
+                "satisfaction",
+                "score",
+                4.5,
+                uplift=_uplift(0.08, 0.06, 0.05),
+            ),
             _criterion("Escalations per month", None, "outcome", "escalations", 2, LOWER, True),
         ],
         [30, 60, 90],
+        [],
     ),
     "extra-seats": (
         [
-            _criterion("Weekly active users", "weekly_active_users", "usage", "users", 200),
-            _criterion("Onboarding completion", "onboarding_completion", "adoption", "%", 90),
+            _criterion(
+                "Weekly active users",
+                "weekly_active_users",
+                "usage",
+                "users",
+                200,
+                uplift=_uplift(0.4, 0.3, 0.2),
+            ),
+            _criterion(
+                "Onboarding completion",
+                "onboarding_completion",
+                "adoption",
+                "%",
+                90,
+                uplift=_uplift(0.4, 0.3, 0.25),
+            ),
         ],
         [30, 60, 90],
+        [
+            _milestone("weekly_active_users", 0.5, 30),
+            _milestone("onboarding_completion", 0.5, 45),
+        ],
     ),
     "integrations-pack": (
         [
@@ -412,8 +491,19 @@ TEMPLATES = {
             TIME_SAVED,
         ],
         [30, 60, 90],
+        [],
     ),
-    "ai-assistant": ([ADOPTION, RESOLUTION, TIME_SAVED], [30, 60, 90]),
+    "ai-assistant": ([ADOPTION, RESOLUTION, TIME_SAVED], [30, 60, 90], []),
+}
+# Metric criteria (not entered by hand) of each product, in template order.
+MEASURED = {
+    code: [c["metricKey"] for c in criteria if c["measurement"] == "automatic"]
+    for code, (criteria, _, _) in TEMPLATES.items()
+}
+HAND_MEASURED = {
+    code
+    for code, (criteria, _, _) in TEMPLATES.items()
+    if any(c["measurement"] == "manual" for c in criteria)
 }
 
 # metric: (median for a mid-market customer, top quartile as a multiple of the median)

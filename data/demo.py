@@ -7,13 +7,25 @@ comes from seeded random streams and the daily usage noise from hashing inside P
 import argparse
 import sys
 import time
+from collections import Counter, defaultdict
 from contextlib import ExitStack
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
 
-from data import activity, goals, observations, people, targets, usage
+from data import (
+    activity,
+    expansions,
+    goals,
+    observations,
+    people,
+    plan_history,
+    scenarios,
+    targets,
+    usage,
+    win_history,
+)
 from data.load import copy_rows, rebuilt_afterwards, stream
 from data.reference import load_reference
 
@@ -29,7 +41,9 @@ CHECKED_AFTERWARDS = (
     "upsells",
     "upsell_products",
     "timeline_events",
+    "customer_events",
 )
+ANALYZED = CHECKED_AFTERWARDS + ("users", "metrics", "success_templates", "industry_benchmarks")
 
 
 def generate(
@@ -38,7 +52,10 @@ def generate(
     """Write the whole dataset through `conn` (inside the caller's transaction); return row counts.
 
     Expects a migrated database without demo rows. Usage data covers the 365 days before `as_of`
-    (default: today, UTC).
+    (default: today, UTC), and from before their close for customers with older upsells. What
+    the app did before `as_of` is written too: the older upsells' plans, reviews and confirmed
+    outcomes (data.plan_history) and the wins reached before the last four weeks, documented at
+    the time (data.win_history); the last weeks are left for the jobs' first run.
     """
     if customers < 1:
         raise ValueError("customers must be at least 1")
@@ -46,23 +63,43 @@ def generate(
     staff = people.make_staff(stream(seed, "staff"), customers)
     by_role = {role: [p for p in staff if p.role == role] for role in ("csm", "sales", "admin")}
     accounts = people.make_accounts(stream(seed, "accounts"), customers, by_role["csm"], as_of)
-    plans, all_goals = goals.plan_goals(stream(seed, "goals"), accounts, as_of)
-    series = usage.plan_series(stream(seed, "series"), accounts, goals.needed_metrics(all_goals))
+    plans, all_goals = goals.plan_goals(
+        stream(seed, "goals"), accounts, as_of, scenarios.FORCED_KPI
+    )
+    shapes = scenarios.assign(stream(seed, "scenarios"), all_goals, as_of)
+    deals = expansions.plan_expansions(
+        stream(seed, "expansions"), accounts, by_role["sales"], as_of
+    )
+    scenarios.follow(all_goals, shapes, {e.account.id: e.shapes for e in deals}, as_of)
+    stops = expansions.stops(deals, as_of)
+    series = usage.plan_series(stream(seed, "series"), accounts, shapes, stops)
+    left = {e.account.id for e in deals if e.churn_on}
 
-    counts = {"users": copy_rows(conn, "users", people.USER_COLUMNS, people.user_rows(staff))}
-    counts |= load_reference(conn, stream(seed, "reference"), by_role["admin"][0].id)
+    counts = Counter(users=copy_rows(conn, "users", people.USER_COLUMNS, people.user_rows(staff)))
+    counts.update(load_reference(conn, stream(seed, "reference"), by_role["admin"][0].id))
     with ExitStack() as stack:  # foreign keys are checked once per table at the end
         for table in CHECKED_AFTERWARDS:
             stack.enter_context(rebuilt_afterwards(conn, table, indexes=False))
-        counts |= _load_accounts(conn, accounts)
+        counts.update(_load_accounts(conn, accounts))
         counts["metric_observations"] = observations.load_observations(
             conn, series, seed=seed, as_of=as_of
         )
-        counts |= _load_goals(conn, plans, all_goals, seed=seed, as_of=as_of)
-        counts |= _load_activity(
-            conn, stream(seed, "activity"), accounts, plans, series, by_role["sales"], as_of
+        counts.update(_load_goals(conn, plans, all_goals, left, seed=seed, as_of=as_of))
+        counts.update(
+            _load_activity(conn, stream(seed, "activity"), accounts, plans, series, as_of)
         )
-    return counts
+        counts.update(_load_upsells(conn, stream(seed, "upsells"), deals))
+    # Fresh statistics: the history below and the app's first queries join these tables.
+    conn.exec_driver_sql(f"ANALYZE {', '.join(ANALYZED)}")
+    older = [e for e in deals if e.history]
+    counts.update(plan_history.load(conn, stream(seed, "plan_history"), older, as_of=as_of))
+    metrics_of = defaultdict(list)
+    for s in series:
+        metrics_of[s.customer_id].append(s.metric_key)
+    counts.update(
+        win_history.load(conn, stream(seed, "win_history"), all_goals, deals, metrics_of, as_of)
+    )
+    return dict(counts)
 
 
 def _load_accounts(conn: Connection, accounts) -> dict[str, int]:
@@ -76,15 +113,14 @@ def _load_accounts(conn: Connection, accounts) -> dict[str, int]:
     }
 
 
-def _load_goals(conn: Connection, plans, all_goals, *, seed: int, as_of: date) -> dict[str, int]:
-    metric_goals = [g for g in all_goals if g.metric]
+def _load_goals(conn: Connection, plans, all_goals, left, *, seed: int, as_of: date) -> dict:
     probes = observations.probe(
-        conn,
-        [(g.account.id, g.metric, g.start) for g in metric_goals],
-        as_of=as_of,
-        recent_days=targets.RECENT_DAYS,
+        conn, targets.probe_windows(all_goals, as_of), as_of=as_of, recent_days=targets.RECENT_DAYS
     )
     targets.set_targets(stream(seed, "targets"), all_goals, probes)
+    for goal in all_goals:
+        if goal.account.id in left:  # the customer left: its CSM closed the goals
+            goal.status = "cancelled"
     return {
         "success_plans": copy_rows(
             conn, "success_plans", goals.PLAN_COLUMNS, goals.plan_rows(plans)
@@ -96,7 +132,7 @@ def _load_goals(conn: Connection, plans, all_goals, *, seed: int, as_of: date) -
     }
 
 
-def _load_activity(conn: Connection, rng, accounts, plans, series, sales, as_of) -> dict[str, int]:
+def _load_activity(conn: Connection, rng, accounts, plans, series, as_of) -> dict[str, int]:
     metrics_of: dict = {}
     for s in series:
         metrics_of.setdefault(s.customer_id, []).append(s.metric_key)
@@ -108,11 +144,6 @@ def _load_activity(conn: Connection, rng, accounts, plans, series, sales, as_of)
             activity.feedback_rows(rng, accounts, metrics_of, as_of),
         )
     }
-    upsells, lines = activity.upsell_rows(rng, accounts, sales, as_of)
-    counts["upsells"] = copy_rows(conn, "upsells", activity.UPSELL_COLUMNS, upsells)
-    counts["upsell_products"] = copy_rows(
-        conn, "upsell_products", activity.UPSELL_PRODUCT_COLUMNS, lines
-    )
     main_plan: dict = {}
     for plan in plans:
         main_plan.setdefault(plan.account.id, plan)
@@ -121,6 +152,26 @@ def _load_activity(conn: Connection, rng, accounts, plans, series, sales, as_of)
         "timeline_events",
         activity.TIMELINE_COLUMNS,
         activity.timeline_rows(rng, accounts, main_plan, as_of),
+    )
+    return counts
+
+
+def _load_upsells(conn: Connection, rng, deals) -> dict[str, int]:
+    """Upsells, their lines, and the churn and contraction events with their timeline lines."""
+    found = expansions.events(rng, deals)
+    counts = {
+        "upsells": copy_rows(
+            conn, "upsells", expansions.UPSELL_COLUMNS, expansions.upsell_rows(rng, deals)
+        ),
+        "upsell_products": copy_rows(
+            conn, "upsell_products", expansions.UPSELL_PRODUCT_COLUMNS, expansions.line_rows(deals)
+        ),
+        "customer_events": copy_rows(
+            conn, "customer_events", expansions.EVENT_COLUMNS, expansions.event_rows(found)
+        ),
+    }
+    counts["timeline_events"] = copy_rows(
+        conn, "timeline_events", activity.TIMELINE_COLUMNS, expansions.event_lines(found)
     )
     return counts
 

@@ -62,11 +62,32 @@ class Goal:
     plan: Plan | None = None
     metric: str | None = None
     met: bool = False  # the data should show this goal reached
+    scenario: str = "open"  # what its data does (data.scenarios)
+    window: tuple[int, int, int] | None = None  # day indices: event, settled, end of data
+    status: str = "active"
     name: str = ""
     description: str = ""
     baseline: Decimal | None = None
+    start_value: Decimal | None = None  # the value at the start, as verification reads it
     target: Decimal | None = None
     cost: Decimal | None = None
+
+
+def _finished(rng: random.Random, due: date, start: date, as_of: date) -> date:
+    """The day a milestone was done: around its due day, or in the last weeks when early."""
+    latest = as_of - timedelta(days=1)
+    if due <= latest:
+        day = min(due + timedelta(days=rng.randint(-10, 5)), latest)
+    else:  # done ahead of schedule
+        day = latest - timedelta(days=rng.randint(0, 75))
+    return max(day, min(start, latest))
+
+
+def _in_order(items: list[Milestone]) -> None:
+    """Done milestones are done in their order: the earlier position, the earlier day."""
+    done = [m for m in items if m.done_at is not None]
+    for m, when in zip(done, sorted(m.done_at for m in done), strict=True):
+        m.done_at = when
 
 
 def _milestones(rng: random.Random, names, start: date, end: date, as_of: date, all_done: bool):
@@ -75,9 +96,9 @@ def _milestones(rng: random.Random, names, start: date, end: date, as_of: date, 
     for pos, name in enumerate(names):
         due = start + timedelta(days=step * (pos + 1))
         done = all_done or (due < as_of and rng.random() < 0.75) or rng.random() < 0.08
-        finished = min(due + timedelta(days=rng.randint(-10, 5)), as_of - timedelta(days=1))
-        finished = max(finished, min(start, as_of - timedelta(days=1)))
-        items.append(Milestone(new_id(rng), name, pos, due, at(finished, rng) if done else None))
+        finished = at(_finished(rng, due, start, as_of), rng) if done else None
+        items.append(Milestone(new_id(rng), name, pos, due, finished))
+    _in_order(items)
     return items
 
 
@@ -97,7 +118,9 @@ def _dates(rng: random.Random, as_of: date, met: bool) -> tuple[date, date]:
     return start, as_of + timedelta(days=rng.randint(14, 200))
 
 
-def _account_goals(rng: random.Random, account: Account, as_of: date, force: str | None):
+def _account_goals(
+    rng: random.Random, account: Account, as_of: date, force: str | None, kpi: str | None
+):
     """Return the account's plans and goals (metric targets are filled in later)."""
     pick = rng.sample(phrases.PLANS, 1)[0]
     start = as_of - timedelta(days=rng.randint(60, 330))
@@ -122,6 +145,9 @@ def _account_goals(rng: random.Random, account: Account, as_of: date, force: str
             # every account reports weekly active users; its industry's focus metrics come next
             weights = [KPI_WEIGHT.get(k, 3 if k in account.industry.focus else 1) for k in kpis]
             metric = kpis.pop(rng.choices(range(len(kpis)), weights)[0])
+            if kpi is not None and kpi != metric:  # a deliberate case (data.scenarios.FORCED)
+                kpis.append(metric)
+                metric = kpis.pop(kpis.index(kpi)) if kpi in kpis else kpi
             # weekend dips make a target that must hold every day unfair for daily counts
             met = met and metric != "automation_runs"
             s, due = _dates(rng, as_of, met)
@@ -142,7 +168,8 @@ def _account_goals(rng: random.Random, account: Account, as_of: date, force: str
             for m in main.milestones:
                 m.goal_id = goal.id
                 if done and m.done_at is None:
-                    m.done_at = at(min(m.due, as_of - timedelta(days=1)), rng)
+                    m.done_at = at(_finished(rng, m.due, main.start, as_of), rng)
+            _in_order(main.milestones)
         else:
             goal, plan = _onboarding(rng, account, as_of, met)
             plans += [plan] if plan else []
@@ -182,24 +209,20 @@ def _onboarding(rng: random.Random, account: Account, as_of: date, met: bool):
     return goal, plan
 
 
-def plan_goals(rng: random.Random, accounts: list[Account], as_of: date):
-    """Return every plan and goal; the first accounts carry one goal of each type."""
+def plan_goals(
+    rng: random.Random, accounts: list[Account], as_of: date, kpi_metrics: dict[int, str]
+):
+    """Return every plan and goal; the first accounts carry one goal of each type.
+
+    `kpi_metrics` names the KPI metric of the first accounts (their deliberate cases).
+    """
     plans, goals = [], []
     for account in accounts:
         force = GOAL_TYPES[account.index] if account.index < len(GOAL_TYPES) else None
-        p, g = _account_goals(rng, account, as_of, force)
+        p, g = _account_goals(rng, account, as_of, force, kpi_metrics.get(account.index))
         plans += p
         goals += g
     return plans, goals
-
-
-def needed_metrics(goals: list[Goal]) -> dict[uuid.UUID, dict[str, bool]]:
-    """Map each account to the metrics its goals measure and whether the data should meet them."""
-    needed: dict[uuid.UUID, dict[str, bool]] = {}
-    for g in goals:
-        if g.metric:
-            needed.setdefault(g.account.id, {})[g.metric] = g.met
-    return needed
 
 
 PLAN_COLUMNS = (
@@ -269,7 +292,7 @@ def goal_rows(goals: list[Goal]):
             g.cost,
             g.start,
             g.due,
-            "active",
+            g.status,
             g.account.owner.id,
         )
 

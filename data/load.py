@@ -41,6 +41,11 @@ def at(day: date, rng: random.Random, start_hour: int = 8, end_hour: int = 18) -
     return datetime.combine(day, time(0), tzinfo=UTC) + timedelta(seconds=seconds)
 
 
+def midnight(day: date) -> datetime:
+    """Return 00:00 UTC of `day`."""
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
 def as_json(value) -> str:
     """Serialise a JSONB value as stable text."""
     return json.dumps(value, sort_keys=True)

@@ -32,8 +32,8 @@ def load_reference(conn: Connection, rng: random.Random, admin_id) -> dict[str, 
     ]
     products = [(code, name, family, price) for code, (name, family, price) in PRODUCTS.items()]
     templates = [
-        (new_id(rng), code, as_json(criteria), days, admin_id)
-        for code, (criteria, days) in TEMPLATES.items()
+        (new_id(rng), code, as_json(criteria), days, as_json(milestones), admin_id)
+        for code, (criteria, days, milestones) in TEMPLATES.items()
     ]
     benchmarks = [(new_id(rng), *row) for row in benchmark_rows()]
     # The demo stores the product's default templates, so admins see rows they can edit.
@@ -52,7 +52,7 @@ def load_reference(conn: Connection, rng: random.Random, admin_id) -> dict[str, 
         "success_templates": _insert(
             conn,
             "success_templates",
-            ("id", "product_code", "metrics", "checkpoint_days", "updated_by_id"),
+            ("id", "product_code", "metrics", "checkpoint_days", "milestones", "updated_by_id"),
             templates,
         ),
         "industry_benchmarks": _insert(

@@ -13,5 +13,7 @@ def goal_detection(*, session: Session) -> dict:
     """Detect achievements set-based, then document and celebrate them in the same cycle."""
     created = detect(session=session)
     held = notify_held(session=session, achievement_ids=created)
+    # Detection stands on its own: whatever documenting does next, the wins are recorded.
+    session.commit()
     documented = document_pending(session=session)["documented"]
     return {"detected": len(created), "held": held, "documented": documented}

@@ -4,6 +4,7 @@ import logging
 
 from sqlalchemy.orm import Session
 
+from core.audit.failures import fatal, reason_for
 from core.integrations.base import IntegrationError
 from core.upsell.plans import create_plans, replan
 from core.upsell.prediction import predict
@@ -22,6 +23,11 @@ def upsell_sync(*, session: Session) -> dict:
     except IntegrationError as exc:
         log.warning("Salesforce upsell sync failed: %s", exc)
         synced = {"status": f"failed: {type(exc).__name__}: {exc}"}
+    except Exception as exc:  # a bug reading Salesforce must not stop them either
+        if fatal(exc):
+            raise
+        log.exception("Salesforce upsell sync failed")
+        synced = {"status": f"failed: {reason_for(exc)}"}
     created = create_plans(session=session)
     replanned = replan(session=session)
     predicted = predict(session=session, measurement_ids=[*created, *replanned])

@@ -10,6 +10,7 @@ from components.auth import require_user
 from components.cards import empty_state, page_header
 from components.format import escape_md
 from components.navigation import page_file
+from core.base import Role
 from core.documentation.detail import AchievementDetail, achievement_detail
 from core.errors import NotFound
 
@@ -17,9 +18,10 @@ TITLE = "Win details"
 WINS_PAGE = "pages/wins.py"
 
 
-def load(achievement_id: str) -> AchievementDetail:
-    """Return one win's detail, always fresh (a held win may have just been confirmed)."""
-    return data.call(achievement_detail, achievement_id=uuid.UUID(achievement_id))
+def load(achievement_id: str, role: Role) -> AchievementDetail:
+    """Return one win's detail as `role` may see it, always fresh (a held win may have just
+    been confirmed)."""
+    return data.call(achievement_detail, achievement_id=uuid.UUID(achievement_id), viewer=role)
 
 
 def back_link() -> None:
@@ -32,7 +34,7 @@ chosen = st.query_params.get("achievement")
 detail = None
 if chosen:
     try:
-        detail = load(chosen)
+        detail = load(chosen, user.role)
     except (NotFound, ValueError):
         detail = None
 if detail is None:

@@ -1,4 +1,7 @@
-"""Customers: filter and export the customer list, open one customer's detail."""
+"""Customers: filter and export the customer list, open one customer's detail.
+
+Sales and marketing see each customer as its consent allows (core.reporting.customers).
+"""
 
 import uuid
 
@@ -24,15 +27,22 @@ def load_options() -> CustomerFilters:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def load_page(filters: Filters, offset: int) -> CustomerPage:
-    """Return one page of customers matching `filters`."""
-    return data.call(list_customers, **filters.as_kwargs(), limit=PAGE_SIZE, offset=offset)
+def load_page(filters: Filters, offset: int, role: Role) -> CustomerPage:
+    """Return one page of customers matching `filters`, named as `role` may see them."""
+    return data.call(
+        list_customers, **filters.as_kwargs(), limit=PAGE_SIZE, offset=offset, viewer=role
+    )
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def load_detail(customer_id: str) -> CustomerDetail:
-    """Return one customer's detail."""
-    return data.call(customer_detail, customer_id=uuid.UUID(customer_id))
+def load_detail(customer_id: str, role: Role) -> CustomerDetail:
+    """Return one customer's detail as `role` may see it."""
+    return data.call(customer_detail, customer_id=uuid.UUID(customer_id), viewer=role)
+
+
+def export_rows(filters: Filters, role: Role) -> bytes:
+    """Return every customer matching `filters` as CSV, named as `role` may see them."""
+    return to_csv(data.call(list_customers, **filters.as_kwargs(), limit=None, viewer=role).rows)
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -51,7 +61,7 @@ user = require_user()
 page_header("Customers", "Search and filter customers; select a row to open its details.")
 filters = filter_bar(load_options(), default_owner=user.id if user.role == Role.CSM else None)
 
-total = load_page(filters, 0).total
+total = load_page(filters, 0, user.role).total
 if not total:
     empty_state(
         "No customers match these filters",
@@ -63,12 +73,12 @@ else:
     info, pager, export = st.columns([3, 3, 1.4], vertical_alignment="center")
     with pager:
         number = st.pagination(pages, key=f"page_{filters.key()}") if pages > 1 else 1
-    result = load_page(filters, (number - 1) * PAGE_SIZE)
+    result = load_page(filters, (number - 1) * PAGE_SIZE, user.role)
     first = (number - 1) * PAGE_SIZE + 1
     info.caption(f"Showing {first}–{first + len(result.rows) - 1} of {total} customers")
     export.download_button(
         "Download CSV",
-        data=lambda: to_csv(data.call(list_customers, **filters.as_kwargs(), limit=None).rows),
+        data=lambda: export_rows(filters, user.role),
         file_name="customers.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -83,7 +93,7 @@ selected = st.query_params.get("customer")
 if selected:
     st.divider()
     try:
-        detail = load_detail(selected)
+        detail = load_detail(selected, user.role)
     except (NotFound, ValueError):
         st.warning("That customer does not exist (any more). Pick another row above.")
     else:

@@ -1,7 +1,8 @@
 """Marketing candidates: find wins worth telling, flag them, and move flags until they are used.
 
 Customers whose consent is internal only or anonymized are never named here (see
-core.goals.candidates); each win carries a reference and its CSM instead.
+core.marketing.queries and the consent layer, core.repository.consent); each win carries a
+reference and its CSM instead.
 """
 
 import uuid
@@ -9,10 +10,10 @@ from functools import partial
 
 import streamlit as st
 
-from components import data
+from components import data, forms
 from components.auth import require_user
 from components.cards import empty_state, page_header
-from components.format import label
+from components.format import escape_md, label
 from components.marketing_views import (
     board,
     candidate_card,
@@ -34,6 +35,7 @@ from core.marketing.queries import (
 )
 from core.marketing.schemas import Candidate
 from core.marketing.service import flag_candidate, move_candidate_flag
+from core.schemas import NOTE_LENGTH
 
 PAGE_SIZE = 10
 NOTICE = "mk_notice"
@@ -43,13 +45,17 @@ def flag(item: Candidate, actor_id: uuid.UUID) -> None:
     """Flag a win with the type and notes from its form (form-submit callback)."""
     key = item.achievement_id
     kind = st.session_state.get(f"flag_type_{key}")
+    notes = st.session_state.get(f"flag_notes_{key}")
+    if problem := forms.text("Notes", notes, NOTE_LENGTH):
+        st.session_state[NOTICE] = ("error", problem)
+        return
     try:
         data.call(
             flag_candidate,
             achievement_id=key,
             candidate_type=kind,
             actor_id=actor_id,
-            notes=st.session_state.get(f"flag_notes_{key}"),
+            notes=notes,
         )
     except DomainError as exc:
         st.session_state[NOTICE] = ("error", str(exc))
@@ -80,9 +86,9 @@ def show_notice() -> None:
     """Show the outcome of the last flag or move once."""
     kind, text = st.session_state.pop(NOTICE, (None, None))
     if kind == "error":
-        st.error(text, icon=":material/error:")
+        st.error(escape_md(text), icon=":material/error:")
     elif kind:
-        st.success(text, icon=":material/check:")
+        st.success(escape_md(text), icon=":material/check:")
 
 
 def candidates_tab(actor_id: uuid.UUID) -> None:

@@ -1,4 +1,4 @@
-"""System (admin): database status, latest job runs and API keys."""
+"""System (admin): database status, latest job runs, items that failed and API keys."""
 
 import pandas as pd
 import streamlit as st
@@ -7,6 +7,7 @@ from components import data
 from components.auth import require_user
 from components.cards import Card, empty_state, fact_row, metric_row, page_header
 from components.format import label, when
+from components.system_views import failed_items_frame, job_runs_frame
 from core.base import Role
 from core.reporting.system import system_status
 
@@ -29,22 +30,7 @@ metric_row([Card(label(name), count) for name, count in db.counts.items()])
 
 st.subheader("Latest job runs")
 if status.job_runs:
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "Job": r.job_name,
-                    "Started": when(r.started_at),
-                    "Finished": when(r.finished_at) if r.finished_at else "running…",
-                    "Status": r.status,
-                    "Error": r.error or "",
-                }
-                for r in status.job_runs
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-    )
+    st.dataframe(job_runs_frame(status.job_runs), hide_index=True, width="stretch")
 else:
     empty_state(
         "No job runs yet",
@@ -53,6 +39,17 @@ else:
         "Run due work once by hand with `python -m jobs run-once`.",
         icon=":material/schedule:",
     )
+
+st.subheader("Items that failed")
+st.caption(
+    "A job goes on without an item it cannot process (a win, a plan, a checkpoint, a "
+    "Salesforce row …) and tries it again on its next run; the item leaves this list once it "
+    "succeeds."
+)
+if status.failed_items:
+    st.dataframe(failed_items_frame(status.failed_items), hide_index=True, width="stretch")
+else:
+    empty_state("No failed items", "Every item of the latest job runs went through.")
 
 st.subheader("API keys")
 st.caption("Keys are stored hashed; only their prefix is shown. Create one with:")

@@ -3,13 +3,15 @@
 import pandas as pd
 import streamlit as st
 
-from components import data
+from components import data, forms
 from components.auth import require_user
 from components.cards import page_header
 from components.format import escape_md, when
 from core.base import Role
 from core.drafts.templates import (
+    BODY_MAX,
     DEFAULT_TEMPLATES,
+    SUBJECT_MAX,
     list_templates,
     preview,
     sample_context,
@@ -35,6 +37,11 @@ if SUBJECT not in state:  # first open, or reloaded after someone else's save
 
 
 def _save() -> None:
+    if problem := forms.line("Subject", state[SUBJECT], SUBJECT_MAX) or forms.text(
+        "Body", state[BODY], BODY_MAX
+    ):
+        state["tpl_error"] = f"Not saved. {problem}"
+        return
     try:
         saved = data.call(
             save_template,
@@ -68,8 +75,8 @@ if error := state.pop("tpl_error", None):
 edit, show = st.columns(2, gap="large")
 with edit:
     st.subheader("Edit")
-    st.text_input("Subject", key=SUBJECT)
-    st.text_area("Body", key=BODY, height=460)
+    st.text_input("Subject", key=SUBJECT, max_chars=SUBJECT_MAX)
+    st.text_area("Body", key=BODY, height=460, max_chars=BODY_MAX)
     unsaved = (state[SUBJECT], state[BODY]) != (current.subject, current.body)
     saved_at = "never saved (built-in text)" if current.is_default else when(current.updated_at)
     st.caption(("**Unsaved changes** · " if unsaved else "") + f"Last saved: {saved_at}")

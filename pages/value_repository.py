@@ -1,7 +1,9 @@
 """Value repository: search documented wins, copy consent-aware proof points, export, see trends.
 
 Copying a snippet counts one use of that win; downloading CSV or Markdown counts one use of every
-win in the download (up to the export limit), under the purpose picked above the results.
+win in the download (up to the export limit), under the purpose picked above the results. Entries,
+snippets and exports show what consent allows, whoever looks; a win's success record names the
+customer only for CS staff (`core.repository.consent`).
 """
 
 import uuid
@@ -11,6 +13,7 @@ import streamlit as st
 from components import data
 from components.auth import require_user
 from components.cards import empty_state, page_header
+from components.format import escape_md
 from components.repository_views import (
     PURPOSE_LABELS,
     RepoFilters,
@@ -23,6 +26,7 @@ from components.repository_views import (
 from core.accounts.schemas import UserSummary
 from core.base import Role
 from core.errors import Invalid, NotFound
+from core.repository.consent import Audience, audience
 from core.repository.exports import export_csv, export_markdown
 from core.repository.queries import (
     MAX_LIMIT,
@@ -65,9 +69,9 @@ def load_insights(filters: RepoFilters) -> RepositoryAggregates:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def load_records(entry_ids: tuple[str, ...]) -> dict:
-    """Return the success-record markdown of the wins that have one."""
-    return data.call(record_markdown, entry_ids=[uuid.UUID(i) for i in entry_ids])
+def load_records(entry_ids: tuple[str, ...], role: Role) -> dict:
+    """Return the success-record markdown of the wins that have one, as `role` may read it."""
+    return data.call(record_markdown, entry_ids=[uuid.UUID(i) for i in entry_ids], viewer=role)
 
 
 def export_items(filters: RepoFilters) -> list:
@@ -127,12 +131,14 @@ def results(filters: RepoFilters, total: int, purpose: Purpose, user: UserSummar
                 key=f"export_{title}",
                 help=f"Download up to {MAX_LIMIT} matching wins; counts one use of each.",
             )
-    records = load_records(tuple(str(item.id) for item in page.items))
+    records = load_records(tuple(str(item.id) for item in page.items), user.role)
+    named = audience(user.role) == Audience.INTERNAL
     revealed = st.session_state.get(REVEALED, set())
     for item in page.items:
         entry_card(
             item,
             record=records.get(item.id),
+            record_names=named,
             revealed=str(item.id) in revealed,
             on_copy=copy_snippet,
             args=(str(item.id), purpose, user),
@@ -160,7 +166,7 @@ else:
         total = load_page(filters, 0).total
         trends = load_insights(filters)
     except Invalid as exc:
-        st.warning(f"Please check the filters — {exc}", icon=":material/rule:")
+        st.warning(f"Please check the filters — {escape_md(str(exc))}", icon=":material/rule:")
     else:
         found, charts = st.tabs([f"Results ({total})", "Insights"])
         with found:

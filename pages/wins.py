@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import streamlit as st
 
-from components import data
+from components import data, forms
 from components.auth import require_user
 from components.cards import empty_state, page_header
 from components.wins_metrics import success_metrics
@@ -32,6 +32,7 @@ from core.reporting.wins import (
 )
 from core.repository.queries import filter_options
 from core.repository.schemas import RepositoryOptions
+from core.schemas import NOTE_LENGTH
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -41,10 +42,10 @@ def load_options() -> RepositoryOptions:
 
 
 @st.cache_data(ttl=60, show_spinner="Loading wins…")
-def load_overview(csm_id: str | None, filters: WinsFilters) -> WinsOverview:
-    """Return the wins of one book (or the team) matching `filters`, cached for a minute."""
+def load_overview(csm_id: str | None, filters: WinsFilters, role: Role) -> WinsOverview:
+    """Return the wins of one book (or the team) matching `filters` as `role` may see them."""
     owner = uuid.UUID(csm_id) if csm_id else None
-    return data.call(wins_overview, csm_id=owner, **filters.as_kwargs())
+    return data.call(wins_overview, csm_id=owner, **filters.as_kwargs(), viewer=role)
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -57,6 +58,9 @@ def confirm(goal_id: str, user: UserSummary) -> None:
     """Confirm one waiting win with the note and value from its form (a submit callback)."""
     note = st.session_state.get(f"confirm_note_{goal_id}") or ""
     value = st.session_state.get(f"confirm_value_{goal_id}")
+    if problem := forms.text("How did you verify it?", note, NOTE_LENGTH):
+        st.session_state[FLASH] = ("error", f"Not confirmed: {problem}", None)
+        return
     try:
         achievement_id = data.call(
             confirm_pending,
@@ -95,7 +99,7 @@ whole_team = not is_csm or st.toggle(
 )
 filters = filter_bar(options.industries, datetime.now(UTC).date())
 mine = not whole_team
-overview = load_overview(None if whole_team else str(user.id), filters)
+overview = load_overview(None if whole_team else str(user.id), filters, user.role)
 
 if overview.wins:
     headline(overview)

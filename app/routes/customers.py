@@ -13,13 +13,14 @@ from core.customers.events import record_event
 from core.customers.health import customer_health
 from core.customers.queries import customer_id_for
 from core.customers.schemas import CustomerEventIn, CustomerEventOut, CustomerHealthOut
+from core.schemas import SingleLine
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
 
 # CRM hooks and integrations use an admin key; CS staff may too (as for the other customer routes).
 STAFF = (Role.ADMIN, Role.LEADER, Role.CSM)
 ExternalId = Annotated[
-    str,
+    SingleLine,
     Path(
         alias="externalId",
         min_length=1,

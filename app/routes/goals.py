@@ -28,20 +28,27 @@ from core.goals.schemas import AchieveIn
 from core.marketing.queries import flag_out
 from core.marketing.schemas import FlagIn, FlagOut
 from core.marketing.service import flag_for_marketing
+from core.schemas import SingleLine
 
 router = APIRouter(prefix="/api/goals", tags=["goals"])
 
 CONFIRMERS = {Role.CSM, Role.LEADER, Role.ADMIN}
+AS_CONSENT_ALLOWS = (
+    "Any key role may read; for a sales or marketing key, a customer whose consent does not allow "
+    "naming is described (`customerName`: 'A mid-market fintech company'), its names are "
+    "scrubbed from goal names and notes, and its external ids are null."
+)
 FLAGGERS = {Role.MARKETING, Role.ADMIN, Role.LEADER, Role.CSM}
 REFERENCE_RULE = (
     "Either our UUID or the source system's external id: a value that is a UUID and matches one "
     "of our ids wins, otherwise it is looked up as an external id."
 )
 GoalRef = Annotated[
-    str, Path(alias="goalId", min_length=1, max_length=128, description=REFERENCE_RULE)
+    SingleLine, Path(alias="goalId", min_length=1, max_length=128, description=REFERENCE_RULE)
 ]
 CustomerRef = Annotated[
-    str, Path(alias="customerId", min_length=1, max_length=128, description=REFERENCE_RULE)
+    SingleLine,
+    Path(alias="customerId", min_length=1, max_length=128, description=REFERENCE_RULE),
 ]
 
 
@@ -68,13 +75,15 @@ def _roles(roles: set[Role]) -> str:
     response_model=AchievementOut,
     summary="Confirm a goal's achievement",
     description="A person confirms the win: `verifiedBy` is the email of an active user whose "
-    f"role may confirm ({_roles(CONFIRMERS)}), and the API key's role must be one of those too. "
+    f"role may confirm ({_roles(CONFIRMERS)}), and the API key's role must be one of those too; "
+    "a key bound to a person may name only that person. "
     "Confirms a held achievement or records a manual one, then documents it (success record, "
     f"repository entry, marketing score, Slack/Doc/email outbox) in the same transaction. "
     f"`goalId`: {REFERENCE_RULE}",
     responses=errors(
         {
-            403: "The key's role, or the verifier's role, may not confirm achievements",
+            403: "The key's role, or the verifier's role, may not confirm achievements, or the "
+            "key is bound to another person than verifiedBy",
             404: "Unknown goal",
             409: "The goal's achievement is already confirmed",
             422: "Invalid body (missing note, naive achievedAt, …), unknown verifiedBy user, or "
@@ -85,7 +94,7 @@ def _roles(roles: set[Role]) -> str:
 def achieve(
     goal: GoalRef,
     body: AchieveIn,
-    _: ApiKey = Depends(require_roles(*CONFIRMERS)),
+    key: ApiKey = Depends(require_roles(*CONFIRMERS)),
     session: Session = Depends(get_session),
 ) -> AchievementOut:
     """Confirm the goal's achievement on behalf of `verifiedBy`."""
@@ -96,6 +105,7 @@ def achieve(
         roles=CONFIRMERS,
         field="verifiedBy",
         action="confirm achievements",
+        key=key,
     )
     achievement = confirm_win(
         session=session,
@@ -115,16 +125,18 @@ def achieve(
     summary="List achievements",
     description="Newest first. Every filter given must match. `customerId` takes our UUID or the "
     "external id; `csm` is the owning CSM's email; `achievedFrom`/`achievedTo` are inclusive UTC "
-    "days; `minScore` is the marketing score (0-100). Any key role may read.",
+    "days; `minScore` is the marketing score (0-100). " + AS_CONSENT_ALLOWS,
     responses=errors({422: "A filter or the paging is invalid (e.g. limit above 200)"}),
 )
 def achievements(
     query: Annotated[AchievementQuery, Query()],
-    _: ApiKey = Depends(require_roles(*ANY_ROLE)),
+    key: ApiKey = Depends(require_roles(*ANY_ROLE)),
     session: Session = Depends(get_session),
 ) -> AchievementPage:
     """Return one page of achievements matching the filters."""
-    return list_achievements(session=session, filters=query, limit=query.limit, offset=query.offset)
+    return list_achievements(
+        session=session, filters=query, limit=query.limit, offset=query.offset, viewer=key.role
+    )
 
 
 @router.get(
@@ -133,16 +145,16 @@ def achievements(
     summary="A customer's goals and achievements",
     description="Each goal with its latest observed value and direction-aware progress toward "
     f"its target, plus the customer's achievements. `customerId`: {REFERENCE_RULE} "
-    "Any key role may read.",
+    + AS_CONSENT_ALLOWS,
     responses=errors({404: "Unknown customer"}),
 )
 def goals_of_customer(
     customer: CustomerRef,
-    _: ApiKey = Depends(require_roles(*ANY_ROLE)),
+    key: ApiKey = Depends(require_roles(*ANY_ROLE)),
     session: Session = Depends(get_session),
 ) -> CustomerGoals:
     """Return the customer's goals with progress, and its achievements."""
-    return customer_goals(session=session, customer_ref=customer)
+    return customer_goals(session=session, customer_ref=customer, viewer=key.role)
 
 
 @router.post(
@@ -152,11 +164,13 @@ def goals_of_customer(
     summary="Flag a goal's win for marketing",
     description="Flags the goal's confirmed achievement as a case study, testimonial, reference "
     "or social proof candidate (one flag per win and type). `flaggedBy` is the email of an active "
-    f"user whose role may flag ({_roles(FLAGGERS)}); the key's role must be one of those too. "
+    f"user whose role may flag ({_roles(FLAGGERS)}); the key's role must be one of those too "
+    "and a key bound to a person may name only that person. "
     f"`goalId`: {REFERENCE_RULE}",
     responses=errors(
         {
-            403: "The key's role, or the flagger's role, may not flag wins",
+            403: "The key's role, or the flagger's role, may not flag wins, or the key is bound "
+            "to another person than flaggedBy",
             404: "Unknown goal, or the goal has no achievement yet",
             409: "The win is already flagged with this candidate type",
             422: "Invalid body (unknown candidateType, …), unknown flaggedBy user, or the "
@@ -167,7 +181,7 @@ def goals_of_customer(
 def marketing_flag(
     goal: GoalRef,
     body: FlagIn,
-    _: ApiKey = Depends(require_roles(*FLAGGERS)),
+    key: ApiKey = Depends(require_roles(*FLAGGERS)),
     session: Session = Depends(get_session),
 ) -> FlagOut:
     """Flag the goal's achievement as a marketing candidate on behalf of `flaggedBy`."""
@@ -179,6 +193,7 @@ def marketing_flag(
         roles=FLAGGERS,
         field="flaggedBy",
         action="flag wins for marketing",
+        key=key,
     )
     flag = flag_for_marketing(
         session=session,

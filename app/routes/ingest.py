@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Response, status
 from sqlalchemy.orm import Session
 
 from app.deps import get_session, require_roles
@@ -13,14 +13,14 @@ from core.customers.schemas import MAX_OBSERVATIONS, CustomerIn, CustomerOut, Us
 from core.customers.service import ingest_usage, upsert_customer
 from core.goals.schemas import GoalIn, GoalOut
 from core.goals.service import upsert_goal
+from core.schemas import SingleLine
 
 router = APIRouter(prefix="/api", tags=["ingest"])
 
 # Integrations (CRM sync, success-plan tools, usage pipelines) use an admin key; CS staff may too.
 WRITERS = (Role.ADMIN, Role.LEADER, Role.CSM)
-MAX_BODY_BYTES = 8 * 1024 * 1024
 ExternalId = Annotated[
-    str,
+    SingleLine,
     Path(alias="externalId", min_length=1, max_length=128, description="The source system's id"),
 ]
 WHO = "Keys with role admin, leader or csm (integrations use an admin key)."
@@ -28,16 +28,6 @@ MERGE = (
     "Optional fields left out keep their stored value (or the default when creating); send null "
     "to clear one. Sending the same body again changes nothing."
 )
-
-
-def _bounded(request: Request) -> None:
-    """Refuse bodies too large to be one usage batch before reading them."""
-    size = request.headers.get("content-length", "")
-    if size.isdigit() and int(size) > MAX_BODY_BYTES:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE,
-            f"The body is {int(size):,} bytes; send at most {MAX_BODY_BYTES:,} per request.",
-        )
 
 
 @router.put(
@@ -124,7 +114,6 @@ def put_goal(
             422: "Invalid rows, each named by its index; nothing was written",
         }
     ),
-    dependencies=[Depends(_bounded)],
 )
 def post_usage(
     body: UsageIn,

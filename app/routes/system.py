@@ -1,17 +1,37 @@
-"""Who am I, and key management for admins."""
+"""Health of the API and its dependencies, who am I, and key management for admins."""
 
 from datetime import datetime
+from typing import Literal
 
 from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from app.deps import ANY_ROLE, get_session, require_roles
+from app.errors import RETRY_AFTER_SECONDS
+from app.routes.goals import errors
 from core.accounts.models import ApiKey
-from core.accounts.service import list_api_keys
+from core.accounts.schemas import KeyView
+from core.accounts.service import key_view, list_api_keys
 from core.base import Role
+from core.db import ping
 from core.schemas import CamelModel
 
 router = APIRouter(prefix="/api", tags=["system"])
+health_router = APIRouter(tags=["system"])
+
+
+class DependencyOut(CamelModel):
+    name: str = Field(description="What the API depends on: database")
+    status: Literal["reachable", "unreachable"]
+    detail: str = Field(description="What that means for callers, in plain words")
+
+
+class HealthOut(CamelModel):
+    status: Literal["ok", "degraded"]
+    database: Literal["reachable", "unreachable"]
+    dependencies: list[DependencyOut] = Field(description="Each dependency and whether it answers")
 
 
 class KeyOut(CamelModel):
@@ -20,18 +40,72 @@ class KeyOut(CamelModel):
     prefix: str
     revoked: bool
     created_at: datetime
-    last_used_at: datetime | None = None
+    last_used_at: datetime | None = Field(
+        None, description="Noted at most once a minute, so up to a minute behind"
+    )
+    acts_as: str | None = Field(
+        None, description="Email of the person a bound key acts as; null for an unbound key"
+    )
 
 
-@router.get("/me", response_model=KeyOut, response_model_by_alias=True)
-def me(key: ApiKey = Depends(require_roles(*ANY_ROLE))) -> ApiKey:
-    """Describe the key making the call."""
-    return key
+def _key_out(view: KeyView) -> KeyOut:
+    return KeyOut.model_validate(view.model_dump() | {"acts_as": view.user_email})
 
 
-@router.get("/keys", response_model=list[KeyOut], response_model_by_alias=True)
+def database_check() -> DependencyOut:
+    """Return whether the database answers a trivial query."""
+    if ping():
+        return DependencyOut(name="database", status="reachable", detail="Answers queries.")
+    return DependencyOut(
+        name="database",
+        status="unreachable",
+        detail="Does not answer; every /api route answers 503 until it is back.",
+    )
+
+
+@health_router.get(
+    "/health",
+    response_model=HealthOut,
+    summary="Whether the API and each of its dependencies are up",
+    description="No API key needed. 200 when every dependency answers; 503 (with Retry-After) "
+    "naming the one that does not.",
+    responses={503: {"model": HealthOut, "description": "A dependency is down (named)"}},
+)
+def health() -> JSONResponse:
+    """Report whether the API is up and which of its dependencies answer."""
+    checks = [database_check()]
+    down = any(c.status != "reachable" for c in checks)
+    body = HealthOut(
+        status="degraded" if down else "ok", database=checks[0].status, dependencies=checks
+    )
+    return JSONResponse(
+        body.model_dump(mode="json", by_alias=True),
+        status_code=503 if down else 200,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)} if down else None,
+    )
+
+
+@router.get(
+    "/me",
+    response_model=KeyOut,
+    response_model_by_alias=True,
+    responses=errors({}),
+)
+def me(
+    key: ApiKey = Depends(require_roles(*ANY_ROLE)), session: Session = Depends(get_session)
+) -> KeyOut:
+    """Describe the key making the call and the person it acts as, if it is bound to one."""
+    return _key_out(key_view(session=session, key_id=key.id))
+
+
+@router.get(
+    "/keys",
+    response_model=list[KeyOut],
+    response_model_by_alias=True,
+    responses=errors({403: "Only admin keys may list keys"}),
+)
 def keys(
     _: ApiKey = Depends(require_roles(Role.ADMIN)), session: Session = Depends(get_session)
-) -> list[ApiKey]:
-    """List API keys (admins only; secrets are never returned)."""
-    return list_api_keys(session=session)
+) -> list[KeyOut]:
+    """List API keys and whom bound keys act as (admins only; secrets are never returned)."""
+    return [_key_out(view) for view in list_api_keys(session=session)]

@@ -1,6 +1,5 @@
 """Upsell API: enter upsells, create and read measurement plans, record values and reviews."""
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -11,6 +10,8 @@ from app.routes.goals import errors
 from core.accounts.models import ApiKey
 from core.accounts.service import person
 from core.base import Role, Segment
+from core.repository.consent import CustomerView, audience, customer_views
+from core.schemas import Day, SingleLine
 from core.upsell.analysis import ARR_BANDS, outcomes_analysis
 from core.upsell.progress import record_manual_values
 from core.upsell.queries import (
@@ -39,12 +40,14 @@ router = APIRouter(prefix="/api/upsell", tags=["upsell"])
 WRITERS = {Role.CSM, Role.LEADER, Role.ADMIN}
 ANALYSTS = {Role.LEADER, Role.ADMIN}
 REF = "Our upsell UUID or the opportunity id (a UUID matching one of ours wins)."
-UpsellRef = Annotated[str, Path(alias="id", min_length=1, max_length=128, description=REF)]
-PERSON_403 = "The key's role, or the person's role, may not do this"
+UpsellRef = Annotated[SingleLine, Path(alias="id", min_length=1, max_length=128, description=REF)]
+PERSON_403 = (
+    "The key's role, or the person's role, may not do this, or the key is bound to another person"
+)
 
 
-def _actor(session: Session, email: str, field: str, action: str):
-    return person(session=session, email=email, roles=WRITERS, field=field, action=action)
+def _actor(session: Session, key: ApiKey, email: str, field: str, action: str):
+    return person(session=session, email=email, roles=WRITERS, field=field, action=action, key=key)
 
 
 @router.post(
@@ -65,11 +68,11 @@ def _actor(session: Session, email: str, field: str, action: str):
 )
 def enter_upsell(
     body: ManualUpsellIn,
-    _: ApiKey = Depends(require_roles(*WRITERS)),
+    key: ApiKey = Depends(require_roles(*WRITERS)),
     session: Session = Depends(get_session),
 ) -> UpsellOut:
     """Record a manually entered upsell on behalf of `createdBy`."""
-    actor = _actor(session, body.created_by, "createdBy", "enter upsells")
+    actor = _actor(session, key, body.created_by, "createdBy", "enter upsells")
     fields = body.model_dump(exclude={"created_by"})
     upsell = create_manual_upsell(session=session, actor=actor, **fields)
     return upsell_out(session=session, upsell=upsell)
@@ -88,13 +91,13 @@ def enter_upsell(
     ),
 )
 def outcomes(
-    product: Annotated[str | None, Query(max_length=64)] = None,
+    product: Annotated[SingleLine | None, Query(max_length=64)] = None,
     segment: Segment | None = None,
-    industry: Annotated[str | None, Query(max_length=80)] = None,
+    industry: Annotated[SingleLine | None, Query(max_length=80)] = None,
     arr_band: Annotated[Literal[ARR_BANDS] | None, Query(alias="arrBand")] = None,
-    sales_rep: Annotated[str | None, Query(alias="salesRep", max_length=120)] = None,
-    date_from: Annotated[date | None, Query(alias="dateFrom")] = None,
-    date_to: Annotated[date | None, Query(alias="dateTo")] = None,
+    sales_rep: Annotated[SingleLine | None, Query(alias="salesRep", max_length=120)] = None,
+    date_from: Annotated[Day | None, Query(alias="dateFrom")] = None,
+    date_to: Annotated[Day | None, Query(alias="dateTo")] = None,
     _: ApiKey = Depends(require_roles(*ANALYSTS)),
     session: Session = Depends(get_session),
 ) -> Analysis:
@@ -131,7 +134,8 @@ def outcomes(
             422: "Invalid criteria (unknown metric key, duplicate names, a target already met "
             "at close: at or behind the baseline in the metric's direction, …)",
         }
-    ),
+    )
+    | {200: {"model": SuccessMeasurement, "description": "The plan already exists and matches"}},
 )
 def create_measurement(
     ref: UpsellRef,
@@ -144,7 +148,7 @@ def create_measurement(
     upsell = upsell_for(session=session, ref=ref)
     actor = f"api:{key.name}"
     if body.created_by:
-        actor = _actor(session, body.created_by, "createdBy", "create measurement plans")
+        actor = _actor(session, key, body.created_by, "createdBy", "create measurement plans")
     view, created = ensure_plan(
         session=session, upsell=upsell, actor=actor, criteria=body.success_criteria
     )
@@ -161,17 +165,43 @@ def create_measurement(
     "(its newest value is older than the frequency allows, so it does not count), the plan's "
     "adoption `milestones` (completed with the day reached, overdue or upcoming) and "
     "`roiRealized` (money realized since the close against the ARR added; no multiple without "
-    f"a money metric). Any key role may read. `id`: {REF}",
+    f"a money metric). Any key role may read; for a sales or marketing key, the names of a "
+    "customer whose consent does not allow naming are scrubbed from the upsell's name and the "
+    f"reviews. `id`: {REF}",
     responses=errors({404: "Unknown upsell, or it has no plan yet"}),
 )
 def progress(
     ref: UpsellRef,
-    _: ApiKey = Depends(require_roles(*ANY_ROLE)),
+    key: ApiKey = Depends(require_roles(*ANY_ROLE)),
     session: Session = Depends(get_session),
 ) -> SuccessMeasurement:
     """Return the upsell's measurement plan with progress, checkpoints, reviews and outcome."""
     plan_id = plan_id_for(session=session, upsell=upsell_for(session=session, ref=ref))
-    return success_measurement(session=session, measurement_id=plan_id)
+    found = success_measurement(session=session, measurement_id=plan_id)
+    views = customer_views(
+        session=session, seen_by=audience(key.role), customer_ids=[found.customer_id]
+    )
+    return _as_seen(found, views[found.customer_id])
+
+
+def _as_seen(found: SuccessMeasurement, view: CustomerView) -> SuccessMeasurement:
+    """The plan with the customer's names in people's text rendered as `view` allows."""
+    details = found.upsell_details
+    reviews = [
+        r.model_copy(
+            update={
+                "findings": view.text(r.findings),
+                "next_steps": view.text(r.next_steps) or None,
+            }
+        )
+        for r in found.reviews
+    ]
+    return found.model_copy(
+        update={
+            "upsell_details": details.model_copy(update={"name": view.text(details.name)}),
+            "reviews": reviews,
+        }
+    )
 
 
 @router.put(
@@ -192,12 +222,12 @@ def progress(
 def record_values(
     ref: UpsellRef,
     body: MetricValuesIn,
-    _: ApiKey = Depends(require_roles(*WRITERS)),
+    key: ApiKey = Depends(require_roles(*WRITERS)),
     session: Session = Depends(get_session),
 ) -> SuccessMeasurement:
     """Record manual metric values on behalf of `recordedBy`."""
     plan_id = plan_id_for(session=session, upsell=upsell_for(session=session, ref=ref))
-    actor = _actor(session, body.recorded_by, "recordedBy", "record metric values")
+    actor = _actor(session, key, body.recorded_by, "recordedBy", "record metric values")
     record_manual_values(
         session=session,
         measurement_id=plan_id,
@@ -226,12 +256,12 @@ def record_values(
 def review(
     ref: UpsellRef,
     body: ReviewIn,
-    _: ApiKey = Depends(require_roles(*WRITERS)),
+    key: ApiKey = Depends(require_roles(*WRITERS)),
     session: Session = Depends(get_session),
 ) -> ReviewOut:
     """Record a review on behalf of `reviewedBy`."""
     plan_id = plan_id_for(session=session, upsell=upsell_for(session=session, ref=ref))
-    actor = _actor(session, body.reviewed_by, "reviewedBy", "record reviews")
+    actor = _actor(session, key, body.reviewed_by, "reviewedBy", "record reviews")
     row = record_review(
         session=session,
         measurement_id=plan_id,

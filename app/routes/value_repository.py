@@ -8,10 +8,12 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 
 from app.deps import ANY_ROLE, get_session, require_roles
+from app.routes.goals import errors
 from core.accounts.models import ApiKey
 from core.repository import queries as repository
 from core.repository.schemas import RepositoryFilters, RepositoryPage, UseIn, UseOut
 from core.repository.service import record_use
+from core.schemas import Offset
 
 router = APIRouter(prefix="/api/value-repository", tags=["value repository"])
 
@@ -20,10 +22,15 @@ class SearchParams(RepositoryFilters):
     """Query parameters: the filters plus a page window."""
 
     limit: int = Field(20, ge=1, le=100)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
-@router.get("", response_model=RepositoryPage, response_model_by_alias=True)
+@router.get(
+    "",
+    response_model=RepositoryPage,
+    response_model_by_alias=True,
+    responses=errors({422: "A filter or the paging is invalid (field named)"}),
+)
 def search(
     params: Annotated[SearchParams, Query()],
     _: ApiKey = Depends(require_roles(*ANY_ROLE)),
@@ -37,7 +44,12 @@ def search(
     return repository.search_entries(session=session, **params.model_dump())
 
 
-@router.post("/{entry_id}/use", response_model=UseOut, response_model_by_alias=True)
+@router.post(
+    "/{entry_id}/use",
+    response_model=UseOut,
+    response_model_by_alias=True,
+    responses=errors({404: "Unknown entry", 422: "Invalid body (unknown purpose, …)"}),
+)
 def use(
     entry_id: uuid.UUID,
     body: UseIn,

@@ -1,8 +1,9 @@
 """People who use the app and the API keys other systems call it with."""
 
+import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, String, false, true
+from sqlalchemy import Boolean, ForeignKey, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.base import Base, Role, Timestamps, UUIDPk, enum_column, tz
@@ -20,6 +21,8 @@ class User(UUIDPk, Timestamps, Base):
 
 
 class ApiKey(UUIDPk, Timestamps, Base):
+    """A key another system calls the API with; bound to a person, it can act only as them."""
+
     __tablename__ = "api_keys"
 
     name: Mapped[str] = mapped_column(String(120))
@@ -28,3 +31,4 @@ class ApiKey(UUIDPk, Timestamps, Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     revoked: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
     last_used_at: Mapped[datetime | None] = mapped_column(tz())
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)

@@ -1,18 +1,22 @@
-"""API keys (created, listed, checked) and user look-ups."""
+"""API keys (created, bound to a person, listed, checked, revoked) and user look-ups."""
 
 import hashlib
 import secrets
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.accounts.models import ApiKey, User
+from core.accounts.schemas import KeyView
 from core.base import Role
 from core.errors import Forbidden, Invalid, NotFound
 
 KEY_PREFIX = "oc_"
+KEY_NAME_MAX = 120
+# How stale `last_used_at` may get: noting every request would write the key's row per request.
+KEY_USE_INTERVAL = timedelta(minutes=1)
 
 
 def hash_key(token: str) -> str:
@@ -20,40 +24,141 @@ def hash_key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_api_key(*, session: Session, name: str, role: Role | str) -> tuple[ApiKey, str]:
-    """Create a key and return it with its plaintext, which is shown once and never stored."""
-    name = name.strip()
-    if not name:
-        raise Invalid("A key needs a name, e.g. the system that will use it.")
+def _role(role: Role | str) -> Role:
     try:
-        role = Role(role)
+        return Role(role)
     except ValueError as exc:
         allowed = ", ".join(r.value for r in Role)
-        raise Invalid(f"Unknown role {role!r}; use one of: {allowed}.") from exc
+        raise Invalid(f"role: unknown role {role!r}; use one of: {allowed}.") from exc
+
+
+def create_api_key(
+    *,
+    session: Session,
+    name: str,
+    role: Role | str | None = None,
+    user_email: str | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key and return it with its plaintext, which is shown once and never stored.
+
+    With `user_email` the key is bound to that active person: it can act only as them and takes
+    their role (a different `role` is refused). Without it the key is unbound and `role` defaults
+    to admin.
+    """
+    name = name.strip()
+    if not name:
+        raise Invalid("name: a key needs a name, e.g. the system that will use it.")
+    if len(name) > KEY_NAME_MAX:
+        raise Invalid(f"name: {len(name)} characters; the limit is {KEY_NAME_MAX}.")
+    user = None
+    if user_email is not None:
+        user = user_by_email(session=session, email=user_email, field="as")
+        if role is not None and _role(role) != user.role:
+            raise Invalid(
+                f"role: a key bound to {user.email} acts with that person's role "
+                f"({user.role.value}); leave the role out or use {user.role.value}."
+            )
+        role = user.role
+    role = _role(Role.ADMIN if role is None else role)
     token = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey(name=name, role=role, prefix=token[:10], key_hash=hash_key(token))
+    key = ApiKey(
+        name=name,
+        role=role,
+        prefix=token[:10],
+        key_hash=hash_key(token),
+        user_id=user.id if user else None,
+    )
     session.add(key)
     session.flush()
     return key, token
 
 
 def authenticate(*, session: Session, token: str) -> ApiKey | None:
-    """Return the active key matching `token` and note its use, or None."""
+    """Return the active key matching `token`, or None (revoked, unknown, or its person left).
+
+    A plain read: noting the use is `note_key_use`, outside the request's transaction.
+    """
     if not token or not token.startswith(KEY_PREFIX):
         return None
-    key = session.scalar(
-        select(ApiKey).where(ApiKey.key_hash == hash_key(token), ApiKey.revoked.is_(False))
-    )
-    if key is not None:
-        session.execute(
-            update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=datetime.now(UTC))
+    return session.scalar(
+        select(ApiKey)
+        .outerjoin(User, User.id == ApiKey.user_id)
+        .where(
+            ApiKey.key_hash == hash_key(token),
+            ApiKey.revoked.is_(False),
+            or_(ApiKey.user_id.is_(None), User.active.is_(True)),
         )
-    return key
+    )
 
 
-def list_api_keys(*, session: Session) -> list[ApiKey]:
-    """Return every key, newest first."""
-    return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at.desc())))
+def key_use_due(key: ApiKey, *, now: datetime | None = None) -> bool:
+    """Return True when the key's last use is unknown or older than `KEY_USE_INTERVAL`."""
+    now = now or datetime.now(UTC)
+    return key.last_used_at is None or now - key.last_used_at >= KEY_USE_INTERVAL
+
+
+def note_key_use(*, connection: Connection, key_id: uuid.UUID) -> datetime | None:
+    """Set the key's `last_used_at` to now unless it was set within the interval; never wait.
+
+    Runs on `connection`, which the caller keeps apart from the request's transaction. A row that
+    another transaction holds locked is skipped rather than waited for (that transaction is
+    noting a use itself, or an admin is changing the key), so concurrent requests on one key
+    never queue behind each other. Returns the new time, or None when nothing was written.
+    """
+    due = (
+        select(ApiKey.id)
+        .where(
+            ApiKey.id == key_id,
+            or_(
+                ApiKey.last_used_at.is_(None),
+                ApiKey.last_used_at <= func.now() - KEY_USE_INTERVAL,
+            ),
+        )
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    return connection.scalar(
+        update(ApiKey)
+        .where(ApiKey.id == due)
+        .values(last_used_at=func.now(), updated_at=ApiKey.updated_at)
+        .returning(ApiKey.last_used_at)
+    )
+
+
+def _key_views(session: Session, *conditions) -> list[KeyView]:
+    rows = session.execute(
+        select(ApiKey, User.email)
+        .outerjoin(User, User.id == ApiKey.user_id)
+        .where(*conditions)
+        .order_by(ApiKey.created_at.desc(), ApiKey.name)
+    )
+    return [
+        KeyView(
+            id=key.id,
+            name=key.name,
+            role=key.role,
+            prefix=key.prefix,
+            revoked=key.revoked,
+            created_at=key.created_at,
+            last_used_at=key.last_used_at,
+            user_id=key.user_id,
+            user_email=email,
+        )
+        for key, email in rows
+    ]
+
+
+def key_view(*, session: Session, key_id: uuid.UUID) -> KeyView:
+    """Return one key with the person it is bound to."""
+    views = _key_views(session, ApiKey.id == key_id)
+    if not views:
+        raise NotFound(f"No API key {key_id}.")
+    return views[0]
+
+
+def list_api_keys(*, session: Session) -> list[KeyView]:
+    """Return every key with the person it is bound to, newest first."""
+    return _key_views(session)
 
 
 def revoke_api_key(*, session: Session, key_id: uuid.UUID | str) -> ApiKey:
@@ -90,8 +195,27 @@ def user_by_email(*, session: Session, email: str, field: str) -> User:
     return user
 
 
-def person(*, session: Session, email: str, roles: set[Role], field: str, action: str) -> User:
-    """Return the active user with `email`; Invalid if unknown, Forbidden if their role may not."""
+def person(
+    *,
+    session: Session,
+    email: str,
+    roles: set[Role],
+    field: str,
+    action: str,
+    key: ApiKey | None = None,
+) -> User:
+    """Return the active user with `email` acting, with `key` when the API is the caller.
+
+    Forbidden when `key` is bound to someone else or the person's role may not do `action`;
+    Invalid when no active user has `email`. An unbound key (or none: the UI) may name anyone.
+    """
+    if key is not None and key.user_id is not None:
+        bound = find_active_user(session=session, user_id=key.user_id)
+        if bound is None or bound.email.lower() != email.strip().lower():
+            acts_as = bound.email if bound else "a person who is no longer active"
+            raise Forbidden(
+                f"{field}: this API key acts only as {acts_as}, so it may not act as {email}."
+            )
     user = user_by_email(session=session, email=email, field=field)
     if user.role not in roles:
         allowed = ", ".join(sorted(r.value for r in roles))

@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, func
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -17,6 +17,7 @@ class AuditEntry(UUIDPk, Base):
     occurred_at: Mapped[datetime] = mapped_column(tz(), server_default=func.now(), index=True)
     actor_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     actor: Mapped[str] = mapped_column(String(160))
+    api_key_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_keys.id"), index=True)
     action: Mapped[str] = mapped_column(String(64))
     entity_type: Mapped[str] = mapped_column(String(48))
     entity_id: Mapped[str] = mapped_column(String(64))
@@ -32,9 +33,33 @@ class JobRun(UUIDPk, Base):
     job_name: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(tz(), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(tz())
+    # running, ok, failed, or abandoned: its process stopped renewing the lease (killed, lost)
     status: Mapped[str] = mapped_column(String(16), default="running")
     details: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
     error: Mapped[str | None] = mapped_column(Text)
+    lease_until: Mapped[datetime | None] = mapped_column(tz())
+
+
+class JobItemFailure(UUIDPk, Base):
+    """One item a job could not process (a win, a plan, a checkpoint …) and why.
+
+    The rest of the job's batch went on without it; the job retries the item on its next runs
+    and the row is deleted once the item succeeds. One row per item and step (`item_type`).
+    """
+
+    __tablename__ = "job_item_failures"
+    __table_args__ = (
+        UniqueConstraint("item_type", "item_id"),
+        Index("ix_job_item_failures_last_seen_at", "last_seen_at"),
+    )
+
+    job_name: Mapped[str | None] = mapped_column(String(64))  # None: run outside the scheduler
+    item_type: Mapped[str] = mapped_column(String(48))
+    item_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(tz(), server_default=func.now())
+    last_seen_at: Mapped[datetime] = mapped_column(tz(), server_default=func.now())
+    failure_count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Watermark(Base):

@@ -20,10 +20,15 @@ changed, for everyone in the `customer_health` job); when it changes, `health_re
 and, for a customer with a CRM id, one Salesforce write-back of the new value to the Account's
 health field is enqueued (idempotency key: customer, revision and value). A score that goes
 away (no factor left) is not written back.
+
+In the job's pass each customer is its own item (`core.audit.failures`, System page): one whose
+factors cannot be combined keeps its score, and a write-back that cannot be queued is tried
+again on the next pass with the score then stored; the other customers go on.
 """
 
 import uuid
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -32,6 +37,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from core.audit.failures import batch, failed_ids
 from core.customers.models import Customer, HealthFactor
 from core.customers.queries import health_band
 from core.customers.schemas import CustomerHealthOut, HealthFactorOut
@@ -40,6 +46,8 @@ from core.outbox.models import Channel, Delivery
 from core.upsert import forget_loaded
 
 CRM = "crm_health"
+ITEM = "health"  # a customer whose score to combine (job_item_failures.item_type)
+WRITE_BACK_ITEM = "health_write_back"  # a customer's score to queue for the CRM
 CENT = Decimal("0.01")
 METHOD = "Weighted mean of the factors present; a missing factor is left out, not counted as 0."
 
@@ -113,6 +121,12 @@ CURRENT = text(
                      OR EXISTS (SELECT 1 FROM health_factors x WHERE x.customer_id = c.id)
                 ELSE c.id = ANY(CAST(:ids AS uuid[])) END
      GROUP BY c.id
+    """
+)
+RETRY_WRITE_BACKS = text(
+    """
+    SELECT id, crm_id, health_score, health_revision FROM customers
+     WHERE id = ANY(CAST(CAST(:ids AS text[]) AS uuid[]))
     """
 )
 STORE = text(
@@ -219,11 +233,15 @@ def refresh_scores(
         SYNC_WEIGHTS, {"factors": list(WEIGHTS), "weights": list(WEIGHTS.values()), "ids": ids}
     )
     writes = []
-    for row in session.execute(CURRENT, {"ids": ids}):
-        score = combine(zip(row.scores, row.weights, strict=True))
-        changed = score != row.health_score
-        if changed or row.never:
-            writes.append((row, score, row.health_revision + changed))
+    with batch(session, ITEM) as scores:
+        for row in session.execute(CURRENT, {"ids": ids}):
+            # In the pass a customer whose factors cannot be combined keeps its score and is
+            # recorded; a refresh for given customers (a person's change) gets the error itself.
+            with scores.item(row.id, savepoint=False) if ids is None else nullcontext():
+                score = combine(zip(row.scores, row.weights, strict=True))
+                changed = score != row.health_score
+                if changed or row.never:
+                    writes.append((row, score, row.health_revision + changed))
     stored = set()
     if writes:
         params = {
@@ -237,22 +255,41 @@ def refresh_scores(
         for customer_id in stored:
             forget_loaded(session, Customer, customer_id)
     changed = [(r, s, v) for r, s, v in writes if r.id in stored and v != r.health_revision]
+    due = [(row.id, row.crm_id, score, revision) for row, score, revision in changed]
+    if ids is None:  # the pass also retries the write-backs that could not be queued before
+        waiting = failed_ids(session=session, item_type=WRITE_BACK_ITEM)
+        fresh = {row.id for row, _, _ in changed}
+        retry = session.execute(RETRY_WRITE_BACKS, {"ids": waiting}) if waiting else []
+        due += [tuple(r) for r in retry if r.id not in fresh]
     deliveries = [
         {
             "id": uuid.uuid4(),
             "channel": Channel.SALESFORCE,
-            "payload": {"accountId": row.crm_id, "value": float(score)},
-            "idempotency_key": f"salesforce-health:{row.id}:{revision}:{score}",
+            "payload": {"accountId": crm_id, "value": float(score)},
+            "idempotency_key": f"salesforce-health:{customer_id}:{revision}:{score}",
             "related_type": "customer",
-            "related_id": row.id,
+            "related_id": customer_id,
         }
-        for row, score, revision in changed
-        if row.crm_id and score is not None
+        for customer_id, crm_id, score, revision in due
+        if crm_id and score is not None
     ]
-    if deliveries:
-        stmt = insert(Delivery).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        session.execute(stmt, deliveries)
-    return {"health_changed": len(changed), "health_write_backs": len(deliveries)}
+    stmt = insert(Delivery).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    with batch(session, WRITE_BACK_ITEM) as write_backs:
+        write_backs.resolved(customer_id for customer_id, *_ in due)
+        # executemany sends pages of multi-row VALUES that fit; a failing chunk goes row by row.
+        write_backs.chunked(
+            deliveries, lambda part: _enqueue(session, stmt, part), key=_customer_of
+        )
+    queued = len(deliveries) - len(write_backs.failed)
+    return {"health_changed": len(changed), "health_write_backs": queued}
+
+
+def _enqueue(session: Session, stmt, deliveries) -> None:
+    session.execute(stmt, list(deliveries))
+
+
+def _customer_of(delivery: dict) -> uuid.UUID:
+    return delivery["related_id"]
 
 
 def customer_health(*, session: Session, customer_id: uuid.UUID) -> CustomerHealthOut:

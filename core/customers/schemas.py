@@ -2,13 +2,26 @@
 
 import enum
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import Field
 
 from core.base import Consent, Segment
-from core.schemas import AMOUNT_LIMIT, CamelModel, InputModel, JsonNumber
+from core.schemas import (
+    EMAIL_LENGTH,
+    ID_LENGTH,
+    NAME_LENGTH,
+    NOTE_LENGTH,
+    Amount,
+    CamelModel,
+    Day,
+    InputModel,
+    JsonNumber,
+    MultiLine,
+    ObservedAt,
+    SingleLine,
+)
 
 
 class HealthBand(enum.StrEnum):
@@ -28,12 +41,14 @@ MONEY_LIMIT = Decimal("1e12")  # Numeric(14, 2)
 class CustomerIn(InputModel):
     """A customer as the source system knows it; omitted optional fields keep stored values."""
 
-    name: str = Field(min_length=1, max_length=200)
-    industry: str = Field(min_length=1, max_length=80)
+    name: SingleLine = Field(min_length=1, max_length=NAME_LENGTH)
+    industry: SingleLine = Field(min_length=1, max_length=80)
     segment: Segment
-    region: str = Field(min_length=1, max_length=40)
+    region: SingleLine = Field(min_length=1, max_length=40)
     arr: Decimal = Field(ge=0, lt=Decimal("1e12"), decimal_places=2)
-    owner_csm_email: str | None = Field(None, max_length=254, description="An active user's email")
+    owner_csm_email: SingleLine | None = Field(
+        None, max_length=EMAIL_LENGTH, description="An active user's email"
+    )
     health_score: Decimal | None = Field(
         None,
         ge=0,
@@ -43,9 +58,9 @@ class CustomerIn(InputModel):
         "answer's healthScore is the weighted mean of all factors",
     )
     consent_level: Consent | None = Field(None, description="internal_only when first created")
-    use_case: str | None = Field(None, max_length=200)
-    customer_since: date | None = None
-    crm_id: str | None = Field(None, max_length=32, description="Salesforce account id")
+    use_case: SingleLine | None = Field(None, max_length=NAME_LENGTH)
+    customer_since: Day | None = None
+    crm_id: SingleLine | None = Field(None, max_length=32, description="Salesforce account id")
 
 
 class CustomerOut(CamelModel):
@@ -67,18 +82,13 @@ class CustomerOut(CamelModel):
 
 
 class ObservationIn(InputModel):
-    customer_id: str = Field(min_length=1, max_length=128, description="Our UUID or external id")
-    metric: str = Field(min_length=1, max_length=64)
-    value: Decimal = Field(gt=-AMOUNT_LIMIT, lt=AMOUNT_LIMIT)
-    observed_at: AwareDatetime = Field(description="ISO 8601 with a UTC offset")
-    source: str = Field("api", min_length=1, max_length=32)
-
-    @field_validator("observed_at")
-    @classmethod
-    def _not_in_future(cls, value: datetime) -> datetime:
-        if value > datetime.now(UTC) + FUTURE_TOLERANCE:
-            raise ValueError("must not be more than a day in the future")
-        return value
+    customer_id: SingleLine = Field(
+        min_length=1, max_length=ID_LENGTH, description="Our UUID or external id"
+    )
+    metric: SingleLine = Field(min_length=1, max_length=64)
+    value: Amount
+    observed_at: ObservedAt
+    source: SingleLine = Field("api", min_length=1, max_length=32)
 
 
 class UsageIn(InputModel):
@@ -100,25 +110,25 @@ EVENT_KINDS = ("churn", "contraction", "renewal")
 class CustomerEventIn(InputModel):
     """A churn, contraction or renewal as the sending system knows it."""
 
-    source_id: str = Field(
+    source_id: SingleLine = Field(
         min_length=1,
-        max_length=128,
+        max_length=ID_LENGTH,
         description="The sending system's id of this event; sending it again changes nothing",
     )
-    kind: str = Field(
+    kind: SingleLine = Field(
         min_length=1,
         max_length=32,
         description="churn (the customer left), contraction (ARR given back) or renewal",
         json_schema_extra={"enum": list(EVENT_KINDS)},
     )
-    occurred_on: date = Field(description="The day it took effect; at most a day ahead")
+    occurred_on: Day = Field(description="The day it took effect; at most a day ahead")
     arr_change: Decimal = Field(
         gt=-MONEY_LIMIT,
         lt=MONEY_LIMIT,
         decimal_places=2,
         description="ARR change: negative for churn and contraction, zero or more for a renewal",
     )
-    note: str | None = Field(None, max_length=2000)
+    note: MultiLine | None = Field(None, max_length=NOTE_LENGTH)
 
 
 class CustomerEventOut(CamelModel):

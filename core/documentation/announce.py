@@ -5,11 +5,14 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.audit.failures import batch, failed_ids
 from core.outbox.models import Channel
 from core.outbox.service import enqueue
 from core.records import render
 from core.records.facts import RecordFacts
 from core.records.models import SuccessRecord
+
+HELD_ITEM = "held_win"  # a held win's DM to its CSM (job_item_failures.item_type)
 
 
 def announce(*, session: Session, facts: RecordFacts, record: SuccessRecord) -> None:
@@ -44,7 +47,12 @@ def record_doc_written(session: Session, record_id: uuid.UUID, url: str) -> None
 
 
 def notify_held(*, session: Session, achievement_ids: list[uuid.UUID]) -> int:
-    """DM the CSM about each win held for confirmation (a lone spike in the data)."""
+    """DM the CSM about each win held for confirmation (a lone spike in the data).
+
+    Each DM is its own item: one that cannot be queued is recorded as failed and tried again on
+    the next call, until it is queued or the win is no longer held.
+    """
+    retry = [uuid.UUID(i) for i in failed_ids(session=session, item_type=HELD_ITEM)]
     held = session.execute(
         text(
             "SELECT a.id, g.name, c.name AS customer, u.email, a.rule FROM goal_achievements a "
@@ -52,16 +60,19 @@ def notify_held(*, session: Session, achievement_ids: list[uuid.UUID]) -> int:
             "JOIN users u ON u.id = c.owner_csm_id "
             "WHERE a.id = ANY(:ids) AND a.status = 'held_for_confirmation'"
         ),
-        {"ids": achievement_ids},
+        {"ids": [*achievement_ids, *retry]},
     ).all()
-    for row in held:
-        message = f"Please confirm a possible win for {row.customer}: {row.name}. {row.rule}."
-        enqueue(
-            session=session,
-            channel=Channel.SLACK_DM,
-            payload={"email": row.email, "text": message, "blocks": []},
-            idempotency_key=f"achievement:{row.id}:held-dm",
-            related_type="achievement",
-            related_id=row.id,
-        )
-    return len(held)
+    with batch(session, HELD_ITEM) as dms:
+        dms.resolved(set(retry) - {row.id for row in held})
+        for row in held:
+            message = f"Please confirm a possible win for {row.customer}: {row.name}. {row.rule}."
+            with dms.item(row.id):
+                enqueue(
+                    session=session,
+                    channel=Channel.SLACK_DM,
+                    payload={"email": row.email, "text": message, "blocks": []},
+                    idempotency_key=f"achievement:{row.id}:held-dm",
+                    related_type="achievement",
+                    related_id=row.id,
+                )
+    return len(held) - len(dms.failed)

@@ -1,7 +1,6 @@
 """One win at a time: everything its page shows, and a person confirming a win that waits."""
 
 import uuid
-from dataclasses import fields
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -10,7 +9,7 @@ from sqlalchemy import Date, cast, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from core.accounts.models import User
-from core.base import Direction
+from core.base import Direction, Role
 from core.customers.models import Customer, Observation
 from core.drafts.models import Draft, DraftKind
 from core.errors import NotFound
@@ -27,8 +26,9 @@ from core.goals.results import is_ratio_goal
 from core.marketing.models import MarketingFlag
 from core.outbox.models import Delivery
 from core.records import render
-from core.records.facts import Quote, RecordFacts, gather
+from core.records.facts import gather, stored_facts
 from core.records.models import SuccessRecord
+from core.repository.consent import EVERYTHING, CustomerView, audience, customer_views
 
 LEAD_DAYS = 60  # the before/after chart starts this long before the goal did
 
@@ -123,26 +123,17 @@ class AchievementDetail(BaseModel):
     flags: list[FlagInfo]
 
 
-def stored_facts(sections: dict) -> RecordFacts:
-    """Rebuild the facts a success record was written from (its `sections`)."""
-    data = {f.name: sections[f.name] for f in fields(RecordFacts) if f.name in sections}
-    for key in ("baseline", "target", "achieved"):
-        data[key] = None if data.get(key) is None else Decimal(data[key])
-    for key in ("start_date", "due_date"):
-        data[key] = None if data.get(key) is None else date.fromisoformat(data[key])
-    data["achieved_at"] = datetime.fromisoformat(data["achieved_at"])
-    data["quotes"] = [Quote(**q) for q in data.get("quotes", [])]
-    return RecordFacts(**data)
-
-
-def _record(session: Session, achievement_id: uuid.UUID, stored: SuccessRecord | None):
+def _record(
+    session: Session, achievement_id: uuid.UUID, stored: SuccessRecord | None, seen: CustomerView
+):
     facts = None
     if stored is not None:
         try:
             facts = stored_facts(stored.sections)
         except (KeyError, TypeError, ValueError):
             facts = None  # written by an older version: read the facts afresh
-    facts = facts or gather(session=session, achievement_id=achievement_id)
+    # Names as of today (a renamed customer reads by its new name), and as `seen` allows.
+    facts = seen.facts(facts or gather(session=session, achievement_id=achievement_id))
     view = RecordView(
         documented=stored is not None,
         title=render.title(facts),
@@ -151,12 +142,25 @@ def _record(session: Session, achievement_id: uuid.UUID, stored: SuccessRecord |
         result_rows=[tuple(r) for r in render.facts_table(facts)],
         sections=render.sections(facts),
         facts=facts.as_dict(),
-        markdown=stored.markdown if stored else render.markdown(facts),
+        markdown=render.markdown(facts),
         html=render.html(facts),
-        doc_url=stored.doc_url if stored else None,
+        # The Google Doc is the record as written: only for whoever may read all of it.
+        doc_url=stored.doc_url if stored and seen.shows == EVERYTHING else None,
         written_at=stored.written_at if stored else None,
     )
     return facts, view
+
+
+def _draft(draft: Draft, seen: CustomerView) -> DraftInfo:
+    """The congratulations email's state; its subject and addresses only as `seen` allows."""
+    info = DraftInfo.model_validate(draft, from_attributes=True)
+    hidden = not seen.shows.name
+    return info.model_copy(
+        update={
+            "subject": seen.text(info.subject),
+            "to_addresses": [] if hidden else info.to_addresses,
+        }
+    )
 
 
 def _series(session: Session, goal: Goal) -> list[SeriesPoint]:
@@ -193,8 +197,14 @@ def _observations(evidence: dict) -> list[EvidencePoint]:
     ]
 
 
-def achievement_detail(*, session: Session, achievement_id: uuid.UUID) -> AchievementDetail:
-    """Return one win with its record, evidence, metric series, deliveries and marketing score."""
+def achievement_detail(
+    *, session: Session, achievement_id: uuid.UUID, viewer: Role | None = None
+) -> AchievementDetail:
+    """Return one win with its record, evidence, metric series, deliveries and marketing score.
+
+    The customer, the goal and the record read as `viewer`'s role may see them
+    (`core.repository.consent`; None: an internal caller).
+    """
     verifier = aliased(User)
     row = session.execute(
         achievements_with_goal(Achievement, Goal, Customer.name, verifier.name, SuccessRecord)
@@ -204,8 +214,12 @@ def achievement_detail(*, session: Session, achievement_id: uuid.UUID) -> Achiev
     ).one_or_none()
     if row is None:
         raise NotFound(f"No achievement {achievement_id}.")
-    ach, goal, customer_name, verified_by, stored = row
-    facts, record = _record(session, ach.id, stored)
+    ach, goal, _, verified_by, stored = row
+    views = customer_views(
+        session=session, seen_by=audience(viewer), customer_ids=[goal.customer_id]
+    )
+    seen = views[goal.customer_id]
+    facts, record = _record(session, ach.id, stored, seen)
     draft = session.scalar(
         select(Draft).where(
             Draft.kind == DraftKind.CUSTOMER_EMAIL,
@@ -231,15 +245,15 @@ def achievement_detail(*, session: Session, achievement_id: uuid.UUID) -> Achiev
         id=ach.id,
         goal_id=goal.id,
         customer_id=ach.customer_id,
-        customer_name=customer_name,
-        goal_name=goal.name,
+        customer_name=seen.label,
+        goal_name=seen.text(goal.name),
         goal_type=goal.type,
         status=ach.status,
         method=ach.method,
         confidence=ach.confidence,
         rule=ach.rule,
         verified_by=verified_by,
-        note=ach.verification_note,
+        note=seen.text(ach.verification_note) or None,
         metric_name=facts.metric_name,
         unit=facts.unit,
         is_money=facts.is_money,
@@ -257,7 +271,7 @@ def achievement_detail(*, session: Session, achievement_id: uuid.UUID) -> Achiev
         evidence=evidence,
         record=record,
         deliveries=[DeliveryInfo.model_validate(d, from_attributes=True) for d in deliveries],
-        draft=DraftInfo.model_validate(draft, from_attributes=True) if draft else None,
+        draft=_draft(draft, seen) if draft else None,
         marketing_score=ach.marketing_score,
         marketing_reasons=ach.marketing_reasons or [],
         marketing_candidates=ach.marketing_candidates or [],

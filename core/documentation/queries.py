@@ -1,4 +1,10 @@
-"""Documented wins as the API shows them: achievements with their record, score and flags."""
+"""Documented wins as the API shows them: achievements with their record, score and flags.
+
+Each answer names customers as the calling key's role may see them (`core.repository.consent`):
+for a sales or marketing key, a customer without naming consent is described instead of named,
+its names are scrubbed from goal names and notes, and its external ids (often derived from the
+name) are left out.
+"""
 
 import uuid
 from datetime import UTC, datetime, time, timedelta
@@ -7,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from core.accounts.models import User
+from core.base import Role
 from core.customers.models import Customer, Metric, Observation
 from core.customers.queries import customer_id_for
 from core.documentation.schemas import (
@@ -21,6 +28,7 @@ from core.goals.models import Achievement, Goal, Milestone, MilestoneStatus
 from core.goals.queries import achievements_with_goal
 from core.goals.schemas import GoalProgress, progress_pct
 from core.records.models import SuccessRecord
+from core.repository.consent import CustomerView, audience, customer_views
 from core.schemas import as_uuid
 
 
@@ -86,8 +94,33 @@ def achievement_conditions(filters: AchievementFilters) -> list[ColumnElement[bo
     return found
 
 
+def _views(session: Session, viewer: Role | None, customer_ids) -> dict[uuid.UUID, CustomerView]:
+    return customer_views(session=session, seen_by=audience(viewer), customer_ids=customer_ids)
+
+
+def _achievement(row, views: dict[uuid.UUID, CustomerView]) -> AchievementOut:
+    """One achievement as its customer's view allows."""
+    item = AchievementOut.model_validate(row._mapping)
+    view = views[item.customer_id]
+    hidden = not view.shows.name
+    return item.model_copy(
+        update={
+            "customer_name": view.label,
+            "customer_external_id": None if hidden else item.customer_external_id,
+            "goal_external_id": None if hidden else item.goal_external_id,
+            "goal_name": view.text(item.goal_name),
+            "note": view.text(item.note) or None,
+        }
+    )
+
+
 def list_achievements(
-    *, session: Session, filters: AchievementFilters, limit: int = 50, offset: int = 0
+    *,
+    session: Session,
+    filters: AchievementFilters,
+    limit: int = 50,
+    offset: int = 0,
+    viewer: Role | None = None,
 ) -> AchievementPage:
     """Return one page of matching achievements, newest first, and how many match in total."""
     where = and_(true(), *achievement_conditions(filters))
@@ -98,18 +131,19 @@ def list_achievements(
         .order_by(Achievement.achieved_at.desc(), Achievement.id.desc())
         .limit(limit)
         .offset(offset)
-    )
-    return AchievementPage(
-        total=total, items=[AchievementOut.model_validate(r._mapping) for r in rows]
-    )
+    ).all()
+    views = _views(session, viewer, {r.customer_id for r in rows})
+    return AchievementPage(total=total, items=[_achievement(r, views) for r in rows])
 
 
-def get_achievement(*, session: Session, achievement_id: uuid.UUID) -> AchievementOut:
+def get_achievement(
+    *, session: Session, achievement_id: uuid.UUID, viewer: Role | None = None
+) -> AchievementOut:
     """Return one achievement as the API shows it."""
     row = session.execute(_achievements_select().where(Achievement.id == achievement_id)).first()
     if row is None:
         raise NotFound(f"No achievement {achievement_id}.")
-    return AchievementOut.model_validate(row._mapping)
+    return _achievement(row, _views(session, viewer, [row.customer_id]))
 
 
 def achievement_for_goal(*, session: Session, goal_id: uuid.UUID) -> uuid.UUID:
@@ -120,7 +154,9 @@ def achievement_for_goal(*, session: Session, goal_id: uuid.UUID) -> uuid.UUID:
     return found
 
 
-def customer_goals(*, session: Session, customer_ref: str) -> CustomerGoals:
+def customer_goals(
+    *, session: Session, customer_ref: str, viewer: Role | None = None
+) -> CustomerGoals:
     """Return a customer's goals with latest values and progress, and its achievements."""
     customer_id = customer_id_for(session=session, ref=customer_ref)
     customer = session.execute(
@@ -173,14 +209,28 @@ def customer_goals(*, session: Session, customer_ref: str) -> CustomerGoals:
         .where(Goal.customer_id == customer_id)
         .order_by(Goal.start_date, Goal.name, Goal.id)
     ).all()
-    goals = [GoalProgress(**r._mapping, progress_pct=progress_pct(r)) for r in rows]
+    views = _views(session, viewer, [customer_id])
+    view = views[customer_id]
+    hidden = not view.shows.name
+    goals = [
+        GoalProgress(
+            **dict(
+                r._mapping, name=view.text(r.name), external_id=None if hidden else r.external_id
+            ),
+            progress_pct=progress_pct(r),
+        )
+        for r in rows
+    ]
     achievements = session.execute(
         _achievements_select()
         .where(Achievement.customer_id == customer_id)
         .order_by(Achievement.achieved_at.desc(), Achievement.id.desc())
     )
+    shown = CustomerRef.model_validate(customer._mapping)
     return CustomerGoals(
-        customer=CustomerRef.model_validate(customer._mapping),
+        customer=shown.model_copy(
+            update={"name": view.label, "external_id": None if hidden else shown.external_id}
+        ),
         goals=goals,
-        achievements=[AchievementOut.model_validate(r._mapping) for r in achievements],
+        achievements=[_achievement(r, views) for r in achievements],
     )

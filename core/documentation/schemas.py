@@ -1,13 +1,13 @@
 """The API's read models of documented wins (camelCase in JSON)."""
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 
 from pydantic import ConfigDict, Field, model_validator
 
 from core.goals.models import AchievementMethod, AchievementStatus, Confidence, GoalType
 from core.goals.schemas import GoalProgress
-from core.schemas import CamelModel, JsonNumber
+from core.schemas import EMAIL_LENGTH, ID_LENGTH, CamelModel, Day, JsonNumber, Offset, SingleLine
 
 
 class AchievementOut(CamelModel):
@@ -45,15 +45,19 @@ class AchievementPage(CamelModel):
 class AchievementFilters(CamelModel):
     """Every filter set must match; unset means any."""
 
-    customer_id: str | None = Field(None, max_length=128, description="Our UUID or external id")
-    industry: str | None = Field(None, max_length=80)
+    customer_id: SingleLine | None = Field(
+        None, max_length=ID_LENGTH, description="Our UUID or external id"
+    )
+    industry: SingleLine | None = Field(None, max_length=80)
     goal_type: GoalType | None = None
     status: AchievementStatus | None = None
     method: AchievementMethod | None = None
-    achieved_from: date | None = Field(None, description="On or after this UTC day")
-    achieved_to: date | None = Field(None, description="On or before this UTC day")
+    achieved_from: Day | None = Field(None, description="On or after this UTC day")
+    achieved_to: Day | None = Field(None, description="On or before this UTC day")
     min_score: int | None = Field(None, ge=0, le=100, description="Marketing score at least")
-    csm: str | None = Field(None, max_length=254, description="Email of the owning CSM")
+    csm: SingleLine | None = Field(
+        None, max_length=EMAIL_LENGTH, description="Email of the owning CSM"
+    )
 
     @model_validator(mode="after")
     def _dates_in_order(self):
@@ -68,7 +72,7 @@ class AchievementQuery(AchievementFilters):
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 class CustomerRef(CamelModel):

@@ -1,8 +1,12 @@
 """Document each new win: record, repository entry, score, timeline, announcement, email draft.
 
-Runs in the same transaction (and job cycle) as detection, so a win is never half-recorded: the
-success record, repository entry, timeline line, health factor, Slack announcement, Google Doc and
-email draft all commit together or not at all.
+Runs in the job cycle right after detection, which has committed by then: documenting never holds
+detection back. Each win is documented in its own savepoint, so a win is never half-recorded (its
+success record, repository entry, timeline line, Slack announcement, Google Doc and email draft
+commit together or not at all) and one win that cannot be documented (say its email subject
+breaks a rule) is recorded as failed with its reason (`core.audit.failures`, shown on the System
+page) while the others are documented. It stays verified without a record, so the next run tries
+it again; the failure is cleared once it is documented.
 """
 
 import uuid
@@ -14,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.accounts.models import User
 from core.accounts.service import person
+from core.audit.failures import batch
 from core.base import Role
 from core.customers.models import TimelineEvent
 from core.documentation.announce import announce
@@ -24,6 +29,7 @@ from core.marketing.service import score_win
 from core.records import render
 from core.records.facts import gather
 from core.records.models import SuccessRecord
+from core.repository.consent import templated
 from core.repository.models import RepositoryEntry
 
 PENDING_DOCUMENTATION = (
@@ -32,6 +38,7 @@ PENDING_DOCUMENTATION = (
     .where(Achievement.status == AchievementStatus.VERIFIED, SuccessRecord.id.is_(None))
     .order_by(Achievement.achieved_at)
 )
+ITEM = "win"  # a verified win to document (job_item_failures.item_type)
 
 # Goals met when they started are neither wins nor misses: they stay out of both counts.
 GOAL_ATTAINMENT = text(
@@ -55,15 +62,17 @@ GOAL_ATTAINMENT = text(
 
 
 def document_pending(*, session: Session, now: datetime | None = None) -> dict[str, int]:
-    """Document every verified achievement that has no success record yet."""
+    """Document every verified achievement without a success record, each on its own."""
     now = now or datetime.now(UTC)
     ids = list(session.scalars(PENDING_DOCUMENTATION))
     customers = set()
-    for achievement_id in ids:
-        customers.add(document(session=session, achievement_id=achievement_id, now=now))
+    with batch(session, ITEM) as wins:
+        for achievement_id in ids:
+            with wins.item(achievement_id):
+                customers.add(document(session=session, achievement_id=achievement_id, now=now))
     if customers:
         session.execute(GOAL_ATTAINMENT, {"customers": list(customers)})
-    return {"documented": len(ids)}
+    return {"documented": len(ids) - len(wins.failed)}
 
 
 def document(*, session: Session, achievement_id: uuid.UUID, now: datetime) -> uuid.UUID:
@@ -85,8 +94,9 @@ def document(*, session: Session, achievement_id: uuid.UUID, now: datetime) -> u
         RepositoryEntry(
             achievement_id=achievement_id,
             customer_id=achievement.customer_id,
-            title=render.title(facts),
-            snippet=render.summary(facts),
+            # Name-free: the name is filled in when read, so renames and consent apply at once.
+            title=templated(render.title(facts), facts.customer_name),
+            snippet=templated(render.summary(facts), facts.customer_name),
             industry=facts.industry,
             use_case=facts.use_case,
             products=facts.products,

@@ -1,10 +1,12 @@
-"""Render admin-editable message templates in a sandboxed Jinja2 and let admins edit them."""
+"""Render admin-editable message templates in a sandboxed Jinja2 and let admins edit them.
+
+Rendering keeps to budgets while it runs (loop iterations, calls, the size of every value and
+of the output): see `core.drafts.sandbox`.
+"""
 
 import difflib
 from dataclasses import dataclass
 
-from jinja2 import StrictUndefined, TemplateSyntaxError
-from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -14,13 +16,13 @@ from core.accounts.schemas import UserSummary
 from core.audit.service import record_audit
 from core.base import Role
 from core.drafts.models import MessageTemplate
+from core.drafts.sandbox import render_text
 from core.drafts.schemas import TemplateVariable, TemplateView
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.integrations.escape import header_value
 
 SUBJECT_MAX = 300
-BODY_MAX = 50_000
-RANGE_MAX = 1_000  # loops in an email template never need more; keeps renders cheap
+BODY_MAX = 50_000  # also the most any one render may build: the subject's is checked after
 
 
 @dataclass(frozen=True)
@@ -142,40 +144,8 @@ def sample_context(key: str) -> dict:
     return {v.name: _LISTS.get(v.name, v.sample) for v in VARIABLES.get(key, [])}
 
 
-def _environment() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, trim_blocks=False)
-    env.globals["range"] = _small_range
-    return env
-
-
-def _small_range(*args: int) -> range:
-    values = range(*args)
-    if len(values) > RANGE_MAX:
-        raise OverflowError(f"range() is limited to {RANGE_MAX} items in templates")
-    return values
-
-
-_ENV = _environment()
-
-
-def _template_line(exc: BaseException) -> int | None:
-    tb, line = exc.__traceback__, None
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == "<template>":
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
-
-
 def _render_one(part: str, source: str, context: dict) -> str:
-    try:
-        return _ENV.from_string(source).render(context)
-    except TemplateSyntaxError as exc:
-        raise Invalid(f"{part}, line {exc.lineno}: {exc.message}") from exc
-    except Exception as exc:  # anything a template can raise: undefined, sandbox, type errors
-        line = _template_line(exc)
-        where = f"{part}, line {line}" if line else part
-        raise Invalid(f"{where}: {exc}") from exc
+    return render_text(part=part, source=source, context=context, limit=BODY_MAX)
 
 
 def check_subject(subject: str) -> str:
@@ -197,8 +167,6 @@ def preview(*, subject: str, body: str, context: dict) -> tuple[str, str]:
     rendered_body = _render_one("Body", body, context)
     if not rendered_body.strip():
         raise Invalid("The body renders to nothing.")
-    if len(rendered_body) > BODY_MAX:
-        raise Invalid(f"The body renders to {len(rendered_body)} characters (limit {BODY_MAX}).")
     return rendered_subject, rendered_body
 
 

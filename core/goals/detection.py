@@ -7,18 +7,27 @@ per goal and the value at the goal's start, served by the observations' primary 
 and achievements are written with `INSERT … ON CONFLICT (goal_id)`: an existing achievement stays
 as it is, except a held one that the data now proves, which turns verified. However often the job
 runs, a goal gets one achievement.
+
+Each goal is its own item (`core.audit.failures`): a goal whose data cannot be evaluated, or whose
+achievement cannot be written, is recorded as failed with its reason and left unevaluated (the
+next run tries it again), while every other goal goes on. Achievements are written in chunks of
+1,000, each one statement carrying one array per column (never a parameter per value: psycopg
+allows 65,535 per statement), and statuses and evaluation times are set with one array
+parameter, so no pass finds too much work to write.
 """
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import groupby
 
-from sqlalchemy import and_, bindparam, func, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Uuid, any_, bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from core.audit.failures import Batch, batch
 from core.base import Direction
 from core.goals.models import (
     Achievement,
@@ -30,6 +39,7 @@ from core.goals.models import (
 )
 from core.goals.results import is_ratio_goal
 from core.goals.verify import Point, Start, Verdict, evaluate, rules_for
+from core.schemas import json_ready
 
 RECENT = 60
 # Observations committed while a pass runs carry an earlier ingested_at; look back this far.
@@ -37,6 +47,8 @@ INGEST_GRACE = timedelta(minutes=5)
 
 # The value at a goal's start: the latest observation in this window before its start date.
 START_LOOKBACK_DAYS = 31
+
+ITEM = "goal"  # a goal checked for a win (job_item_failures.item_type)
 
 METRIC_GOALS = text(
     """
@@ -115,32 +127,44 @@ def _start(row, read: int) -> Start:
     )
 
 
-def metric_verdicts(*, session: Session, now: datetime) -> tuple[list[Detected], list[uuid.UUID]]:
+def _ids(ids: list[uuid.UUID]):
+    """`goals.id = ANY(:ids)`: one array parameter, however many goals."""
+    return Goal.id == any_(bindparam("ids", ids, type_=ARRAY(Uuid)))
+
+
+def metric_verdicts(
+    *, session: Session, now: datetime, items: Batch
+) -> tuple[list[Detected], list[uuid.UUID]]:
     """Return the verdicts that change something (a win, a held win, met at start or not) for
-    metric goals with new data, and the ids of every goal read."""
+    metric goals with new data, and the ids of every goal evaluated (failed ones are not)."""
     params = {"recent": RECENT, "lookback": START_LOOKBACK_DAYS}
     rows = session.execute(METRIC_GOALS, params).all()
     found, seen = [], []
     for goal_id, group in groupby(rows, key=lambda r: r.id):
-        group = list(group)
-        first = group[0]
-        seen.append(goal_id)
-        verdict = evaluate(
-            [Point(r.observed_at, _ratio(r.value, r)) for r in group],
-            target=Decimal(first.target),
-            direction=Direction(first.direction),
-            now=now,
-            rules=rules_for(first.verification),
-            start=_start(first, len(group)),
-        )
-        status = GoalStatus(first.status)
-        moves = verdict.met_at_start != (status == GoalStatus.MET_AT_START)
-        if verdict.status is not None or (moves and status != GoalStatus.PENDING_CONFIRMATION):
-            verdict.evidence["measure"] = (
-                "value ÷ cost" if is_ratio_goal(first.type, first.cost, first.unit) else "value"
-            )
-            found.append(Detected(goal_id, verdict))
+        with items.item(goal_id, savepoint=False):  # only computes: nothing to roll back
+            found.extend(_verdict(goal_id, list(group), now))
+            seen.append(goal_id)
     return found, seen
+
+
+def _verdict(goal_id: uuid.UUID, group: list, now: datetime) -> list[Detected]:
+    first = group[0]
+    verdict = evaluate(
+        [Point(r.observed_at, _ratio(r.value, r)) for r in group],
+        target=Decimal(first.target),
+        direction=Direction(first.direction),
+        now=now,
+        rules=rules_for(first.verification),
+        start=_start(first, len(group)),
+    )
+    status = GoalStatus(first.status)
+    moves = verdict.met_at_start != (status == GoalStatus.MET_AT_START)
+    if verdict.status is not None or (moves and status != GoalStatus.PENDING_CONFIRMATION):
+        verdict.evidence["measure"] = (
+            "value ÷ cost" if is_ratio_goal(first.type, first.cost, first.unit) else "value"
+        )
+        return [Detected(goal_id, verdict)]
+    return []
 
 
 def milestone_verdicts(*, session: Session) -> list[Detected]:
@@ -166,18 +190,23 @@ def milestone_verdicts(*, session: Session) -> list[Detected]:
 def detect(*, session: Session, now: datetime | None = None) -> list[uuid.UUID]:
     """Evaluate every goal that may have changed; return ids of achievements created now."""
     now = now or datetime.now(UTC)
-    by_metric, seen = metric_verdicts(session=session, now=now)
-    mark_met_at_start(session=session, detected=by_metric)
-    wins = [d for d in by_metric if d.verdict.status is not None]
-    created = record(session=session, detected=wins + milestone_verdicts(session=session), now=now)
-    if seen:
-        session.execute(
-            update(Goal)
-            .where(Goal.id.in_(bindparam("ids", expanding=True)))
-            .values(evaluated_at=now - INGEST_GRACE)
-            .execution_options(synchronize_session=False),
-            {"ids": seen},
-        )
+    session.flush()
+    with batch(session, ITEM) as items:
+        by_metric, seen = metric_verdicts(session=session, now=now, items=items)
+        mark_met_at_start(session=session, detected=by_metric)
+        wins = [d for d in by_metric if d.verdict.status is not None]
+        detected = wins + milestone_verdicts(session=session)
+        created = record(session=session, detected=detected, now=now, items=items)
+        # A goal that failed stays unevaluated, so the next run reads it again.
+        evaluated = [goal_id for goal_id in seen if items.ok(goal_id)]
+        if evaluated:
+            session.execute(
+                update(Goal)
+                .where(_ids(evaluated))
+                .values(evaluated_at=now - INGEST_GRACE)
+                .execution_options(synchronize_session=False)
+            )
+    _expire(session)
     return created
 
 
@@ -195,10 +224,9 @@ def mark_met_at_start(*, session: Session, detected: list[Detected]) -> None:
         if ids:
             session.execute(
                 update(Goal)
-                .where(Goal.id.in_(bindparam("ids", expanding=True)), Goal.status == before)
+                .where(_ids(ids), Goal.status == before)
                 .values(status=after)
-                .execution_options(synchronize_session=False),
-                {"ids": ids},
+                .execution_options(synchronize_session=False)
             )
 
 
@@ -215,55 +243,101 @@ UPGRADED = (
 )
 
 
-def record(*, session: Session, detected: list[Detected], now: datetime) -> list[uuid.UUID]:
-    """Insert one achievement per goal (a held one may turn verified) and move goal statuses."""
+GOAL_FACTS = select(Goal.id, Goal.customer_id, Goal.metric_key, Goal.baseline, Goal.target)
+
+
+# Every row travels in one array per column: a chunk of any size is 14 parameters.
+UPSERT = text(
+    f"""
+    INSERT INTO goal_achievements AS a (id, goal_id, customer_id, status, method, achieved_at,
+        detected_at, baseline_value, target_value, achieved_value, improvement, confidence, rule,
+        evidence)
+    SELECT x.id, x.goal_id, x.customer_id, x.status, x.method, x.achieved_at, x.detected_at,
+           x.baseline_value, x.target_value, x.achieved_value, x.improvement, x.confidence,
+           x.rule, CAST(x.evidence AS jsonb)
+      FROM unnest(CAST(:id AS uuid[]), CAST(:goal_id AS uuid[]), CAST(:customer_id AS uuid[]),
+                  CAST(:status AS text[]), CAST(:method AS text[]),
+                  CAST(:achieved_at AS timestamptz[]), CAST(:detected_at AS timestamptz[]),
+                  CAST(:baseline_value AS numeric[]), CAST(:target_value AS numeric[]),
+                  CAST(:achieved_value AS numeric[]), CAST(:improvement AS numeric[]),
+                  CAST(:confidence AS text[]), CAST(:rule AS text[]), CAST(:evidence AS text[]))
+           AS x(id, goal_id, customer_id, status, method, achieved_at, detected_at,
+                baseline_value, target_value, achieved_value, improvement, confidence, rule,
+                evidence)
+    ON CONFLICT (goal_id) DO UPDATE
+       SET {", ".join(f"{c} = excluded.{c}" for c in UPGRADED)},
+           evidence = excluded.evidence || jsonb_build_object('heldEarlier', a.rule)
+     WHERE a.status = '{AchievementStatus.HELD.value}'
+       AND excluded.status = '{AchievementStatus.VERIFIED.value}'
+    RETURNING a.id, a.goal_id, a.status
+    """
+)
+
+
+def _upsert(session: Session, rows) -> list:
+    """Write achievement rows in one statement; return (id, goal id, status) of those written."""
+    columns = {name: [row[name] for row in rows] for name in rows[0]}
+    return session.execute(UPSERT, columns).all()
+
+
+def _row(d: Detected, goal, now: datetime) -> dict:
+    """Return the achievement row of one verdict, as plain values for the column arrays."""
+    return {
+        "id": uuid.uuid4(),
+        "goal_id": d.goal_id,
+        "customer_id": goal.customer_id,
+        "status": AchievementStatus(d.verdict.status).value,
+        "method": AchievementMethod.AUTOMATIC.value,
+        "achieved_at": d.verdict.achieved_at or now,
+        "detected_at": now,
+        # Metric wins are measured from the verdict's baseline (stated, else observed).
+        "baseline_value": d.verdict.baseline if goal.metric_key else goal.baseline,
+        "target_value": goal.target,
+        "achieved_value": d.verdict.achieved_value,
+        "improvement": d.verdict.improvement,
+        "confidence": Confidence(d.verdict.confidence).value,
+        "rule": d.verdict.reason,
+        "evidence": json.dumps(json_ready(d.verdict.evidence)),
+    }
+
+
+def record(
+    *, session: Session, detected: list[Detected], now: datetime, items: Batch
+) -> list[uuid.UUID]:
+    """Insert one achievement per goal (a held one may turn verified) and move goal statuses.
+
+    Rows go a chunk per statement; a chunk that fails is retried one goal at a time, so one
+    goal that cannot be written is recorded as failed and the others are recorded.
+    """
     if not detected:
         return []
     goals = {
-        g.id: g for g in session.query(Goal).filter(Goal.id.in_([d.goal_id for d in detected]))
+        g.id: g for g in session.execute(GOAL_FACTS.where(_ids([d.goal_id for d in detected])))
     }
-    rows = [
-        {
-            "id": uuid.uuid4(),
-            "goal_id": d.goal_id,
-            "customer_id": goals[d.goal_id].customer_id,
-            "status": d.verdict.status,
-            "method": AchievementMethod.AUTOMATIC,
-            "achieved_at": d.verdict.achieved_at or now,
-            "detected_at": now,
-            # Metric wins are measured from the verdict's baseline (stated, else observed).
-            "baseline_value": d.verdict.baseline
-            if goals[d.goal_id].metric_key
-            else goals[d.goal_id].baseline,
-            "target_value": goals[d.goal_id].target,
-            "achieved_value": d.verdict.achieved_value,
-            "improvement": d.verdict.improvement,
-            "confidence": d.verdict.confidence,
-            "rule": d.verdict.reason,
-            "evidence": d.verdict.evidence,
-        }
-        for d in detected
-    ]
-    stmt = insert(Achievement).values(rows)
-    held_before = func.jsonb_build_object("heldEarlier", Achievement.rule)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["goal_id"],
-        set_={
-            **{name: stmt.excluded[name] for name in UPGRADED},
-            "evidence": stmt.excluded.evidence.op("||")(held_before),
-        },
-        where=and_(
-            Achievement.status == AchievementStatus.HELD,
-            stmt.excluded.status == AchievementStatus.VERIFIED,
-        ),
-    ).returning(Achievement.id, Achievement.goal_id, Achievement.status)
-    created = session.execute(stmt).all()
-    for _, goal_id, status in created:
-        goal = goals[goal_id]
-        goal.status = (
-            GoalStatus.ACHIEVED
-            if status == AchievementStatus.VERIFIED
-            else GoalStatus.PENDING_CONFIRMATION
-        )
-    session.flush()
+    rows = []
+    for d in detected:
+        with items.item(d.goal_id, savepoint=False):
+            rows.append(_row(d, goals[d.goal_id], now))
+    created = items.chunked(
+        rows,
+        lambda part: _upsert(session, part),
+        key=lambda row: row["goal_id"],
+    )
+    verified = [goal_id for _, goal_id, status in created if status == AchievementStatus.VERIFIED]
+    held = [goal_id for _, goal_id, status in created if status != AchievementStatus.VERIFIED]
+    for status, ids in ((GoalStatus.ACHIEVED, verified), (GoalStatus.PENDING_CONFIRMATION, held)):
+        if ids:
+            session.execute(
+                update(Goal)
+                .where(_ids(ids))
+                .values(status=status, version=Goal.version + 1, updated_at=func.now())
+                .execution_options(synchronize_session=False)
+            )
     return [row.id for row in created]
+
+
+def _expire(session: Session) -> None:
+    """Forget loaded goals: the set-based updates above changed them behind the ORM."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Goal | Achievement):
+            session.expire(obj)

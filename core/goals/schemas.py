@@ -1,43 +1,57 @@
 """Requests and read models of the goals API (camelCase in JSON)."""
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from core.base import Direction
 from core.goals.models import GoalStatus, GoalType, MilestoneStatus
 from core.goals.results import is_ratio_goal
-from core.schemas import AMOUNT_LIMIT, CamelModel, InputModel, JsonNumber, amount_field
+from core.schemas import (
+    EMAIL_LENGTH,
+    ID_LENGTH,
+    NAME_LENGTH,
+    NOTE_LENGTH,
+    TEXT_LENGTH,
+    Amount,
+    CamelModel,
+    Day,
+    HappenedAt,
+    InputModel,
+    JsonNumber,
+    JsonObject,
+    MultiLine,
+    ObservedAt,
+    SingleLine,
+)
 
 EVIDENCE_KEYS = 50
 
 
 class AchieveIn(InputModel):
-    verified_by: str = Field(
-        min_length=3, max_length=254, description="Email of the active csm/admin/leader confirming"
+    verified_by: SingleLine = Field(
+        min_length=3,
+        max_length=EMAIL_LENGTH,
+        description="Email of the active csm/admin/leader confirming",
     )
-    note: str = Field(min_length=1, max_length=2000, description="How the win was verified")
-    achieved_value: Decimal | None = Field(
+    note: MultiLine = Field(
+        min_length=1, max_length=NOTE_LENGTH, description="How the win was verified"
+    )
+    achieved_value: Amount | None = Field(
         None,
-        gt=-AMOUNT_LIMIT,
-        lt=AMOUNT_LIMIT,
         description="The value reached, in the target's terms (a multiple of the cost for ROI "
         "goals measured that way). Required for a goal with a target, and it must reach the "
         "target (direction-aware) and be possible for the unit (never negative except for "
         "scores); leave it out for a goal without a target: that confirms the milestone. A held "
         "win keeps its detected value when it is left out.",
     )
-    achieved_at: AwareDatetime | None = Field(None, description="ISO 8601 with a UTC offset")
-    evidence: dict | None = Field(None, description="Any JSON object kept with the achievement")
-
-    @field_validator("achieved_at")
-    @classmethod
-    def _not_in_future(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value > datetime.now(UTC) + timedelta(minutes=5):
-            raise ValueError("must not be in the future")
-        return value
+    achieved_at: HappenedAt | None = None
+    evidence: JsonObject | None = Field(
+        None,
+        description=f"Any JSON object kept with the achievement (at most {EVIDENCE_KEYS} keys)",
+    )
 
     @field_validator("evidence")
     @classmethod
@@ -102,10 +116,10 @@ MAX_MILESTONES = 100
 
 
 class MilestoneIn(InputModel):
-    name: str = Field(min_length=1, max_length=200)
-    due_date: date | None = None
+    name: SingleLine = Field(min_length=1, max_length=NAME_LENGTH)
+    due_date: Day | None = None
     status: MilestoneStatus = MilestoneStatus.OPEN
-    completed_at: AwareDatetime | None = Field(None, description="Defaults to now for done steps")
+    completed_at: ObservedAt | None = Field(None, description="Defaults to now for done steps")
 
     @model_validator(mode="after")
     def _completed_only_when_done(self):
@@ -117,23 +131,28 @@ class MilestoneIn(InputModel):
 class GoalIn(InputModel):
     """A goal as the source system knows it; omitted optional fields keep stored values."""
 
-    customer_external_id: str = Field(min_length=1, max_length=128)
+    customer_external_id: SingleLine = Field(min_length=1, max_length=ID_LENGTH)
     type: GoalType
-    name: str = Field(min_length=1, max_length=200)
-    description: str | None = Field(None, max_length=5000)
-    use_case: str | None = Field(None, max_length=200)
-    metric: str | None = Field(None, min_length=1, max_length=64, description="A metrics key")
-    baseline: Decimal | None = amount_field()
-    target: Decimal | None = amount_field()
+    name: SingleLine = Field(min_length=1, max_length=NAME_LENGTH)
+    description: MultiLine | None = Field(None, max_length=TEXT_LENGTH)
+    use_case: SingleLine | None = Field(None, max_length=NAME_LENGTH)
+    metric: SingleLine | None = Field(
+        None, min_length=1, max_length=64, description="A metrics key"
+    )
+    baseline: Amount | None = None
+    target: Amount | None = None
     direction: Direction | None = Field(None, description="Defaults to the metric's direction")
-    start_date: date
-    due_date: date | None = None
+    start_date: Day
+    due_date: Day | None = None
     cost: Decimal | None = Field(None, ge=0, lt=Decimal("1e12"), decimal_places=2)
     milestones: list[MilestoneIn] | None = Field(
         None, max_length=MAX_MILESTONES, description="Replaces the goal's milestones; omit to keep"
     )
-    plan_external_id: str | None = Field(
-        None, min_length=1, max_length=128, description="Success plan the milestones belong to"
+    plan_external_id: SingleLine | None = Field(
+        None,
+        min_length=1,
+        max_length=ID_LENGTH,
+        description="Success plan the milestones belong to",
     )
 
 

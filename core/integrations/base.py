@@ -1,5 +1,6 @@
 """Interfaces the services depend on, and the errors every wrapper raises instead of raw HTTP."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -27,6 +28,27 @@ class TransientError(IntegrationError):
 
 class PermanentError(IntegrationError):
     """Retrying will not help (bad auth, unknown channel, invalid request); kept for a person."""
+
+
+class Superseded(IntegrationError):
+    """Another worker took the delivery over: stop at once, send nothing, record nothing."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one delivery attempt knows of the earlier ones, so that a retry never sends twice.
+
+    `tried_since` is when an earlier attempt first reached for the provider (None on the first
+    try): a Slack retry then looks for the message carrying `key` before posting again.
+    `draft_id` is the Gmail draft an earlier attempt created; a retry sends that same draft.
+    `keep_draft(draft_id)` stores a new draft's id on the delivery before it is sent; it raises
+    Superseded when the delivery is no longer this worker's.
+    """
+
+    key: str
+    tried_since: datetime | None = None
+    draft_id: str | None = None
+    keep_draft: Callable[[str], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -85,11 +107,15 @@ class LostRenewal:
 
 
 class Messenger(Protocol):
-    def post_message(self, *, channel: str, text: str, blocks: list[dict]) -> str:
-        """Post to a channel; return the message timestamp."""
+    def post_message(
+        self, *, channel: str, text: str, blocks: list[dict], attempt: Attempt | None = None
+    ) -> str:
+        """Post to a channel (once per `attempt.key`); return the message timestamp."""
 
-    def post_direct_message(self, *, email: str, text: str, blocks: list[dict]) -> str:
-        """DM the Slack user with this email; return the message timestamp."""
+    def post_direct_message(
+        self, *, email: str, text: str, blocks: list[dict], attempt: Attempt | None = None
+    ) -> str:
+        """DM the Slack user with this email (once per `attempt.key`); return the timestamp."""
 
     def user_id_for_email(self, email: str) -> str | None:
         """Return the Slack user id for an email (cached), or None."""
@@ -105,8 +131,9 @@ class Mailer(Protocol):
         text: str,
         html: str | None = None,
         cc: list[str] | None = None,
+        attempt: Attempt | None = None,
     ) -> str:
-        """Create a draft as `sender`, send it, and return the sent message id."""
+        """Create a draft as `sender` (once per delivery), send it, return the message id."""
 
 
 class Documents(Protocol):

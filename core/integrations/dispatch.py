@@ -14,8 +14,13 @@ Payload shapes (JSON, camelCase as stored in `outbox_deliveries.payload`):
 - `salesforce`: {"accountId": str, "value": number or numeric string}
 
 `deliver` returns the external reference (Slack ts, Gmail message id, Doc URL, event id, account
-id) and raises only NotConfigured, TransientError or PermanentError (`invalid_payload` for a
-payload that does not fit its shape, `unknown_channel` for a channel it does not know).
+id) and raises only NotConfigured, TransientError, PermanentError (`invalid_payload` for a
+payload that does not fit its shape, `unknown_channel` for a channel it does not know) or
+Superseded (the attempt's delivery was taken over by another worker).
+
+The outbox passes each call's `Attempt` (idempotency key, earlier tries, stored Gmail draft), so
+Slack and Gmail never send a delivery twice; Docs (found by record id), Calendar (event ids) and
+Salesforce (writing a value) are idempotent by themselves.
 """
 
 import logging
@@ -25,6 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from core.integrations.base import (
+    Attempt,
     DocBlock,
     IntegrationError,
     NotConfigured,
@@ -127,19 +133,22 @@ def _doc_block(raw: Mapping) -> DocBlock:
     )
 
 
-def _call(channel: str, client: Any, p: Mapping, settings) -> Callable[[], str]:
+def _call(
+    channel: str, client: Any, p: Mapping, settings, attempt: Attempt | None
+) -> Callable[[], str]:
     """Validate the payload and return the call that delivers it."""
+    once = {"attempt": attempt} if attempt is not None else {}
     if channel == "slack_message":
         target = p.get("channel") or settings.slack_wins_channel
         kw = {"channel": target, "text": str(p["text"]), "blocks": list(p.get("blocks") or [])}
-        return lambda: client.post_message(**kw)
+        return lambda: client.post_message(**kw, **once)
     if channel == "slack_dm":
         kw = {
             "email": str(p["email"]),
             "text": str(p["text"]),
             "blocks": list(p.get("blocks") or []),
         }
-        return lambda: client.post_direct_message(**kw)
+        return lambda: client.post_direct_message(**kw, **once)
     if channel == "gmail":
         kw = {
             "sender": str(p["sender"]),
@@ -149,7 +158,7 @@ def _call(channel: str, client: Any, p: Mapping, settings) -> Callable[[], str]:
             "text": str(p["text"]),
             "html": p.get("html") or None,
         }
-        return lambda: client.send_email(**kw)
+        return lambda: client.send_email(**kw, **once)
     if channel == "google_doc":
         blocks = [_doc_block(b) for b in p.get("blocks") or []]
         kw = {"record_id": str(p["recordId"]), "title": str(p["title"]), "blocks": blocks}
@@ -174,6 +183,8 @@ def deliver(
     payload: Mapping,
     settings=None,
     clients: Mapping[str, Any] | None = None,
+    *,
+    attempt: Attempt | None = None,
 ) -> str:
     """Deliver `payload` on `channel`; return the external reference."""
     kind = CLIENT_KIND.get(str(channel))
@@ -183,7 +194,7 @@ def deliver(
         settings = get_settings()
     client = (clients or {}).get(kind) or client_for(kind, settings)
     try:
-        send = _call(str(channel), client, payload, settings)
+        send = _call(str(channel), client, payload, settings, attempt)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PermanentError(
             f"{channel} payload is invalid: {type(exc).__name__}: {exc}", code="invalid_payload"

@@ -1,4 +1,4 @@
-"""Escape text from people for each target: Slack mrkdwn, email headers, HTML, Block Kit."""
+"""Escape people's text per target: Slack mrkdwn, email headers, HTML, Markdown, Block Kit."""
 
 import html
 from typing import Any
@@ -27,6 +27,21 @@ def header_value(s: object) -> str:
 def html_text(s: object) -> str:
     """Escape text (quotes included) for HTML element content and attribute values."""
     return html.escape(str(s), quote=True)
+
+
+# Every ASCII punctuation character that Markdown (CommonMark, GFM, Streamlit's extensions:
+# colour directives, emoji shortcodes, LaTeX) may read as syntax; a backslash makes each literal.
+MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()#+-.!|<>~:$")
+
+
+def markdown_text(s: object, *, inline: bool = False) -> str:
+    """Escape text for Markdown so it shows literally: no link, image, heading, list or table.
+
+    Escaping `:` and `.` also keeps bare URLs (`https://…`, `www.…`) from becoming links. A line
+    break stays a line break; `inline=True` (a table cell, a list item) joins the lines instead.
+    """
+    text = "".join("\\" + ch if ch in MARKDOWN_SPECIALS else ch for ch in str(s))
+    return " ".join(text.split()) if inline else text.replace("\r\n", "\n").replace("\n", "  \n")
 
 
 def spreadsheet_cell(value: object) -> object:

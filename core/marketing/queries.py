@@ -1,11 +1,13 @@
 """Marketing candidates: documented wins worth telling, the flag board and how many get used.
 
-Consent decides what these views show, whoever looks. Customers with logo or full-public consent
-are named. Internal-only and anonymized customers are described instead ("A mid-market fintech
-company"): their name is scrubbed from the summary, goal and quote, and the quote keeps the
-respondent's title but not their name. A marketer still has a handle to ask about such a win: its
-reference (W-1A2B3C) and its CSM. Leaders and admins get the same view, so a screenshot or CSV
-from here is always safe to pass on; they can see names on the customer pages.
+This is a reuse surface: whoever looks, the consent layer (`core.repository.consent`, audience
+EXTERNAL) decides what shows. Customers with logo or full-public consent are named.
+Internal-only and anonymized customers are described instead ("A mid-market fintech company"):
+their names (current, and the one the record was written under) are scrubbed from the summary,
+goal and quote; a quote keeps the respondent's title, their name only with full-public consent,
+and internal-only customers' quotes are not shown. A marketer still has a handle to ask about
+such a win: its reference (W-1A2B3C) and its CSM. Leaders and admins get the same view, so a
+screenshot or CSV from here is always safe to pass on; they can see names on the customer pages.
 """
 
 import uuid
@@ -22,7 +24,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from core.accounts.models import User
-from core.base import Consent, Segment
+from core.base import Consent
 from core.customers.models import Customer
 from core.errors import Invalid
 from core.formatting import value_text
@@ -41,8 +43,9 @@ from core.marketing.schemas import (
     Utilization,
 )
 from core.marketing.service import FLAG_STEPS
+from core.records.facts import Quote
 from core.records.models import SuccessRecord as R
-from core.repository.consent import NAMED, customer_label, scrub_name
+from core.repository.consent import Audience, CustomerView, customer_view
 from core.repository.models import RepositoryEntry as E
 
 UNFLAGGED = "unflagged"
@@ -105,6 +108,7 @@ def list_candidates(
             Customer.segment,
             Customer.consent_level,
             R.summary,
+            R.sections["customer_name"].astext.label("recorded_name"),
             R.sections["quotes"][0].label("quote"),
             E.value_amount,
             E.value_unit,
@@ -133,40 +137,46 @@ def list_candidates(
     return CandidatePage(total=rows[0].total if rows else 0, items=[_candidate(r) for r in rows])
 
 
-def _win(row, achievement_id: uuid.UUID) -> tuple[dict, str | None]:
-    """Return the consent-safe fields of a win and the name to scrub (None when named)."""
-    consent = Consent(row.consent_level)
-    hide = None if consent in NAMED else row.customer
-    who = customer_label(row.customer, consent, segment=Segment(row.segment), industry=row.industry)
-    shown = {
+def _view(row) -> CustomerView:
+    return customer_view(
+        Audience.EXTERNAL,
+        name=row.customer,
+        consent=row.consent_level,
+        segment=row.segment,
+        industry=row.industry,
+        former=[row.recorded_name] if row.recorded_name else (),
+    )
+
+
+def _win(row, achievement_id: uuid.UUID, view: CustomerView) -> dict:
+    """Return the consent-safe fields every view of a win shares."""
+    return {
         "reference": reference(achievement_id),
-        "customer_label": who,
-        "consent_level": consent,
-        "goal": scrub_name(row.goal, hide),
+        "customer_label": view.label,
+        "consent_level": view.consent,
+        "goal": view.text(row.goal),
     }
-    return shown, hide
 
 
 def _candidate(row) -> Candidate:
-    shown, hide = _win(row, row.id)
-    quote, by = (row.quote or {}).get("text"), None
-    if quote:
-        who = [None if hide else row.quote.get("name"), row.quote.get("title")]
-        quote, by = scrub_name(quote, hide), ", ".join(p for p in who if p) or "a customer contact"
+    view = _view(row)
+    stored = row.quote or {}
+    said = Quote(stored.get("text") or "", stored.get("name"), stored.get("title"), "", 0)
+    quote = view.quote(said) if said.text else None
     return Candidate(
-        **shown,
+        **_win(row, row.id, view),
         achievement_id=row.id,
-        customer_name=None if hide else row.customer,
+        customer_name=view.name,
         industry=row.industry,
         goal_type=row.goal_type,
-        summary=scrub_name(row.summary, hide),
+        summary=view.text(row.summary),
         value=value_text(row.value_amount, row.value_unit),
         achieved_on=row.achieved_at.date(),
         score=row.marketing_score or 0,
         reasons=list(row.marketing_reasons or []),
         candidate_types=[CandidateType(c) for c in row.marketing_candidates or ()],
-        quote=quote,
-        quote_by=by,
+        quote=quote.text if quote else None,
+        quote_by=view.quoted_by(quote) if quote else None,
         csm_name=row.csm,
         flags=[FlagInfo(**f) for f in row.flags or ()],
     )
@@ -195,17 +205,19 @@ def flag_board(*, session: Session) -> dict[FlagStatus, list[BoardCard]]:
             Customer.industry,
             Customer.segment,
             Customer.consent_level,
+            R.sections["customer_name"].astext.label("recorded_name"),
         )
         .join(A, A.id == F.achievement_id)
         .join(Goal, Goal.id == A.goal_id)
         .join(Customer, Customer.id == F.customer_id)
+        .outerjoin(R, R.achievement_id == A.id)
         .order_by(F.status_changed_at.desc(), F.id)
     ).all()
     board: dict[FlagStatus, list[BoardCard]] = {s: [] for s in FlagStatus}
     for r in rows:
         board[r.status].append(
             BoardCard(
-                **_win(r, r.achievement_id)[0],
+                **_win(r, r.achievement_id, _view(r)),
                 flag_id=r.id,
                 version=r.version,
                 status=r.status,

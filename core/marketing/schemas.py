@@ -8,7 +8,7 @@ from pydantic import Field
 from core.base import Consent
 from core.goals.models import GoalType
 from core.marketing.models import CandidateType, FlagStatus
-from core.schemas import CamelModel, InputModel
+from core.schemas import EMAIL_LENGTH, NOTE_LENGTH, CamelModel, InputModel, MultiLine, SingleLine
 
 UTILIZATION_TARGET = 0.20  # PRD: more than a fifth of documented wins end up used
 
@@ -100,11 +100,13 @@ class Utilization(CamelModel):
 
 
 class FlagIn(InputModel):
-    flagged_by: str = Field(
-        min_length=3, max_length=254, description="Email of the active marketing/admin/leader/csm"
+    flagged_by: SingleLine = Field(
+        min_length=3,
+        max_length=EMAIL_LENGTH,
+        description="Email of the active marketing/admin/leader/csm",
     )
     candidate_type: CandidateType
-    notes: str | None = Field(None, max_length=2000)
+    notes: MultiLine | None = Field(None, max_length=NOTE_LENGTH)
 
 
 class FlagOut(CamelModel):

@@ -44,6 +44,13 @@ class Delivery(UUIDPk, Timestamps, Base):
     next_attempt_at: Mapped[datetime] = mapped_column(tz(), server_default=func.now())
     claimed_at: Mapped[datetime | None] = mapped_column(tz())
     claimed_by: Mapped[str | None] = mapped_column(String(120))
+    # A fresh token per claim: every write that renews or finishes the claim checks it.
+    claim_token: Mapped[uuid.UUID | None] = mapped_column()
+    lease_until: Mapped[datetime | None] = mapped_column(tz())
+    # Set by the row's first claim: from then on it may exist at the provider, so a later
+    # attempt looks for it before sending (Slack) or sends the stored draft (Gmail).
+    first_tried_at: Mapped[datetime | None] = mapped_column(tz())
+    gmail_draft_id: Mapped[str | None] = mapped_column(String(200))
     last_error: Mapped[str | None] = mapped_column(Text)
     external_ref: Mapped[str | None] = mapped_column(String(500))
     related_type: Mapped[str | None] = mapped_column(String(48))

@@ -1,11 +1,20 @@
-"""Write deliveries with the change that causes them; claim, deliver, retry and dead-letter them."""
+"""Write deliveries with the change that causes them; claim, deliver, retry and dead-letter them.
+
+Exactly once in effect. A claim counts an attempt for each row it takes and gives it a fresh
+`claim_token`, a lease (`lease_until`) and, on its first claim, `first_tried_at` (from then on the
+message may exist at the provider, so a retry looks before it sends). While a worker goes
+through its batch it renews the lease of the rows it has not finished (`renew`), and a row whose
+lease had lapsed and that another worker took over is skipped. Every write that finishes an
+attempt (`mark_*`, `keep_draft`, `release`) checks the token, so a worker that lost its claim
+never marks the row, and the domain's "on sent" handler runs only for the row's owner.
+"""
 
 import random
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import case, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -53,8 +62,11 @@ def enqueue(
     return session.execute(stmt).scalar_one_or_none()
 
 
-def claim(*, session: Session, worker: str, limit: int = 100) -> list[Delivery]:
-    """Claim due deliveries (and ones whose worker died) so no other worker takes them."""
+def claim(
+    *, session: Session, worker: str, limit: int = 100, lease_seconds: float | None = None
+) -> list[Delivery]:
+    """Claim due deliveries (and ones whose lease lapsed) so no other worker takes them."""
+    lease = timedelta(seconds=lease_seconds or LEASE_SECONDS)
     due = (
         select(Delivery.id)
         .where(
@@ -64,7 +76,7 @@ def claim(*, session: Session, worker: str, limit: int = 100) -> list[Delivery]:
             )
             | (
                 (Delivery.status == DeliveryStatus.IN_PROGRESS)
-                & (Delivery.claimed_at < func.now() - timedelta(seconds=LEASE_SECONDS))
+                & (Delivery.lease_until < func.now())
             )
         )
         .order_by(Delivery.next_attempt_at)
@@ -78,14 +90,87 @@ def claim(*, session: Session, worker: str, limit: int = 100) -> list[Delivery]:
             status=DeliveryStatus.IN_PROGRESS,
             claimed_at=func.now(),
             claimed_by=worker,
+            claim_token=func.gen_random_uuid(),
+            lease_until=func.now() + lease,
             attempts=Delivery.attempts + 1,
+            first_tried_at=func.coalesce(Delivery.first_tried_at, func.now()),
         )
         .returning(Delivery)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
     rows = list(session.scalars(stmt))
     rows.sort(key=lambda d: d.next_attempt_at)
     return rows
+
+
+def tried_before(delivery: Delivery) -> datetime | None:
+    """When an earlier claim first took the row (it may have been sent then), else None."""
+    first = delivery.first_tried_at
+    return first if first is not None and first != delivery.claimed_at else None
+
+
+def _ours(delivery: Delivery):
+    """The rows of `delivery` still under this worker's claim."""
+    return (
+        (Delivery.id == delivery.id)
+        & (Delivery.claim_token == delivery.claim_token)
+        & (Delivery.status == DeliveryStatus.IN_PROGRESS)
+    )
+
+
+def _all_ours(deliveries: list[Delivery]):
+    return tuple_(Delivery.id, Delivery.claim_token).in_(
+        [(d.id, d.claim_token) for d in deliveries]
+    ) & (Delivery.status == DeliveryStatus.IN_PROGRESS)
+
+
+def renew(
+    *, session: Session, deliveries: list[Delivery], lease_seconds: float | None = None
+) -> set[uuid.UUID]:
+    """Extend the lease of claimed rows; return the ids still ours (others were taken over)."""
+    if not deliveries:
+        return set()
+    lease = timedelta(seconds=lease_seconds or LEASE_SECONDS)
+    kept = session.execute(
+        update(Delivery)
+        .where(_all_ours(deliveries))
+        .values(lease_until=func.now() + lease)
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    return set(kept.scalars())
+
+
+def keep_draft(*, session: Session, delivery: Delivery, draft_id: str) -> bool:
+    """Store the Gmail draft created for the delivery; False when the claim was lost."""
+    kept = session.execute(
+        update(Delivery)
+        .where(_ours(delivery))
+        .values(gmail_draft_id=draft_id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return kept == 1
+
+
+def release(*, session: Session, deliveries: list[Delivery]) -> int:
+    """Give claimed rows that were never started back to the queue, due at once, attempt back."""
+    if not deliveries:
+        return 0
+    never_tried = Delivery.first_tried_at == Delivery.claimed_at
+    return session.execute(
+        update(Delivery)
+        .where(_all_ours(deliveries))
+        .values(
+            status=DeliveryStatus.PENDING,
+            claimed_by=None,
+            claim_token=None,
+            lease_until=None,
+            next_attempt_at=func.now(),
+            attempts=Delivery.attempts - 1,
+            first_tried_at=case((never_tried, None), else_=Delivery.first_tried_at),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def backoff_seconds(attempt: int, retry_after: float | None = None, rng=random) -> float:
@@ -97,40 +182,58 @@ def backoff_seconds(attempt: int, retry_after: float | None = None, rng=random) 
 
 def mark_sent(
     *, session: Session, delivery: Delivery, external_ref: str, on_sent: SentHandlers
-) -> None:
-    """Record a successful delivery and its external reference (also on the business row)."""
-    _finish(session, delivery, DeliveryStatus.SENT, error=None, ref=external_ref, sent=True)
+) -> DeliveryStatus | None:
+    """Record a successful delivery and its external reference (also on the business row).
+
+    Returns None, and records nothing, when the claim was lost.
+    """
+    if not _finish(session, delivery, DeliveryStatus.SENT, error=None, ref=external_ref, sent=True):
+        return None
     handler = on_sent.get((delivery.related_type or "", Channel(delivery.channel)))
     if handler is not None and delivery.related_id is not None:
         handler(session, delivery.related_id, external_ref)
+    return DeliveryStatus.SENT
 
 
 def mark_transient(
     *, session: Session, delivery: Delivery, error: str, retry_after: float | None = None
-) -> DeliveryStatus:
-    """Schedule another attempt, or dead-letter once the attempts are used up."""
+) -> DeliveryStatus | None:
+    """Schedule another attempt, or dead-letter once the attempts are used up (None: lost)."""
     if delivery.attempts >= delivery.max_attempts:
-        _finish(session, delivery, DeliveryStatus.DEAD, error=f"gave up: {error}")
-        return DeliveryStatus.DEAD
-    wait = backoff_seconds(delivery.attempts, retry_after)
-    _finish(session, delivery, DeliveryStatus.FAILED, error=error, next_in=wait)
-    return DeliveryStatus.FAILED
+        status, error, wait = DeliveryStatus.DEAD, f"gave up: {error}", None
+    else:
+        status, wait = DeliveryStatus.FAILED, backoff_seconds(delivery.attempts, retry_after)
+    return status if _finish(session, delivery, status, error=error, next_in=wait) else None
 
 
-def mark_permanent(*, session: Session, delivery: Delivery, error: str) -> None:
-    """Dead-letter at once: retrying cannot help until a person fixes something."""
-    _finish(session, delivery, DeliveryStatus.DEAD, error=error)
+def mark_permanent(*, session: Session, delivery: Delivery, error: str) -> DeliveryStatus | None:
+    """Dead-letter at once: retrying cannot help until a person fixes something (None: lost)."""
+    return (
+        DeliveryStatus.DEAD
+        if _finish(session, delivery, DeliveryStatus.DEAD, error=error)
+        else None
+    )
 
 
-def mark_not_configured(*, session: Session, delivery: Delivery, error: str) -> None:
+def mark_not_configured(
+    *, session: Session, delivery: Delivery, error: str
+) -> DeliveryStatus | None:
     """Park the delivery until its integration is configured (not counted as an attempt)."""
-    _finish(session, delivery, DeliveryStatus.NOT_CONFIGURED, error=error, attempts_back=True)
+    status = DeliveryStatus.NOT_CONFIGURED
+    return status if _finish(session, delivery, status, error=error, attempts_back=True) else None
 
 
 def _finish(
     session, delivery, status, *, error, ref=None, sent=False, next_in=None, attempts_back=False
-):
-    values = {"status": status, "last_error": error, "claimed_by": None}
+) -> bool:
+    """Finish the attempt if the row is still ours (same claim token); return whether it was."""
+    values = {
+        "status": status,
+        "last_error": error,
+        "claimed_by": None,
+        "claim_token": None,
+        "lease_until": None,
+    }
     if ref is not None:
         values["external_ref"] = ref
     if sent:
@@ -139,13 +242,13 @@ def _finish(
         values["next_attempt_at"] = func.now() + timedelta(seconds=next_in)
     if attempts_back:
         values["attempts"] = Delivery.attempts - 1
-    # The claim is still ours only while claimed_at is unchanged (no one took over the lease).
-    session.execute(
+    done = session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery.id, Delivery.claimed_at == delivery.claimed_at)
+        .where(_ours(delivery))
         .values(**values)
         .execution_options(synchronize_session=False)
-    )
+    ).rowcount
+    return done == 1
 
 
 def requeue_configured(*, session: Session, configured: dict[str, bool]) -> int:

@@ -1,7 +1,7 @@
 """Build the success record of an achievement: the facts, the story, and its renderings."""
 
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -94,6 +94,18 @@ class RecordFacts:
             result=self.result,
         )
         return json_ready(data)
+
+
+def stored_facts(sections: dict) -> RecordFacts:
+    """Rebuild the facts a success record was written from (its `sections`)."""
+    data = {f.name: sections[f.name] for f in fields(RecordFacts) if f.name in sections}
+    for key in ("baseline", "target", "achieved"):
+        data[key] = None if data.get(key) is None else Decimal(data[key])
+    for key in ("start_date", "due_date"):
+        data[key] = None if data.get(key) is None else date.fromisoformat(data[key])
+    data["achieved_at"] = datetime.fromisoformat(data["achieved_at"])
+    data["quotes"] = [Quote(**q) for q in data.get("quotes", [])]
+    return RecordFacts(**data)
 
 
 def gather(*, session: Session, achievement_id: uuid.UUID) -> RecordFacts:

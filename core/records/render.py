@@ -82,14 +82,15 @@ def sections(f: RecordFacts) -> list[tuple[str, list[str]]]:
 
 
 def markdown(f: RecordFacts) -> str:
-    """Return the record as Markdown (for download and in-app reading)."""
-    lines = [f"# {title(f)}", "", summary(f), ""]
+    """Return the record as Markdown (download, in-app reading), people's text escaped."""
+    md = escape.markdown_text
+    lines = [f"# {md(title(f), inline=True)}", "", md(summary(f)), ""]
     if f.goal_description:
-        lines += ["## Goal", "", f.goal_description, ""]
+        lines += ["## Goal", "", md(f.goal_description), ""]
     lines += ["## Result", "", "| | |", "|---|---|"]
-    lines += [f"| {k} | {v.replace('|', '/')} |" for k, v in facts_table(f)]
+    lines += [f"| {md(k, inline=True)} | {md(v, inline=True)} |" for k, v in facts_table(f)]
     for heading, items in sections(f):
-        lines += ["", f"## {heading}", ""] + [f"- {item}" for item in items]
+        lines += ["", f"## {md(heading)}", ""] + [f"- {md(item, inline=True)}" for item in items]
     return "\n".join(lines) + "\n"
 
 

@@ -1,4 +1,10 @@
-"""The customer list and one customer's page: goals, feedback, timeline and metric history."""
+"""The customer list and one customer's page: goals, feedback, timeline and metric history.
+
+Both show each customer as the viewer's role may see them (`core.repository.consent`): CS staff
+see names; sales and marketing see a customer without naming consent described, its texts
+scrubbed of its names, and its feedback as its consent allows. Their name search only finds
+the customers they may see named, so a search never tells who a described customer is.
+"""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -7,6 +13,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    case,
     cast,
     func,
     or_,
@@ -34,6 +41,13 @@ from core.reporting.schemas import (
     Owner,
     SeriesPoint,
     TimelineRow,
+)
+from core.repository.consent import (
+    Audience,
+    CustomerView,
+    audience,
+    customer_views,
+    named_levels,
 )
 
 RECENT_FEEDBACK = 10
@@ -90,12 +104,17 @@ def list_customers(
     health_band: HealthBand | None = None,
     limit: int | None = 50,
     offset: int = 0,
+    viewer: Role | None = None,
 ) -> CustomerPage:
     """Return customers matching every filter, by name (case-insensitive), and the total."""
+    seen_by = audience(viewer)
+    named = Customer.consent_level.in_(named_levels(seen_by))
     conditions: list[ColumnElement[bool]] = []
     if search and search.strip():
         pattern = f"%{_escape_like(search.strip())}%"
         conditions.append(Customer.name.ilike(pattern, escape="\\"))
+        if seen_by == Audience.EXTERNAL:
+            conditions.append(named)
     if industry:
         conditions.append(Customer.industry == industry)
     if segment:
@@ -106,10 +125,15 @@ def list_customers(
         conditions.append(_band_condition(HealthBand(health_band)))
     total = session.scalar(select(func.count()).select_from(Customer).where(*conditions)) or 0
     order = (func.lower(Customer.name), Customer.name, Customer.id)
+    if seen_by == Audience.EXTERNAL:  # described customers after the named, never by name
+        shown = case((named, func.lower(Customer.name)))
+        order = (shown.asc().nulls_last(), Customer.industry, Customer.id)
     stmt = _row_select().where(*conditions).order_by(*order).offset(offset)
     if limit is not None:
         stmt = stmt.limit(limit)
     rows = [CustomerRow.model_validate(r._asdict()) for r in session.execute(stmt)]
+    views = customer_views(session=session, seen_by=seen_by, customer_ids=[r.id for r in rows])
+    rows = [r.model_copy(update={"name": views[r.id].label}) for r in rows]
     return CustomerPage(rows=rows, total=total)
 
 
@@ -128,7 +152,9 @@ def filter_options(*, session: Session) -> CustomerFilters:
     )
 
 
-def customer_detail(*, session: Session, customer_id: uuid.UUID) -> CustomerDetail:
+def customer_detail(
+    *, session: Session, customer_id: uuid.UUID, viewer: Role | None = None
+) -> CustomerDetail:
     """Return one customer with goals, recent feedback, timeline and observed metrics."""
     row = session.execute(_row_select().where(Customer.id == customer_id)).one_or_none()
     if row is None:
@@ -181,16 +207,37 @@ def customer_detail(*, session: Session, customer_id: uuid.UUID) -> CustomerDeta
         .group_by(Metric.key)
         .order_by(Metric.name)
     )
+    views = customer_views(session=session, seen_by=audience(viewer), customer_ids=[customer_id])
+    view = views[customer_id]
+    said = [FeedbackRow.model_validate(f, from_attributes=True) for f in feedback]
     return CustomerDetail(
-        customer=CustomerRow.model_validate(row._asdict()),
-        use_case=customer.use_case,
+        customer=CustomerRow.model_validate(row._asdict() | {"name": view.label}),
+        use_case=view.text(customer.use_case) or None,
         customer_since=customer.customer_since,
-        website=customer.website,
+        website=customer.website if view.shows.name else None,
         csm_email=csm_email,
-        goals=[GoalRow.model_validate(g._asdict()) for g in goals],
-        feedback=[FeedbackRow.model_validate(f, from_attributes=True) for f in feedback],
-        timeline=[TimelineRow.model_validate(e, from_attributes=True) for e in events],
+        goals=[GoalRow.model_validate(g._asdict() | {"name": view.text(g.name)}) for g in goals],
+        feedback=[_feedback_as_seen(f, view) for f in said],
+        timeline=[
+            TimelineRow(
+                occurred_at=e.occurred_at,
+                kind=e.kind,
+                title=view.text(e.title),
+                body=view.text(e.body) or None,
+            )
+            for e in events
+        ],
         metrics=[MetricOption.model_validate(m._asdict()) for m in metrics],
+    )
+
+
+def _feedback_as_seen(row: FeedbackRow, view: CustomerView) -> FeedbackRow:
+    """A response as the view allows: the comment only where quotes are, the name by consent."""
+    return row.model_copy(
+        update={
+            "comment": (view.text(row.comment) or None) if view.shows.quotes else None,
+            "respondent_name": row.respondent_name if view.shows.speaker else None,
+        }
     )
 
 

@@ -16,6 +16,7 @@ from core.customers.schemas import HealthBand
 from core.drafts.models import Draft, DraftStatus
 from core.goals.models import Goal, GoalStatus
 from core.reporting.schemas import AttentionItem, HomeFigures, MonthPoint, Slice
+from core.repository.consent import audience, customer_view
 from core.upsell.models import Measurement, MeasurementStatus, Upsell
 
 MONTHS = 12
@@ -135,11 +136,14 @@ def _upsells_by_month(
     ]
 
 
-def _attention(session: Session, in_scope: ColumnElement[bool]) -> list[AttentionItem]:
+def _attention(session: Session, in_scope: ColumnElement[bool], role: Role) -> list[AttentionItem]:
     rows = session.execute(
         select(
             Customer.id,
             Customer.name,
+            Customer.consent_level,
+            Customer.segment,
+            Customer.industry,
             Customer.health_score,
             health_band_expr(Customer.health_score).label("health_band"),
             Customer.arr,
@@ -153,7 +157,14 @@ def _attention(session: Session, in_scope: ColumnElement[bool]) -> list[Attentio
     return [
         AttentionItem(
             customer_id=r.id,
-            name=r.name,
+            # Named as the viewer's role may see them (sales and marketing: consent decides).
+            name=customer_view(
+                audience(role),
+                name=r.name,
+                consent=r.consent_level,
+                segment=r.segment,
+                industry=r.industry,
+            ).label,
             health_score=r.health_score,
             health_band=r.health_band,
             arr=r.arr,
@@ -185,5 +196,5 @@ def home_figures(*, session: Session, user_id: uuid.UUID, today: date | None = N
         pending_approvals=totals.pending_approvals,
         **_breakdowns(session, in_scope),
         upsells_by_month=_upsells_by_month(session, in_scope, today),
-        attention=_attention(session, in_scope),
+        attention=_attention(session, in_scope, user.role),
     )

@@ -133,6 +133,19 @@ class JobRunRow(BaseModel):
     finished_at: datetime | None
     status: str
     error: str | None
+    details: dict = {}
+
+
+class FailedItemRow(BaseModel):
+    """An item a job could not process, in plain words: which job, doing what, on what, why."""
+
+    job_name: str | None
+    step: str
+    item: str
+    reason: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    failure_count: int
 
 
 class ApiKeyRow(BaseModel):
@@ -149,6 +162,7 @@ class ApiKeyRow(BaseModel):
 class SystemStatus(BaseModel):
     database: DatabaseStatus
     job_runs: list[JobRunRow]
+    failed_items: list[FailedItemRow] = []
     api_keys: list[ApiKeyRow]
 
 

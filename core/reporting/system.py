@@ -1,4 +1,4 @@
-"""Report database status, recent job runs and API keys for the admin's system view."""
+"""Report database status, recent job runs, failed job items and API keys for the admin's view."""
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -9,6 +9,7 @@ from core.audit.models import JobRun
 from core.customers.models import Customer
 from core.goals.models import Goal
 from core.outbox.models import Delivery
+from core.reporting.failed_items import failed_items
 from core.reporting.schemas import ApiKeyRow, DatabaseStatus, JobRunRow, SystemStatus
 from core.upsell.models import Upsell
 
@@ -71,5 +72,6 @@ def system_status(*, session: Session) -> SystemStatus:
     return SystemStatus(
         database=database_status(session=session),
         job_runs=latest_job_runs(session=session),
+        failed_items=failed_items(session=session),
         api_keys=api_keys(session=session),
     )

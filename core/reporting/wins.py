@@ -10,6 +10,7 @@ from sqlalchemy import Date, Integer, and_, case, cast, exists, func, or_, selec
 from sqlalchemy.orm import Session
 
 from core.accounts.models import User
+from core.base import Role
 from core.customers.models import Customer, Metric
 from core.documentation.queries import achievement_conditions
 from core.documentation.schemas import AchievementFilters
@@ -22,6 +23,7 @@ from core.outbox.models import Channel, Delivery
 from core.records.models import SuccessRecord
 from core.reporting.schemas import SuccessMetric
 from core.reporting.success_metrics import success_metrics, unrecorded_goals
+from core.repository.consent import audience, customer_views
 
 RECENT = 15
 TOP_CSMS = 5
@@ -50,6 +52,7 @@ class CsmWins(Slice):
 
 class RecentWin(BaseModel):
     achievement_id: uuid.UUID
+    customer_id: uuid.UUID
     customer_name: str
     goal_name: str
     goal_type: GoalType
@@ -205,8 +208,13 @@ def wins_overview(
     industry: str | None = None,
     goal_type: GoalType | str | None = None,
     now: datetime | None = None,
+    viewer: Role | None = None,
 ) -> WinsOverview:
-    """Return the wins in scope: trends, breakdowns, recent feed and the PRD success metrics."""
+    """Return the wins in scope: trends, breakdowns, recent feed and the PRD success metrics.
+
+    Customers in the feed and in the metrics' rows are named as `viewer`'s role may see them
+    (`core.repository.consent`; None: an internal caller).
+    """
     now = now or datetime.now(UTC)
     filters = AchievementFilters(
         status=AchievementStatus.VERIFIED,
@@ -269,6 +277,9 @@ def wins_overview(
     bins = {r.bin: r for r in by[4]}
     feed = (w.c.id.label("achievement_id"), *(w.c[k] for k in list(RecentWin.model_fields)[1:]))
     recent = select(*feed).order_by(w.c.achieved_at.desc(), w.c.id.desc()).limit(RECENT)
+    metrics = success_metrics(session=session, wins=w, unrecorded=unrecorded, now=now)
+    latest = [RecentWin.model_validate(r._mapping) for r in session.execute(recent)]
+    latest, metrics = _as_seen(session, viewer, latest, metrics)
     return WinsOverview(
         wins=t.wins,
         money_wins=t.money_wins,
@@ -282,9 +293,31 @@ def wins_overview(
         days_bins=[_bin(b, bins.get(b)) for b in range(max(bins, default=-1) + 1)],
         median_days=t.median_days,
         median_doc_hours=t.median_hours,
-        metrics=success_metrics(session=session, wins=w, unrecorded=unrecorded, now=now),
-        recent=[RecentWin.model_validate(r._mapping) for r in session.execute(recent)],
+        metrics=metrics,
+        recent=latest,
     )
+
+
+def _as_seen(
+    session: Session, viewer: Role | None, feed: list[RecentWin], metrics: list[SuccessMetric]
+) -> tuple[list[RecentWin], list[SuccessMetric]]:
+    """Name the customers of the feed and of the metrics' rows as `viewer` may see them."""
+    rows = [row for m in metrics for row in m.rows]
+    views = customer_views(
+        session=session,
+        seen_by=audience(viewer),
+        customer_ids={x.customer_id for x in [*feed, *rows]},
+    )
+
+    def shown(item):
+        view = views[item.customer_id]
+        update = {"customer_name": view.label, "goal_name": view.text(item.goal_name)}
+        if isinstance(item, RecentWin):
+            update["result"] = view.text(item.result)
+        return item.model_copy(update=update)
+
+    metrics = [m.model_copy(update={"rows": [shown(r) for r in m.rows]}) for m in metrics]
+    return [shown(w) for w in feed], metrics
 
 
 def pending_confirmations(

@@ -1,4 +1,9 @@
-"""Search, count, export and reuse documented wins in the value repository."""
+"""Search, count, export and reuse documented wins in the value repository.
+
+The repository is a reuse surface: whoever looks, its entries show what the customer's consent
+allows (`core.repository.consent`, audience EXTERNAL). Search matches and highlights text whose
+hidden names are already replaced, so a hidden customer's name neither matches nor shows.
+"""
 
 import html
 import uuid
@@ -11,12 +16,22 @@ from sqlalchemy import ColumnElement, String, any_, case, cast, func, literal, s
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session
 
-from core.base import Consent
+from core.base import Role
 from core.customers.models import Customer
 from core.errors import Invalid
 from core.formatting import MONEY_UNITS
+from core.records import render
+from core.records.facts import stored_facts
 from core.records.models import SuccessRecord
-from core.repository.consent import NAMED, customer_label, scrub_name, snippet_text
+from core.repository.consent import (
+    CONSENT_ORDER,
+    PLACEHOLDER,
+    Audience,
+    audience,
+    customer_view,
+    named_levels,
+    proof_point,
+)
 from core.repository.models import RepositoryEntry as E
 from core.repository.schemas import (
     AggregateRow,
@@ -29,10 +44,10 @@ from core.repository.schemas import (
 )
 
 MAX_LIMIT = 500
-CONSENT_ORDER = (Consent.INTERNAL_ONLY, Consent.ANONYMIZED, Consent.LOGO, Consent.FULL_PUBLIC)
 # Private-use characters mark matches, so escaping people's text cannot forge a highlight.
 START, STOP = "\ue000", "\ue001"
 HEADLINE_OPTIONS = f"StartSel={START}, StopSel={STOP}, MaxWords=40, MinWords=20"
+ENGLISH = cast("english", REGCONFIG)
 
 
 def _rank(column: ColumnElement) -> ColumnElement[int]:
@@ -41,6 +56,11 @@ def _rank(column: ColumnElement) -> ColumnElement[int]:
 
 # A customer who withdrew consent after the win was filed wins over the entry's snapshot.
 CONSENT_RANK = func.least(_rank(E.consent_level), _rank(Customer.consent_level))
+# Whom the repository may name: the same for every viewer (it is a reuse surface).
+NAMED_RANKS = sorted(CONSENT_ORDER.index(c) for c in named_levels(Audience.EXTERNAL))
+VISIBLE = CONSENT_RANK.in_(NAMED_RANKS)
+# The name the entry's own success record was written under (older entries hold it in text).
+RECORDED_NAME = SuccessRecord.sections["customer_name"].astext
 
 
 def _validated(**kwargs) -> RepositoryFilters:
@@ -55,13 +75,80 @@ def _validated(**kwargs) -> RepositoryFilters:
 
 
 def _tsquery(q: str) -> ColumnElement:
-    return func.websearch_to_tsquery(cast("english", REGCONFIG), q)
+    return func.websearch_to_tsquery(ENGLISH, q)
+
+
+def _escaped(name: ColumnElement) -> ColumnElement[str]:
+    """`name` as a regular expression (NULL for no name)."""
+    return func.nullif(
+        func.regexp_replace(func.trim(name), r"([][\\.^$*+?(){}|-])", r"\\\1", "g"), ""
+    )
+
+
+def _texts():
+    """Each entry's title and snippet with its customer's names (current, recorded) and
+    PLACEHOLDER replaced by the name when the repository may show it, else by PLACEHOLDER."""
+    shown = case((VISIBLE, Customer.name), else_=literal(PLACEHOLDER))
+    longest_first = func.length(RECORDED_NAME) >= func.length(Customer.name)
+    names = case(
+        (longest_first, func.concat_ws("|", _escaped(RECORDED_NAME), _escaped(Customer.name))),
+        else_=func.concat_ws("|", _escaped(Customer.name), _escaped(RECORDED_NAME)),
+    )
+    pattern = literal(r"(?<!\w)(") + func.nullif(names, "") + literal(r")(?!\w)")
+    replacement = func.replace(shown, "\\", "\\\\")  # a replacement's only special character
+
+    def rendered(column):
+        filled = func.replace(column, PLACEHOLDER, shown)
+        return func.coalesce(func.regexp_replace(filled, pattern, replacement, "gi"), filled)
+
+    # Entries written before names became placeholders may still name the customer (every
+    # title and snippet written since starts with the placeholder).
+    legacy = sa.or_(*(func.strpos(c, PLACEHOLDER) == 0 for c in (E.title, E.snippet)))
+    return (
+        select(
+            E.id,
+            VISIBLE.label("visible"),
+            legacy.label("legacy"),
+            rendered(E.title).label("title"),
+            rendered(E.snippet).label("snippet"),
+        )
+        .join(Customer, Customer.id == E.customer_id)
+        .outerjoin(SuccessRecord, SuccessRecord.achievement_id == E.achievement_id)
+        .subquery("texts")
+    )
+
+
+TEXTS = _texts()
+
+
+def _weighted(text: ColumnElement, weight: str) -> ColumnElement:
+    return func.setweight(func.to_tsvector(ENGLISH, text), sa.literal_column(f"'{weight}'"))
+
+
+def _document() -> ColumnElement:
+    """What search matches and ranks: no hidden customer's name is in it."""
+    about = func.coalesce(E.industry, "") + " " + func.coalesce(E.use_case, "")
+    redacted = (
+        _weighted(TEXTS.c.title, "A")
+        .op("||")(_weighted(TEXTS.c.snippet, "B"))
+        .op("||")(_weighted(about, "C"))
+    )
+    named = E.search.op("||")(_weighted(Customer.name, "A"))
+    return case((TEXTS.c.visible, named), (TEXTS.c.legacy, redacted), else_=E.search)
+
+
+def _from_entries(query, *, texts: bool = True):
+    """Join each entry's customer, its success record and (for text search) its rendered texts."""
+    query = query.join(Customer, Customer.id == E.customer_id).outerjoin(
+        SuccessRecord, SuccessRecord.achievement_id == E.achievement_id
+    )
+    return query.join(TEXTS, TEXTS.c.id == E.id) if texts else query
 
 
 def _conditions(f: RepositoryFilters) -> list[ColumnElement[bool]]:
     ranks = [CONSENT_ORDER.index(c) for c in f.consent or ()]
     checks = (
-        (f.q, lambda: E.search.bool_op("@@")(_tsquery(f.q))),
+        (f.q, lambda: _document().bool_op("@@")(_tsquery(f.q))),
         (f.industry, lambda: E.industry == f.industry),
         (f.use_case, lambda: E.use_case == f.use_case),
         (f.product, lambda: literal(f.product, String) == any_(E.products)),
@@ -106,41 +193,46 @@ def search_entries(
     )
     if not 1 <= limit <= MAX_LIMIT or offset < 0:
         raise Invalid(f"limit must be 1-{MAX_LIMIT} and offset 0 or more.")
-    rank = func.ts_rank_cd(E.search, _tsquery(f.q), 32) if f.q else cast(None, E.usage_count.type)
+    rank = (
+        func.ts_rank_cd(_document(), _tsquery(f.q), 32) if f.q else cast(None, E.usage_count.type)
+    )
     order = (rank.desc(), E.achieved_on.desc(), E.id) if f.q else (E.achieved_on.desc(), E.id)
     page = (
-        select(E.id, rank.label("rank"), func.count().over().label("total"))
-        .join(Customer, Customer.id == E.customer_id)
+        _from_entries(
+            select(E.id, rank.label("rank"), func.count().over().label("total")), texts=bool(f.q)
+        )
         .where(*_conditions(f))
         .order_by(*order)
         .limit(limit)
         .offset(offset)
         .subquery()
     )
-    # ts_headline is costly, so it runs on the page's rows only, not on every match.
+    # ts_headline is costly, so it runs on the page's rows only, over already-redacted text.
+    snippet = TEXTS.c.snippet
     headline = (
-        func.ts_headline(cast("english", REGCONFIG), E.snippet, _tsquery(f.q), HEADLINE_OPTIONS)
-        if f.q
-        else E.snippet
+        func.ts_headline(ENGLISH, snippet, _tsquery(f.q), HEADLINE_OPTIONS) if f.q else snippet
     )
     rows = session.execute(
-        select(
-            *(getattr(E, c) for c in _ENTRY_COLUMNS),
-            Customer.name.label("customer"),
-            Customer.segment,
-            CONSENT_RANK.label("consent_rank"),
-            page.c.rank,
-            page.c.total,
-            headline.label("raw_headline"),
+        _from_entries(
+            select(
+                *(getattr(E, c) for c in _ENTRY_COLUMNS),
+                Customer.name.label("customer"),
+                Customer.segment,
+                E.consent_level.label("entry_consent"),
+                Customer.consent_level.label("customer_consent"),
+                RECORDED_NAME.label("recorded_name"),
+                page.c.rank,
+                page.c.total,
+                headline.label("raw_headline"),
+            )
         )
         .join(page, page.c.id == E.id)
-        .join(Customer, Customer.id == E.customer_id)
         .order_by(*((page.c.rank.desc().nulls_last(),) if f.q else ()), *order[-2:])
     ).all()
     if rows:
         total = rows[0].total
     else:
-        count = select(func.count()).select_from(E).join(Customer, Customer.id == E.customer_id)
+        count = _from_entries(select(func.count()).select_from(E), texts=bool(f.q))
         total = session.scalar(count.where(*_conditions(f))) if offset else 0
     return RepositoryPage(total=total or 0, items=[_item(r) for r in rows])
 
@@ -164,19 +256,25 @@ _ENTRY_COLUMNS = (
 
 
 def _item(row) -> RepositoryItem:
-    consent = CONSENT_ORDER[row.consent_rank]
-    named = consent in NAMED
-    hide = None if named else row.customer
+    view = customer_view(
+        Audience.EXTERNAL,
+        name=row.customer,
+        consent=row.customer_consent,
+        entry_consent=row.entry_consent,
+        segment=row.segment,
+        industry=row.industry,
+        former=[row.recorded_name] if row.recorded_name else (),
+        customer_id=row.customer_id,
+    )
     fields = {c: getattr(row, c) for c in _ENTRY_COLUMNS}
-    fields |= {"title": scrub_name(row.title, hide), "snippet": scrub_name(row.snippet, hide)}
-    label = customer_label(row.customer, consent, segment=row.segment, industry=row.industry)
+    fields |= {"title": view.text(row.title), "snippet": view.text(row.snippet)}
     return RepositoryItem(
         **fields,
-        customer_name=row.customer if named else None,
-        customer_label=label,
-        headline=_headline_html(scrub_name(row.raw_headline, hide)),
-        proof_point=snippet_text(row, row.customer, consent, segment=row.segment),
-        consent_level=consent,
+        customer_name=view.name,
+        customer_label=view.label,
+        headline=_headline_html(view.text(row.raw_headline)),
+        proof_point=proof_point(row, view),
+        consent_level=view.consent,
         rank=None if row.rank is None else float(row.rank),
     )
 
@@ -185,14 +283,48 @@ def _headline_html(raw: str) -> str:
     return html.escape(raw).replace(START, "<mark>").replace(STOP, "</mark>")
 
 
-def record_markdown(*, session: Session, entry_ids) -> dict[uuid.UUID, str]:
-    """Return the success record's markdown of each entry that has one."""
+def record_markdown(
+    *, session: Session, entry_ids, viewer: Role | None = None
+) -> dict[uuid.UUID, str]:
+    """Return the success record of each entry that has one, as Markdown `viewer` may read.
+
+    CS staff read the whole record (the customer's current name); sales and marketing read it
+    with consent applied (`viewer` None: an internal caller). The record is rendered afresh from
+    the facts it was written from, so people's text in it is escaped; a record too old to have
+    its facts is left out.
+    """
+    seen_by = audience(viewer)
     rows = session.execute(
-        select(E.id, SuccessRecord.markdown)
+        select(
+            E.id,
+            SuccessRecord.sections,
+            Customer.name,
+            Customer.segment,
+            Customer.industry,
+            Customer.consent_level,
+            E.consent_level.label("entry_consent"),
+        )
         .join(SuccessRecord, SuccessRecord.achievement_id == E.achievement_id)
+        .join(Customer, Customer.id == E.customer_id)
         .where(E.id.in_(list(entry_ids)))
     )
-    return {row.id: row.markdown for row in rows}
+    found = {}
+    for row in rows:
+        try:
+            facts = stored_facts(row.sections)
+        except (KeyError, TypeError, ValueError):
+            continue
+        view = customer_view(
+            seen_by,
+            name=row.name,
+            consent=row.consent_level,
+            entry_consent=row.entry_consent,
+            segment=row.segment,
+            industry=row.industry,
+            former=[facts.customer_name],
+        )
+        found[row.id] = render.markdown(view.facts(facts))
+    return found
 
 
 def aggregates(
@@ -226,15 +358,17 @@ def aggregates(
     quarter = cast(start, sa.Date)
     dollars = func.upper(func.coalesce(E.value_unit, "")).in_(MONEY_UNITS)
     rows = session.execute(
-        select(
-            E.industry,
-            quarter.label("quarter"),
-            E.goal_type,
-            func.count().label("count"),
-            func.coalesce(func.sum(E.value_amount).filter(dollars), 0).label("value"),
-            func.grouping(E.industry, quarter, E.goal_type).label("grouping"),
+        _from_entries(
+            select(
+                E.industry,
+                quarter.label("quarter"),
+                E.goal_type,
+                func.count().label("count"),
+                func.coalesce(func.sum(E.value_amount).filter(dollars), 0).label("value"),
+                func.grouping(E.industry, quarter, E.goal_type).label("grouping"),
+            ),
+            texts=bool(f.q),
         )
-        .join(Customer, Customer.id == E.customer_id)
         .where(*_conditions(f))
         .group_by(func.grouping_sets(E.industry, quarter, E.goal_type))
     ).all()

@@ -12,7 +12,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from core.base import Consent
 from core.goals.models import GoalType
-from core.schemas import CamelModel, JsonNumber
+from core.schemas import NAME_LENGTH, Amount, CamelModel, Day, JsonNumber, SingleLine
 
 # Amounts leave the API as JSON numbers; inside Python they stay exact Decimals.
 
@@ -30,15 +30,17 @@ class UsePurpose(enum.StrEnum):
 class RepositoryFilters(CamelModel):
     """What to look for; every filter set must match (AND), unset means any."""
 
-    q: str | None = Field(None, max_length=200, description="Free text (web search syntax)")
-    industry: str | None = Field(None, max_length=80)
-    use_case: str | None = Field(None, max_length=200)
-    product: str | None = Field(None, max_length=64)
+    q: SingleLine | None = Field(
+        None, max_length=NAME_LENGTH, description="Free text (web search syntax)"
+    )
+    industry: SingleLine | None = Field(None, max_length=80)
+    use_case: SingleLine | None = Field(None, max_length=NAME_LENGTH)
+    product: SingleLine | None = Field(None, max_length=64)
     goal_type: GoalType | None = None
-    date_from: date | None = Field(None, description="Achieved on or after (inclusive)")
-    date_to: date | None = Field(None, description="Achieved on or before (inclusive)")
-    value_min: Decimal | None = None
-    value_max: Decimal | None = None
+    date_from: Day | None = Field(None, description="Achieved on or after (inclusive)")
+    date_to: Day | None = Field(None, description="Achieved on or before (inclusive)")
+    value_min: Amount | None = None
+    value_max: Amount | None = None
     consent: list[Consent] | None = Field(None, description="Any of these consent levels")
 
     @field_validator("q", "industry", "use_case", "product", mode="before")

@@ -7,8 +7,9 @@ from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from core.audit.service import record_audit
-from core.customers.models import TimelineEvent
+from core.customers.models import Customer, TimelineEvent
 from core.errors import Invalid, NotFound
+from core.repository.consent import fill
 from core.repository.models import RepositoryEntry as E
 from core.repository.schemas import UsePurpose
 
@@ -25,9 +26,9 @@ def record_uses(
     ids = list(dict.fromkeys(uuid.UUID(str(i)) for i in entry_ids))
     rows = session.execute(
         sa.update(E)
-        .where(E.id.in_(ids))
+        .where(E.id.in_(ids), Customer.id == E.customer_id)
         .values(usage_count=E.usage_count + 1, last_used_at=func.now())
-        .returning(E.id, E.customer_id, E.title, E.usage_count),
+        .returning(E.id, E.customer_id, E.title, E.usage_count, Customer.name),
         execution_options={"synchronize_session": False},
     ).all()
     for row in rows:
@@ -45,7 +46,8 @@ def record_uses(
                 customer_id=row.customer_id,
                 kind="repository_use",
                 actor_user_id=actor_user_id,
-                title=f"Win used ({purpose.value}): {row.title}"[:300],
+                # The customer's own timeline (internal) reads the entry's title with its name.
+                title=f"Win used ({purpose.value}): {fill(row.title, (), row.name)}"[:300],
                 related_type="value_repository_entry",
                 related_id=row.id,
             )

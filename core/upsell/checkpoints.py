@@ -13,14 +13,21 @@ minutes at 15:00 UTC two business days (Monday to Friday) after the checkpoint i
 organised by the CSM with the customer's contacts invited. The review is due 7 days after the
 checkpoint was prepared (`review_due_on`); a checkpoint still without a review after that is
 overdue since that date (escalated once, `core/upsell/lifecycle.py`).
+
+Each plan's due checkpoints are prepared together in one savepoint: when one fails (say its
+summary draft breaks a rule), that plan's checkpoints stay scheduled and the failure is recorded
+with its reason (`core.audit.failures`, shown on the System page); every other plan goes on, and
+the next pass tries the plan again.
 """
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import groupby
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from core.audit.failures import batch
 from core.customers.models import TimelineEvent
 from core.drafts.models import DraftKind
 from core.drafts.service import create_draft
@@ -31,6 +38,7 @@ from core.outbox.service import enqueue
 from core.upsell import asof, curve, reviews
 from core.upsell.models import Checkpoint, CheckpointStatus, Measurement, MeasurementStatus
 
+ITEM = "checkpoint"  # a plan's due checkpoints, prepared together (job_item_failures.item_type)
 OVERDUE_AFTER_DAYS = 7
 MEETING_BUSINESS_DAYS = 2
 MEETING_AT = time(15, 0, tzinfo=UTC)
@@ -275,15 +283,22 @@ def trigger_due(*, session: Session, now: datetime | None = None) -> dict[str, i
     points = [(cp.id, cp.measurement_id, asof.moment(cp.due_on, now)) for cp in due]
     shots = asof.snapshots(session=session, points=points)
     last = {cp.measurement_id: cp.day for cp in due}  # ordered by day: the latest wins
-    for cp in due:
-        later = last[cp.measurement_id] if cp.day < last[cp.measurement_id] else None
-        _trigger(session, cp, plans[cp.measurement_id], shots[cp.id], now, later)
-    caught_up = sum(now.date() > cp.due_on for cp in due)
+    with batch(session, ITEM) as plans_done:
+        # A plan's due checkpoints go together: a day-30 check left behind would later book
+        # its own meeting after the day-60 one.
+        for plan_id, group in groupby(due, key=lambda cp: cp.measurement_id):
+            with plans_done.item(plan_id):
+                for cp in group:
+                    later = last[plan_id] if cp.day < last[plan_id] else None
+                    _trigger(session, cp, plans[plan_id], shots[cp.id], now, later)
+    done = [cp for cp in due if plans_done.ok(cp.measurement_id)]
+    caught_up = sum(now.date() > cp.due_on for cp in done)
     session.flush()
-    skipped = session.execute(SUPERSEDE, {"ids": ids}).rowcount
+    prepared = [i for i in ids if plans_done.ok(i)]
+    skipped = session.execute(SUPERSEDE, {"ids": prepared}).rowcount if prepared else 0
     _expire(session)
     return {
-        "checkpoints_triggered": len(due),
+        "checkpoints_triggered": len(done),
         "checkpoints_caught_up": caught_up,
         "checkpoints_skipped": skipped,
     }

@@ -5,7 +5,8 @@ CSAT and feedback request to the customer's primary contact (else their first co
 is drafted into the approval queue from the `feedback_request` template, related to the plan.
 Drafts are unique per kind and related row, so a plan gets one ask however often the pass runs;
 a customer without contacts gets none until one is added. Nothing reaches the customer before
-the CSM approves it.
+the CSM approves it. A plan whose ask cannot be drafted (say the subject would break a rule) is
+recorded as failed with its reason and tried again on the next pass; the other plans go on.
 
 The answers: the customer's NPS and CSAT responses (`customer_feedback`) from the moment the ask
 was approved (it is sent then) to ANSWER_DAYS later. A pending ask has no answers yet and a
@@ -21,6 +22,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.audit.failures import batch
 from core.drafts.models import DraftKind, DraftStatus
 from core.drafts.service import create_draft
 from core.drafts.templates import get_template, preview
@@ -30,6 +32,7 @@ ASK_DAY = 60
 ANSWER_DAYS = 60
 TEMPLATE = "feedback_request"
 RELATED = "measurement"
+ITEM = "feedback_ask"  # a plan's feedback ask to draft (job_item_failures.item_type)
 SCALES = {"csat": 5, "nps": 10}
 ANSWERED = (DraftStatus.APPROVED.value, DraftStatus.SENT.value)  # the ask went out
 _ANSWERED_SQL = ", ".join(f"'{s}'" for s in ANSWERED)
@@ -112,28 +115,33 @@ def ask_due(*, session: Session, now: datetime | None = None) -> dict[str, int]:
         return {"feedback_asks": 0}
     template = get_template(session=session, key=TEMPLATE)  # read once for the whole pass
     drafted = 0
-    for row in due:
-        context = {
-            "customer_name": row.customer,
-            "contact_name": row.contact_name.split()[0] if row.contact_name else "there",
-            "product_names": row.products,
-            "days_since_start": str(row.days),
-            "csm_name": row.csm_name or "the customer success team",
-        }
-        subject, body = preview(subject=template.subject, body=template.body, context=context)
-        draft = create_draft(
-            session=session,
-            kind=DraftKind.FEEDBACK_REQUEST,
-            customer_id=row.customer_id,
-            owner_id=row.csm_id,
-            related_type=RELATED,
-            related_id=row.id,
-            to=[row.email],
-            subject=subject,
-            body=body,
-        )
-        drafted += draft is not None
+    with batch(session, ITEM) as asks_done:
+        for row in due:
+            with asks_done.item(row.id):  # one plan's ask that cannot be drafted stays alone
+                drafted += _ask(session, template, row) is not None
     return {"feedback_asks": drafted}
+
+
+def _ask(session: Session, template, row):
+    context = {
+        "customer_name": row.customer,
+        "contact_name": row.contact_name.split()[0] if row.contact_name else "there",
+        "product_names": row.products,
+        "days_since_start": str(row.days),
+        "csm_name": row.csm_name or "the customer success team",
+    }
+    subject, body = preview(subject=template.subject, body=template.body, context=context)
+    return create_draft(
+        session=session,
+        kind=DraftKind.FEEDBACK_REQUEST,
+        customer_id=row.customer_id,
+        owner_id=row.csm_id,
+        related_type=RELATED,
+        related_id=row.id,
+        to=[row.email],
+        subject=subject,
+        body=body,
+    )
 
 
 def asks(*, session: Session, measurement_ids: list[uuid.UUID]) -> dict[uuid.UUID, Ask]:

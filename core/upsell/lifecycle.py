@@ -9,20 +9,25 @@ factor. A CSM can still record the decision later; it replaces "no decision".
 
 An overdue checkpoint review (see `checkpoints.py`) is escalated once: one Slack DM to the
 customer's CSM (idempotency key `checkpoint:<id>:overdue`, `checkpoints.escalated_at` set), never
-again on later passes. Without a CSM nothing is sent until someone owns the customer.
+again on later passes. Without a CSM nothing is sent until someone owns the customer. A reminder
+that cannot be queued leaves its checkpoint unescalated (tried again on the next pass) and is
+recorded with its reason; the others go out.
 """
 
+import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.audit.failures import batch
 from core.integrations import escape
 from core.outbox.models import Channel
 from core.outbox.service import enqueue
 from core.upsell.models import Checkpoint, Measurement, Outcome
 from core.upsell.reviews import checkpoint_title
 
+ITEM = "overdue_review"  # an overdue checkpoint review to remind (job_item_failures.item_type)
 OVERDUE = text(
     """
     SELECT c.id, c.day, c.review_due_on, c.doc_url, cu.name AS customer, up.name AS upsell,
@@ -104,22 +109,26 @@ def escalate_overdue(*, session: Session, now: datetime | None = None) -> dict[s
     session.flush()
     rows = session.execute(OVERDUE).all()
     sent = 0
-    for row in rows:
-        sent += (
-            enqueue(
-                session=session,
-                channel=Channel.SLACK_DM,
-                payload=_payload(row),
-                idempotency_key=f"checkpoint:{row.id}:overdue",
-                related_type="checkpoint",
-                related_id=row.id,
-            )
-            is not None
-        )
-    if rows:
-        session.execute(ESCALATED, {"now": now, "ids": [r.id for r in rows]})
-        _expire(session)
+    with batch(session, ITEM) as reminders:
+        for row in rows:
+            with reminders.item(row.id):  # one that cannot be queued is tried on the next pass
+                sent += _remind(session, row) is not None
+        escalated = [r.id for r in rows if reminders.ok(r.id)]
+        if escalated:
+            session.execute(ESCALATED, {"now": now, "ids": escalated})
+            _expire(session)
     return {"overdue_escalations": sent}
+
+
+def _remind(session: Session, row) -> uuid.UUID | None:
+    return enqueue(
+        session=session,
+        channel=Channel.SLACK_DM,
+        payload=_payload(row),
+        idempotency_key=f"checkpoint:{row.id}:overdue",
+        related_type="checkpoint",
+        related_id=row.id,
+    )
 
 
 def close_undecided(*, session: Session, now: datetime | None = None) -> dict[str, int]:

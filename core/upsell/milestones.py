@@ -18,7 +18,9 @@ the default set: for the plan's first two automatic usage or adoption criteria, 
 way to target by day 30 and halfway by day 60. A milestone due after the plan's horizon, or whose
 threshold is not beyond the criterion's baseline (it would be met on day 0), is left out, and so
 is a share of a lower-is-better criterion without a baseline. Criteria added to a plan later do
-not get milestones.
+not get milestones. A plan whose milestones cannot be laid out (say a template spec that is not
+understood) is recorded as failed with its reason, left unstamped so the next pass tries it
+again, and the other plans get theirs.
 """
 
 import uuid
@@ -26,10 +28,11 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 
-from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Uuid, any_, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
+from core.audit.failures import batch
 from core.base import Direction
 from core.customers.models import MetricKind
 from core.formatting import number
@@ -39,6 +42,7 @@ from core.upsell.models import Measurement, MeasurementMode, MilestoneStatus, Pl
 DEFAULT_STEPS = ((0.25, 30), (0.5, 60))  # (share of the way to target, due day)
 DEFAULT_KINDS = (MetricKind.USAGE.value, MetricKind.ADOPTION.value)
 DEFAULT_CRITERIA = 2
+ITEM = "plan_milestones"  # a plan whose milestones to lay out (job_item_failures.item_type)
 
 TO_LAY_OUT = text(
     f"""
@@ -252,24 +256,42 @@ def lay_out(*, session: Session, now: datetime | None = None) -> dict[str, int]:
     criteria: dict[uuid.UUID, list] = defaultdict(list)
     for row in session.execute(CRITERIA, {"ids": ids}):
         criteria[row.measurement_id].append(row)
-    rows = [
+    rows = []
+    with batch(session, ITEM) as laid_out:
+        for p in plans:
+            # A plan whose template milestones cannot be read stays unstamped (tried again).
+            with laid_out.item(p.plan_id, savepoint=False):
+                rows.extend(_plan_rows(p, criteria[p.plan_id]))
+        stmt = insert(PlanMilestone.__table__).on_conflict_do_nothing()
+        # executemany sends pages of multi-row VALUES that fit; a failing chunk goes row by row.
+        laid_out.chunked(rows, lambda part: _write(session, stmt, part), key=_plan_of)
+        stamped = [i for i in ids if laid_out.ok(i)]
+        if stamped:
+            session.execute(STAMP, {"ids": stamped, "now": now})
+    _expire(session)
+    return {"milestones_planned": len(rows)}
+
+
+def _write(session: Session, stmt, rows) -> None:
+    session.execute(stmt, list(rows))
+
+
+def _plan_of(row: dict) -> uuid.UUID:
+    return row["measurement_id"]
+
+
+def _plan_rows(plan, criteria: list) -> list[dict]:
+    return [
         {
             **r,
             "id": uuid.uuid4(),
-            "due_on": p.started_on + timedelta(days=r["due_day"]),
+            "due_on": plan.started_on + timedelta(days=r["due_day"]),
             "status": MilestoneStatus.UPCOMING.value,
         }
-        for p in plans
         for r in layout_rows(
-            plan_id=p.plan_id, horizon=p.horizon, specs=p.specs, criteria=criteria[p.plan_id]
+            plan_id=plan.plan_id, horizon=plan.horizon, specs=plan.specs, criteria=criteria
         )
     ]
-    if rows:
-        stmt = insert(PlanMilestone.__table__).on_conflict_do_nothing()
-        session.execute(stmt, rows)
-    session.execute(STAMP, {"ids": ids, "now": now})
-    _expire(session)
-    return {"milestones_planned": len(rows)}
 
 
 def evaluate(*, session: Session, now: datetime | None = None) -> dict[str, int]:
@@ -291,7 +313,10 @@ def for_plans(*, session: Session, measurement_ids: list[uuid.UUID]) -> dict:
     """Return {plan id: [milestone, …]} in due order, for the read models."""
     stmt = (
         select(PlanMilestone)
-        .where(PlanMilestone.measurement_id.in_(measurement_ids))
+        .where(
+            PlanMilestone.measurement_id
+            == any_(bindparam("plans", list(measurement_ids), type_=ARRAY(Uuid)))
+        )
         .order_by(PlanMilestone.due_day, PlanMilestone.position, PlanMilestone.name)
         .execution_options(populate_existing=True)
     )

@@ -16,6 +16,9 @@ of now when a CSM decides before that day. The CSM has GRACE_DAYS (30) from the 
 decide (`decide_by`); after that the plan closes as "no decision" (`core/upsell/lifecycle.py`),
 which a later confirmation replaces. "No decision" is never a choice a person makes.
 
+Each plan is proposed in its own savepoint: one that fails is recorded with its reason (System
+page) and tried again on the next pass, while the others are proposed.
+
 Confirmation completes the plan and upserts the customer's `upsell_realization` health factor:
 the outcome sets the band (success 80-100, partial 50-79, at risk 25-49, failed 0-24) and the
 plan's average progress (clamped to 0-1) the place in it. The combined health score is then
@@ -24,6 +27,7 @@ queues its write-back to the CRM when it changed.
 """
 
 import uuid
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -32,6 +36,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from core.audit.failures import batch
 from core.audit.service import record_audit
 from core.customers.health import refresh_scores, upsert_factor
 from core.customers.models import Customer, TimelineEvent
@@ -58,6 +63,7 @@ BANDS = {
     OutcomeStatus.FAILED: (0, 24),
 }
 FACTOR = "upsell_realization"
+ITEM = "outcome"  # a plan whose outcome to propose (job_item_failures.item_type)
 
 SHRINK_KINDS = ("contraction", "upsell_contracted")
 READY = text(
@@ -147,28 +153,35 @@ def propose_outcomes(
     points = [(p.id, p.id, asof.moment(p.final_due, now)) for p in plans]
     shots = asof.snapshots(session=session, points=points)
     proposed = 0
-    for plan in plans:
-        shot = shots[plan.id]
-        status, reasons = propose(
-            shot.metrics,
-            shrink=[f"Contraction signal — {e}" for e in plan.shrink_events],
-            product=plan.product or plan.upsell,
-            now=shot.at,
-        )
-        inserted = session.execute(
-            insert(Outcome)
-            .values(
-                id=uuid.uuid4(),
-                measurement_id=plan.id,
-                proposed_status=status,
-                proposed_reasons=reasons,
-                decide_by=now.date() + timedelta(days=GRACE_DAYS),
-            )
-            .on_conflict_do_nothing(index_elements=["measurement_id"])
-            .returning(Outcome.id)
-        ).scalar_one_or_none()
-        proposed += inserted is not None
+    with batch(session, ITEM) as outcomes:
+        for plan in plans:
+            # In the pass one plan that cannot be proposed stays alone; a person deciding a
+            # plan now gets the error itself.
+            step = outcomes.item(plan.id) if measurement_ids is None else nullcontext()
+            with step:
+                proposed += _propose_one(session, plan, shots[plan.id], now) is not None
     return {"outcomes_proposed": proposed}
+
+
+def _propose_one(session: Session, plan, shot: asof.Snapshot, now: datetime) -> uuid.UUID | None:
+    status, reasons = propose(
+        shot.metrics,
+        shrink=[f"Contraction signal — {e}" for e in plan.shrink_events],
+        product=plan.product or plan.upsell,
+        now=shot.at,
+    )
+    return session.execute(
+        insert(Outcome)
+        .values(
+            id=uuid.uuid4(),
+            measurement_id=plan.id,
+            proposed_status=status,
+            proposed_reasons=reasons,
+            decide_by=now.date() + timedelta(days=GRACE_DAYS),
+        )
+        .on_conflict_do_nothing(index_elements=["measurement_id"])
+        .returning(Outcome.id)
+    ).scalar_one_or_none()
 
 
 def realization_score(status: OutcomeStatus, average: float | None) -> Decimal:

@@ -9,20 +9,27 @@ to behind (one per fall: `alerted_status` remembers the level already reported).
 behind to at risk lowers `alerted_status` without a message, so a new fall to behind alerts
 again; recovering to on track or exceeding clears it. The idempotency key
 `plan:<id>:alert:<status>:<date>` also caps it at one DM per plan, level and day.
+
+Per plan: a plan the pass cannot score keeps its last score, and an alert that cannot be queued
+leaves `alerted_status` as it was (so the next pass tries again); either is recorded with its
+reason (`core.audit.failures`, System page) and the other plans go on. Reading and writing stay
+set-based (arrays, one statement each).
 """
 
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Uuid, any_, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
 from core.accounts.models import User
 from core.accounts.schemas import UserSummary
+from core.audit.failures import batch
 from core.audit.service import record_audit
 from core.errors import Invalid, NotFound
 from core.integrations import escape
@@ -41,6 +48,8 @@ from core.upsell.models import (
 Actor = User | UserSummary
 SEVERITY = {ProgressStatus.AT_RISK.value: 1, ProgressStatus.BEHIND.value: 2}
 _IDS = "(CAST(:ids AS uuid[]) IS NULL OR m.id = ANY(CAST(:ids AS uuid[])))"
+PLAN_ITEM = "plan"  # a plan to score (job_item_failures.item_type)
+ALERT_ITEM = "plan_alert"  # a slipping plan's DM to its CSM
 
 CURRENT_FROM_USAGE = text(
     f"""
@@ -144,28 +153,15 @@ def update_progress(
     for row in session.execute(PLAN_METRICS, {"ids": ids}):
         plans[row.plan_id].append(row)
     metric_rows, status_rows = [], []
-    for plan_id, metrics in plans.items():
-        scores = [
-            curve.score_metric(
-                current=None
-                if frequency.is_stale(current_at=m.current_at, frequency=m.frequency, now=now)
-                else m.current,
-                baseline=m.baseline,
-                target=m.target,
-                direction=m.direction,
-            )
-            for m in metrics
-        ]
-        days = (today - metrics[0].started_on).days
-        plan = curve.score_plan(metrics=scores, days=days, horizon=metrics[0].horizon, shape=shape)
-        expected = curve.as_decimal(plan.expected)
-        for m, score in zip(metrics, scores, strict=True):
-            progress = curve.as_decimal(score.progress)
-            if (m.progress, m.expected) != (progress, expected):
-                metric_rows.append((m.id, progress, expected))
-        status = plan.status.value if plan.status else None
-        if metrics[0].progress_status != status:
-            status_rows.append((plan_id, status))
+    with batch(session, PLAN_ITEM) as scored:
+        for plan_id, metrics in plans.items():
+            # In the pass a plan that cannot be scored keeps its last score and is recorded;
+            # a person's own update of a plan gets the error itself.
+            with scored.item(plan_id, savepoint=False) if ids is None else nullcontext():
+                rows, status = _score(metrics, today=today, now=now, shape=shape)
+                metric_rows.extend(rows)
+                if metrics[0].progress_status != status:
+                    status_rows.append((plan_id, status))
     if metric_rows:
         ids_, progress_, expected_ = (list(c) for c in zip(*metric_rows, strict=True))
         session.execute(WRITE_METRICS, {"ids": ids_, "progress": progress_, "expected": expected_})
@@ -177,6 +173,30 @@ def update_progress(
         "metrics_rescored": len(metric_rows),
         "status_changes": len(status_rows),
     }
+
+
+def _score(metrics: list, *, today: date, now: datetime, shape) -> tuple[list, str | None]:
+    """Score one plan's metrics; return the metric rows that changed and the plan's status."""
+    scores = [
+        curve.score_metric(
+            current=None
+            if frequency.is_stale(current_at=m.current_at, frequency=m.frequency, now=now)
+            else m.current,
+            baseline=m.baseline,
+            target=m.target,
+            direction=m.direction,
+        )
+        for m in metrics
+    ]
+    days = (today - metrics[0].started_on).days
+    plan = curve.score_plan(metrics=scores, days=days, horizon=metrics[0].horizon, shape=shape)
+    expected = curve.as_decimal(plan.expected)
+    rows = []
+    for m, score in zip(metrics, scores, strict=True):
+        progress = curve.as_decimal(score.progress)
+        if (m.progress, m.expected) != (progress, expected):
+            rows.append((m.id, progress, expected))
+    return rows, plan.status.value if plan.status else None
 
 
 def alert_reasons(metrics: list[MeasurementMetric], *, days: int, horizon: int) -> list[str]:
@@ -222,6 +242,17 @@ def _alert_payload(row, reasons: list[str]) -> dict:
     }
 
 
+def _alert(session: Session, row, reasons: list[str], today: date) -> uuid.UUID | None:
+    return enqueue(
+        session=session,
+        channel=Channel.SLACK_DM,
+        payload=_alert_payload(row, reasons),
+        idempotency_key=f"plan:{row.id}:alert:{row.progress_status}:{today.isoformat()}",
+        related_type="measurement",
+        related_id=row.id,
+    )
+
+
 def send_alerts(*, session: Session, now: datetime | None = None) -> dict[str, int]:
     """DM the CSM once for each plan that fell into at risk or behind; clear recovered ones."""
     now = now or datetime.now(UTC)
@@ -231,31 +262,24 @@ def send_alerts(*, session: Session, now: datetime | None = None) -> dict[str, i
     metrics: dict[uuid.UUID, list[MeasurementMetric]] = defaultdict(list)
     if candidates:
         stmt = select(MeasurementMetric).where(
-            MeasurementMetric.measurement_id.in_([c.id for c in candidates])
+            MeasurementMetric.measurement_id
+            == any_(bindparam("plans", [c.id for c in candidates], type_=ARRAY(Uuid)))
         )
         for m in session.scalars(stmt.order_by(MeasurementMetric.position)):
             metrics[m.measurement_id].append(m)
     updates, sent = [], 0
-    for row in candidates:
-        worse = SEVERITY[row.progress_status] > SEVERITY.get(row.alerted_status, 0)
-        if worse and not row.email:
-            continue  # no CSM to tell yet: alert once someone owns the customer
-        if worse:
-            reasons = alert_reasons(
-                metrics[row.id], days=(today - row.started_on).days, horizon=row.horizon
-            )
-            sent += (
-                enqueue(
-                    session=session,
-                    channel=Channel.SLACK_DM,
-                    payload=_alert_payload(row, reasons),
-                    idempotency_key=f"plan:{row.id}:alert:{row.progress_status}:{today.isoformat()}",
-                    related_type="measurement",
-                    related_id=row.id,
-                )
-                is not None
-            )
-        updates.append((row.id, row.progress_status))
+    with batch(session, ALERT_ITEM) as alerts:
+        for row in candidates:
+            worse = SEVERITY[row.progress_status] > SEVERITY.get(row.alerted_status, 0)
+            if worse and not row.email:
+                continue  # no CSM to tell yet: alert once someone owns the customer
+            with alerts.item(row.id):  # one alert that cannot be queued waits for the next pass
+                if worse:
+                    reasons = alert_reasons(
+                        metrics[row.id], days=(today - row.started_on).days, horizon=row.horizon
+                    )
+                    sent += _alert(session, row, reasons, today) is not None
+                updates.append((row.id, row.progress_status))
     _write_plans(session, "alerted_status", updates)
     _expire(session)
     return {"alerts": sent, "alerts_cleared": cleared}

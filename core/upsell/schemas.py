@@ -7,12 +7,11 @@ customized (`Plan`), plan latency, overdue checkpoints and the outcome analysis 
 """
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -24,7 +23,19 @@ from pydantic import (
 from core.base import Direction
 from core.customers.models import MetricKind
 from core.errors import Invalid
-from core.schemas import AMOUNT_LIMIT, CamelModel, InputModel, JsonNumber
+from core.schemas import (
+    EMAIL_LENGTH,
+    NAME_LENGTH,
+    TEXT_LENGTH,
+    Amount,
+    CamelModel,
+    Day,
+    HappenedAt,
+    InputModel,
+    JsonNumber,
+    MultiLine,
+    SingleLine,
+)
 from core.upsell.models import (
     CheckpointStatus,
     MeasurementFrequency,
@@ -158,25 +169,31 @@ class PlanChanges(CamelModel):
 # Request bodies of the upsell API -------------------------------------------------------------
 
 
-Email = Field(min_length=3, max_length=254, description="Email of an active csm/leader/admin")
+Email = Field(
+    min_length=3, max_length=EMAIL_LENGTH, description="Email of an active csm/leader/admin"
+)
+CRITERION_NAME_LENGTH = 120
+MAX_CRITERIA = 30
 
 
 class CriterionIn(InputModel):
     """One success criterion asked for; `metricKey` makes it automatic unless told otherwise."""
 
-    name: str = Field(min_length=1, max_length=120)
+    name: SingleLine = Field(min_length=1, max_length=CRITERION_NAME_LENGTH)
     type: MetricKind
-    target: Decimal = Field(ge=0, lt=AMOUNT_LIMIT)
-    unit: str = Field(min_length=1, max_length=32)
+    target: Amount = Field(ge=0)
+    unit: SingleLine = Field(min_length=1, max_length=32)
     direction: Direction = Direction.HIGHER
     measurement: MeasurementMode | None = None
-    baseline: Decimal | None = Field(None, ge=0, lt=AMOUNT_LIMIT)
-    metric_key: str | None = Field(None, max_length=64)
+    baseline: Amount | None = Field(None, ge=0)
+    metric_key: SingleLine | None = Field(None, max_length=64)
 
 
 class CriteriaIn(InputModel):
-    metrics: list[CriterionIn] = Field(min_length=1, max_length=30)
-    checkpoint_days: list[int] | None = None
+    metrics: list[CriterionIn] = Field(min_length=1, max_length=MAX_CRITERIA)
+    checkpoint_days: list[Annotated[int, Field(ge=1, le=MAX_CHECKPOINT_DAY)]] | None = Field(
+        None, max_length=20
+    )
 
     @model_validator(mode="after")
     def _valid(self):
@@ -194,40 +211,43 @@ class MeasurementIn(InputModel):
     success_criteria: CriteriaIn | None = Field(
         None, description="Replaces the template's criteria (and checkpoint days, when given)"
     )
-    created_by: str | None = Field(None, min_length=3, max_length=254, description="Email")
+    created_by: SingleLine | None = Field(
+        None, min_length=3, max_length=EMAIL_LENGTH, description="Email"
+    )
+
+
+MetricName = Annotated[SingleLine, Field(min_length=1, max_length=CRITERION_NAME_LENGTH)]
 
 
 class MetricValuesIn(InputModel):
-    values: dict[str, Decimal] = Field(min_length=1, description="{metric name: number}")
-    recorded_by: str = Email
-    observed_at: AwareDatetime | None = None
-
-    @field_validator("observed_at")
-    @classmethod
-    def _past(cls, value):
-        if value is not None and value > datetime.now(UTC) + timedelta(minutes=5):
-            raise ValueError("must not be in the future")
-        return value
+    values: dict[MetricName, Amount] = Field(
+        min_length=1, max_length=MAX_CRITERIA, description="{metric name: number}"
+    )
+    recorded_by: SingleLine = Email
+    observed_at: HappenedAt | None = None
 
 
 class ReviewIn(InputModel):
-    checkpoint_day: int | None = Field(None, ge=1, le=730)
+    checkpoint_day: int | None = Field(None, ge=1, le=MAX_CHECKPOINT_DAY)
     assessment: ProgressStatus
-    findings: str = Field(min_length=1, max_length=5000)
-    next_steps: str | None = Field(None, max_length=5000)
-    reviewed_by: str = Email
+    findings: MultiLine = Field(min_length=1, max_length=TEXT_LENGTH)
+    next_steps: MultiLine | None = Field(None, max_length=TEXT_LENGTH)
+    reviewed_by: SingleLine = Email
+
+
+ProductCode = Annotated[SingleLine, Field(min_length=1, max_length=64)]
 
 
 class ManualUpsellIn(InputModel):
     customer_id: uuid.UUID
-    name: str = Field(min_length=1, max_length=200)
+    name: SingleLine = Field(min_length=1, max_length=NAME_LENGTH)
     type: UpsellType = UpsellType.EXPANSION
-    arr_increase: Decimal = Field(ge=0, lt=AMOUNT_LIMIT, description="Zero is a valid no-charge")
-    close_date: date
-    products: list[str] = Field(default_factory=list, max_length=50)
-    sales_rep_name: str | None = Field(None, max_length=120)
-    stated_criteria: str | None = Field(None, max_length=5000)
-    created_by: str = Email
+    arr_increase: Amount = Field(ge=0, description="Zero is a valid no-charge")
+    close_date: Day
+    products: list[ProductCode] = Field(default_factory=list, max_length=50)
+    sales_rep_name: SingleLine | None = Field(None, max_length=120)
+    stated_criteria: MultiLine | None = Field(None, max_length=TEXT_LENGTH)
+    created_by: SingleLine = Email
 
 
 # The API's answers: the PRD's UpsellSuccessMeasurement ----------------------------------------

@@ -8,17 +8,23 @@ and put on the timeline ("upsell_contracted") for the outcome rules; it is also 
 contraction event of the customer (core/customers/events.py, source id = amendment id) for the
 churn figures. A renewal opportunity closed as lost is a churn event (source id = opportunity id):
 its `Amount` is the ARR lost, or the customer's current ARR when the opportunity has none.
+
+Rows are applied a chunk at a time (set-based); a chunk that fails is applied again row by row,
+so one row that cannot be applied is recorded as failed with its reason (System page) and the
+others are synced. The watermark then stops just before the oldest failed row, so the next sync
+reads it again (rows after it apply idempotently); its failure is cleared once it goes through.
 """
 
 import logging
 import uuid
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from core.audit.failures import Batch, batch
 from core.audit.models import Watermark
 from core.audit.service import record_audit
 from core.customers.events import EventIn, record_events
@@ -36,6 +42,12 @@ OPPORTUNITY_WATERMARK = "salesforce_opportunities"
 AMENDMENT_WATERMARK = "salesforce_amendments"
 RENEWAL_WATERMARK = "salesforce_lost_renewals"
 EVENT_SOURCE = "salesforce"
+# What each synced row is when it fails on its own (job_item_failures.item_type).
+SYNC_ITEMS = {
+    "opportunities": "salesforce_opportunity",
+    "amendments": "salesforce_amendment",
+    "renewals": "salesforce_renewal",
+}
 CENT = Decimal("0.01")
 _UPSELLS, _LINES = Upsell.__table__, UpsellProduct.__table__
 
@@ -424,8 +436,35 @@ def sync_salesforce(*, session: Session, crm=None, now: datetime | None = None) 
     ):
         mark = session.get(Watermark, key)
         rows = read(datetime.fromisoformat(mark.value) if mark else None)
-        result[name] = apply(session=session, now=now, **{name: rows})
+        with batch(session, SYNC_ITEMS[name]) as items:
+            counts = items.chunked(
+                rows,
+                lambda part, apply=apply, name=name: [
+                    apply(session=session, now=now, **{name: list(part)})
+                ],
+                key=lambda row: row.id,
+            )
+        result[name] = _summed(counts) if counts else apply(session=session, now=now, **{name: []})
         if rows:
-            latest = max(r.last_modified for r in rows).isoformat()
-            session.execute(ADVANCE, {"key": key, "value": latest})
+            session.execute(ADVANCE, {"key": key, "value": _watermark(rows, items).isoformat()})
     return result
+
+
+def _summed(counts: list[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for part in counts:
+        for k, v in part.items():
+            total[k] = total.get(k, 0) + v
+    return total
+
+
+def _watermark(rows: list, items: Batch) -> datetime:
+    """Where the next sync reads from: the newest row, or just before the oldest that failed.
+
+    Salesforce reads rows modified after the mark, to the second; holding the mark before a
+    failed row reads it (and the rows after it, which apply idempotently) again next time.
+    """
+    failed = [r.last_modified for r in rows if not items.ok(r.id)]
+    if failed:
+        return min(failed) - timedelta(seconds=1)
+    return max(r.last_modified for r in rows)

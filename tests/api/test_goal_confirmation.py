@@ -2,18 +2,13 @@
 
 import pytest
 
-from core.accounts.models import User
-from core.base import Role
 from core.goals.models import GoalType
-from tests.core.goals import factories as f
+from tests import factories as f
 
 
 @pytest.fixture
 def csm(session):
-    user = User(email="csm@outcomes.example", name="Casey", role=Role.CSM)
-    session.add(user)
-    session.flush()
-    return user
+    return f.csm(session, "Casey", email="csm@outcomes.example")
 
 
 def _achieve(client, make_key, goal, **body):

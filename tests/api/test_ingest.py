@@ -11,7 +11,7 @@ from core.customers.schemas import MAX_OBSERVATIONS
 from core.documentation.service import document_pending
 from core.goals.detection import detect
 from core.goals.models import Goal
-from tests.core.goals import factories as f
+from tests import factories as f
 
 CUSTOMER = {"name": "Acme", "industry": "retail", "segment": "smb", "region": "EMEA", "arr": 5000}
 NOW = datetime.now(UTC).replace(microsecond=0)

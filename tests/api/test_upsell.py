@@ -4,19 +4,19 @@ from datetime import timedelta
 
 import pytest
 
-from core.accounts.models import User
 from core.base import Role
-from tests.core.upsell import factories_plans as f
+from tests import factories as f
+from tests.core.upsell.scenarios import catalog, days_before
 
 BASE = "/api/upsell"
 
 
 @pytest.fixture
 def world(session):
-    f.catalog(session)
+    catalog(session)
     cust = f.customer(session)
     owner = f.csm(session)
-    marketer = f.add(session, User(email="mia@outcomes.example", name="Mia", role=Role.MARKETING))
+    marketer = f.user(session, Role.MARKETING, "Mia", email="mia@outcomes.example")
     sold = f.upsell(session, cust, ("analytics",), opportunity_id="006WORLD1")
     return {"customer": cust, "csm": owner, "marketer": marketer, "upsell": sold}
 
@@ -231,7 +231,7 @@ def test_other_waiting_upsells_are_planned_and_predicted_too(client, make_key, w
 
 
 def test_each_criterion_says_where_its_target_came_from(client, make_key, world, session):
-    f.observe(session, world["customer"], "weekly_active_users", {f.CLOSE - timedelta(1): 100})
+    f.observe_at(session, world["customer"], "weekly_active_users", {f.CLOSE - timedelta(1): 100})
     res = create(client, make_key("csm"), world["upsell"].id)
     assert res.status_code == 201, res.text
     metrics = {m["name"]: m for m in res.json()["successCriteria"]["metrics"]}
@@ -246,8 +246,8 @@ def test_each_criterion_says_where_its_target_came_from(client, make_key, world,
 def test_a_target_already_met_at_close_is_422_naming_the_field(
     client, make_key, world, session, name
 ):
-    days = f.days_before(f.CLOSE, 1, 8)
-    f.observe(session, world["customer"], "weekly_active_users", dict.fromkeys(days, 217.7))
+    days = days_before(f.CLOSE, 1, 8)
+    f.observe_at(session, world["customer"], "weekly_active_users", dict.fromkeys(days, 217.7))
     wau = {
         "name": name,
         "type": "usage",

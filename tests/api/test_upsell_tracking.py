@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from core.upsell import milestones
 from core.upsell.models import Upsell
 from core.upsell.progress import update_progress
-from tests.core.upsell import factories_tracking as f
+from tests import factories as f
 
 
 def test_progress_has_the_tracking_fields_in_camel_case(client, make_key, session):
@@ -18,7 +18,7 @@ def test_progress_has_the_tracking_fields_in_camel_case(client, make_key, sessio
         started_on=today - timedelta(days=40),
         metrics=[{**f.auto("Active users", "api_tr_users", 100, 200), "unit": "users"}],
     )
-    f.observe(session, cust, "api_tr_users", today - timedelta(days=40), today, 130)
+    f.observe_days(session, cust, "api_tr_users", today - timedelta(days=40), today, 130)
     update_progress(session=session, now=now)
     milestones.track(session=session, now=now)
     ref = session.get(Upsell, plan.upsell_id).opportunity_id

@@ -7,21 +7,23 @@ import pytest
 
 from core.base import Consent
 from core.goals.models import GoalType
-from tests.core.goals.test_repository import add_customer, add_entry
+from tests import factories as f
 
 URL = "/api/value-repository"
 
 
 @pytest.fixture
 def entries(session):
-    acme = add_customer(session, "Acme Health", consent=Consent.FULL_PUBLIC)
-    hidden = add_customer(session, "Initech", consent=Consent.ANONYMIZED, industry="Fintech")
+    acme = f.customer(
+        session, name="Acme Health", consent=Consent.FULL_PUBLIC, industry="Healthcare"
+    )
+    hidden = f.customer(session, name="Initech", consent=Consent.ANONYMIZED, industry="Fintech")
     return [
-        add_entry(
+        f.repository_entry(
             session,
             "Support automation halved resolution time",
             "Tickets closed faster.",
-            customer=acme,
+            cust=acme,
             products=["ai-assistant"],
             goal_type=GoalType.ROI,
             value_amount=Decimal("120000"),
@@ -30,11 +32,11 @@ def entries(session):
             achieved_on=date(2026, 3, 1),
             consent=Consent.LOGO,
         ),
-        add_entry(
+        f.repository_entry(
             session,
             "Onboarding completed",
             "Initech finished onboarding in 30 days.",
-            customer=hidden,
+            cust=hidden,
             consent=Consent.ANONYMIZED,
             achieved_on=date(2025, 9, 1),
         ),

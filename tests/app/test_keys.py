@@ -1,8 +1,9 @@
 from sqlalchemy import select
 
 from app.keys import main as keys_main
-from core.accounts.models import ApiKey
+from core.accounts.models import ApiKey, User
 from core.accounts.service import hash_key
+from core.base import Role
 from core.db import session_scope
 
 
@@ -30,3 +31,18 @@ def test_list_and_revoke(scratch_db, capsys):
 def test_revoke_unknown_key_says_so(scratch_db, capsys):
     assert keys_main(["revoke", "oc_missing"]) == 2
     assert "No API key" in capsys.readouterr().err
+
+
+def test_create_as_a_person_binds_the_key_to_them(scratch_db, capsys):
+    with session_scope() as session:
+        session.add(User(email="casey@outcomes.example", name="Casey", role=Role.CSM))
+    assert keys_main(["create", "casey-bot", "--as", "casey@outcomes.example"]) == 0
+    assert "acting only as casey@outcomes.example" in capsys.readouterr().err
+    keys_main(["list"])
+    assert "as casey@outcomes.example" in capsys.readouterr().out
+    with session_scope() as session:
+        key = session.scalar(select(ApiKey))
+        user = session.scalar(select(User))
+    assert (key.user_id, key.role) == (user.id, "csm")
+    assert keys_main(["create", "x", "--role", "admin", "--as", "casey@outcomes.example"]) == 2
+    assert "acts with that person's role (csm)" in capsys.readouterr().err

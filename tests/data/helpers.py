@@ -23,18 +23,25 @@ TABLES = (
     "upsells",
     "upsell_products",
     "timeline_events",
+    "customer_events",
 )
-JOB_TABLES = (
+# What the app did before as_of: older upsells' plans and past wins (data.plan_history,
+# data.plan_decisions, data.win_history).
+HISTORY_TABLES = (
     "upsell_measurements",
+    "measurement_metrics",
+    "measurement_readings",
     "checkpoints",
+    "upsell_reviews",
     "upsell_outcomes",
+    "health_factors",
+    "audit_log",
     "goal_achievements",
-    "drafts",
-    "outbox_deliveries",
-    "value_repository_entries",
     "success_records",
-    "marketing_flags",
+    "value_repository_entries",
 )
+# Work only the jobs (or people) do: the demo leaves it to them.
+JOB_TABLES = ("drafts", "outbox_deliveries", "marketing_flags", "plan_milestones", "job_runs")
 VOLATILE = ("created_at", "updated_at", "ingested_at")
 
 
@@ -46,7 +53,7 @@ def one(conn, sql: str, **params):
     return conn.execute(text(sql), params).scalar_one()
 
 
-def fingerprint(conn, tables=TABLES) -> dict[str, str]:
+def fingerprint(conn, tables=TABLES + HISTORY_TABLES) -> dict[str, str]:
     """md5 over every row of each table, timestamps set by the server left out."""
     result = {}
     for table in tables:

@@ -23,11 +23,14 @@ def test_counts_match_the_tables_and_fall_in_range(connection, counts):
     assert counts["message_templates"] == 3
     assert counts["industry_benchmarks"] >= 8 * 3
     assert CUSTOMERS <= counts["customer_contacts"] <= 3 * CUSTOMERS
-    assert 3 * CUSTOMERS * 340 <= counts["metric_observations"] <= 5 * CUSTOMERS * 365
+    # a year per series, more for the customers of older upsells (from before their close)
+    assert 3 * CUSTOMERS * 340 <= counts["metric_observations"] <= 5 * CUSTOMERS * 600
     assert CUSTOMERS <= counts["success_plans"] <= 2 * CUSTOMERS
     assert 2.5 * CUSTOMERS <= counts["goals"] <= 4.5 * CUSTOMERS
     assert 2 * CUSTOMERS <= counts["customer_feedback"] <= 6 * CUSTOMERS
-    assert counts["upsells"] == round(0.3 * CUSTOMERS)
+    assert counts["upsells"] == round(0.2 * CUSTOMERS) + round(0.3 * CUSTOMERS)
+    assert counts["upsell_measurements"] == round(0.2 * CUSTOMERS)  # the older ones, planned
+    assert counts["goal_achievements"] == counts["success_records"] > 0  # past wins, documented
     for table in JOB_TABLES:
         assert one(connection, f"SELECT count(*) FROM {table}") == 0, table
 
@@ -122,8 +125,22 @@ def test_a_year_of_daily_observations_with_gaps_and_outliers(connection, counts)
         " (SELECT (observed_at AT TIME ZONE 'UTC')::date AS d, source FROM metric_observations) o",
     )[0]
     assert last == AS_OF - timedelta(days=1)
-    assert first == AS_OF - timedelta(days=365)
+    assert first < AS_OF - timedelta(days=365)  # older upsells need data from before their close
     assert source == "demo"
+    # A customer without an older upsell reports a year; the metrics an older upsell measures
+    # start 45 days before its close (or a year ago, whichever is earlier).
+    starts = rows(
+        connection,
+        "SELECT (min(o.observed_at) AT TIME ZONE 'UTC')::date, min(u.close_date) FILTER "
+        "(WHERE m.id IS NOT NULL) FROM metric_observations o LEFT JOIN upsells u "
+        "ON u.customer_id = o.customer_id LEFT JOIN upsell_measurements m ON m.upsell_id = u.id "
+        "GROUP BY o.customer_id",
+    )
+    for start, close in starts:
+        expected = AS_OF - timedelta(days=365)
+        if close is not None:
+            expected = min(expected, close - timedelta(days=45))
+        assert start == expected
     per_customer = [
         n
         for (n,) in rows(
@@ -131,7 +148,8 @@ def test_a_year_of_daily_observations_with_gaps_and_outliers(connection, counts)
             "SELECT count(DISTINCT metric_key) FROM metric_observations GROUP BY customer_id",
         )
     ]
-    assert len(per_customer) == CUSTOMERS and all(3 <= n <= 5 for n in per_customer)
+    # 3-5 metrics, more when a customer's goals and upsell criteria need them
+    assert len(per_customer) == CUSTOMERS and all(3 <= n <= 8 for n in per_customer)
     gaps, outages = rows(
         connection,
         "SELECT count(*) FILTER (WHERE step > interval '1 day'),"
@@ -159,7 +177,14 @@ def test_a_year_of_daily_observations_with_gaps_and_outliers(connection, counts)
 def test_goals_of_every_type_ready_for_detection(connection, counts):
     types = dict(rows(connection, "SELECT type, count(*) FROM goals GROUP BY type"))
     assert set(types) == {"success_plan", "kpi", "onboarding", "roi", "custom"}
-    assert one(connection, "SELECT bool_and(status = 'active') FROM goals")
+    # active, reached in the past (documented then), or cancelled when the customer left
+    statuses = {s for (s,) in rows(connection, "SELECT DISTINCT status FROM goals")}
+    assert statuses <= {"active", "achieved", "cancelled"} and "active" in statuses
+    assert one(
+        connection,
+        "SELECT bool_and((g.status = 'achieved') = (a.id IS NOT NULL)) FROM goals g "
+        "LEFT JOIN goal_achievements a ON a.goal_id = g.id",
+    )
     assert (
         one(
             connection,
@@ -255,12 +280,14 @@ def test_feedback_comes_from_contacts_with_real_comments(connection, counts):
     assert one(connection, "SELECT count(DISTINCT comment) FROM customer_feedback") > CUSTOMERS
 
 
-def test_upsells_closed_in_the_last_six_months(connection, counts):
+def test_current_upsells_wait_for_a_plan_and_older_ones_have_ended(connection, counts):
     bad = one(
         connection,
         """
-        SELECT count(*) FROM upsells u
-        WHERE u.arr_increase < 0 OR u.close_date NOT BETWEEN :start AND :end
+        SELECT count(*) FROM upsells u LEFT JOIN upsell_measurements m ON m.upsell_id = u.id
+        WHERE u.arr_increase < 0
+           OR (m.id IS NULL AND u.close_date NOT BETWEEN :recent AND :end)
+           OR (m.id IS NOT NULL AND u.close_date NOT BETWEEN :old AND :recent_old)
            OR u.opportunity_id NOT LIKE '006%' OR length(u.opportunity_id) <> 18
            OR u.type NOT IN ('expansion', 'upsell', 'cross_sell')
            OR u.source NOT IN ('salesforce', 'manual')
@@ -268,11 +295,21 @@ def test_upsells_closed_in_the_last_six_months(connection, counts):
            OR (SELECT count(*) FROM upsell_products p WHERE p.upsell_id = u.id) NOT IN (1, 2)
            OR u.sales_rep_email NOT IN (SELECT email FROM users WHERE role = 'sales')
         """,
-        start=AS_OF - timedelta(days=183),
+        recent=AS_OF - timedelta(days=183),
         end=AS_OF,
+        old=AS_OF - timedelta(days=546),
+        recent_old=AS_OF - timedelta(days=120),
     )
     assert bad == 0
     assert one(connection, "SELECT count(DISTINCT customer_id) FROM upsells") == counts["upsells"]
+    # An older plan ended before as_of: completed, with every checkpoint prepared.
+    assert one(
+        connection,
+        "SELECT bool_and(m.status = 'completed' AND c.status IN ('reviewed', 'skipped') "
+        "AND c.due_on < :d) FROM upsell_measurements m JOIN checkpoints c "
+        "ON c.measurement_id = m.id",
+        d=AS_OF,
+    )
 
 
 def test_references_hang_together(connection, counts):

@@ -3,7 +3,7 @@
 import pytest
 
 from data import demo, observations
-from tests.data.helpers import AS_OF, CUSTOMERS, TABLES, fingerprint, one, rows
+from tests.data.helpers import AS_OF, CUSTOMERS, HISTORY_TABLES, TABLES, fingerprint, one, rows
 
 
 def test_schema_is_left_exactly_as_migrated(connection):
@@ -12,9 +12,10 @@ def test_schema_is_left_exactly_as_migrated(connection):
         "WHERE conrelid::regclass::text = ANY(:t) UNION ALL "
         "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(:t) ORDER BY 1, 2"
     )
-    before = rows(connection, sql, t=list(TABLES))
+    tables = list(TABLES + HISTORY_TABLES)
+    before = rows(connection, sql, t=tables)
     demo.generate(connection, customers=3, seed=1, as_of=AS_OF)
-    assert rows(connection, sql, t=list(TABLES)) == before
+    assert rows(connection, sql, t=tables) == before
 
 
 def test_same_inputs_give_identical_data_and_another_seed_does_not(connection):
@@ -31,8 +32,9 @@ def test_same_inputs_give_identical_data_and_another_seed_does_not(connection):
 
     demo.generate(connection, customers=CUSTOMERS, seed=6, as_of=AS_OF)
     other = fingerprint(connection)
-    changed = {t for t in TABLES if other[t] != first[t]}
+    changed = {t for t in other if other[t] != first[t]}
     assert {"customers", "metric_observations", "goals", "customer_feedback"} <= changed
+    assert {"upsell_measurements", "upsell_outcomes", "goal_achievements"} <= changed
 
 
 def test_piped_load_writes_the_same_observations(connection, monkeypatch):

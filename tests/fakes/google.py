@@ -6,7 +6,9 @@ generated key and remembers its `sub`; API calls are attributed to that user (`R
 Results: `fake.sent` (parsed emails), `fake.files` (Drive files incl. uploaded HTML),
 `fake.events` (calendar events by id), `fake.token_claims` (decoded assertions).
 Endpoints for fault injection: token, drafts.create, drafts.send, files.list, files.create,
-events.insert.
+events.insert. Like Gmail, sending a draft deletes it: sending it again answers 404 notFound.
+`late_next`/`drop_next("drafts.send")` send the email and answer too late or never (a timeout
+after sending); `random_faults([...])` mixes 500s, 429s, slow and lost answers for chaos runs.
 """
 
 import base64

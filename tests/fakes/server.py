@@ -7,13 +7,21 @@ Subclasses implement `route(method, path) -> endpoint name | None` and
     fake.rate_limit_next("chat.postMessage", retry_after=3)
     fake.slow_next("chat.postMessage", seconds=2)      # longer than the client timeout
     fake.garbage_next("chat.postMessage")              # 200 with a non-JSON body
+    fake.late_next("chat.postMessage", seconds=2)      # does the work, answers after a timeout
+    fake.drop_next("chat.postMessage")                 # does the work, never answers
     fake.script("chat.postMessage", Reply(json={...}))  # anything else
+    fake.random_faults(["chat.postMessage"], rng=random.Random(7), rate=0.3)  # chaos runs
+
+`late_next` and `drop_next` are the faults that make clients send twice: the work is done (the
+message posted, the email sent) but the client never learns it.
 """
 
 import json
+import random
 import ssl
+import sys
 import threading
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -24,7 +32,11 @@ from requests.structures import CaseInsensitiveDict
 
 @dataclass
 class Reply:
-    """A response to send; `passthrough` answers normally after `delay` seconds."""
+    """A response to send; `passthrough` answers normally after `delay` seconds.
+
+    With `passthrough`, `after` answers that many seconds after doing the work, and `drop` does
+    the work and closes the connection without answering.
+    """
 
     status: int = 200
     json: Any = None
@@ -32,6 +44,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     passthrough: bool = False
+    after: float = 0.0
+    drop: bool = False
 
     @classmethod
     def error(cls, status: int = 500, json: Any = None) -> "Reply":
@@ -55,6 +69,14 @@ class Reply:
     @classmethod
     def slow(cls, seconds: float) -> "Reply":
         return cls(delay=seconds, passthrough=True)
+
+    @classmethod
+    def late(cls, seconds: float) -> "Reply":
+        return cls(after=seconds, passthrough=True)
+
+    @classmethod
+    def dropped(cls) -> "Reply":
+        return cls(drop=True, passthrough=True)
 
 
 @dataclass
@@ -84,6 +106,12 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client killed mid-request
+            super().handle_error(request, client_address)
+
+
 class FakeServer:
     """Base of the fakes: start/stop, recording, fault queues, reply writing."""
 
@@ -95,10 +123,13 @@ class FakeServer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
+        self._chaos: tuple[frozenset[str], random.Random, float, tuple[str, ...]] | None = None
+        self.faults: Counter[str] = Counter()  # random faults injected, by kind
+        self._slow_seconds = 0.3
 
     # lifecycle ---------------------------------------------------------------------------
     def start(self) -> "FakeServer":
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server = _Server(("127.0.0.1", 0), _Handler)
         server.daemon_threads = True
         if self.ssl_context is not None:
             server.socket = self.ssl_context.wrap_socket(server.socket, server_side=True)
@@ -149,6 +180,44 @@ class FakeServer:
     def garbage_next(self, endpoint: str, status: int = 200):
         self.script(endpoint, Reply.garbage(status))
 
+    def late_next(self, endpoint: str, seconds: float = 2.0, times: int = 1):
+        self.script(endpoint, *[Reply.late(seconds) for _ in range(times)])
+
+    def drop_next(self, endpoint: str, times: int = 1):
+        self.script(endpoint, *[Reply.dropped() for _ in range(times)])
+
+    def random_faults(
+        self,
+        endpoints: list[str],
+        *,
+        rng: random.Random,
+        rate: float,
+        kinds: tuple[str, ...] = ("error", "ratelimit", "slow", "drop"),
+        slow_seconds: float = 0.3,
+    ) -> None:
+        """Answer a share `rate` of the calls to `endpoints` with a random fault of `kinds`.
+
+        "error" is a 500, "ratelimit" a 429 with Retry-After 1, "slow" answers normally after
+        `slow_seconds`, "drop" does the work and never answers. Scripted replies come first.
+        """
+        self._chaos = (frozenset(endpoints), rng, rate, kinds)
+        self._slow_seconds = slow_seconds
+
+    def _random_fault(self, endpoint: str | None) -> Reply | None:
+        if self._chaos is None or endpoint not in self._chaos[0]:
+            return None
+        _, rng, rate, kinds = self._chaos
+        if rng.random() >= rate:
+            return None
+        kind = rng.choice(kinds)
+        self.faults[kind] += 1
+        return {
+            "error": lambda: Reply.error(500),
+            "ratelimit": lambda: Reply.rate_limited(1),
+            "slow": lambda: Reply.slow(self._slow_seconds),
+            "drop": Reply.dropped,
+        }[kind]()
+
     def calls(self, endpoint: str) -> list[Recorded]:
         """Return the recorded requests to `endpoint`, oldest first."""
         return [r for r in list(self.requests) if r.endpoint == endpoint]
@@ -198,7 +267,7 @@ class FakeServer:
         with self._lock:
             self.requests.append(rec)
             queue = self._scripts.get(rec.endpoint or "")
-            scripted = queue.popleft() if queue else None
+            scripted = queue.popleft() if queue else self._random_fault(rec.endpoint)
         if scripted is not None and scripted.delay:
             self._stopping.wait(scripted.delay)
         if rec.endpoint is None:
@@ -208,6 +277,11 @@ class FakeServer:
         else:
             with self._lock:  # the fakes' state is simple dicts; one request at a time
                 reply = self.handle(rec.endpoint, rec)
+            if scripted is not None and scripted.drop:
+                h.close_connection = True  # the work is done; the client never hears of it
+                return
+            if scripted is not None and scripted.after:
+                self._stopping.wait(scripted.after)
         self._write(h, reply)
 
     def _write(self, h: BaseHTTPRequestHandler, reply: Reply) -> None:

@@ -17,7 +17,8 @@ from core.upsell.models import (
 )
 from jobs import registry
 from jobs.upsell_tracking import upsell_tracking
-from tests.core.upsell import factories_tracking as f
+from tests import factories as f
+from tests.core.upsell.scenarios import CONTACTS, checkpoints_of, deliveries
 
 NOW = f.NOW
 TODAY = NOW.date()
@@ -40,29 +41,29 @@ def test_job_is_registered_every_ten_minutes():
 
 def test_job_runs_every_step_and_changes_nothing_the_second_time(session):
     owner = f.csm(session)
-    cust = f.customer(session, owner=owner)
+    cust = f.customer(session, owner=owner, contacts=CONTACTS)
     lagging = f.plan(
         session,
         cust,
         started_on=TODAY - timedelta(days=31),
         metrics=[f.auto("Seats", "tr_job_seats", 10, 110)],
     )
-    f.observe(session, cust, "tr_job_seats", TODAY - timedelta(days=40), TODAY, 12)
+    f.observe_days(session, cust, "tr_job_seats", TODAY - timedelta(days=40), TODAY, 12)
     final = f.plan(
         session,
-        f.customer(session, owner=owner),
+        f.customer(session, owner=owner, contacts=CONTACTS),
         started_on=TODAY - timedelta(days=90),
         metrics=[f.manual("Savings", 0, 10, 11)],
     )
     late = f.plan(
         session,
-        f.customer(session, owner=owner),
+        f.customer(session, owner=owner, contacts=CONTACTS),
         started_on=TODAY - timedelta(days=45),
         metrics=[f.manual("Savings", 0, 10, 5)],
     )
     for plan, days in ((final, (30, 60)), (late, (30,))):
         for day in days:
-            f.checkpoints_of(session, plan)[day].status = CheckpointStatus.TRIGGERED
+            checkpoints_of(session, plan)[day].status = CheckpointStatus.TRIGGERED
     session.flush()
 
     first = upsell_tracking(session=session, now=NOW)
@@ -74,8 +75,8 @@ def test_job_runs_every_step_and_changes_nothing_the_second_time(session):
     assert first["checkpoints_overdue"] == 1 and first["overdue_escalations"] == 1
     assert first["plans_closed_undecided"] == 0
     assert session.get(Measurement, lagging.id).progress_status == ProgressStatus.BEHIND
-    assert f.checkpoints_of(session, late)[30].status == CheckpointStatus.OVERDUE
-    assert {c.status for d, c in f.checkpoints_of(session, final).items() if d < 90} == {
+    assert checkpoints_of(session, late)[30].status == CheckpointStatus.OVERDUE
+    assert {c.status for d, c in checkpoints_of(session, final).items() if d < 90} == {
         CheckpointStatus.SKIPPED
     }
     before = _snapshot(session)
@@ -89,7 +90,7 @@ def test_job_runs_every_step_and_changes_nothing_the_second_time(session):
 def test_a_first_run_over_a_backlog_leaves_no_finished_plan_without_a_proposal(session):
     """A plan 179 days past close: caught up in order, proposed as of day 90, then closed."""
     owner = f.csm(session)
-    cust = f.customer(session, owner=owner)
+    cust = f.customer(session, owner=owner, contacts=CONTACTS)
     plan = f.plan(
         session,
         cust,
@@ -98,7 +99,7 @@ def test_a_first_run_over_a_backlog_leaves_no_finished_plan_without_a_proposal(s
     )
     start = TODAY - timedelta(days=179)
     # Seats climb to 120 by day 90 (target met then), then fall back to 20 by today.
-    f.observe(
+    f.observe_days(
         session,
         cust,
         "tr_job_backlog",
@@ -108,7 +109,7 @@ def test_a_first_run_over_a_backlog_leaves_no_finished_plan_without_a_proposal(s
     )
     counts = upsell_tracking(session=session, now=NOW)
     assert counts["checkpoints_triggered"] == 3 and counts["checkpoints_caught_up"] == 3
-    cps = f.checkpoints_of(session, plan)
+    cps = checkpoints_of(session, plan)
     assert cps[90].summary["caught_up"] == (
         "Day 90 check, prepared on day 179 from data up to day 90."
     )
@@ -119,7 +120,7 @@ def test_a_first_run_over_a_backlog_leaves_no_finished_plan_without_a_proposal(s
     row = session.get(Measurement, plan.id)
     assert row.status == MeasurementStatus.ACTIVE  # waiting for the CSM's decision
     # One meeting and one customer draft, for day 90 only.
-    [meeting] = f.deliveries(session, Channel.CALENDAR)
+    [meeting] = deliveries(session, Channel.CALENDAR)
     assert meeting.related_id == cps[90].id
     drafts = session.scalars(select(Draft.related_id).where(Draft.related_type == "checkpoint"))
     assert list(drafts) == [cps[90].id]

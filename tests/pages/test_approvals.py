@@ -1,19 +1,17 @@
 """The Approvals page on a scratch database: edit, approve, conflicts, reject and bulk."""
 
 import uuid
-from decimal import Decimal
 
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from core.accounts.models import User
 from core.accounts.schemas import UserSummary
-from core.base import Role, Segment
-from core.customers.models import Customer
+from core.base import Role
 from core.db import session_scope
 from core.drafts import service
-from core.drafts.models import Draft, DraftKind, DraftStatus
+from core.drafts.models import Draft, DraftStatus
 from core.outbox.models import Delivery
+from tests import factories as f
 from tests.pages import apptest
 
 BODY = "Hi Pat,\n\nYou cut resolution time to 3.6 hours.\n\nCasey"
@@ -22,38 +20,17 @@ BODY = "Hi Pat,\n\nYou cut resolution time to 3.6 hours.\n\nCasey"
 def _people() -> dict[str, UserSummary]:
     with session_scope() as session:
         users = {
-            "csm": User(email="casey@outcomes.example", name="Casey CSM", role=Role.CSM),
-            "admin": User(email="ada@outcomes.example", name="Ada Admin", role=Role.ADMIN),
-            "leader": User(email="lee@outcomes.example", name="Lee Leader", role=Role.LEADER),
+            "csm": f.csm(session, "Casey CSM", email="casey@outcomes.example"),
+            "admin": f.user(session, Role.ADMIN, "Ada Admin", email="ada@outcomes.example"),
+            "leader": f.user(session, Role.LEADER, "Lee Leader", email="lee@outcomes.example"),
         }
-        session.add_all(users.values())
-        session.flush()
-        return {k: UserSummary.model_validate(u, from_attributes=True) for k, u in users.items()}
+        return {k: f.actor(u) for k, u in users.items()}
 
 
 def _draft(owner: UserSummary, name: str = "Acme Corp") -> uuid.UUID:
     with session_scope() as session:
-        customer = Customer(
-            name=name,
-            industry="Retail",
-            segment=Segment.SMB,
-            region="EMEA",
-            arr=Decimal(1000),
-            owner_csm_id=owner.id,
-        )
-        session.add(customer)
-        session.flush()
-        return service.create_draft(
-            session=session,
-            kind=DraftKind.CUSTOMER_EMAIL,
-            customer_id=customer.id,
-            owner_id=owner.id,
-            related_type="goal_achievement",
-            related_id=uuid.uuid4(),
-            to=["pat@acme.example"],
-            subject=f"Congratulations, {name}",
-            body=BODY,
-        ).id
+        customer = f.customer(session, name=name, owner=owner)
+        return f.draft(session, customer, owner, subject=f"Congratulations, {name}", body=BODY).id
 
 
 def _open(user: UserSummary) -> AppTest:

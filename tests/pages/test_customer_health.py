@@ -2,11 +2,10 @@
 
 from decimal import Decimal
 
-from core.accounts.models import User
 from core.base import Role
 from core.customers.health import set_crm_health, upsert_factor
 from core.db import session_scope
-from tests.core.customers import factories as f
+from tests import factories as f
 from tests.pages import apptest
 
 PAGE = "../pages/customers.py"
@@ -14,7 +13,7 @@ PAGE = "../pages/customers.py"
 
 def test_health_tab_lists_factors_with_weights_and_sources(scratch_db):
     with session_scope() as session:
-        leader = f.add(session, User(email="lee@outcomes.example", name="Lee", role=Role.LEADER))
+        leader = f.user(session, Role.LEADER, "Lee", email="lee@outcomes.example")
         cust = f.customer(session, name="Acme", health=None)
         set_crm_health(session=session, customer_id=cust.id, score=Decimal(80))
         upsert_factor(

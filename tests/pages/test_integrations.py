@@ -3,18 +3,17 @@
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from core.accounts.models import User
 from core.base import Role
 from core.db import session_scope
 from core.outbox import service
 from core.outbox.models import Delivery, DeliveryStatus
+from tests import factories as f
 from tests.pages import apptest
 
 
 def _admin_with_queue():
     with session_scope() as session:
-        admin = User(email="ada@outcomes.example", name="Ada Admin", role=Role.ADMIN)
-        session.add(admin)
+        admin = f.user(session, Role.ADMIN, "Ada Admin", email="ada@outcomes.example")
         for key in ("ok", "dead"):
             service.enqueue(
                 session=session,
@@ -37,8 +36,7 @@ def _open(admin_id) -> AppTest:
 
 def test_empty_queue_guides(scratch_db):
     with session_scope() as session:
-        admin = User(email="ada@outcomes.example", name="Ada Admin", role=Role.ADMIN)
-        session.add(admin)
+        admin = f.user(session, Role.ADMIN, "Ada Admin", email="ada@outcomes.example")
         session.flush()
         admin_id = admin.id
     at = _open(admin_id)

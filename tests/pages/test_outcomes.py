@@ -1,15 +1,14 @@
 """The Upsell outcomes page: empty state before any outcome, then metrics, charts and learnings."""
 
 import pytest
-from sqlalchemy import create_engine, select
 
 from components.outcome_views import prediction_reasons
-from core.accounts.models import User
 from core.base import Role
 from core.db import session_scope
 from core.upsell.models import CheckpointStatus, MeasurementStatus
 from core.upsell.prediction import predict
-from tests.core.upsell import factories_tracking as f
+from tests import factories as f
+from tests.core.upsell.scenarios import CONTACTS, checkpoints_of
 from tests.core.upsell.test_analysis import START, decided
 from tests.pages import apptest
 from tests.pages.apptest import texts
@@ -21,11 +20,10 @@ def open_page(user_id):
     return apptest.open_page(user_id, PAGE)
 
 
-def test_before_any_outcome_the_page_explains_when_they_appear(app_db):
-    engine = create_engine(app_db)
-    with engine.connect() as conn:
-        user_id = conn.scalar(select(User.id).where(User.role == Role.LEADER).limit(1))
-    engine.dispose()
+def test_before_any_outcome_the_page_explains_when_they_appear(scratch_db):
+    # (the demo book has older upsells' outcomes: an empty database has none)
+    with session_scope() as session:
+        user_id = f.user(session, Role.LEADER).id
     at = open_page(user_id)
     assert at.title[0].value == "Upsell outcomes"
     (info,) = at.info
@@ -38,8 +36,8 @@ def test_before_any_outcome_the_page_explains_when_they_appear(app_db):
 @pytest.fixture
 def seeded(scratch_db):
     with session_scope() as session:
-        leader = f.add(session, User(email="lee@outcomes.example", name="Lee", role=Role.LEADER))
-        cust = f.customer(session)
+        leader = f.user(session, Role.LEADER, "Lee", email="lee@outcomes.example")
+        cust = f.customer(session, contacts=CONTACTS)
         for _ in range(2):
             decided(session, cust, "success", signal="on_track", predicted=80)
         support = ("SUPPORT", "Support")
@@ -82,8 +80,8 @@ def predicted(scratch_db):
     """20 confirmed outcomes (12 analytics successes; 8 support failures, behind at day 30) and
     two open plans: a new analytics one and a support one behind at day 30."""
     with session_scope() as session:
-        leader = f.add(session, User(email="lee@outcomes.example", name="Lee", role=Role.LEADER))
-        cust = f.customer(session)
+        leader = f.user(session, Role.LEADER, "Lee", email="lee@outcomes.example")
+        cust = f.customer(session, contacts=CONTACTS)
         support = ("SUPPORT", "Support")
         for _ in range(12):
             decided(session, cust, "success", predicted=70).status = MeasurementStatus.COMPLETED
@@ -91,11 +89,17 @@ def predicted(scratch_db):
             done = decided(session, cust, "failed", signal="behind", predicted=40, product=support)
             done.status = MeasurementStatus.COMPLETED
         metrics = [f.manual("m", 0, 10)]
-        fresh = f.plan(session, f.customer(session), started_on=START, metrics=metrics)
-        lagging = f.plan(
-            session, f.customer(session), started_on=START, metrics=metrics, product=support
+        fresh = f.plan(
+            session, f.customer(session, contacts=CONTACTS), started_on=START, metrics=metrics
         )
-        cp = f.checkpoints_of(session, lagging)[30]
+        lagging = f.plan(
+            session,
+            f.customer(session, contacts=CONTACTS),
+            started_on=START,
+            metrics=metrics,
+            product=support,
+        )
+        cp = checkpoints_of(session, lagging)[30]
         cp.status, cp.summary = CheckpointStatus.TRIGGERED, {"status": "behind"}
         session.flush()
         predict(session=session, measurement_ids=[fresh.id, lagging.id])
@@ -126,9 +130,12 @@ def test_predictions_are_checked_and_explained(predicted):
 
 def test_without_history_the_page_says_so_instead_of_a_number(scratch_db):
     with session_scope() as session:
-        leader = f.add(session, User(email="lee@outcomes.example", name="Lee", role=Role.LEADER))
+        leader = f.user(session, Role.LEADER, "Lee", email="lee@outcomes.example")
         fresh = f.plan(
-            session, f.customer(session), started_on=START, metrics=[f.manual("m", 0, 9)]
+            session,
+            f.customer(session, contacts=CONTACTS),
+            started_on=START,
+            metrics=[f.manual("m", 0, 9)],
         )
         predict(session=session, measurement_ids=[fresh.id])
     at = open_page(leader.id)

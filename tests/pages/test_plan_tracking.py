@@ -3,11 +3,12 @@
 from datetime import UTC, datetime, timedelta
 
 from core.base import Direction
-from core.customers.models import Metric, MetricKind
+from core.customers.models import MetricKind
 from core.db import session_scope
 from core.upsell import feedback, milestones
 from core.upsell.progress import update_progress
-from tests.core.upsell.factories_tracking import add, auto, csm, customer, manual, observe, plan
+from tests.core.upsell.scenarios import CONTACTS
+from tests.factories import auto, csm, customer, manual, metric, observe_days, plan
 from tests.pages import apptest
 
 
@@ -18,17 +19,15 @@ def _seed():
     start = today - timedelta(days=62)
     with session_scope() as session:
         owner = csm(session)
-        cust = customer(session, owner=owner, name="Fabrikam")
-        add(
+        cust = customer(session, owner=owner, name="Fabrikam", contacts=CONTACTS)
+        metric(
             session,
-            Metric(
-                key="pt_savings",
-                name="Cost savings",
-                unit="USD",
-                kind=MetricKind.ROI,
-                direction=Direction.HIGHER,
-                is_money=True,
-            ),
+            "pt_savings",
+            Direction.HIGHER,
+            "USD",
+            name="Cost savings",
+            kind=MetricKind.ROI,
+            money=True,
         )
         row = plan(
             session,
@@ -43,8 +42,8 @@ def _seed():
                 manual("Dashboards", 0, 3),
             ],
         )
-        observe(session, cust, "pt_users", start, today - timedelta(days=10), 140)  # stopped
-        observe(session, cust, "pt_savings", start, today, 166_000)
+        observe_days(session, cust, "pt_users", start, today - timedelta(days=10), 140)  # stopped
+        observe_days(session, cust, "pt_savings", start, today, 166_000)
         update_progress(session=session, now=now)
         milestones.track(session=session, now=now)
         feedback.ask_due(session=session, now=now)

@@ -3,12 +3,12 @@
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from core.accounts.models import User
 from core.accounts.schemas import UserSummary
 from core.base import Role
 from core.db import session_scope
 from core.drafts import templates
 from core.drafts.models import MessageTemplate
+from tests import factories as f
 from tests.pages import apptest
 
 SUBJECT, BODY = "tpl_subject_congratulations_email", "tpl_body_congratulations_email"
@@ -16,10 +16,7 @@ SUBJECT, BODY = "tpl_subject_congratulations_email", "tpl_body_congratulations_e
 
 def _admin() -> UserSummary:
     with session_scope() as session:
-        admin = User(email="ada@outcomes.example", name="Ada Admin", role=Role.ADMIN)
-        session.add(admin)
-        session.flush()
-        return UserSummary.model_validate(admin, from_attributes=True)
+        return f.actor(f.user(session, Role.ADMIN, "Ada Admin", email="ada@outcomes.example"))
 
 
 def _open(user: UserSummary) -> AppTest:

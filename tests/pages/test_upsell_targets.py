@@ -2,7 +2,8 @@
 
 from core.db import session_scope
 from core.upsell.models import TargetSource
-from tests.core.upsell.factories_tracking import NOW, auto, csm, customer, manual, plan
+from tests.core.upsell.scenarios import CONTACTS
+from tests.factories import NOW, auto, csm, customer, manual, plan
 from tests.pages import apptest
 
 WHY = "100 users at close raised by 20%: the template's uplift for mid-market customers."
@@ -17,7 +18,12 @@ def test_each_target_shows_its_source_and_explanation(scratch_db):
             manual("Hours saved", 0, 20) | {"target_source": TargetSource.CSM},
             manual("Dashboards", None, 3),  # drafted elsewhere: no source recorded
         ]
-        row = plan(session, customer(session, owner=owner), started_on=NOW.date(), metrics=metrics)
+        row = plan(
+            session,
+            customer(session, owner=owner, contacts=CONTACTS),
+            started_on=NOW.date(),
+            metrics=metrics,
+        )
         owner_id, plan_id = owner.id, row.id
     at = apptest.open_page(owner_id, "../pages/upsells.py", plan=str(plan_id))
     assert not at.exception

@@ -22,16 +22,8 @@ from core.upsell.models import (
 )
 from core.upsell.outcomes import confirm_outcome, propose_outcomes
 from core.upsell.progress import update_progress
-from tests.core.upsell.factories_tracking import (
-    NOW,
-    auto,
-    checkpoints_of,
-    csm,
-    customer,
-    manual,
-    observe,
-    plan,
-)
+from tests.core.upsell.scenarios import CONTACTS, checkpoints_of
+from tests.factories import NOW, auto, csm, customer, manual, observe_days, plan
 from tests.pages import apptest
 
 START = NOW.date() - timedelta(days=35)
@@ -40,10 +32,10 @@ START = NOW.date() - timedelta(days=35)
 def _seed() -> tuple:
     with session_scope() as session:
         owner = csm(session)
-        cust = customer(session, owner=owner, name="Northwind <Logistics>")
+        cust = customer(session, owner=owner, name="Northwind <Logistics>", contacts=CONTACTS)
         metrics = [auto("Active users", "active_users", 10, 50), manual("Hours saved", 0, 20)]
         row = plan(session, cust, started_on=START, metrics=metrics)
-        observe(session, cust, "active_users", START - timedelta(days=40), NOW.date(), 20)
+        observe_days(session, cust, "active_users", START - timedelta(days=40), NOW.date(), 20)
         update_progress(session=session, now=NOW, measurement_ids=[row.id])
         return owner.id, row.id
 
@@ -149,7 +141,7 @@ def test_leader_sees_every_plan(scratch_db):
 def _proposed() -> tuple:
     with session_scope() as session:
         owner = csm(session)
-        cust = customer(session, owner=owner)
+        cust = customer(session, owner=owner, contacts=CONTACTS)
         metrics = [manual("Hours saved", 0, 20, current=25)]
         row = plan(session, cust, started_on=NOW.date() - timedelta(days=100), metrics=metrics)
         checkpoints_of(session, row)[90].status = CheckpointStatus.TRIGGERED

@@ -4,15 +4,14 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
-from core.accounts.models import User
 from core.audit.models import AuditEntry
 from core.base import Consent, Role
 from core.db import session_scope
 from core.goals.models import GoalType
 from core.repository.models import RepositoryEntry
-from tests.core.goals.test_repository import add_customer, add_entry
+from tests import factories as f
 from tests.pages import apptest
 from tests.pages.apptest import texts
 
@@ -23,11 +22,10 @@ def open_page(user_id):
     return apptest.open_page(user_id, PAGE)
 
 
-def test_empty_repository_explains_where_wins_come_from(app_db):
-    engine = create_engine(app_db)
-    with engine.connect() as conn:
-        user_id = conn.scalar(select(User.id).where(User.role == Role.SALES).limit(1))
-    engine.dispose()
+def test_empty_repository_explains_where_wins_come_from(scratch_db):
+    # (the demo book has wins from before its first run: an empty database has none)
+    with session_scope() as session:
+        user_id = f.user(session, Role.SALES).id
     at = open_page(user_id)
     assert at.title[0].value == "Value repository"
     (info,) = at.info
@@ -38,15 +36,16 @@ def test_empty_repository_explains_where_wins_come_from(app_db):
 @pytest.fixture
 def seeded(scratch_db):
     with session_scope() as session:
-        user = User(email="sam@outcomes.example", name="Sam Sales", role=Role.SALES)
-        session.add(user)
-        acme = add_customer(session, "Acme Health", consent=Consent.FULL_PUBLIC)
-        hidden = add_customer(session, "Initech", consent=Consent.ANONYMIZED, industry="Fintech")
-        automation = add_entry(
+        user = f.user(session, Role.SALES, "Sam Sales", email="sam@outcomes.example")
+        acme = f.customer(
+            session, name="Acme Health", consent=Consent.FULL_PUBLIC, industry="Healthcare"
+        )
+        hidden = f.customer(session, name="Initech", consent=Consent.ANONYMIZED, industry="Fintech")
+        automation = f.repository_entry(
             session,
             "Support automation halved resolution time",
             "Tickets closed in 4 hours.",
-            customer=acme,
+            cust=acme,
             products=["ai-assistant"],
             goal_type=GoalType.ROI,
             use_case="Support",
@@ -54,18 +53,20 @@ def seeded(scratch_db):
             value_unit="USD",
             achieved_on=date(2026, 3, 1),
         )
-        onboarding = add_entry(
+        onboarding = f.repository_entry(
             session,
             "Initech finished onboarding",
             "All 40 teams live in 30 days.",
-            customer=hidden,
+            cust=hidden,
             consent=Consent.ANONYMIZED,
             goal_type=GoalType.ONBOARDING,
             value_amount=Decimal("95"),
             value_unit="%",
             achieved_on=date(2025, 11, 5),
         )
-        add_entry(session, "Adoption above target", customer=acme, achieved_on=date(2025, 7, 1))
+        f.repository_entry(
+            session, "Adoption above target", cust=acme, achieved_on=date(2025, 7, 1)
+        )
         session.flush()
         return {"user": user.id, "automation": automation.id, "onboarding": onboarding.id}
 

@@ -7,13 +7,13 @@ from sqlalchemy import create_engine, func, select
 from streamlit.testing.v1 import AppTest
 
 from core.accounts.models import User
-from core.base import Direction, Role
+from core.base import Consent, Direction, Role
 from core.db import session_scope
 from core.documentation.service import document_pending
 from core.goals.detection import detect
 from core.goals.models import Achievement, AchievementStatus, GoalType
 from core.records.models import SuccessRecord
-from tests.core.goals import factories as f
+from tests import factories as f
 from tests.pages import apptest
 from tests.pages.apptest import texts
 
@@ -29,13 +29,6 @@ def links(at: AppTest) -> list:
     return [link.proto for link in at.get("page_link")]
 
 
-def _user(session, email, name, role):
-    user = User(email=email, name=name, role=role)
-    session.add(user)
-    session.flush()
-    return user
-
-
 @pytest.fixture
 def seeded(scratch_db):
     """Committed wins for two CSMs' customers (detected now), one open custom goal and one goal
@@ -43,13 +36,25 @@ def seeded(scratch_db):
     now = datetime.now(UTC)
     with session_scope() as session:
         people = {
-            "leader": _user(session, "lee@outcomes.example", "Lee Leader", Role.LEADER),
-            "casey": _user(session, "casey@outcomes.example", "Casey CSM", Role.CSM),
-            "dana": _user(session, "dana@outcomes.example", "Dana CSM", Role.CSM),
-            "mo": _user(session, "mo@outcomes.example", "Mo Marketing", Role.MARKETING),
+            "leader": f.user(session, Role.LEADER, "Lee Leader", email="lee@outcomes.example"),
+            "casey": f.csm(session, "Casey CSM", email="casey@outcomes.example"),
+            "dana": f.csm(session, "Dana CSM", email="dana@outcomes.example"),
+            "mo": f.user(session, Role.MARKETING, "Mo Marketing", email="mo@outcomes.example"),
         }
-        acme = f.customer(session, owner=people["casey"], name="Acme <Health>")
-        beta = f.customer(session, owner=people["dana"], name="Beta Bank", industry="banking")
+        acme = f.customer(
+            session,
+            owner=people["casey"],
+            name="Acme <Health>",
+            industry="healthcare",
+            consent=Consent.FULL_PUBLIC,
+        )
+        beta = f.customer(
+            session,
+            owner=people["dana"],
+            name="Beta Bank",
+            industry="banking",
+            consent=Consent.FULL_PUBLIC,
+        )
         f.metric(session, "weekly_active_users", Direction.HIGHER, "users")
         start = now.date() - timedelta(days=40)
         for cust in (acme, beta):
@@ -79,12 +84,10 @@ def seeded(scratch_db):
     return ids
 
 
-def test_no_wins_yet_explains_the_detection_job(app_db):
-    engine = create_engine(app_db)
-    with engine.connect() as conn:
-        leader = conn.scalar(select(User.id).where(User.role == Role.LEADER).limit(1))
-        csm = conn.scalar(select(User.id).where(User.role == Role.CSM).limit(1))
-    engine.dispose()
+def test_no_wins_yet_explains_the_detection_job(scratch_db):
+    # (the demo book has wins from before its first run: an empty database has none)
+    with session_scope() as session:
+        leader, csm = f.user(session, Role.LEADER).id, f.csm(session).id
     at = open_page(leader)
     assert at.title[0].value == "Wins"
     assert "No wins yet" in texts(at) and "every few minutes" in texts(at)

@@ -11,7 +11,7 @@ from core.customers.events import EventIn, record_event, record_events
 from core.customers.models import CustomerEvent, CustomerEventKind, TimelineEvent
 from core.customers.schemas import CustomerEventIn
 from core.errors import Conflict, Invalid, NotFound
-from tests.core.customers import factories as f
+from tests import factories as f
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 ACTOR = "api:test"

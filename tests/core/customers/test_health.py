@@ -15,12 +15,12 @@ from core.customers.health import (
     set_crm_health,
     upsert_factor,
 )
-from core.customers.models import Customer, HealthFactor, Metric, MetricKind
+from core.customers.models import Customer, HealthFactor, MetricKind
 from core.customers.schemas import CustomerIn, HealthBand
 from core.customers.service import upsert_customer
 from core.outbox.models import Channel, Delivery
 from jobs.health import customer_health as health_job
-from tests.core.customers import factories as f
+from tests import factories as f
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 ACCOUNT = "001000000000009AAA"
@@ -147,10 +147,7 @@ def test_stored_weights_follow_the_known_weights(session):
 
 
 def _adoption_metric(session, key, *, unit="%", direction=Direction.HIGHER):
-    return f.add(
-        session,
-        Metric(key=key, name=key, unit=unit, kind=MetricKind.ADOPTION, direction=direction),
-    )
+    return f.metric(session, key, direction, unit, name=key, kind=MetricKind.ADOPTION)
 
 
 def test_adoption_averages_each_metrics_latest_week_and_drops_stale_data(session):
@@ -159,10 +156,10 @@ def test_adoption_averages_each_metrics_latest_week_and_drops_stale_data(session
     _adoption_metric(session, "onboarding_completion")
     _adoption_metric(session, "connected_systems", unit="integrations")
     for day in range(20):  # 20 days of feature adoption: 40 … 59, the last week is 53 … 59
-        f.observation(session, cust, "feature_adoption", NOW - timedelta(days=19 - day), 40 + day)
-    f.observation(session, cust, "onboarding_completion", NOW - timedelta(days=2), 130)  # → 100
-    f.observation(session, cust, "onboarding_completion", NOW - timedelta(days=40), 0)  # too old
-    f.observation(session, cust, "connected_systems", NOW - timedelta(days=1), 4)  # not a share
+        f.observe_at(session, cust, "feature_adoption", {NOW - timedelta(days=19 - day): 40 + day})
+    f.observe_at(session, cust, "onboarding_completion", {NOW - timedelta(days=2): 130})  # → 100
+    f.observe_at(session, cust, "onboarding_completion", {NOW - timedelta(days=40): 0})  # too old
+    f.observe_at(session, cust, "connected_systems", {NOW - timedelta(days=1): 4})  # not a share
     assert refresh_adoption(session=session, now=NOW)["adoption_updated"] == 1
     score, weight, source = factors(session, cust)["adoption"]
     assert (score, weight, source) == (Decimal("78.00"), Decimal(1), "usage")  # (56 + 100) ÷ 2
@@ -199,7 +196,7 @@ def test_the_job_refreshes_adoption_then_scores(session):
     cust.crm_id = ACCOUNT
     session.flush()
     _adoption_metric(session, "feature_adoption")
-    f.observation(session, cust, "feature_adoption", NOW - timedelta(days=1), 80)
+    f.observe_at(session, cust, "feature_adoption", {NOW - timedelta(days=1): 80})
     details = health_job(session=session, now=NOW)
     assert details["adoption_updated"] == 1 and details["health_changed"] == 1
     assert score_of(session, cust) == Decimal(60)  # (50 × 2 + 80) ÷ 3

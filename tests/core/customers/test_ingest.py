@@ -15,7 +15,7 @@ from core.goals.detection import detect
 from core.goals.models import Goal, GoalStatus, Milestone, SuccessPlan
 from core.goals.schemas import GoalIn
 from core.goals.service import upsert_goal
-from tests.core.goals import factories as f
+from tests import factories as f
 
 ACTOR = "api:test"
 NOW = datetime.now(UTC).replace(microsecond=0)

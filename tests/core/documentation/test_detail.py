@@ -7,8 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from core.base import Direction
-from core.customers.models import Contact
+from core.base import Consent, Direction
 from core.documentation.announce import notify_held
 from core.documentation.detail import LEAD_DAYS, achievement_detail, stored_facts
 from core.documentation.service import document_pending
@@ -18,15 +17,24 @@ from core.goals.models import Achievement, GoalType
 from core.records import render
 from core.records.facts import gather
 from core.records.models import SuccessRecord
-from tests.core.goals import factories as f
+from tests import factories as f
 
 RISING = [48, 52, 49, 51, 50, 47, 53, 50, 49, 51, 52, 48, 50, 51, 56, 57, 58]
 START = date(2026, 11, 1)
 
 
 def _win(session, values=RISING, name="Acme <Health> & Co"):
-    cust = f.customer(session, owner=f.csm(session), name=name)
-    session.add(Contact(customer_id=cust.id, name="Pat Doe", email="pat@acme.example"))
+    cust = f.customer(
+        session,
+        owner=f.csm(session),
+        name=name,
+        industry="healthcare",
+        consent=Consent.FULL_PUBLIC,
+        health=72,
+        use_case="Support automation",
+        customer_since=date(2023, 2, 1),
+    )
+    f.contact(session, cust, "Pat Doe", email="pat@acme.example")
     f.metric(session, "weekly_active_users", Direction.HIGHER, "users")
     goal = f.goal(
         session,
@@ -86,7 +94,7 @@ def test_held_win_reads_as_it_will_be_written(session):
     notify_held(session=session, achievement_ids=[achievement_id])
     d = achievement_detail(session=session, achievement_id=achievement_id)
     assert d.status == "held_for_confirmation" and not d.record.documented
-    assert d.record.markdown.startswith("# Acme <Health> & Co: Grow weekly active users")
+    assert d.record.markdown.startswith(r"# Acme \<Health\> & Co\: Grow weekly active users")
     assert [x.channel for x in d.deliveries] == ["slack_dm"]
     assert d.draft is None and d.marketing_score is None
 
@@ -119,7 +127,7 @@ def test_roi_series_is_measured_like_the_target(session):
 def test_milestone_win_has_no_series(session):
     cust = f.customer(session)
     goal = f.goal(session, cust, type=GoalType.SUCCESS_PLAN, name="Go live")
-    f.plan_with_milestones(session, cust, goal, ["done", "done"])
+    f.success_plan(session, cust, goal, ["done", "done"])
     [achievement_id] = detect(session=session, now=f.NOW)
     d = achievement_detail(session=session, achievement_id=achievement_id)
     assert d.series == [] and d.observations == [] and d.evidence["milestones"] == 2

@@ -1,12 +1,12 @@
 """Reads of the goals API: achievements with filters, a customer's goals, people and references."""
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 
-from core.accounts.models import User
 from core.accounts.service import person
 from core.base import Direction, Role
 from core.customers.queries import customer_id_for
@@ -14,17 +14,10 @@ from core.documentation.queries import customer_goals, get_achievement, list_ach
 from core.documentation.schemas import AchievementFilters
 from core.documentation.service import confirm_win
 from core.errors import Forbidden, Invalid, NotFound
-from core.goals.models import (
-    Achievement,
-    AchievementMethod,
-    AchievementStatus,
-    Confidence,
-    GoalStatus,
-    GoalType,
-)
+from core.goals.models import AchievementMethod, AchievementStatus, GoalStatus, GoalType
 from core.goals.queries import goal_id_for
 from core.goals.schemas import progress_pct
-from tests.core.goals import factories as f
+from tests import factories as f
 
 
 def row(**values):
@@ -73,30 +66,23 @@ def test_progress_is_direction_aware(values, expected):
 
 
 def _achievement(session, goal, *, at, score=None, status=AchievementStatus.VERIFIED, **extra):
-    achievement = Achievement(
-        goal_id=goal.id,
-        customer_id=goal.customer_id,
-        status=status,
-        method=extra.pop("method", AchievementMethod.AUTOMATIC),
+    return f.achievement(
+        session,
+        goal,
         achieved_at=at,
+        status=status,
         target_value=goal.target,
         achieved_value=Decimal(60),
-        confidence=Confidence.HIGH,
-        rule="test",
         marketing_score=score,
         marketing_candidates=["case_study"] if score else [],
         **extra,
     )
-    session.add(achievement)
-    session.flush()
-    return achievement
 
 
 @pytest.fixture
 def wins(session):
-    casey = f.csm(session)
-    acme = f.customer(session, owner=casey)
-    acme.external_id = "acme-ext"
+    casey = f.csm(session, email="casey@outcomes.example")
+    acme = f.customer(session, owner=casey, external_id="acme-ext")
     beta = f.customer(session, name="Beta Bank", industry="banking")
     f.metric(session, "weekly_active_users", Direction.HIGHER, "users")
     day = datetime(2026, 10, 1, 12, tzinfo=UTC)
@@ -151,7 +137,7 @@ def test_dates_must_be_in_order():
 def test_customer_goals_show_latest_value_and_progress(session):
     cust = f.customer(session)
     cust.external_id = "ext-9"
-    f.metric(session, "resolution_hours", Direction.LOWER)
+    f.metric(session, "resolution_hours", Direction.LOWER, "hours")
     kpi = f.goal(
         session,
         cust,
@@ -163,7 +149,7 @@ def test_customer_goals_show_latest_value_and_progress(session):
     )
     f.observe(session, cust, "resolution_hours", [8, 7, 6])
     plan_goal = f.goal(session, cust, type=GoalType.SUCCESS_PLAN, name="Launch")
-    f.plan_with_milestones(session, cust, plan_goal, ["done", "open", "skipped", "open"])
+    f.success_plan(session, cust, plan_goal, ["done", "open", "skipped", "open"])
     other = f.customer(session, name="Other")
     f.observe(session, other, "resolution_hours", [1])
 
@@ -184,7 +170,7 @@ def test_unknown_customer_and_goal_are_not_found(session):
     with pytest.raises(NotFound):
         customer_goals(session=session, customer_ref="nobody")
     with pytest.raises(NotFound):
-        customer_id_for(session=session, ref=str(f.new_id()))
+        customer_id_for(session=session, ref=str(uuid.uuid4()))
     with pytest.raises(NotFound):
         goal_id_for(session=session, ref="nope")
 
@@ -198,9 +184,8 @@ def test_goal_reference_is_uuid_or_external_id(session):
 
 def test_person_must_be_active_and_allowed(session):
     casey = f.csm(session)
-    session.add(User(email="mo@x.example", name="Mo", role=Role.SALES))
-    session.add(User(email="gone@x.example", name="Gone", role=Role.CSM, active=False))
-    session.flush()
+    f.user(session, Role.SALES, "Mo", email="mo@x.example")
+    f.user(session, Role.CSM, "Gone", email="gone@x.example", active=False)
     allowed = {Role.CSM, Role.ADMIN}
     found = person(
         session=session, email=casey.email.upper(), roles=allowed, field="by", action="x"

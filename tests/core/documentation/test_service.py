@@ -1,11 +1,11 @@
 """A detected win is documented, filed, scored, celebrated and drafted in one cycle."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from core.base import Direction
-from core.customers.models import Contact, Feedback, FeedbackKind, HealthFactor, TimelineEvent
+from core.base import Consent, Direction
+from core.customers.models import HealthFactor, TimelineEvent
 from core.documentation.announce import notify_held
 from core.documentation.service import document_pending
 from core.drafts.models import Draft
@@ -14,33 +14,34 @@ from core.goals.models import Achievement
 from core.outbox.models import Delivery
 from core.records.models import SuccessRecord
 from core.repository.models import RepositoryEntry
-from tests.core.goals import factories as f
+from tests import factories as f
 
 RISING = [48, 52, 49, 51, 50, 47, 53, 50, 49, 51, 52, 48, 50, 51, 56, 57, 58]
 
 
 def _win(session, name="Acme Health", values=RISING):
-    owner = f.csm(session)
-    cust = f.customer(session, owner=owner, name=name)
-    session.add(
-        Contact(
-            customer_id=cust.id,
-            name="Dana Ortiz",
-            email="dana@acme.example",
-            title="VP Support",
-            is_primary=True,
-        )
+    owner = f.csm(session, email="casey@outcomes.example", slack_user_id="U0CASEY")
+    cust = f.customer(
+        session,
+        owner=owner,
+        name=name,
+        industry="healthcare",
+        consent=Consent.FULL_PUBLIC,
+        health=72,
+        use_case="Support automation",
+        customer_since=date(2023, 2, 1),
     )
-    session.add(
-        Feedback(
-            customer_id=cust.id,
-            kind=FeedbackKind.NPS,
-            score=10,
-            respondent_name="Dana Ortiz",
-            respondent_title="VP Support",
-            responded_at=f.NOW - timedelta(days=20),
-            comment="The automation rules gave my team back a full day every week.",
-        )
+    f.contact(
+        session, cust, "Dana Ortiz", email="dana@acme.example", title="VP Support", primary=True
+    )
+    f.feedback(
+        session,
+        cust,
+        when=f.NOW - timedelta(days=20),
+        score=10,
+        comment="The automation rules gave my team back a full day every week.",
+        respondent_name="Dana Ortiz",
+        respondent_title="VP Support",
     )
     f.metric(session, "weekly_active_users", Direction.HIGHER, "users")
     goal = f.goal(

@@ -11,7 +11,7 @@ from core.errors import Conflict, Forbidden, Invalid
 from core.outbox import service as outbox
 from core.outbox.models import Channel, Delivery, DeliveryStatus
 from jobs.outbox import SENT_HANDLERS
-from tests.core.drafts.conftest import account, new_draft
+from tests import factories as f
 
 
 def deliveries(session) -> list[Delivery]:
@@ -109,24 +109,26 @@ def test_reject_needs_a_reason_and_sends_nothing(session, draft, people):
 
 def test_review_summaries_are_approved_without_an_email_unless_addressed(session, customer, people):
     csm = people["csm"]
-    internal = new_draft(session, customer, csm, kind=DraftKind.REVIEW_SUMMARY, to=())
+    internal = f.draft(session, customer, csm, kind=DraftKind.REVIEW_SUMMARY, to=())
     service.approve(session=session, draft_id=internal.id, expected_version=1, actor=csm)
     assert internal.status == DraftStatus.APPROVED and deliveries(session) == []
-    addressed = new_draft(session, customer, csm, kind=DraftKind.REVIEW_SUMMARY, to=(csm.email,))
+    addressed = f.draft(session, customer, csm, kind=DraftKind.REVIEW_SUMMARY, to=(csm.email,))
     service.approve(session=session, draft_id=addressed.id, expected_version=1, actor=csm)
     [delivery] = deliveries(session)
     assert delivery.payload["to"] == [csm.email]
 
 
 def test_an_email_without_recipients_cannot_be_approved(session, customer, people):
-    draft = new_draft(session, customer, people["csm"], to=())
+    draft = f.draft(session, customer, people["csm"], to=())
     with pytest.raises(Invalid, match="no recipients"):
         service.approve(session=session, draft_id=draft.id, expected_version=1, actor=people["csm"])
 
 
 def test_bulk_approve_is_all_or_nothing(session, people):
     csm = people["csm"]
-    drafts = [new_draft(session, account(session, csm, f"Bulk{i}"), csm) for i in range(3)]
+    drafts = [
+        f.draft(session, f.customer(session, owner=csm, name=f"Bulk{i}"), csm) for i in range(3)
+    ]
     seen = {d.id: d.version for d in drafts}
     service.update_draft(
         session=session,
@@ -152,8 +154,10 @@ def test_bulk_approve_is_all_or_nothing(session, people):
 
 
 def test_bulk_approve_refuses_drafts_the_actor_may_not_approve(session, people):
-    mine = new_draft(session, account(session, people["csm"]), people["csm"])
-    theirs = new_draft(session, account(session, people["other"], "Globex"), people["other"])
+    mine = f.draft(session, f.customer(session, owner=people["csm"], name="Acme"), people["csm"])
+    theirs = f.draft(
+        session, f.customer(session, owner=people["other"], name="Globex"), people["other"]
+    )
     with pytest.raises(Forbidden, match="Globex"):
         service.bulk_approve(session=session, draft_ids=[mine.id, theirs.id], actor=people["csm"])
     assert deliveries(session) == []

@@ -12,7 +12,7 @@ from core.drafts.models import Draft, DraftStatus
 from core.integrations import dispatch
 from core.outbox.worker import deliver_due
 from jobs.outbox import SENT_HANDLERS
-from tests.core.drafts.conftest import account, new_draft, person
+from tests import factories as f
 from tests.fakes.google import google_error
 
 
@@ -31,8 +31,10 @@ def gmail(scratch_db, fake_google, monkeypatch):
 def approved(gmail):
     """A draft the CSM edited and approved, committed like the page does it."""
     with session_scope() as session:
-        csm = person(session, Role.CSM, "Casey")
-        draft = new_draft(session, account(session, csm), csm, to=("pat@acme.example",))
+        csm = f.actor(f.user(session, Role.CSM, "Casey", title="CSM"))
+        draft = f.draft(
+            session, f.customer(session, owner=csm, name="Acme"), csm, to=("pat@acme.example",)
+        )
         draft_id = draft.id
     with session_scope() as session:
         service.approve(

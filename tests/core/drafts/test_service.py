@@ -10,7 +10,7 @@ from core.audit.models import AuditEntry
 from core.drafts import service
 from core.drafts.models import Draft, DraftKind, DraftStatus
 from core.errors import Conflict, Forbidden, Invalid
-from tests.core.drafts.conftest import account, new_draft
+from tests import factories as f
 
 
 def test_create_is_idempotent_per_kind_and_related_row(session, customer, people):
@@ -48,14 +48,16 @@ def test_create_is_idempotent_per_kind_and_related_row(session, customer, people
 )
 def test_create_rejects_bad_text(session, customer, people, subject, body, to, message):
     with pytest.raises(Invalid, match=message):
-        new_draft(session, customer, people["csm"], subject=subject, body=body, to=tuple(to))
+        f.draft(session, customer, people["csm"], subject=subject, body=body, to=tuple(to))
 
 
 def test_csms_see_their_own_drafts_admins_and_leaders_see_all(session, people):
-    mine = new_draft(session, account(session, people["csm"]), people["csm"])
+    mine = f.draft(session, f.customer(session, owner=people["csm"], name="Acme"), people["csm"])
     # Robin's draft on Casey's customer (e.g. written before the account moved to Casey).
-    moved = new_draft(session, account(session, people["csm"]), people["other"])
-    theirs = new_draft(session, account(session, people["other"]), people["other"])
+    moved = f.draft(session, f.customer(session, owner=people["csm"], name="Acme"), people["other"])
+    theirs = f.draft(
+        session, f.customer(session, owner=people["other"], name="Acme"), people["other"]
+    )
 
     def seen(who):
         user = people[who]
@@ -77,8 +79,8 @@ def test_csms_see_their_own_drafts_admins_and_leaders_see_all(session, people):
 
 
 def test_list_filters_by_status_and_kind(session, customer, people):
-    email = new_draft(session, customer, people["csm"])
-    summary = new_draft(session, customer, people["csm"], kind=DraftKind.REVIEW_SUMMARY, to=())
+    email = f.draft(session, customer, people["csm"])
+    summary = f.draft(session, customer, people["csm"], kind=DraftKind.REVIEW_SUMMARY, to=())
     admin = people["admin"]
     service.reject(
         session=session, draft_id=email.id, reason="Too early", expected_version=1, actor=admin

@@ -1,5 +1,7 @@
 """Sandboxed rendering, template checks and admin edits of message templates."""
 
+import tracemalloc
+
 import pytest
 from sqlalchemy import select
 
@@ -147,3 +149,115 @@ def test_broken_templates_and_non_admins_cannot_save(session, people):
 def test_list_templates_shows_defaults_and_saved_rows(session):
     keys = [t.key for t in templates.list_templates(session=session)]
     assert keys == ["congratulations_email", "feedback_request", "review_summary"]
+
+
+# Budgets: a template is refused while it renders, before it builds what it asks for ----------
+
+BIG = "{% set a = 'x' * 50000 %}"
+TEN = "[" + ", ".join(["{v}"] * 10) + "]"
+NESTED = BIG + f"{{% set b = {TEN.format(v='a')} %}}{{% set c = {TEN.format(v='b')} %}}"
+
+
+def _refusal(body: str) -> tuple[str, int]:
+    """Return the preview's refusal and the peak memory (bytes) the attempt allocated."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(Invalid) as err:
+            templates.preview(subject="S", body=body, context=CONTEXT)
+        return str(err.value), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+MB = 1024 * 1024
+
+
+def test_nested_loops_are_stopped_at_the_loop_budget():
+    body = "{% for a in range(1000) %}\n{% for b in range(1000) %}x{% endfor %}{% endfor %}"
+    message, peak = _refusal(body)
+    assert message == (
+        "Body, line 2: the template runs more than 10,000 loop iterations (nested loops "
+        "multiply); keep its loops small"
+    )
+    assert peak < 10 * MB
+
+
+def test_a_huge_output_is_stopped_at_the_limit_without_being_built():
+    message, peak = _refusal("{% for i in range(1000) %}{{ 'y' * 40000 }}{% endfor %}")
+    assert message == "Body: renders to more than 50,000 characters (the limit)"
+    assert peak < 10 * MB  # the whole output would be 40 MB
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("{{ 'x' * 100000000 }}", "Body, line 1: the result of '*' would be longer than 50,000"),
+        ("{{ 'x' | center(100000000) }}", "the result of the center filter would be longer"),
+        ("{{ '%100000000s' % 'x' }}", "the result of '%' would be longer"),
+        ("{{ '%100000000s' | format('x') }}", "the result of the format filter would be longer"),
+        (BIG + "{{ a | replace('x', a) }}", "the result of the replace filter would be longer"),
+        (BIG + "{{ a | wordwrap(1, wrapstring=a) }}", "the wordwrap filter would be longer"),
+        (
+            BIG + "{% set ns = namespace(s=a) %}{% for i in range(30) %}"
+            "{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+            "the result of '~' would be longer",
+        ),
+        (
+            "{% macro m() %}{% for i in range(1000) %}{{ 'y' * 40000 }}{% endfor %}{% endmacro %}"
+            "{% set r = m() %}ok",
+            "a block of the template's text would be longer than 50,000",
+        ),
+        (NESTED + "{{ [c, c, c, c, c, c, c, c, c, c] }}", "a printed value would be longer"),
+        (NESTED + "{{ c | string | length }}", "the result of the string filter would be longer"),
+        ("{{ 10 ** 10 ** 10 }}", "a whole number in the template would reach 2**256"),
+        ("{{ 'x'.ljust(100000000) }}", "access to attribute 'ljust' of 'str' object is unsafe"),
+        ("{% for x in [1] recursive %}{{ loop([x]) }}{% endfor %}", "recursive loops are not"),
+        (
+            "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
+            "{{ f(40) }}",
+            "the template makes more than 10,000 calls (macros, functions, methods)",
+        ),
+        (
+            BIG + "{% for i in range(1000) %}{% set b = a | upper %}{% endfor %}ok",
+            "the template builds or reads more than 5,000,000 characters in all",
+        ),
+    ],
+)
+def test_whatever_would_grow_past_the_budget_is_refused_before_it_is_built(body, message):
+    refusal, peak = _refusal(body)
+    assert message in refusal
+    assert peak < 10 * MB
+
+
+def test_the_budgets_leave_ordinary_templates_alone():
+    body = (
+        "{% macro item(g) %}- {{ g | title }}{% endmacro %}"
+        "{% for g in goals %}{{ item(g) }}\n{% endfor %}"
+        "{{ goals | join(', ') | replace('goal', 'aim') }}\n"
+        "{{ '%s of %d' | format('all', goals | length) }} {{ 'x' * 3 ~ '!' }}\n"
+        "{{ findings | indent(2) }}"
+    )
+    context = {"goals": [f"goal {n}" for n in range(500)], "findings": "a\nb"}
+    _, rendered = templates.preview(subject="S", body=body, context=context)
+    lines = rendered.split("\n")
+    assert lines[:2] == ["- Goal 0", "- Goal 1"] and lines[499] == "- Goal 499"
+    assert lines[500].startswith("aim 0, aim 1, ") and lines[500].endswith("aim 499")
+    assert lines[501:] == ["all of 500 xxx!", "a", "  b"]
+
+
+def test_a_template_over_a_budget_is_not_saved(session, people):
+    with pytest.raises(Invalid, match="Body, line 1: the template runs more than 10,000 loop"):
+        templates.save_template(
+            session=session,
+            key="review_summary",
+            subject="S",
+            body="{% for a in range(1000) %}{% for b in range(1000) %}{% endfor %}{% endfor %}x",
+            expected_version=0,
+            actor=people["admin"],
+        )
+    assert session.scalar(select(MessageTemplate)) is None
+
+
+def test_a_template_longer_than_a_message_may_be_is_refused_unread():
+    with pytest.raises(Invalid, match="Body: the template is 50,001 characters; the limit is"):
+        templates.preview(subject="S", body="x" * 50_001, context=CONTEXT)

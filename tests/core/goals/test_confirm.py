@@ -13,7 +13,7 @@ from core.goals.detection import detect
 from core.goals.models import Achievement, AchievementStatus, GoalStatus, GoalType
 from core.goals.service import confirm_achievement
 from core.records.models import SuccessRecord
-from tests.core.goals import factories as f
+from tests import factories as f
 
 NOTE = "Confirmed with the customer on the QBR call"
 NOISY = [48, 52, 49, 51, 50, 47, 53, 50, 49, 51, 52, 48, 50, 51]

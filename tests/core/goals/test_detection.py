@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from core.base import Direction
 from core.goals.detection import detect
 from core.goals.models import Achievement, AchievementStatus, GoalStatus, GoalType
-from tests.core.goals import factories as f
+from tests import factories as f
 
 NOISY = [48, 52, 49, 51, 50, 47, 53, 50, 49, 51, 52, 48, 50, 51]
 
@@ -38,7 +38,7 @@ def test_kpi_goal_sustained_is_achieved_once(session):
 
 def test_lower_is_better_kpi(session):
     cust = f.customer(session)
-    f.metric(session, "resolution_hours", Direction.LOWER)
+    f.metric(session, "resolution_hours", Direction.LOWER, "hours")
     goal = f.goal(session, cust, metric_key="resolution_hours", target=4, direction=Direction.LOWER)
     f.observe(
         session, cust, "resolution_hours", [6.0, 5.8, 6.1, 5.9, 6.0, 5.2, 4.8, 4.1, 3.9, 3.8, 3.7]
@@ -96,9 +96,9 @@ def test_roi_goal_compares_value_over_cost(session):
 def test_milestone_goals(session):
     cust = f.customer(session)
     done = f.goal(session, cust, type=GoalType.SUCCESS_PLAN, name="Go live")
-    f.plan_with_milestones(session, cust, done, ["done", "done", "skipped"])
+    f.success_plan(session, cust, done, ["done", "done", "skipped"])
     open_goal = f.goal(session, cust, type=GoalType.ONBOARDING, name="Onboard")
-    f.plan_with_milestones(session, cust, open_goal, ["done", "open"])
+    f.success_plan(session, cust, open_goal, ["done", "open"])
     assert len(detect(session=session, now=f.NOW)) == 1
     achievement = _achievement(session, done)
     assert achievement.rule == "all 3 milestones complete"

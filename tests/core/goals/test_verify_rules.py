@@ -14,7 +14,7 @@ from core.goals.models import Achievement, AchievementStatus, Confidence, GoalSt
 from core.outbox.models import Delivery
 from core.records.models import SuccessRecord
 from core.repository.models import RepositoryEntry
-from tests.core.goals import factories as f
+from tests import factories as f
 
 FIRST = datetime(2026, 10, 20, 6, tzinfo=UTC)  # the first day of the data that arrives daily
 DAY = timedelta(days=1)

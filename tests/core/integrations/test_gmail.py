@@ -1,6 +1,12 @@
 import pytest
 
-from core.integrations.base import NotConfigured, PermanentError, TransientError
+from core.integrations.base import (
+    Attempt,
+    NotConfigured,
+    PermanentError,
+    Superseded,
+    TransientError,
+)
 from core.integrations.google import GmailMailer, gmail_from_settings
 
 
@@ -146,3 +152,51 @@ def test_long_subject_arrives_without_a_leading_space(google_services, fake_goog
         sender="casey@outcomes.example", to=["ops@acme.example"], subject=subject, text="Hi"
     )
     assert fake_google.sent[-1]["subject"] == subject
+
+
+class Delivery:
+    """What the outbox keeps for one delivery between attempts."""
+
+    def __init__(self):
+        self.draft_id = None
+
+    def attempt(self):
+        return Attempt(key="gmail-1", draft_id=self.draft_id, keep_draft=self.keep)
+
+    def keep(self, draft_id):
+        self.draft_id = draft_id
+
+
+def test_a_retry_after_a_failed_send_sends_the_same_draft(mailer, fake_google):
+    delivery = Delivery()
+    fake_google.fail_next("drafts.send", status=500, times=2)
+    for _ in range(2):
+        with pytest.raises(TransientError):
+            send(mailer, attempt=delivery.attempt())
+    message_id = send(mailer, attempt=delivery.attempt())
+
+    [create] = fake_google.calls("drafts.create")  # the issue: one new draft per retry
+    sends = fake_google.calls("drafts.send")
+    assert [c.json["id"] for c in sends] == [delivery.draft_id] * 3
+    [sent] = fake_google.sent
+    assert message_id == sent["id"]
+
+
+def test_a_send_whose_answer_was_lost_counts_as_sent_on_retry(mailer, fake_google):
+    delivery = Delivery()
+    fake_google.late_next("drafts.send", seconds=1.0)
+    with pytest.raises(TransientError):
+        send(mailer, attempt=delivery.attempt())
+    assert len(fake_google.sent) == 1  # Gmail sent it; the answer came too late
+
+    assert send(mailer, attempt=delivery.attempt()) == f"draft:{delivery.draft_id}"
+    assert len(fake_google.sent) == 1 and len(fake_google.calls("drafts.create")) == 1
+
+
+def test_nothing_is_sent_when_the_draft_cannot_be_kept(mailer, fake_google):
+    def taken_over(draft_id):
+        raise Superseded("another worker has it")
+
+    with pytest.raises(Superseded):
+        send(mailer, attempt=Attempt(key="gmail-1", keep_draft=taken_over))
+    assert fake_google.calls("drafts.send") == [] and fake_google.sent == []

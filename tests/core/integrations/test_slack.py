@@ -1,9 +1,10 @@
 import time
+from datetime import UTC, datetime
 
 import pytest
 
 from core.integrations import escape
-from core.integrations.base import NotConfigured, PermanentError, TransientError
+from core.integrations.base import Attempt, NotConfigured, PermanentError, TransientError
 from core.integrations.slack import SlackMessenger, slack_from_settings
 from tests.fakes.slack import FakeSlack
 
@@ -129,3 +130,110 @@ def test_slack_from_settings(settings_for, fake_slack):
         settings_for(slack_bot_token=fake_slack.token, slack_api_base_url=fake_slack.api_url)
     )
     assert messenger.post_message(channel="#c", text="x", blocks=[])
+
+
+def _attempt(key="delivery-1", tried_since=None):
+    return Attempt(key=key, tried_since=tried_since)
+
+
+def test_a_post_for_a_delivery_carries_its_key_as_metadata(messenger, fake_slack):
+    ts = messenger.post_message(channel="#wins", text="x", blocks=[], attempt=_attempt())
+    [call] = fake_slack.calls("chat.postMessage")
+    assert call.json["metadata"] == {
+        "event_type": "outcomes_delivery",
+        "event_payload": {"idempotency_key": "delivery-1"},
+    }
+    assert [m["ts"] for m in fake_slack.posted("delivery-1")] == [ts]
+    assert fake_slack.calls("conversations.history") == []  # a first try looks nothing up
+
+
+def test_replies_that_arrive_after_the_timeout_are_adopted_not_posted_again(messenger, fake_slack):
+    """The issue's 38 of 38 re-posts, scaled down: every post answers after the client gave up."""
+    keys = [f"win-{i}" for i in range(5)]
+    fake_slack.late_next("chat.postMessage", seconds=1.0, times=len(keys))
+    started = datetime.now(UTC)
+    for key in keys:
+        with pytest.raises(TransientError):
+            messenger.post_message(channel="#wins", text=key, blocks=[], attempt=_attempt(key))
+    time.sleep(0.6)  # the late answers are written (and ignored) meanwhile
+    for key in keys:
+        ts = messenger.post_message(
+            channel="#wins", text=key, blocks=[], attempt=_attempt(key, tried_since=started)
+        )
+        assert [m["ts"] for m in fake_slack.posted(key)] == [ts]
+    assert len(fake_slack.messages) == len(keys)
+    [listing] = fake_slack.calls("conversations.list")  # the name is resolved once
+    history = fake_slack.calls("conversations.history")
+    assert len(history) == len(keys)
+    args = FakeSlack.params(history[0])
+    assert args["include_all_metadata"] in ("1", "true")
+    assert float(args["oldest"]) < started.timestamp()
+
+
+def test_a_retry_that_finds_nothing_posts_once(messenger, fake_slack):
+    messenger.post_message(channel="#wins", text="other", blocks=[], attempt=_attempt("other"))
+    since = datetime.now(UTC)
+    fake_slack.fail_next("chat.postMessage", status=500)
+    with pytest.raises(TransientError):
+        messenger.post_message(channel="#wins", text="x", blocks=[], attempt=_attempt())
+    ts = messenger.post_message(
+        channel="#wins", text="x", blocks=[], attempt=_attempt(tried_since=since)
+    )
+    assert [m["ts"] for m in fake_slack.posted("delivery-1")] == [ts]
+
+
+def test_the_search_reads_every_page_since_the_first_try(messenger, fake_slack):
+    since = datetime.now(UTC)
+    fake_slack.late_next("chat.postMessage", seconds=1.0)
+    with pytest.raises(TransientError):
+        messenger.post_message(channel="#wins", text="x", blocks=[], attempt=_attempt())
+    for i in range(5):  # newer messages push it to the third page
+        messenger.post_message(channel="#wins", text=f"n{i}", blocks=[])
+    fake_slack.page_size = 2
+    ts = messenger.post_message(
+        channel="#wins", text="x", blocks=[], attempt=_attempt(tried_since=since)
+    )
+    assert [m["ts"] for m in fake_slack.posted("delivery-1")] == [ts]
+    assert len(fake_slack.calls("conversations.history")) == 3
+
+
+def test_a_direct_message_retry_looks_in_the_dm(messenger, fake_slack):
+    since = datetime.now(UTC)
+    fake_slack.drop_next("chat.postMessage")
+    with pytest.raises(TransientError):
+        messenger.post_direct_message(
+            email="casey@example.com", text="Please review", blocks=[], attempt=_attempt()
+        )
+    ts = messenger.post_direct_message(
+        email="casey@example.com",
+        text="Please review",
+        blocks=[],
+        attempt=_attempt(tried_since=since),
+    )
+    assert [m["ts"] for m in fake_slack.posted("delivery-1")] == [ts]
+    [opened] = fake_slack.calls("conversations.open")
+    assert opened.form["users"] == "U0CASEY"
+    assert FakeSlack.params(fake_slack.calls("conversations.history")[0])["channel"] == "D0CASEY"
+
+
+def test_a_channel_id_is_searched_without_resolving_it(messenger, fake_slack):
+    since = datetime.now(UTC)
+    messenger.post_message(channel="C0WINS1234", text="x", blocks=[], attempt=_attempt())
+    ts = messenger.post_message(
+        channel="C0WINS1234", text="x", blocks=[], attempt=_attempt(tried_since=since)
+    )
+    assert len(fake_slack.posted("delivery-1")) == 1 and fake_slack.messages[0]["ts"] == ts
+    assert fake_slack.calls("conversations.list") == []
+
+
+def test_a_search_slack_refuses_is_not_a_reason_to_post_again(messenger, fake_slack):
+    fake_slack.error_next("conversations.history", "missing_scope")
+    with pytest.raises(PermanentError) as err:
+        messenger.post_message(
+            channel="C0WINS1234",
+            text="x",
+            blocks=[],
+            attempt=_attempt(tried_since=datetime.now(UTC)),
+        )
+    assert err.value.code == "missing_scope"
+    assert fake_slack.calls("chat.postMessage") == []

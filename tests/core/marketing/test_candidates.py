@@ -1,19 +1,18 @@
 """Marketing candidates: consent-safe listing, filters, the flag board and utilization."""
 
-from datetime import timedelta
+import uuid
+from datetime import date, timedelta
 
 import pytest
 
-from core.accounts.models import User
 from core.base import Consent, Direction, Role
-from core.customers.models import Feedback, FeedbackKind
 from core.documentation.service import document_pending
 from core.errors import Conflict, Invalid, NotFound
 from core.goals.detection import detect
 from core.marketing.models import CandidateType, FlagStatus
 from core.marketing.queries import UNFLAGGED, flag_board, list_candidates, reference, utilization
 from core.marketing.service import flag_candidate, move_candidate_flag
-from tests.core.goals import factories as f
+from tests import factories as f
 
 RISING = [48, 52, 49, 51, 50, 47, 53, 50, 49, 51, 52, 48, 50, 51, 56, 57, 58]
 
@@ -29,18 +28,24 @@ def add_win(
     nps=10,
 ):
     """Create a customer whose goal the detection job will find achieved."""
-    cust = f.customer(session, owner=owner, name=name, industry=industry)
-    cust.consent_level = consent
-    session.add(
-        Feedback(
-            customer_id=cust.id,
-            kind=FeedbackKind.NPS,
-            score=nps,
-            respondent_name="Dana Ortiz",
-            respondent_title="VP Support",
-            responded_at=f.NOW - timedelta(days=20),
-            comment=f"{name} got a full day back every week thanks to the automation rules.",
-        )
+    cust = f.customer(
+        session,
+        owner=owner,
+        name=name,
+        industry=industry,
+        consent=consent,
+        health=72,
+        use_case="Support automation",
+        customer_since=date(2023, 2, 1),
+    )
+    f.feedback(
+        session,
+        cust,
+        when=f.NOW - timedelta(days=20),
+        score=nps,
+        comment=f"{name} got a full day back every week thanks to the automation rules.",
+        respondent_name="Dana Ortiz",
+        respondent_title="VP Support",
     )
     f.metric(session, "weekly_active_users", Direction.HIGHER, "users")
     goal = f.goal(
@@ -62,10 +67,7 @@ def detect_and_document(session):
 
 @pytest.fixture
 def marketer(session):
-    user = User(email="grace@outcomes.example", name="Grace Kim", role=Role.MARKETING)
-    session.add(user)
-    session.flush()
-    return user
+    return f.user(session, Role.MARKETING, "Grace Kim", email="grace@outcomes.example")
 
 
 @pytest.fixture
@@ -113,11 +115,16 @@ def test_consent_decides_whether_the_customer_is_named(wins):
     for label, name in hidden.items():
         item = wins[label]
         assert item.customer_name is None
-        shown = " ".join([item.customer_label, item.goal, item.summary, item.quote, item.quote_by])
+        said = [item.quote or "", item.quote_by or ""]
+        shown = " ".join([item.customer_label, item.goal, item.summary, *said])
         assert name.lower() not in shown.lower()
-        assert "Dana Ortiz" not in shown and item.quote_by == "VP Support"
+        assert "Dana Ortiz" not in shown
         assert item.summary.startswith("The customer (")
-        assert item.quote.startswith("The customer got a full day back")
+    anonymized = wins["A mid-market fintech company"]  # quoted by title, name scrubbed
+    assert anonymized.quote.startswith("The customer got a full day back")
+    assert anonymized.quote_by == "VP Support"
+    internal = wins["A mid-market healthcare company"]  # internal only: no quote at all
+    assert internal.quote is internal.quote_by is None
 
 
 def test_filters_combine(session, wins, marketer):
@@ -235,7 +242,9 @@ def test_a_stale_or_disallowed_move_is_refused(session, wins, marketer):
         move_candidate_flag(**move, status="used", expected_version=flag.version + 1)
     with pytest.raises(NotFound):
         move_candidate_flag(
-            **move | {"actor_id": f.new_id()}, status="declined", expected_version=flag.version + 1
+            **move | {"actor_id": uuid.uuid4()},
+            status="declined",
+            expected_version=flag.version + 1,
         )
 
 

@@ -12,7 +12,7 @@ from core.customers.schemas import HealthBand
 from core.errors import NotFound
 from core.goals.models import GoalStatus
 from core.reporting.customers import customer_detail, filter_options, list_customers, metric_series
-from tests.core.customers import factories as f
+from tests import factories as f
 
 
 @pytest.fixture
@@ -20,7 +20,13 @@ def book(session):
     ava, ben = f.user(session, Role.CSM, "Ava"), f.user(session, Role.CSM, "Ben")
     rows = {
         "acme": f.customer(
-            session, owner=ava, name="Acme Retail", industry="Retail", health=85, arr=500
+            session,
+            owner=ava,
+            name="Acme Retail",
+            industry="Retail",
+            segment=Segment.SMB,
+            health=85,
+            arr=500,
         ),
         "beta": f.customer(
             session,
@@ -30,12 +36,16 @@ def book(session):
             health=55,
             segment=Segment.ENTERPRISE,
         ),
-        "gamma": f.customer(session, owner=ava, name="Gamma", industry="Retail", health=12),
-        "delta": f.customer(session, name="delta_co", industry="Health", health=None),
+        "gamma": f.customer(
+            session, owner=ava, name="Gamma", industry="Retail", segment=Segment.SMB, health=12
+        ),
+        "delta": f.customer(
+            session, name="delta_co", industry="Health", segment=Segment.SMB, health=None
+        ),
     }
     f.goal(session, rows["acme"])
     f.goal(session, rows["acme"])
-    f.goal(session, rows["acme"], GoalStatus.ACHIEVED)
+    f.goal(session, rows["acme"], status=GoalStatus.ACHIEVED)
     return {"ava": ava, "ben": ben, **rows}
 
 
@@ -103,7 +113,7 @@ def test_detail_has_goals_feedback_timeline_and_metrics(session, book):
         f.feedback(session, acme, when=now - timedelta(days=days), score=days % 11)
     session.add(TimelineEvent(customer_id=acme.id, kind="note", title="Kickoff"))
     f.metric(session)
-    f.observation(session, acme, "active_users", now - timedelta(days=1), 10)
+    f.observe_at(session, acme, "active_users", {now - timedelta(days=1): 10})
     detail = customer_detail(session=session, customer_id=acme.id)
     assert detail.customer.name == "Acme Retail"
     assert detail.csm_email == book["ava"].email
@@ -123,10 +133,10 @@ def test_metric_series_is_daily_and_last_twelve_months(session, book):
     acme = book["acme"]
     f.metric(session)
     day = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
-    f.observation(session, acme, "active_users", day, 10)
-    f.observation(session, acme, "active_users", day + timedelta(hours=1), 20)
-    f.observation(session, acme, "active_users", day - timedelta(days=3), 5)
-    f.observation(session, acme, "active_users", day - timedelta(days=400), 99)
+    f.observe_at(session, acme, "active_users", {day: 10})
+    f.observe_at(session, acme, "active_users", {day + timedelta(hours=1): 20})
+    f.observe_at(session, acme, "active_users", {day - timedelta(days=3): 5})
+    f.observe_at(session, acme, "active_users", {day - timedelta(days=400): 99})
     series = metric_series(session=session, customer_id=acme.id, metric_key="active_users")
     assert series.name == "Active users"
     assert [p.value for p in series.points] == [Decimal(5), Decimal(15)]

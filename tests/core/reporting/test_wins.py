@@ -6,44 +6,28 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from core.accounts.models import User
 from core.base import Direction, Role
-from core.customers.models import Contact
 from core.documentation.service import confirm_pending, document_pending
 from core.drafts.models import Draft, DraftKind, DraftStatus
 from core.errors import Forbidden, Invalid
 from core.goals.detection import detect
-from core.goals.models import (
-    Achievement,
-    AchievementMethod,
-    AchievementStatus,
-    Confidence,
-    GoalStatus,
-    GoalType,
-)
+from core.goals.models import Achievement, AchievementStatus, GoalStatus, GoalType
 from core.marketing.models import CandidateType, FlagStatus, MarketingFlag
 from core.records.models import SuccessRecord
 from core.reporting.wins import pending_confirmations, wins_overview
-from tests.core.goals import factories as f
+from tests import factories as f
 
 RISING = [48, 52, 49, 51, 50, 47, 53, 50, 49, 51, 52, 48, 50, 51, 56, 57, 58]
 NOV = {"date_from": date(2026, 11, 1), "date_to": date(2026, 11, 30)}
 
 
-def _person(session, email, name, role=Role.CSM):
-    user = User(email=email, name=name, role=role)
-    session.add(user)
-    session.flush()
-    return user
-
-
 def _detected_wins(session):
     """Two metric wins and one milestone win, produced by detection and documentation."""
-    casey = _person(session, "casey@outcomes.example", "Casey Rivera")
-    dana = _person(session, "dana@outcomes.example", "Dana Lee")
-    acme = f.customer(session, owner=casey, name="Acme Health")
+    casey = f.csm(session, "Casey Rivera", email="casey@outcomes.example")
+    dana = f.csm(session, "Dana Lee", email="dana@outcomes.example")
+    acme = f.customer(session, owner=casey, name="Acme Health", industry="healthcare")
     beta = f.customer(session, owner=dana, name="Beta Bank", industry="banking")
-    session.add(Contact(customer_id=acme.id, name="Pat Doe", email="pat@acme.example"))
+    f.contact(session, acme, "Pat Doe", email="pat@acme.example")
     f.metric(session, "weekly_active_users", Direction.HIGHER, "users")
     f.goal(
         session,
@@ -68,7 +52,7 @@ def _detected_wins(session):
     plan_goal = f.goal(
         session, beta, type=GoalType.SUCCESS_PLAN, name="Go live", start=date(2026, 10, 1)
     )
-    f.plan_with_milestones(session, beta, plan_goal, ["done", "done"])
+    f.success_plan(session, beta, plan_goal, ["done", "done"])
     assert len(detect(session=session, now=f.NOW)) == 3
     assert document_pending(session=session, now=f.NOW) == {"documented": 3}
     return casey, dana
@@ -101,19 +85,14 @@ def test_detected_wins_fill_breakdowns_feed_and_recognition(session):
 
 def _hand_win(session, cust, *, start, achieved, hours_to_write=None, value=None, **goal):
     row = f.goal(session, cust, start=start, status=GoalStatus.ACHIEVED, **goal)
-    win = Achievement(
-        goal_id=row.id,
-        customer_id=cust.id,
-        status=AchievementStatus.VERIFIED,
-        method=AchievementMethod.AUTOMATIC,
+    win = f.achievement(
+        session,
+        row,
         achieved_at=achieved,
         detected_at=achieved,
         achieved_value=value,
-        confidence=Confidence.HIGH,
         rule="hand-made",
     )
-    session.add(win)
-    session.flush()
     if hours_to_write is not None:
         session.add(
             SuccessRecord(
@@ -211,7 +190,7 @@ def test_no_wins_means_no_rates_and_empty_breakdowns(session):
 def test_time_to_achieve_and_money_value(session):
     cust = f.customer(session, owner=f.csm(session))
     f.metric(session, "savings_usd", Direction.HIGHER, "USD").is_money = True
-    f.metric(session, "resolution_hours")
+    f.metric(session, "resolution_hours", Direction.LOWER, "hours")
     at = f.NOW - timedelta(days=1)
     _hand_win(
         session,
@@ -270,7 +249,8 @@ def test_filters_and_csm_scope(session):
 
 
 def test_pending_lists_held_wins_first_then_custom_goals(session):
-    casey, dana = _person(session, "casey@x.example", "Casey"), _person(session, "d@x.example", "D")
+    casey = f.csm(session, "Casey", email="casey@x.example")
+    dana = f.csm(session, "D", email="d@x.example")
     acme = f.customer(session, owner=casey)
     beta = f.customer(session, owner=dana, name="Beta Bank")
     f.metric(session, "weekly_active_users", Direction.HIGHER, "users")
@@ -315,7 +295,7 @@ def test_confirming_a_custom_goal_documents_it(session):
 
 def test_only_confirmers_may_confirm(session):
     goal = f.goal(session, f.customer(session), type=GoalType.CUSTOM)
-    _person(session, "mo@x.example", "Mo", Role.MARKETING)
+    f.user(session, Role.MARKETING, "Mo", email="mo@x.example")
     with pytest.raises(Forbidden, match="marketing user and may not confirm wins"):
         confirm_pending(session=session, goal_id=goal.id, actor_email="mo@x.example", note="ok")
 
@@ -370,7 +350,7 @@ def test_a_goal_reached_but_never_recorded_lowers_capture(session):
         session=session, now=f.NOW, date_from=date(2026, 10, 1), date_to=date(2026, 10, 31)
     )
     assert {m.key: m.denominator for m in october.metrics}["capture"] == 0
-    other = _person(session, "other@x.example", "Other")
+    other = f.csm(session, "Other", email="other@x.example")
     theirs = wins_overview(session=session, now=f.NOW, csm_id=other.id, **NOV)
     assert {m.key: m.denominator for m in theirs.metrics}["capture"] == 0
 
@@ -474,7 +454,7 @@ def test_overdue_custom_goals_and_finished_milestones_enter_capture(session):
         status=GoalStatus.CANCELLED,
     )
     steps = f.goal(session, cust, type=GoalType.SUCCESS_PLAN, name="Go live")
-    f.plan_with_milestones(session, cust, steps, ["done", "skipped"])
+    f.success_plan(session, cust, steps, ["done", "skipped"])
     o = wins_overview(session=session, now=f.NOW, **NOV)
     capture = {m.key: m for m in o.metrics}["capture"]
     assert (capture.numerator, capture.denominator) == (0, 2)

@@ -2,8 +2,7 @@
 
 import csv
 import io
-import itertools
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -11,64 +10,15 @@ from sqlalchemy import select
 
 from core.audit.models import AuditEntry
 from core.base import Consent, Segment
-from core.customers.models import Customer, TimelineEvent
+from core.customers.models import TimelineEvent
 from core.errors import Invalid, NotFound
-from core.goals.models import Achievement, Goal, GoalType
+from core.goals.models import GoalType
 from core.records.models import SuccessRecord
 from core.repository import exports, service
 from core.repository import queries as repo
-from core.repository.consent import snippet_text
+from core.repository.consent import Audience, customer_view, proof_point
 from core.repository.models import RepositoryEntry
-
-_seq = itertools.count()
-
-
-def add_customer(session, name="Acme Health", *, consent="full_public", industry="Healthcare"):
-    row = Customer(
-        name=name,
-        industry=industry,
-        segment="mid_market",
-        region="NA",
-        arr=1000,
-        consent_level=consent,
-    )
-    session.add(row)
-    session.flush()
-    return row
-
-
-def add_entry(session, title, snippet="A documented win.", *, customer=None, **fields):
-    """Insert customer (when not given), goal, achievement and repository entry; flush."""
-    customer = customer or add_customer(session, f"Customer {next(_seq)}")
-    goal_type = fields.pop("goal_type", GoalType.KPI)
-    goal = Goal(customer_id=customer.id, type=goal_type, name=title, start_date=date(2025, 1, 1))
-    session.add(goal)
-    session.flush()
-    achievement = Achievement(
-        goal_id=goal.id,
-        customer_id=customer.id,
-        status="verified",
-        method="automatic",
-        achieved_at=datetime(2026, 1, 1, tzinfo=UTC),
-        confidence="high",
-        rule="test",
-    )
-    session.add(achievement)
-    session.flush()
-    entry = RepositoryEntry(
-        achievement_id=achievement.id,
-        customer_id=customer.id,
-        title=title,
-        snippet=snippet,
-        industry=fields.pop("industry", customer.industry),
-        goal_type=goal_type,
-        achieved_on=fields.pop("achieved_on", date(2026, 3, 1)),
-        consent_level=fields.pop("consent", Consent.FULL_PUBLIC),
-        **fields,
-    )
-    session.add(entry)
-    session.flush()
-    return entry
+from tests import factories as f
 
 
 def titles(page) -> list[str]:
@@ -76,14 +26,16 @@ def titles(page) -> list[str]:
 
 
 def test_title_match_outranks_use_case_match_and_stems(session):
-    add_entry(
+    f.repository_entry(
         session,
         "Onboarding finished early",
         use_case="Workflow automation",
         achieved_on=date(2026, 6, 1),
     )
-    add_entry(session, "Support automation halves resolution time", achieved_on=date(2025, 1, 1))
-    add_entry(session, "Adoption above 80%")
+    f.repository_entry(
+        session, "Support automation halves resolution time", achieved_on=date(2025, 1, 1)
+    )
+    f.repository_entry(session, "Adoption above 80%")
     page = repo.search_entries(session=session, q="automating")
     assert titles(page) == [
         "Support automation halves resolution time",
@@ -94,9 +46,9 @@ def test_title_match_outranks_use_case_match_and_stems(session):
 
 
 def test_recency_breaks_rank_ties_and_no_query_orders_by_date(session):
-    add_entry(session, "Old automation win", achieved_on=date(2024, 5, 1))
-    add_entry(session, "New automation win", achieved_on=date(2026, 5, 1))
-    add_entry(session, "Middle win", achieved_on=date(2025, 5, 1))
+    f.repository_entry(session, "Old automation win", achieved_on=date(2024, 5, 1))
+    f.repository_entry(session, "New automation win", achieved_on=date(2026, 5, 1))
+    f.repository_entry(session, "Middle win", achieved_on=date(2025, 5, 1))
     assert titles(repo.search_entries(session=session, q="automation")) == [
         "New automation win",
         "Old automation win",
@@ -107,8 +59,8 @@ def test_recency_breaks_rank_ties_and_no_query_orders_by_date(session):
 
 
 def test_web_search_syntax_and_escaped_highlights(session):
-    add_entry(session, "Faster tickets", "R&D tickets closed in 4 hours, p95 < 6 hours.")
-    add_entry(session, "Faster invoices", "Invoices closed in 2 days.")
+    f.repository_entry(session, "Faster tickets", "R&D tickets closed in 4 hours, p95 < 6 hours.")
+    f.repository_entry(session, "Faster invoices", "Invoices closed in 2 days.")
     page = repo.search_entries(session=session, q="closed -invoices")
     assert titles(page) == ["Faster tickets"]
     headline = page.items[0].headline
@@ -119,7 +71,7 @@ def test_web_search_syntax_and_escaped_highlights(session):
 
 
 def test_every_filter_narrows_and_they_combine(session):
-    add_entry(
+    f.repository_entry(
         session,
         "A",
         industry="Retail",
@@ -131,7 +83,7 @@ def test_every_filter_narrows_and_they_combine(session):
         achieved_on=date(2026, 2, 1),
         consent=Consent.LOGO,
     )
-    add_entry(
+    f.repository_entry(
         session,
         "B",
         industry="Fintech",
@@ -143,7 +95,7 @@ def test_every_filter_narrows_and_they_combine(session):
         achieved_on=date(2025, 6, 1),
         consent=Consent.INTERNAL_ONLY,
     )
-    add_entry(session, "C", industry="Retail", products=[], achieved_on=date(2024, 1, 1))
+    f.repository_entry(session, "C", industry="Retail", products=[], achieved_on=date(2024, 1, 1))
 
     def found(**filters) -> list[str]:
         return sorted(titles(repo.search_entries(session=session, **filters)))
@@ -166,7 +118,7 @@ def test_every_filter_narrows_and_they_combine(session):
 
 def test_pagination_and_total(session):
     for day in range(1, 6):
-        add_entry(session, f"Win {day}", achieved_on=date(2026, 1, day))
+        f.repository_entry(session, f"Win {day}", achieved_on=date(2026, 1, day))
     page = repo.search_entries(session=session, limit=2, offset=2)
     assert page.total == 5 and titles(page) == ["Win 3", "Win 2"]
     beyond = repo.search_entries(session=session, limit=2, offset=10)
@@ -197,22 +149,26 @@ def test_bad_paging_is_invalid(session, limit, offset):
 
 
 def test_consent_decides_whether_the_customer_is_named(session):
-    public = add_customer(session, "Globex Retail", consent=Consent.FULL_PUBLIC, industry="Retail")
-    private = add_customer(session, "Initech", industry="Public Sector")
-    add_entry(
+    public = f.customer(
+        session, name="Globex Retail", consent=Consent.FULL_PUBLIC, industry="Retail"
+    )
+    private = f.customer(
+        session, name="Initech", consent=Consent.FULL_PUBLIC, industry="Public Sector"
+    )
+    f.repository_entry(
         session,
         "Globex Retail cut churn",
         "Churn fell by a third.",
-        customer=public,
+        cust=public,
         value_amount=Decimal("120000"),
         value_unit="USD",
         achieved_on=date(2026, 3, 4),
     )
-    add_entry(
+    f.repository_entry(
         session,
         "Initech automated intake",
         "initech staff saved 12 hours a week",
-        customer=private,
+        cust=private,
         consent=Consent.ANONYMIZED,
     )
     items = {i.industry: i for i in repo.search_entries(session=session).items}
@@ -234,14 +190,16 @@ def test_consent_decides_whether_the_customer_is_named(session):
 
 
 def test_a_withdrawn_customer_consent_overrides_the_entry(session):
-    customer = add_customer(session, "Umbrella", consent=Consent.INTERNAL_ONLY)
-    add_entry(session, "Umbrella win", customer=customer, consent=Consent.FULL_PUBLIC)
+    cust = f.customer(
+        session, name="Umbrella", consent=Consent.INTERNAL_ONLY, industry="Healthcare"
+    )
+    f.repository_entry(session, "Umbrella win", cust=cust, consent=Consent.FULL_PUBLIC)
     (item,) = repo.search_entries(session=session).items
     assert item.consent_level == Consent.INTERNAL_ONLY and item.customer_name is None
     assert repo.search_entries(session=session, consent=["full_public"]).total == 0
 
 
-def test_snippet_text_for_each_consent_level():
+def test_proof_point_for_each_consent_level():
     entry = RepositoryEntry(
         title="Acme Health halved wait times",
         snippet="Patients waited 50% less.",
@@ -250,19 +208,26 @@ def test_snippet_text_for_each_consent_level():
         value_amount=Decimal("3.50"),
         value_unit="hours",
     )
+
+    def snippet_text(name, consent, segment=None):
+        view = customer_view(
+            Audience.EXTERNAL, name=name, consent=consent, segment=segment, industry="SaaS"
+        )
+        return proof_point(entry, view)
+
     for consent in (Consent.LOGO, Consent.FULL_PUBLIC):
-        text = snippet_text(entry, "Acme Health", consent)
+        text = snippet_text("Acme Health", consent)
         assert text.startswith("Acme Health — Acme Health halved wait times.")
         assert text.endswith("Result: 3.5 hours (achieved November 2025).")
     for consent in (Consent.INTERNAL_ONLY, Consent.ANONYMIZED):
-        text = snippet_text(entry, "Acme Health", consent, segment=Segment.ENTERPRISE)
+        text = snippet_text("Acme Health", consent, segment=Segment.ENTERPRISE)
         assert "Acme" not in text
         assert text.startswith("An enterprise SaaS company — The customer halved wait times.")
-    assert snippet_text(entry, None, "anonymized").startswith("A SaaS company — ")
+    assert snippet_text(None, "anonymized").startswith("A SaaS company — ")
 
 
 def test_csv_export_defuses_formulas(session):
-    add_entry(
+    f.repository_entry(
         session,
         '=HYPERLINK("http://evil")',
         "@SUM(A1)",
@@ -283,7 +248,7 @@ def test_csv_export_defuses_formulas(session):
 
 
 def test_markdown_export_is_copy_ready(session):
-    add_entry(
+    f.repository_entry(
         session,
         "Cut *costs* by [half]",
         "Saved money.",
@@ -299,7 +264,7 @@ def test_markdown_export_is_copy_ready(session):
 
 
 def test_aggregates_group_by_industry_quarter_and_goal_type(session):
-    add_entry(
+    f.repository_entry(
         session,
         "a",
         industry="Retail",
@@ -308,7 +273,7 @@ def test_aggregates_group_by_industry_quarter_and_goal_type(session):
         value_unit="USD",
         achieved_on=date(2025, 1, 15),
     )
-    add_entry(
+    f.repository_entry(
         session,
         "b",
         industry="Retail",
@@ -316,7 +281,7 @@ def test_aggregates_group_by_industry_quarter_and_goal_type(session):
         value_unit="hours",
         achieved_on=date(2025, 2, 1),
     )
-    add_entry(
+    f.repository_entry(
         session,
         "c",
         industry="Fintech",
@@ -348,7 +313,7 @@ def test_aggregates_group_by_industry_quarter_and_goal_type(session):
 
 
 def test_record_use_counts_and_leaves_a_trail(session):
-    entry = add_entry(session, "Reusable win")
+    entry = f.repository_entry(session, "Reusable win")
     assert service.record_use(session=session, entry_id=entry.id, purpose="qbr", actor="casey") == 1
     assert service.record_use(session=session, entry_id=entry.id, purpose="renewal") == 2
     session.refresh(entry)
@@ -368,14 +333,14 @@ def test_record_use_counts_and_leaves_a_trail(session):
 
 
 def test_record_use_rejects_unknown_entries_and_purposes_and_counts_exports_once(session):
-    entry = add_entry(session, "Win")
+    entry = f.repository_entry(session, "Win")
     with pytest.raises(NotFound):
         service.record_use(
             session=session, entry_id="00000000-0000-0000-0000-000000000000", purpose="qbr"
         )
     with pytest.raises(Invalid, match="purpose"):
         service.record_use(session=session, entry_id=entry.id, purpose="fun")
-    other = add_entry(session, "Two")
+    other = f.repository_entry(session, "Two")
     counts = service.record_uses(
         session=session, entry_ids=[entry.id, other.id, entry.id], purpose="marketing"
     )
@@ -384,10 +349,12 @@ def test_record_use_rejects_unknown_entries_and_purposes_and_counts_exports_once
 
 def test_filter_options_and_record_markdown(session):
     assert repo.filter_options(session=session).entries == 0
-    entry = add_entry(
+    entry = f.repository_entry(
         session, "A", industry="Retail", use_case="Support", products=["b-product", "a-product"]
     )
-    add_entry(session, "B", industry="Fintech", goal_type=GoalType.ROI, products=["a-product"])
+    f.repository_entry(
+        session, "B", industry="Fintech", goal_type=GoalType.ROI, products=["a-product"]
+    )
     options = repo.filter_options(session=session)
     assert options.entries == 2
     assert options.industries == ["Fintech", "Retail"] and options.use_cases == ["Support"]
@@ -399,4 +366,5 @@ def test_filter_options_and_record_markdown(session):
         )
     )
     session.flush()
-    assert repo.record_markdown(session=session, entry_ids=[entry.id]) == {entry.id: "# A\n\nDone."}
+    # Too old to have its facts: not rendered (tests/core/repository/test_consent_layer.py).
+    assert repo.record_markdown(session=session, entry_ids=[entry.id]) == {}

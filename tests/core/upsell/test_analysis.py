@@ -8,7 +8,8 @@ import pytest
 from core.errors import Invalid
 from core.upsell.analysis import MIN_SCORED, outcomes_analysis, plan_predictions
 from core.upsell.models import CheckpointStatus, MeasurementStatus, Outcome, OutcomeStatus, Review
-from tests.core.upsell import factories_tracking as f
+from tests import factories as f
+from tests.core.upsell.scenarios import checkpoints_of
 
 START = date(2026, 6, 1)
 TODAY = date(2026, 11, 20)
@@ -30,15 +31,9 @@ def decided(
     metrics = [f.manual(f"m{i}", 0, 10, 10 if ok else 2) for i, ok in enumerate(met)]
     plan = f.plan(session, cust, started_on=START, metrics=metrics, product=product)
     plan.predicted_success = None if predicted is None else Decimal(predicted)
-    status = OutcomeStatus(outcome)
-    f.add(
-        session,
-        Outcome(
-            measurement_id=plan.id, proposed_status=status, status=status if confirmed else None
-        ),
-    )
+    f.outcome(session, plan, outcome, confirmed=confirmed)
     if signal:
-        cp = f.checkpoints_of(session, plan)[30]
+        cp = checkpoints_of(session, plan)[30]
         cp.status = CheckpointStatus.REVIEWED
         f.add(
             session,
@@ -102,7 +97,7 @@ def test_mix_rates_and_value_realization(session, cust):
 
 def test_time_to_value_uses_checkpoint_then_latest_reading(session, cust):
     first = decided(session, cust, "success")
-    cp = f.checkpoints_of(session, first)[60]
+    cp = checkpoints_of(session, first)[60]
     cp.summary = {"status": "on_track", "metrics": [{"met": True}, {"met": True}]}
     second = decided(session, cust, "success")  # met now: latest reading NOW - 1 day
     session.flush()
@@ -113,7 +108,7 @@ def test_time_to_value_uses_checkpoint_then_latest_reading(session, cust):
 
 def test_filters_and_prd_metrics(session, cust):
     ahead = decided(session, cust, "success", signal="on_track")
-    f.checkpoints_of(session, ahead)[90].summary = {"status": "exceeding"}
+    checkpoints_of(session, ahead)[90].summary = {"status": "exceeding"}
     decided(session, cust, "failed", met=(False, False), product=("SUPPORT", "Support"))
     session.flush()
     only = outcomes_analysis(session=session, product="SUPPORT", today=TODAY)

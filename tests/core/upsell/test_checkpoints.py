@@ -7,14 +7,15 @@ from core.customers.models import Contact, TimelineEvent
 from core.drafts.models import Draft, DraftKind, DraftStatus
 from core.integrations.gcalendar import calendar_event_id
 from core.outbox.models import Channel
-from core.outbox.service import mark_sent
+from core.outbox.service import claim, mark_sent
 from core.upsell.checkpoints import mark_overdue, meeting_start, trigger_due
 from core.upsell.models import CheckpointStatus
 from core.upsell.progress import record_manual_values, update_progress
 from core.upsell.queries import overdue_checkpoints
 from core.upsell.reviews import checkpoint_title
 from jobs.outbox import SENT_HANDLERS
-from tests.core.upsell import factories_tracking as f
+from tests import factories as f
+from tests.core.upsell.scenarios import CONTACTS, checkpoints_of, deliveries, metrics_of
 
 NOW = f.NOW
 TODAY = NOW.date()
@@ -26,7 +27,7 @@ def owner(session):
 
 
 def _day30_plan(session, owner):
-    cust = f.customer(session, owner=owner, name="Northwind <Logistics>")
+    cust = f.customer(session, owner=owner, name="Northwind <Logistics>", contacts=CONTACTS)
     plan = f.plan(
         session,
         cust,
@@ -36,7 +37,7 @@ def _day30_plan(session, owner):
             f.manual("Hours saved", 0, 100),
         ],
     )
-    f.observe(
+    f.observe_days(
         session,
         cust,
         "tr_cp_users",
@@ -50,7 +51,7 @@ def _day30_plan(session, owner):
 
 def _counts(session):
     drafts = session.scalar(select(func.count()).select_from(Draft))
-    return len(f.deliveries(session)), drafts
+    return len(deliveries(session)), drafts
 
 
 def test_titles():
@@ -83,7 +84,7 @@ def test_trigger_due_documents_schedules_and_drafts_once(session, owner):
         "checkpoints_caught_up": 0,
         "checkpoints_skipped": 0,
     }
-    cps = f.checkpoints_of(session, plan)
+    cps = checkpoints_of(session, plan)
     cp = cps[30]
     assert cp.status == CheckpointStatus.TRIGGERED and cp.triggered_at == NOW
     assert cp.review_due_on == TODAY + timedelta(days=7)
@@ -105,7 +106,7 @@ def test_trigger_due_documents_schedules_and_drafts_once(session, owner):
         "Active users.",
     ]
 
-    [doc] = f.deliveries(session, Channel.GOOGLE_DOC)
+    [doc] = deliveries(session, Channel.GOOGLE_DOC)
     assert doc.idempotency_key == f"checkpoint:{cp.id}:doc" and doc.related_id == cp.id
     assert doc.payload["recordId"] == str(cp.id)
     assert doc.payload["title"] == "30-day check — Northwind <Logistics>: Analytics expansion"
@@ -120,7 +121,7 @@ def test_trigger_due_documents_schedules_and_drafts_once(session, owner):
         "improving",
     ]
 
-    [event] = f.deliveries(session, Channel.CALENDAR)
+    [event] = deliveries(session, Channel.CALENDAR)
     contacts = sorted(cust_contacts(session, cust), key=lambda c: not c.is_primary)
     assert event.payload == event.payload | {
         "organizer": owner.email,
@@ -147,7 +148,7 @@ def cust_contacts(session, cust):
 
 
 def test_without_a_csm_there_is_no_meeting(session):
-    cust = f.customer(session, owner=None)
+    cust = f.customer(session, owner=None, contacts=CONTACTS)
     plan = f.plan(
         session,
         cust,
@@ -155,23 +156,23 @@ def test_without_a_csm_there_is_no_meeting(session):
         metrics=[f.manual("Savings", 0, 10, 5)],
     )
     trigger_due(session=session, now=NOW)
-    assert f.deliveries(session, Channel.CALENDAR) == []
-    assert len(f.deliveries(session, Channel.GOOGLE_DOC)) == 1
-    cp = f.checkpoints_of(session, plan)[30]
+    assert deliveries(session, Channel.CALENDAR) == []
+    assert len(deliveries(session, Channel.GOOGLE_DOC)) == 1
+    cp = checkpoints_of(session, plan)[30]
     assert any("no review meeting" in n for n in cp.summary["notes"])
     draft = session.scalar(select(Draft).where(Draft.related_id == cp.id))
     assert draft.owner_id is None and draft.to_addresses  # admins approve it
 
 
 def test_a_review_is_overdue_seven_days_after_the_checkpoint_was_prepared(session, owner):
-    cust = f.customer(session, owner=owner)
+    cust = f.customer(session, owner=owner, contacts=CONTACTS)
     on_time = f.plan(
         session,
         cust,
         started_on=TODAY - timedelta(days=30),
         metrics=[f.manual("Savings", 0, 10, 5)],
     )
-    other = f.customer(session, owner=f.csm(session))
+    other = f.customer(session, owner=f.csm(session), contacts=CONTACTS)
     backlog = f.plan(
         session,
         other,
@@ -181,13 +182,13 @@ def test_a_review_is_overdue_seven_days_after_the_checkpoint_was_prepared(sessio
     assert trigger_due(session=session, now=NOW)["checkpoints_triggered"] == 3
     # Caught up 37 and 7 days late: the review is due a week from today, not already overdue.
     assert mark_overdue(session=session, now=NOW) == {"checkpoints_overdue": 0}
-    cps = f.checkpoints_of(session, backlog)
+    cps = checkpoints_of(session, backlog)
     assert cps[30].status == CheckpointStatus.SKIPPED  # the day-60 review replaces it
     assert cps[60].review_due_on == TODAY + timedelta(days=7)
     assert mark_overdue(session=session, now=NOW + timedelta(days=7)) == {"checkpoints_overdue": 0}
     assert mark_overdue(session=session, now=NOW + timedelta(days=8)) == {"checkpoints_overdue": 2}
-    assert f.checkpoints_of(session, backlog)[60].status == CheckpointStatus.OVERDUE
-    assert f.checkpoints_of(session, on_time)[30].status == CheckpointStatus.OVERDUE
+    assert checkpoints_of(session, backlog)[60].status == CheckpointStatus.OVERDUE
+    assert checkpoints_of(session, on_time)[30].status == CheckpointStatus.OVERDUE
     mine = overdue_checkpoints(session=session, csm_id=owner.id, now=NOW + timedelta(days=10))
     assert [(o.measurement_id, o.day, o.overdue_since, o.days_overdue, o.title) for o in mine] == [
         (on_time.id, 30, TODAY + timedelta(days=7), 3, "30-day check")
@@ -198,7 +199,7 @@ def test_a_review_is_overdue_seven_days_after_the_checkpoint_was_prepared(sessio
 
 
 def test_a_later_checkpoint_skips_an_earlier_one_still_waiting_for_its_review(session, owner):
-    cust = f.customer(session, owner=owner)
+    cust = f.customer(session, owner=owner, contacts=CONTACTS)
     plan = f.plan(
         session,
         cust,
@@ -207,14 +208,14 @@ def test_a_later_checkpoint_skips_an_earlier_one_still_waiting_for_its_review(se
     )
     trigger_due(session=session, now=NOW)
     mark_overdue(session=session, now=NOW + timedelta(days=20))
-    assert f.checkpoints_of(session, plan)[30].status == CheckpointStatus.OVERDUE
+    assert checkpoints_of(session, plan)[30].status == CheckpointStatus.OVERDUE
     counts = trigger_due(session=session, now=NOW + timedelta(days=30))
     assert counts == {
         "checkpoints_triggered": 1,
         "checkpoints_caught_up": 0,
         "checkpoints_skipped": 1,
     }
-    cps = f.checkpoints_of(session, plan)
+    cps = checkpoints_of(session, plan)
     assert (cps[30].status, cps[60].status) == (
         CheckpointStatus.SKIPPED,
         CheckpointStatus.TRIGGERED,
@@ -224,7 +225,7 @@ def test_a_later_checkpoint_skips_an_earlier_one_still_waiting_for_its_review(se
 def test_late_checkpoint_summarizing_its_own_day(session, owner):
     """A first run on day 125: days 30 and 60 are caught up, each from its own day's data."""
     start = TODAY - timedelta(days=125)
-    cust = f.customer(session, owner=owner, name="Contoso")
+    cust = f.customer(session, owner=owner, name="Contoso", contacts=CONTACTS)
     plan = f.plan(
         session,
         cust,
@@ -236,10 +237,10 @@ def test_late_checkpoint_summarizing_its_own_day(session, owner):
         ],
     )
     # One more active user every day since the close: 30 on day 30, 60 on day 60, 125 today.
-    f.observe(
+    f.observe_days(
         session, cust, "tr_cp_late", start - timedelta(days=10), TODAY, lambda i: max(0, i - 10)
     )
-    hours = f.metrics_of(session, plan)["Hours saved"]
+    hours = metrics_of(session, plan)["Hours saved"]
     for day, value in ((20, 5), (40, 7), (100, 9)):
         at = datetime.combine(start + timedelta(days=day), datetime.min.time(), tzinfo=UTC)
         record_manual_values(
@@ -257,7 +258,7 @@ def test_late_checkpoint_summarizing_its_own_day(session, owner):
         "checkpoints_caught_up": 2,
         "checkpoints_skipped": 1,
     }
-    cps = f.checkpoints_of(session, plan)
+    cps = checkpoints_of(session, plan)
     day30, day60 = cps[30].summary, cps[60].summary
     assert day60["caught_up"] == "Day 60 check, prepared on day 125 from data up to day 60."
     assert day30["caught_up"] == "Day 30 check, prepared on day 125 from data up to day 30."
@@ -279,7 +280,7 @@ def test_late_checkpoint_summarizing_its_own_day(session, owner):
         (57 / 200 + 0.07) / 2, abs=1e-4
     )
     # Only the latest caught-up checkpoint books a meeting and drafts the customer summary.
-    [meeting] = f.deliveries(session, Channel.CALENDAR)
+    [meeting] = deliveries(session, Channel.CALENDAR)
     assert meeting.related_id == cps[60].id
     assert meeting.payload["description"].startswith(
         "Day 60 check, prepared on day 125 from data up to day 60. Analytics Pro: at risk, "
@@ -289,7 +290,7 @@ def test_late_checkpoint_summarizing_its_own_day(session, owner):
     assert [d.related_id for d in drafts] == [cps[60].id]
     assert "prepared on day 125 from data up to day 60" in drafts[0].body
     assert any("together with the day-60 checkpoint" in n for n in day30["notes"])
-    assert len(f.deliveries(session, Channel.GOOGLE_DOC)) == 2  # both kept for the record
+    assert len(deliveries(session, Channel.GOOGLE_DOC)) == 2  # both kept for the record
     assert (cps[30].status, cps[60].status) == (
         CheckpointStatus.SKIPPED,
         CheckpointStatus.TRIGGERED,
@@ -300,8 +301,9 @@ def test_late_checkpoint_summarizing_its_own_day(session, owner):
 def test_on_sent_stores_the_doc_url_and_event_id(session, owner):
     _, plan = _day30_plan(session, owner)
     trigger_due(session=session, now=NOW)
-    [doc] = f.deliveries(session, Channel.GOOGLE_DOC)
-    [event] = f.deliveries(session, Channel.CALENDAR)
+    [doc] = deliveries(session, Channel.GOOGLE_DOC)
+    [event] = deliveries(session, Channel.CALENDAR)
+    claim(session=session, worker="test", limit=10)  # only the row's claimant records it sent
     mark_sent(
         session=session,
         delivery=doc,
@@ -314,7 +316,7 @@ def test_on_sent_stores_the_doc_url_and_event_id(session, owner):
         external_ref=event.payload["eventId"],
         on_sent=SENT_HANDLERS,
     )
-    cp = f.checkpoints_of(session, plan)[30]
+    cp = checkpoints_of(session, plan)[30]
     assert cp.doc_url == "https://docs.google.com/d/abc"
     assert cp.calendar_event_id == calendar_event_id(cp.id)
 

@@ -14,8 +14,8 @@ from core.upsell.analysis import outcomes_analysis
 from core.upsell.models import Outcome, OutcomeStatus, Upsell
 from core.upsell.outcomes import propose_outcomes
 from core.upsell.sources import apply_amendments, sync_salesforce, upsert_opportunities
-from tests.core.upsell import factories_plans as fp
-from tests.core.upsell import factories_tracking as f
+from tests import factories as f
+from tests.core.upsell.scenarios import amendment, opportunity
 
 TODAY = date(2026, 11, 20)
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -135,9 +135,9 @@ def test_a_churn_event_fails_the_plan_it_falls_in(session):
 
 
 def test_a_negative_amendment_is_a_contraction_of_its_upsell(session):
-    cust = fp.customer(session, crm_id=ACCOUNT)
-    upsert_opportunities(session=session, opportunities=[fp.opportunity("006A", ACCOUNT)])
-    minus = fp.amendment("800C", ACCOUNT, -4000.0, opportunity_id="006A", description="Fewer seats")
+    cust = f.customer(session, crm_id=ACCOUNT)
+    upsert_opportunities(session=session, opportunities=[opportunity("006A", ACCOUNT)])
+    minus = amendment("800C", ACCOUNT, -4000.0, opportunity_id="006A", description="Fewer seats")
     apply_amendments(session=session, amendments=[minus])
     upsell = session.scalar(select(Upsell).where(Upsell.opportunity_id == "006A"))
     [event] = session.scalars(select(CustomerEvent))
@@ -170,7 +170,7 @@ def crm(fake_salesforce):
 
 
 def test_a_closed_lost_renewal_in_salesforce_is_a_churn_event(session, fake_salesforce, crm):
-    cust = fp.customer(session, crm_id=ACCOUNT)  # ARR 90,000
+    cust = f.customer(session, crm_id=ACCOUNT, arr=90_000)
     sf = fake_salesforce
 
     def renewal(id, **fields):  # noqa: A002

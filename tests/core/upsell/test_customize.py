@@ -12,12 +12,13 @@ from core.customers.models import MetricKind
 from core.errors import Conflict, Invalid, NotFound
 from core.upsell.models import Checkpoint, CheckpointStatus, Measurement, MeasurementMode
 from core.upsell.plans import create_plans, criteria_changes, customize_plan
-from tests.core.upsell import factories_plans as f
+from tests import factories as f
+from tests.core.upsell.scenarios import catalog, days_before
 
 
 @pytest.fixture
 def plan(session):
-    f.catalog(session)
+    catalog(session)
     f.upsell(session, f.customer(session), ["analytics"])
     [plan_id] = create_plans(session=session)
     return session.get(Measurement, plan_id)
@@ -255,9 +256,9 @@ def test_criteria_changes_keep_fields_left_out_and_infer_the_measurement():
 @pytest.fixture
 def measured(session):
     """A plan whose customer had 217.7 weekly active users in the two weeks before close."""
-    f.catalog(session)
+    catalog(session)
     cust = f.customer(session)
-    f.observe(session, cust, "weekly_active_users", {d: 217.7 for d in f.days_before(f.CLOSE, 2)})
+    f.observe_at(session, cust, "weekly_active_users", {d: 217.7 for d in days_before(f.CLOSE, 2)})
     f.upsell(session, cust, ["analytics"])
     [plan_id] = create_plans(session=session)
     return session.get(Measurement, plan_id)

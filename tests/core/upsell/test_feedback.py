@@ -5,15 +5,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from core.accounts.schemas import UserSummary
-from core.customers.models import Contact, Feedback, FeedbackKind
+from core.customers.models import Contact, FeedbackKind
 from core.drafts import service as drafts
 from core.drafts.models import Draft, DraftKind, DraftStatus
 from core.outbox.models import Channel
 from core.upsell import feedback
 from core.upsell.queries import plan_detail
 from jobs.upsell_tracking import upsell_tracking
-from tests.core.upsell import factories_tracking as f
+from tests import factories as f
+from tests.core.upsell.scenarios import CONTACTS, deliveries
 
 NOW = f.NOW
 TODAY = NOW.date()
@@ -39,27 +39,21 @@ def asks(session) -> list[Draft]:
     return list(session.scalars(stmt))
 
 
-def actor(user) -> UserSummary:
-    return UserSummary(id=user.id, email=user.email, name=user.name, role=user.role, title=None)
-
-
 def answer(session, cust, at, score=4, kind=FeedbackKind.CSAT, comment="Much faster now"):
-    return f.add(
+    return f.feedback(
         session,
-        Feedback(
-            customer_id=cust.id,
-            kind=kind,
-            score=score,
-            comment=comment,
-            respondent_name="Lee Chen",
-            respondent_title="VP Operations",
-            responded_at=at,
-        ),
+        cust,
+        when=at,
+        score=score,
+        kind=kind,
+        comment=comment,
+        respondent_name="Lee Chen",
+        respondent_title="VP Operations",
     )
 
 
 def test_one_ask_per_plan_on_day_60_to_the_primary_contact(session, owner):
-    cust = f.customer(session, owner=owner, name="Northwind Freight")
+    cust = f.customer(session, owner=owner, name="Northwind Freight", contacts=CONTACTS)
     primary = session.scalar(
         select(Contact).where(Contact.customer_id == cust.id, Contact.is_primary)
     )
@@ -84,7 +78,7 @@ def test_one_ask_per_plan_on_day_60_to_the_primary_contact(session, owner):
 
 
 def test_answers_count_from_the_approved_ask_and_the_assessment_can_cite_them(session, owner):
-    cust = f.customer(session, owner=owner)
+    cust = f.customer(session, owner=owner, contacts=CONTACTS)
     plan = plan_at(session, cust, 62)
     answer(session, cust, NOW - timedelta(days=1), score=2, comment="Before the ask")
     feedback.ask_due(session=session, now=NOW)
@@ -94,14 +88,16 @@ def test_answers_count_from_the_approved_ask_and_the_assessment_can_cite_them(se
     assert pending.answers == [] and pending.lines == []
 
     drafts.approve(
-        session=session, draft_id=draft.id, expected_version=draft.version, actor=actor(owner)
+        session=session, draft_id=draft.id, expected_version=draft.version, actor=f.actor(owner)
     )
-    [email] = f.deliveries(session, Channel.GMAIL)
+    [email] = deliveries(session, Channel.GMAIL)
     assert email.related_id == draft.id and email.payload["to"] == draft.to_addresses
     sent_at = session.get(Draft, draft.id).decided_at
     answer(session, cust, sent_at + timedelta(hours=3))
     answer(session, cust, sent_at + timedelta(days=61), comment="Too late to be an answer")
-    answer(session, f.customer(session, owner=owner), sent_at + timedelta(hours=1))
+    answer(
+        session, f.customer(session, owner=owner, contacts=CONTACTS), sent_at + timedelta(hours=1)
+    )
 
     view = plan_detail(session=session, measurement_id=plan.id, now=NOW).feedback
     assert view.status_label == "Approved, being sent" and view.sent_at == sent_at
@@ -115,7 +111,7 @@ def test_answers_count_from_the_approved_ask_and_the_assessment_can_cite_them(se
 
 
 def test_a_rejected_ask_has_no_answers(session, owner):
-    cust = f.customer(session, owner=owner)
+    cust = f.customer(session, owner=owner, contacts=CONTACTS)
     plan = plan_at(session, cust, 60)
     feedback.ask_due(session=session, now=NOW)
     [draft] = asks(session)
@@ -124,7 +120,7 @@ def test_a_rejected_ask_has_no_answers(session, owner):
         draft_id=draft.id,
         reason="We just spoke at length",
         expected_version=draft.version,
-        actor=actor(owner),
+        actor=f.actor(owner),
     )
     answer(session, cust, NOW + timedelta(days=1), kind=FeedbackKind.NPS, score=9)
     view = plan_detail(session=session, measurement_id=plan.id, now=NOW).feedback
@@ -134,7 +130,7 @@ def test_a_rejected_ask_has_no_answers(session, owner):
 
 
 def test_the_tracking_job_drafts_the_ask(session, owner):
-    cust = f.customer(session, owner=owner)
+    cust = f.customer(session, owner=owner, contacts=CONTACTS)
     plan = plan_at(session, cust, 60)
     never = plan_at(session, cust, 30, name="Day 30")
     assert upsell_tracking(session=session, now=NOW)["feedback_asks"] == 1

@@ -10,7 +10,8 @@ from core.upsell import frequency
 from core.upsell.models import Measurement, MeasurementFrequency
 from core.upsell.progress import update_progress
 from core.upsell.queries import plan_detail, success_measurement
-from tests.core.upsell import factories_tracking as f
+from tests import factories as f
+from tests.core.upsell.scenarios import metrics_of
 
 NOW = f.NOW
 TODAY = NOW.date()
@@ -36,7 +37,7 @@ def test_defaults_follow_the_metric_kind_and_are_stored(session, owner):
         ],
     )
     update_progress(session=session, now=NOW)
-    metrics = f.metrics_of(session, plan)
+    metrics = metrics_of(session, plan)
     assert {n: m.frequency for n, m in metrics.items()} == {
         "Users": F.WEEKLY,
         "Savings": F.MONTHLY,
@@ -54,10 +55,10 @@ def test_a_chosen_frequency_is_kept(session, owner):
         started_on=TODAY - timedelta(days=20),
         metrics=[f.auto("Runs", "fq_runs", 10, 20)],
     )
-    f.metrics_of(session, plan)["Runs"].frequency = F.DAILY
+    metrics_of(session, plan)["Runs"].frequency = F.DAILY
     session.flush()
     update_progress(session=session, now=NOW)
-    assert f.metrics_of(session, plan)["Runs"].frequency == F.DAILY
+    assert metrics_of(session, plan)["Runs"].frequency == F.DAILY
 
 
 def test_each_frequency_averages_its_own_window(session, owner):
@@ -73,7 +74,7 @@ def test_each_frequency_averages_its_own_window(session, owner):
             f.auto("Monthly", "fq_monthly", 0, 1000),
         ],
     )
-    metrics = f.metrics_of(session, plan)
+    metrics = metrics_of(session, plan)
     for name, freq in (("Daily", F.DAILY), ("Weekly", F.WEEKLY), ("Monthly", F.MONTHLY)):
         metrics[name].frequency = freq
     session.flush()
@@ -86,9 +87,9 @@ def test_each_frequency_averages_its_own_window(session, owner):
         return 700 if age == 0 else 300 if age < 7 else 200 if age < 30 else 100
 
     for key in ("fq_daily", "fq_weekly", "fq_monthly"):
-        f.observe(session, cust, key, start, TODAY, history)
+        f.observe_days(session, cust, key, start, TODAY, history)
     update_progress(session=session, now=NOW)
-    metrics = f.metrics_of(session, plan)
+    metrics = metrics_of(session, plan)
     assert metrics["Daily"].current == Decimal(700)
     assert metrics["Weekly"].current == Decimal("357.1429")  # (6·300 + 700) ÷ 7
     assert metrics["Monthly"].current == Decimal("236.6667")  # (23·200 + 6·300 + 700) ÷ 30
@@ -109,9 +110,9 @@ def test_data_older_than_the_window_is_no_recent_data(session, owner):
     )
     # The feed stopped ten days ago: too old for a weekly metric, fine for a monthly one.
     for key in ("fq_old_users", "fq_old_savings"):
-        f.observe(session, cust, key, start, TODAY - timedelta(days=10), 190)
+        f.observe_days(session, cust, key, start, TODAY - timedelta(days=10), 190)
     update_progress(session=session, now=NOW)
-    users, savings = (f.metrics_of(session, plan)[n] for n in ("Users", "Savings"))
+    users, savings = (metrics_of(session, plan)[n] for n in ("Users", "Savings"))
     assert users.current is None and users.progress is None
     assert users.current_at.date() == TODAY - timedelta(days=10)  # when data last came
     assert savings.current == Decimal(190) and savings.progress == Decimal("0.9")
@@ -140,11 +141,11 @@ def test_a_stale_manual_value_is_kept_but_not_counted(session, owner):
         started_on=TODAY - timedelta(days=80),
         metrics=[f.manual("Dashboards", 0, 4, 4)],
     )
-    metric = f.metrics_of(session, plan)["Dashboards"]
+    metric = metrics_of(session, plan)["Dashboards"]
     metric.current_at = NOW - timedelta(days=31)  # monthly: a month and a day is too old
     session.flush()
     update_progress(session=session, now=NOW)
-    metric = f.metrics_of(session, plan)["Dashboards"]
+    metric = metrics_of(session, plan)["Dashboards"]
     assert metric.current == Decimal(4)  # what a person entered stays
     assert metric.progress is None
     assert session.get(Measurement, plan.id).progress_status is None  # no recent data at all
@@ -152,7 +153,7 @@ def test_a_stale_manual_value_is_kept_but_not_counted(session, owner):
     metric.current_at = NOW - timedelta(days=29)
     session.flush()
     update_progress(session=session, now=NOW)
-    assert f.metrics_of(session, plan)["Dashboards"].progress == Decimal(1)
+    assert metrics_of(session, plan)["Dashboards"].progress == Decimal(1)
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,8 @@ from core.upsell.models import (
 )
 from core.upsell.outcomes import GRACE_DAYS, confirm_outcome, propose_outcomes
 from core.upsell.queries import list_plans
-from tests.core.upsell import factories_tracking as f
+from tests import factories as f
+from tests.core.upsell.scenarios import CONTACTS, checkpoints_of, deliveries
 
 NOW = f.NOW
 TODAY = NOW.date()
@@ -36,7 +37,7 @@ def owner(session):
 
 def _finished(session, owner, current=12, name=None):
     """A plan on its final day, its outcome proposed today."""
-    cust = f.customer(session, owner=owner, name=name)
+    cust = f.customer(session, owner=owner, name=name, contacts=CONTACTS)
     plan = f.plan(
         session,
         cust,
@@ -147,7 +148,7 @@ def test_a_csm_can_still_decide_after_no_decision_but_never_choose_it(session, o
 
 
 def test_an_overdue_review_is_escalated_once(session, owner):
-    cust = f.customer(session, owner=owner, name="Fabrikam & Sons")
+    cust = f.customer(session, owner=owner, name="Fabrikam & Sons", contacts=CONTACTS)
     plan = f.plan(
         session,
         cust,
@@ -159,8 +160,8 @@ def test_an_overdue_review_is_escalated_once(session, owner):
     late = NOW + timedelta(days=8)
     mark_overdue(session=session, now=late)
     assert escalate_overdue(session=session, now=late) == {"overdue_escalations": 1}
-    [dm] = f.deliveries(session, Channel.SLACK_DM)
-    cp = f.checkpoints_of(session, plan)[30]
+    [dm] = deliveries(session, Channel.SLACK_DM)
+    cp = checkpoints_of(session, plan)[30]
     assert dm.idempotency_key == f"checkpoint:{cp.id}:overdue" and dm.related_id == cp.id
     assert dm.payload["email"] == owner.email
     assert dm.payload["text"] == (
@@ -174,13 +175,13 @@ def test_an_overdue_review_is_escalated_once(session, owner):
         assert escalate_overdue(session=session, now=NOW + timedelta(days=days)) == {
             "overdue_escalations": 0
         }
-    assert len(f.deliveries(session, Channel.SLACK_DM)) == 1
+    assert len(deliveries(session, Channel.SLACK_DM)) == 1
     [row] = _rows(session, owner, "active")
     assert row.overdue == 1 and row.overdue_since == TODAY + timedelta(days=7)
 
 
 def test_without_a_csm_the_escalation_waits_for_an_owner(session, owner):
-    cust = f.customer(session, owner=None)
+    cust = f.customer(session, owner=None, contacts=CONTACTS)
     f.plan(
         session,
         cust,
@@ -194,4 +195,4 @@ def test_without_a_csm_the_escalation_waits_for_an_owner(session, owner):
     session.get(Customer, cust.id).owner_csm_id = owner.id
     session.flush()
     assert escalate_overdue(session=session, now=late) == {"overdue_escalations": 1}
-    assert len(f.deliveries(session, Channel.SLACK_DM)) == 1
+    assert len(deliveries(session, Channel.SLACK_DM)) == 1

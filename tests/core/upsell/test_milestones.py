@@ -17,7 +17,7 @@ from core.upsell.models import (
     SuccessTemplate,
 )
 from core.upsell.queries import plan_detail, success_measurement
-from tests.core.upsell import factories_tracking as f
+from tests import factories as f
 
 NOW = f.NOW
 TODAY = NOW.date()
@@ -186,13 +186,13 @@ def test_completed_overdue_and_upcoming_in_one_set_based_pass(session, owner):
     # Crosses 125 on a 7-day average on day 14; never reaches 150.
     climbing = users_plan(session, cust, days_ago=45, key="ms_e_climb")
     start = TODAY - timedelta(days=45)
-    f.observe(session, cust, "ms_e_climb", start, TODAY, lambda i: 100 if i < 10 else 140)
+    f.observe_days(session, cust, "ms_e_climb", start, TODAY, lambda i: 100 if i < 10 else 140)
     # Flat: the day-30 milestone is overdue, the day-60 one upcoming.
     flat = users_plan(session, cust, days_ago=40, key="ms_e_flat")
-    f.observe(session, cust, "ms_e_flat", TODAY - timedelta(days=40), TODAY, 100)
+    f.observe_days(session, cust, "ms_e_flat", TODAY - timedelta(days=40), TODAY, 100)
     # 200 from day 35: 125 reached on day 36, after its due day 30 (completed, late), 150 on 38.
     late = users_plan(session, cust, days_ago=45, key="ms_e_late")
-    f.observe(session, cust, "ms_e_late", start, TODAY, lambda i: 100 if i < 35 else 200)
+    f.observe_days(session, cust, "ms_e_late", start, TODAY, lambda i: 100 if i < 35 else 200)
     # Lower is better, from the template: 8 → 5 from day 20, the 7-day average ≤ 6 on day 24;
     # and a manual criterion reaching its threshold with a value entered yesterday.
     lower = f.plan(
@@ -213,7 +213,7 @@ def test_completed_overdue_and_upcoming_in_one_set_based_pass(session, owner):
             {"name": "Three dashboards", "criterion": "Dashboards", "threshold": 3, "dueDay": 60},
         ],
     )
-    f.observe(session, cust, "ms_e_hours", start, TODAY, lambda i: 8 if i < 20 else 5)
+    f.observe_days(session, cust, "ms_e_hours", start, TODAY, lambda i: 8 if i < 20 else 5)
     milestones.lay_out(session=session, now=NOW)
 
     counts = milestones.evaluate(session=session, now=NOW)
@@ -250,8 +250,8 @@ def test_a_completed_milestone_stays_completed_and_shows_in_the_reads(session, o
     cust = f.customer(session, owner=owner)
     plan = users_plan(session, cust, days_ago=20, key="ms_s_users")
     start = TODAY - timedelta(days=20)
-    f.observe(session, cust, "ms_s_users", start, TODAY - timedelta(days=10), 130)
-    f.observe(session, cust, "ms_s_users", TODAY - timedelta(days=9), TODAY, 90)  # fell back
+    f.observe_days(session, cust, "ms_s_users", start, TODAY - timedelta(days=10), 130)
+    f.observe_days(session, cust, "ms_s_users", TODAY - timedelta(days=9), TODAY, 90)  # fell back
     milestones.track(session=session, now=NOW)
     assert of(session, plan)["Active users reaches 125 users"].reached_on == start
 

@@ -19,7 +19,8 @@ from core.upsell.models import (
 )
 from core.upsell.outcomes import confirm_outcome, propose_outcomes, realization_score
 from core.upsell.progress import record_manual_values, update_progress
-from tests.core.upsell import factories_tracking as f
+from tests import factories as f
+from tests.core.upsell.scenarios import CONTACTS, checkpoints_of
 
 NOW = f.NOW
 TODAY = NOW.date()
@@ -32,9 +33,9 @@ def owner(session):
 
 
 def _at_final(session, owner, metrics, *, health=60, started=90):
-    cust = f.customer(session, owner=owner, health=health)
+    cust = f.customer(session, owner=owner, health=health, contacts=CONTACTS)
     plan = f.plan(session, cust, started_on=TODAY - timedelta(days=started), metrics=metrics)
-    for day, cp in f.checkpoints_of(session, plan).items():
+    for day, cp in checkpoints_of(session, plan).items():
         if day < 90:
             cp.status = CheckpointStatus.REVIEWED
     session.flush()
@@ -254,7 +255,7 @@ def test_realization_score_bands():
 
 def test_the_proposal_reads_the_final_day_not_the_day_it_is_made(session, owner):
     """Caught up on day 120: the target was met on day 90 (the horizon), missed since."""
-    cust = f.customer(session, owner=owner)
+    cust = f.customer(session, owner=owner, contacts=CONTACTS)
     start = TODAY - timedelta(days=120)
     plan = f.plan(session, cust, started_on=start, metrics=[f.manual("Savings", 0, 10)])
     for day, value in ((85, 12), (110, 2)):

@@ -1,14 +1,13 @@
 """Outcomes report: plans within 48 h of the close, and tracking active by the first review."""
 
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 
 import pytest
 
 from core.upsell.analysis import outcomes_analysis
-from core.upsell.models import MeasurementStatus, Upsell, UpsellSource, UpsellType
+from core.upsell.models import MeasurementStatus, Upsell
 from core.upsell.progress import record_manual_values
-from tests.core.upsell import factories_tracking as f
+from tests import factories as f
 
 WAU = "weekly_active_users"
 
@@ -23,17 +22,8 @@ def _kpi(session, key, **kwargs):
 
 
 def _unplanned(session, cust, close: date) -> Upsell:
-    return f.add(
-        session,
-        Upsell(
-            opportunity_id=f"OPP-U{close}",
-            customer_id=cust.id,
-            source=UpsellSource.MANUAL,
-            type=UpsellType.EXPANSION,
-            name="Seats expansion",
-            arr_increase=Decimal(5000),
-            close_date=close,
-        ),
+    return f.upsell(
+        session, cust, close=close, arr=5000, name="Seats expansion", opportunity_id=f"OPP-U{close}"
     )
 
 
@@ -77,8 +67,8 @@ def test_plans_within_48h_when_every_plan_came_in_time(session, cust):
 
 
 def _observe(session, cust, start: date, end: date, key=WAU):
-    f.metric_def(session, key)
-    f.observe(session, cust, key, start, end, 50)
+    f.metric(session, key)
+    f.observe_days(session, cust, key, start, end, 50)
 
 
 def test_tracking_active_by_first_review(session, cust):

@@ -8,13 +8,14 @@ from core.upsell.models import Checkpoint, Measurement, MeasurementMetric, Upsel
 from core.upsell.plans import create_plans, customize_plan, replan
 from core.upsell.queries import plan_latency
 from core.upsell.sources import request_replan
-from tests.core.upsell import factories_plans as f
+from tests import factories as f
+from tests.core.upsell.scenarios import catalog, days_before
 
 
 @pytest.fixture
 def cust(session):
-    f.catalog(session)
-    return f.customer(session)
+    catalog(session)
+    return f.customer(session, health=64)
 
 
 def _plan(session, upsell) -> Measurement:
@@ -94,9 +95,9 @@ def test_a_metric_without_any_target_is_skipped_with_a_note(session, cust):
 
 
 def test_baseline_is_the_average_of_the_14_days_before_close(session, cust):
-    before = dict(zip(f.days_before(f.CLOSE, 1, 7, 14), (50, 40, 30), strict=True))
+    before = dict(zip(days_before(f.CLOSE, 1, 7, 14), (50, 40, 30), strict=True))
     outside = {f.CLOSE: 99, f.CLOSE - timedelta(days=15): 1, f.CLOSE + timedelta(days=2): 99}
-    f.observe(session, cust, "feature_adoption", before | outside)
+    f.observe_at(session, cust, "feature_adoption", before | outside)
     sold = f.upsell(session, cust, ["analytics"])
     create_plans(session=session)
     plan = _plan(session, sold)
@@ -111,7 +112,7 @@ def test_baseline_is_the_average_of_the_14_days_before_close(session, cust):
 
 
 def test_stated_criteria_become_metrics(session, cust):
-    f.observe(session, cust, "ticket_resolution_hours", {f.CLOSE - timedelta(days=2): 20})
+    f.observe_at(session, cust, "ticket_resolution_hours", {f.CLOSE - timedelta(days=2): 20})
     stated = (
         "Reach 70% adoption of the added seats in the first quarter. "
         "Automate month-end reconciliation by day 60.\n"
@@ -185,14 +186,20 @@ def test_one_plan_per_opportunity_however_often_it_runs(session, cust):
 
 def test_latency_counts_from_the_close_and_waits_for_young_upsells(session, cust):
     close = f.NOW.date()  # the deal closed on NOW's day: 00:00 UTC counts; NOW is 12:00
-    fast = f.upsell(session, cust, close=close)
-    future = f.upsell(session, cust, close=close + timedelta(1))  # planned before its close
+    fast = f.upsell(session, cust, ["analytics"], close=close)
+    future = f.upsell(
+        session, cust, ["analytics"], close=close + timedelta(1)
+    )  # planned before its close
     create_plans(session=session, now=f.NOW + timedelta(hours=5))
-    slow = f.upsell(session, cust, close=close)
+    slow = f.upsell(session, cust, ["analytics"], close=close)
     later = f.NOW + timedelta(hours=72)
     create_plans(session=session, now=later)
-    waiting = f.upsell(session, cust, close=close - timedelta(days=3))  # 48 h are over, no plan
-    young = f.upsell(session, cust, close=close + timedelta(days=3))  # no plan yet, has time
+    waiting = f.upsell(
+        session, cust, ["analytics"], close=close - timedelta(days=3)
+    )  # 48 h are over, no plan
+    young = f.upsell(
+        session, cust, ["analytics"], close=close + timedelta(days=3)
+    )  # no plan yet, has time
     report = plan_latency(session=session, now=later)
     hours = {r.upsell_id: r.hours for r in report.rows}
     assert (hours[fast.id], hours[slow.id], hours[future.id]) == (17, 84, 0)

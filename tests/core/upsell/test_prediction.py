@@ -18,8 +18,8 @@ from core.upsell.models import (
 )
 from core.upsell.prediction import PRIOR, explain, predict, refresh_predictions
 from jobs.upsell_tracking import upsell_tracking
-from tests.core.upsell import factories_plans as f
-from tests.core.upsell import factories_tracking as ft
+from tests import factories as f
+from tests.core.upsell import scenarios
 
 S = OutcomeStatus
 MID, ENTERPRISE, SMB = Segment.MID_MARKET, Segment.ENTERPRISE, Segment.SMB
@@ -29,7 +29,7 @@ K = 5
 
 @pytest.fixture(autouse=True)
 def catalog(session):
-    f.catalog(session)
+    scenarios.catalog(session)
 
 
 def plan(session, product, *, segment=MID, arr=20_000, early=None, outcome=None, confirmed=True):
@@ -37,15 +37,13 @@ def plan(session, product, *, segment=MID, arr=20_000, early=None, outcome=None,
     cust = f.customer(session, segment=segment)
     sold = f.upsell(session, cust, (product,), arr=arr, close=STARTED)
     done = outcome is not None and confirmed
-    row = f.add(
+    row = f.plan(
         session,
-        Measurement(
-            upsell_id=sold.id,
-            customer_id=cust.id,
-            status=MeasurementStatus.COMPLETED if done else MeasurementStatus.ACTIVE,
-            started_on=STARTED,
-            horizon_days=90,
-        ),
+        cust,
+        sold=sold,
+        started_on=STARTED,
+        status=MeasurementStatus.COMPLETED if done else MeasurementStatus.ACTIVE,
+        days=(),
     )
     f.add(
         session,
@@ -59,13 +57,7 @@ def plan(session, product, *, segment=MID, arr=20_000, early=None, outcome=None,
         ),
     )
     if outcome is not None:
-        status = S(outcome)
-        f.add(
-            session,
-            Outcome(
-                measurement_id=row.id, proposed_status=status, status=status if confirmed else None
-            ),
-        )
+        f.outcome(session, row, outcome, confirmed=confirmed)
     return row
 
 
@@ -221,18 +213,18 @@ def test_nothing_to_predict(session):
 
 
 def test_the_tracking_pass_repredicts_once_the_day_30_checkpoint_is_triggered(session):
-    today = ft.NOW.date()
-    cust = ft.customer(session, owner=ft.csm(session))
-    row = ft.plan(
+    today = f.NOW.date()
+    cust = f.customer(session, owner=f.csm(session), contacts=scenarios.CONTACTS)
+    row = f.plan(
         session,
         cust,
         started_on=today - timedelta(days=31),
-        metrics=[ft.auto("Seats", "pred_seats", 10, 110)],
+        metrics=[f.auto("Seats", "pred_seats", 10, 110)],
     )
-    ft.observe(session, cust, "pred_seats", today - timedelta(days=40), today, 12)
+    f.observe_days(session, cust, "pred_seats", today - timedelta(days=40), today, 12)
     predict(session=session, measurement_ids=[row.id])
-    assert upsell_tracking(session=session, now=ft.NOW)["predictions_updated"] == 1
+    assert upsell_tracking(session=session, now=f.NOW)["predictions_updated"] == 1
     session.expire_all()
     basis = session.get(Measurement, row.id).prediction_basis
     assert basis["features"]["earlySignal"] == "lagging"
-    assert upsell_tracking(session=session, now=ft.NOW)["predictions_updated"] == 0
+    assert upsell_tracking(session=session, now=f.NOW)["predictions_updated"] == 0

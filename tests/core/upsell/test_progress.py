@@ -10,7 +10,8 @@ from core.errors import Invalid, NotFound
 from core.upsell import curve
 from core.upsell.models import Measurement, MeasurementStatus, MetricReading, ProgressStatus
 from core.upsell.progress import record_manual_values, update_progress
-from tests.core.upsell import factories_tracking as f
+from tests import factories as f
+from tests.core.upsell.scenarios import CONTACTS, metrics_of, set_current
 
 NOW = f.NOW
 TODAY = NOW.date()
@@ -91,7 +92,7 @@ def owner(session):
 
 
 def test_update_progress_reads_the_latest_week_of_usage(session, owner):
-    cust = f.customer(session, owner=owner)
+    cust = f.customer(session, owner=owner, contacts=CONTACTS)
     start = TODAY - timedelta(days=45)
     plan = f.plan(
         session,
@@ -102,17 +103,17 @@ def test_update_progress_reads_the_latest_week_of_usage(session, owner):
             f.auto("Handle time", "tr_handle_hours", 8, 4, direction=Direction.LOWER),
         ],
     )
-    f.observe(session, cust, "tr_active_users", start, TODAY - timedelta(days=8), 100)
-    f.observe(session, cust, "tr_active_users", TODAY - timedelta(days=6), TODAY, 150)
-    f.observe(
+    f.observe_days(session, cust, "tr_active_users", start, TODAY - timedelta(days=8), 100)
+    f.observe_days(session, cust, "tr_active_users", TODAY - timedelta(days=6), TODAY, 150)
+    f.observe_days(
         session, cust, "tr_active_users", TODAY + timedelta(days=1), TODAY + timedelta(3), 999
     )
-    f.observe(
+    f.observe_days(
         session, cust, "tr_handle_hours", TODAY - timedelta(days=6), TODAY, lambda i: 5 + i % 3
     )
     counts = update_progress(session=session, now=NOW)
     assert counts["values_refreshed"] == 2 and counts["plans"] == 1
-    metrics = f.metrics_of(session, plan)
+    metrics = metrics_of(session, plan)
     users, hours = metrics["Active users"], metrics["Handle time"]
     assert users.current == Decimal(150) and users.current_at.date() == TODAY
     assert users.progress == Decimal("0.5") and users.expected == Decimal("0.5")
@@ -135,8 +136,8 @@ def test_expected_progress_uses_the_last_checkpoint_day(session, owner):
         name="Platform",
     )
     update_progress(session=session, now=NOW)
-    assert f.metrics_of(session, short)["Savings"].expected == Decimal("0.5")
-    assert f.metrics_of(session, long)["Savings"].expected == Decimal("0.25")
+    assert metrics_of(session, short)["Savings"].expected == Decimal("0.5")
+    assert metrics_of(session, long)["Savings"].expected == Decimal("0.25")
     assert session.get(Measurement, short.id).progress_status == S.BEHIND
     assert session.get(Measurement, long.id).progress_status == S.ON_TRACK
 
@@ -157,7 +158,7 @@ def test_status_through_and_after_the_horizon(session, owner):
         (150, 120),
     ]
     for day, value in steps:
-        f.set_current(session, plan, {"Adoption": value})
+        set_current(session, plan, {"Adoption": value})
         update_progress(session=session, now=NOW + timedelta(days=day))
         seen.append(session.get(Measurement, plan.id).progress_status)
     assert seen == [
@@ -177,7 +178,7 @@ def test_update_progress_changes_nothing_the_second_time(session, owner):
     cust = f.customer(session, owner=owner)
     start = TODAY - timedelta(days=20)
     f.plan(session, cust, started_on=start, metrics=[f.auto("Seats", "tr_seats", 10, 50)])
-    f.observe(session, cust, "tr_seats", start, TODAY, lambda i: 10 + i)
+    f.observe_days(session, cust, "tr_seats", start, TODAY, lambda i: 10 + i)
     first = update_progress(session=session, now=NOW)
     assert first["metrics_rescored"] == 1 and first["status_changes"] == 1
     again = update_progress(session=session, now=NOW)
@@ -209,7 +210,7 @@ def _history(session, owner, count):
             metrics=[f.auto("Usage", key, 0, 100)],
             status=MeasurementStatus.COMPLETED,
         )
-        f.observe(
+        f.observe_days(
             session,
             cust,
             key,
@@ -248,7 +249,7 @@ def test_learned_curve_changes_what_is_expected(session, owner):
     assert session.get(Measurement, plan.id).progress_status == S.AT_RISK  # linear: 0.5
     _history(session, owner, 10)
     update_progress(session=session, now=NOW)
-    expected = f.metrics_of(session, plan)["Adoption"].expected
+    expected = metrics_of(session, plan)["Adoption"].expected
     assert expected == pytest.approx(Decimal("0.25"), abs=Decimal("0.05"))
     assert session.get(Measurement, plan.id).progress_status == S.ON_TRACK
 
@@ -325,7 +326,7 @@ def test_manual_values_keep_their_history_for_checkpoints(session, owner):
             actor=owner,
             observed_at=when,
         )
-    metric = f.metrics_of(session, plan)["Hours saved"]
+    metric = metrics_of(session, plan)["Hours saved"]
     readings = session.execute(
         select(MetricReading.observed_at, MetricReading.value, MetricReading.recorded_by_id)
         .where(MetricReading.metric_id == metric.id)

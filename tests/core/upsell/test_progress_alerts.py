@@ -3,14 +3,15 @@ from datetime import timedelta
 from core.outbox.models import Channel
 from core.upsell.models import Measurement, ProgressStatus
 from core.upsell.progress import send_alerts, update_progress
-from tests.core.upsell import factories_tracking as f
+from tests import factories as f
+from tests.core.upsell.scenarios import deliveries, set_current
 
 NOW = f.NOW
 S = ProgressStatus
 
 
 def _step(session, plan, value, now=NOW):
-    f.set_current(session, plan, {"Adoption": value})
+    set_current(session, plan, {"Adoption": value})
     update_progress(session=session, now=now)
     sent = send_alerts(session=session, now=now)["alerts"]
     row = session.get(Measurement, plan.id)
@@ -33,7 +34,7 @@ def test_one_dm_per_fall_none_while_unchanged_and_again_after_recovery(session):
     assert _step(session, plan, 60) == (S.ON_TRACK, None, 0)  # recovered: cleared
     later = NOW + timedelta(days=1)  # expected 0.611 now
     assert _step(session, plan, 40, later) == (S.AT_RISK, S.AT_RISK, 1)
-    dms = f.deliveries(session, Channel.SLACK_DM)
+    dms = deliveries(session, Channel.SLACK_DM)
     assert sorted(d.idempotency_key for d in dms) == [
         f"plan:{plan.id}:alert:at_risk:2026-11-20",
         f"plan:{plan.id}:alert:at_risk:2026-11-21",

@@ -16,7 +16,7 @@ from core.upsell.queries import (
     upsell_for,
 )
 from core.upsell.reviews import record_review
-from tests.core.upsell.factories_tracking import NOW, auto, csm, customer, manual, observe, plan
+from tests.factories import NOW, auto, csm, customer, manual, observe_days, plan
 
 START = NOW.date() - timedelta(days=40)
 
@@ -58,7 +58,7 @@ def test_status_filter(session):
 def test_detail_has_series_curve_checkpoints_and_reviews(session):
     owner = csm(session)
     cust, row = _plan(session, owner)
-    observe(session, cust, "active_users", START - timedelta(days=45), NOW.date(), lambda i: i)
+    observe_days(session, cust, "active_users", START - timedelta(days=45), NOW.date(), lambda i: i)
     update_progress(session=session, now=NOW, measurement_ids=[row.id])
     record_review(
         session=session,

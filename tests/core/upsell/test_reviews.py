@@ -9,7 +9,8 @@ from core.errors import Invalid, NotFound
 from core.upsell.checkpoints import mark_overdue, trigger_due
 from core.upsell.models import CheckpointStatus, MeasurementStatus, ProgressStatus, Review
 from core.upsell.reviews import record_review
-from tests.core.upsell import factories_tracking as f
+from tests import factories as f
+from tests.core.upsell.scenarios import CONTACTS, checkpoints_of
 
 NOW = f.NOW
 TODAY = NOW.date()
@@ -18,7 +19,7 @@ TODAY = NOW.date()
 @pytest.fixture
 def world(session):
     owner = f.csm(session)
-    cust = f.customer(session, owner=owner)
+    cust = f.customer(session, owner=owner, contacts=CONTACTS)
     plan = f.plan(
         session,
         cust,
@@ -42,7 +43,7 @@ def test_record_review_marks_the_checkpoint_reviewed(session, world):
     )
     assert session.get(Review, review.id).findings.startswith("Savings are half way")
     assert review.assessment == ProgressStatus.ON_TRACK and review.reviewer_id == owner.id
-    cp = f.checkpoints_of(session, plan)[30]
+    cp = checkpoints_of(session, plan)[30]
     assert review.checkpoint_id == cp.id and cp.status == CheckpointStatus.REVIEWED
     line = session.scalar(select(TimelineEvent).where(TimelineEvent.related_id == review.id))
     assert line.customer_id == cust.id and line.kind == "upsell_review"
@@ -53,7 +54,7 @@ def test_record_review_marks_the_checkpoint_reviewed(session, world):
     assert entry.changes["checkpoint_status"] == ["triggered", "reviewed"]
     # A reviewed checkpoint never becomes overdue.
     mark_overdue(session=session, now=NOW + timedelta(days=30))
-    assert f.checkpoints_of(session, plan)[30].status == CheckpointStatus.REVIEWED
+    assert checkpoints_of(session, plan)[30].status == CheckpointStatus.REVIEWED
 
 
 def test_a_review_between_checkpoints(session, world):
@@ -66,7 +67,7 @@ def test_a_review_between_checkpoints(session, world):
         actor=owner,
     )
     assert review.checkpoint_id is None and review.next_steps is None
-    assert f.checkpoints_of(session, plan)[30].status == CheckpointStatus.TRIGGERED
+    assert checkpoints_of(session, plan)[30].status == CheckpointStatus.TRIGGERED
 
 
 @pytest.mark.parametrize(

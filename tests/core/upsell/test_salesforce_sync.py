@@ -13,7 +13,8 @@ from core.integrations import dispatch
 from core.upsell.models import Measurement, Upsell, UpsellAmendment
 from core.upsell.sources import sync_salesforce
 from jobs.registry import load_all, run_job
-from tests.core.upsell import factories_plans as f
+from tests import factories as f
+from tests.core.upsell.scenarios import catalog
 
 A, B = "001000000000001AAA", "001000000000002AAA"
 
@@ -27,7 +28,7 @@ def wired(scratch_db, fake_salesforce, monkeypatch):
     db.reset()
     dispatch.clear_cache()
     with session_scope() as session:
-        f.catalog(session)
+        catalog(session)
         f.customer(session, crm_id=A)
         f.customer(session, crm_id=B)
     yield fake_salesforce
@@ -143,7 +144,9 @@ def test_the_job_plans_everything_synced_and_a_rerun_is_a_no_op(wired):
 def test_a_salesforce_failure_rolls_the_sync_back_but_still_plans(wired):
     _seed(wired)
     with session_scope() as session:
-        f.upsell(session, session.scalars(select(Customer)).first(), source="manual")
+        f.upsell(
+            session, session.scalars(select(Customer)).first(), ("analytics",), source="manual"
+        )
     wired.fail_next("query", status=503)
     load_all()
     run = run_job("upsell_sync")

@@ -7,7 +7,8 @@ from core.errors import Conflict
 from core.upsell.models import Measurement
 from core.upsell.schemas import CriteriaIn
 from core.upsell.service import ensure_plan
-from tests.core.upsell import factories_plans as f
+from tests import factories as f
+from tests.core.upsell.scenarios import catalog
 
 ASKED = CriteriaIn.model_validate(
     {
@@ -28,7 +29,7 @@ ASKED = CriteriaIn.model_validate(
 
 @pytest.fixture
 def sold(session):
-    f.catalog(session)
+    catalog(session)
     return f.upsell(session, f.customer(session), ("analytics",))
 
 

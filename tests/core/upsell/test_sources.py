@@ -20,14 +20,15 @@ from core.upsell.models import (
 )
 from core.upsell.plans import create_plans
 from core.upsell.sources import apply_amendments, create_manual_upsell, upsert_opportunities
-from tests.core.upsell import factories_plans as f
+from tests import factories as f
+from tests.core.upsell.scenarios import amendment, catalog, opportunity
 
 ACCOUNT = "001000000000001AAA"
 
 
 @pytest.fixture
 def cust(session):
-    f.catalog(session)
+    catalog(session)
     return f.customer(session, crm_id=ACCOUNT)
 
 
@@ -42,7 +43,7 @@ def _lines(session, upsell) -> dict:
 
 
 def test_new_opportunity_becomes_an_upsell(session, cust):
-    opp = f.opportunity(
+    opp = opportunity(
         "006A",
         ACCOUNT,
         amount=30000,
@@ -71,14 +72,14 @@ def test_new_opportunity_becomes_an_upsell(session, cust):
 
 
 def test_an_18_character_account_id_matches_a_15_character_crm_id(session):
-    f.catalog(session)
+    catalog(session)
     cust = f.customer(session, crm_id=ACCOUNT[:15])
-    upsert_opportunities(session=session, opportunities=[f.opportunity("006A", ACCOUNT)])
+    upsert_opportunities(session=session, opportunities=[opportunity("006A", ACCOUNT)])
     assert _upsell(session, "006A").customer_id == cust.id
 
 
 def test_unchanged_resync_writes_nothing(session, cust):
-    opp = f.opportunity("006A", ACCOUNT)
+    opp = opportunity("006A", ACCOUNT)
     upsert_opportunities(session=session, opportunities=[opp])
     before = _upsell(session, "006A").updated_at
     again = upsert_opportunities(session=session, opportunities=[opp])
@@ -87,9 +88,9 @@ def test_unchanged_resync_writes_nothing(session, cust):
 
 
 def test_changed_amount_and_products_update_the_upsell_and_ask_for_a_replan(session, cust):
-    upsert_opportunities(session=session, opportunities=[f.opportunity("006A", ACCOUNT)])
+    upsert_opportunities(session=session, opportunities=[opportunity("006A", ACCOUNT)])
     [plan_id] = create_plans(session=session, now=f.NOW)
-    changed = f.opportunity(
+    changed = opportunity(
         "006A",
         ACCOUNT,
         amount=45000,
@@ -105,24 +106,24 @@ def test_changed_amount_and_products_update_the_upsell_and_ask_for_a_replan(sess
 
 
 def test_renamed_opportunity_updates_without_a_replan(session, cust):
-    upsert_opportunities(session=session, opportunities=[f.opportunity("006A", ACCOUNT)])
+    upsert_opportunities(session=session, opportunities=[opportunity("006A", ACCOUNT)])
     create_plans(session=session)
-    renamed = f.opportunity("006A", ACCOUNT, name="Renamed", modified=f.NOW + timedelta(hours=1))
+    renamed = opportunity("006A", ACCOUNT, name="Renamed", modified=f.NOW + timedelta(hours=1))
     counts = upsert_opportunities(session=session, opportunities=[renamed])
     assert (counts["updated"], counts["replan"]) == (1, 0)
     assert _upsell(session, "006A").name == "Renamed"
 
 
 def test_an_older_copy_of_an_opportunity_is_ignored(session, cust):
-    upsert_opportunities(session=session, opportunities=[f.opportunity("006A", ACCOUNT)])
-    old = f.opportunity("006A", ACCOUNT, amount=1, modified=f.NOW - timedelta(days=1))
+    upsert_opportunities(session=session, opportunities=[opportunity("006A", ACCOUNT)])
+    old = opportunity("006A", ACCOUNT, amount=1, modified=f.NOW - timedelta(days=1))
     assert upsert_opportunities(session=session, opportunities=[old])["unchanged"] == 1
     assert _upsell(session, "006A").arr_increase == Decimal("20000.00")
 
 
 def test_unknown_account_is_counted_and_skipped_with_a_reason(session, cust, caplog):
     caplog.set_level(logging.WARNING)
-    opps = [f.opportunity("006A", ACCOUNT), f.opportunity("006B", "001UNKNOWN")]
+    opps = [opportunity("006A", ACCOUNT), opportunity("006B", "001UNKNOWN")]
     counts = upsert_opportunities(session=session, opportunities=opps)
     assert (counts["created"], counts["unknown_account"]) == (1, 1)
     assert _upsell(session, "006B") is None
@@ -130,7 +131,7 @@ def test_unknown_account_is_counted_and_skipped_with_a_reason(session, cust, cap
 
 
 def test_unknown_products_join_the_catalogue_and_lines_without_code_are_skipped(session, cust):
-    opp = f.opportunity(
+    opp = opportunity(
         "006A", ACCOUNT, products=[("new-thing", "New thing", 1, 5000.0), (None, "?", 1, 1.0)]
     )
     upsert_opportunities(session=session, opportunities=[opp])
@@ -139,9 +140,9 @@ def test_unknown_products_join_the_catalogue_and_lines_without_code_are_skipped(
 
 
 def test_positive_amendment_expands_a_known_upsell_once(session, cust):
-    upsert_opportunities(session=session, opportunities=[f.opportunity("006A", ACCOUNT)])
+    upsert_opportunities(session=session, opportunities=[opportunity("006A", ACCOUNT)])
     [plan_id] = create_plans(session=session)
-    plus = f.amendment("800A", ACCOUNT, 5000.0, opportunity_id="006A", description="10 seats")
+    plus = amendment("800A", ACCOUNT, 5000.0, opportunity_id="006A", description="10 seats")
     counts = apply_amendments(session=session, amendments=[plus], now=f.NOW)
     assert (counts["expanded"], counts["created"], counts["contracted"]) == (1, 0, 0)
     row = _upsell(session, "006A")
@@ -150,13 +151,13 @@ def test_positive_amendment_expands_a_known_upsell_once(session, cust):
     again = apply_amendments(session=session, amendments=[plus])
     assert again["unchanged"] == 1 and _upsell(session, "006A").arr_increase == Decimal("25000.00")
     # A later opportunity re-sync keeps the amended ARR on top of the new amount.
-    resync = f.opportunity("006A", ACCOUNT, amount=21000, modified=f.NOW + timedelta(hours=1))
+    resync = opportunity("006A", ACCOUNT, amount=21000, modified=f.NOW + timedelta(hours=1))
     upsert_opportunities(session=session, opportunities=[resync])
     assert _upsell(session, "006A").arr_increase == Decimal("26000.00")
 
 
 def test_positive_amendment_on_an_unknown_opportunity_creates_an_upsell(session, cust):
-    plus = f.amendment("800A", ACCOUNT, 7500.0, opportunity_id="006NEW", description="Add-on")
+    plus = amendment("800A", ACCOUNT, 7500.0, opportunity_id="006NEW", description="Add-on")
     counts = apply_amendments(session=session, amendments=[plus])
     assert counts["created"] == 1
     row = _upsell(session, "006NEW")
@@ -166,14 +167,14 @@ def test_positive_amendment_on_an_unknown_opportunity_creates_an_upsell(session,
         date(2026, 11, 10),
         "Add-on",
     )
-    without_opportunity = f.amendment("800B", ACCOUNT, 100.0)
+    without_opportunity = amendment("800B", ACCOUNT, 100.0)
     apply_amendments(session=session, amendments=[without_opportunity])
     assert _upsell(session, "800B").source == UpsellSource.AMENDMENT
 
 
 def test_contraction_is_kept_for_the_outcome_rules(session, cust):
-    upsert_opportunities(session=session, opportunities=[f.opportunity("006A", ACCOUNT)])
-    minus = f.amendment("800C", ACCOUNT, -4000.0, opportunity_id="006A", description="Fewer seats")
+    upsert_opportunities(session=session, opportunities=[opportunity("006A", ACCOUNT)])
+    minus = amendment("800C", ACCOUNT, -4000.0, opportunity_id="006A", description="Fewer seats")
     counts = apply_amendments(session=session, amendments=[minus])
     assert counts["contracted"] == 1
     row = _upsell(session, "006A")
@@ -191,14 +192,14 @@ def test_contraction_is_kept_for_the_outcome_rules(session, cust):
 
 
 def test_contraction_without_a_known_upsell_is_an_account_wide_event(session, cust):
-    apply_amendments(session=session, amendments=[f.amendment("800D", ACCOUNT, -900.0)])
+    apply_amendments(session=session, amendments=[amendment("800D", ACCOUNT, -900.0)])
     [event] = session.scalars(select(TimelineEvent))
     assert (event.kind, event.related_id, event.customer_id) == ("upsell_contracted", None, cust.id)
     assert session.scalar(select(Upsell)) is None
 
 
 def test_amendment_for_an_unknown_account_is_skipped(session, cust):
-    counts = apply_amendments(session=session, amendments=[f.amendment("800E", "001NOPE", 10.0)])
+    counts = apply_amendments(session=session, amendments=[amendment("800E", "001NOPE", 10.0)])
     assert counts["unknown_account"] == 1
     assert session.scalar(select(UpsellAmendment)) is None
 

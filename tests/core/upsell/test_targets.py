@@ -12,7 +12,7 @@ from core.upsell.models import (
     IndustryBenchmark,
     Measurement,
     MeasurementMetric,
-    Outcome,
+    MeasurementStatus,
     OutcomeStatus,
     Product,
     SuccessTemplate,
@@ -21,21 +21,24 @@ from core.upsell.models import (
 from core.upsell.plans import create_plans, replan
 from core.upsell.queries import plan_detail, success_measurement
 from core.upsell.sources import request_replan
-from tests.core.upsell import factories_plans as f
+from tests import factories as f
+from tests.core.upsell import scenarios
 
 INSIGHTS = [
-    f.criterion("Weekly active users", "weekly_active_users", "usage", "users", None)
+    scenarios.criterion("Weekly active users", "weekly_active_users", "usage", "users", None)
     | {"uplift": {"smb": 0.3, "mid_market": 0.2, "enterprise": 0.1}},
-    f.criterion("Resolution time", "ticket_resolution_hours", "outcome", "hours", None, f.LOWER)
+    scenarios.criterion(
+        "Resolution time", "ticket_resolution_hours", "outcome", "hours", None, scenarios.LOWER
+    )
     | {"uplift": 0.25},
-    f.criterion("Csat", "csat", "satisfaction", "score", 4.5) | {"uplift": 0.1},
-    f.criterion("Rollout signed off", None, "outcome", "met", 1, manual=True),
+    scenarios.criterion("Csat", "csat", "satisfaction", "score", 4.5) | {"uplift": 0.1},
+    scenarios.criterion("Rollout signed off", None, "outcome", "met", 1, manual=True),
 ]
 
 
 @pytest.fixture
 def catalog(session):
-    f.catalog(session)
+    scenarios.catalog(session)
     f.add(
         session,
         Metric(
@@ -61,7 +64,7 @@ def catalog(session):
 
 
 def _before_close(session, cust, key, value, close=f.CLOSE):
-    f.observe(session, cust, key, {d: value for d in f.days_before(close, 1, 5, 10)})
+    f.observe_at(session, cust, key, {d: value for d in scenarios.days_before(close, 1, 5, 10)})
 
 
 def _metrics(session, upsell) -> dict[str, MeasurementMetric]:
@@ -154,37 +157,33 @@ def test_the_benchmark_cap_is_the_source_when_it_binds(session, catalog):
     )
 
 
-def _past(session, *, segment=Segment.MID_MARKET, reached, status=OutcomeStatus.SUCCESS):
+def _past(session, *, segment=Segment.MID_MARKET, reached, confirmed=True):
     """A plan of an insights upsell that started at 100 weekly active users and reached more."""
     peer = f.customer(session, segment=segment)
     started = f.CLOSE - timedelta(days=200)
-    plan = f.past_plan(session, peer, "insights", status=None, started=started)
-    f.add(
+    plan = f.plan(
         session,
-        MeasurementMetric(
-            measurement_id=plan.id,
-            name="Weekly active users",
-            metric_key="weekly_active_users",
-            type="usage",
-            unit="users",
-            direction=f.HIGHER,
-            measurement="automatic",
-            baseline=Decimal(100),
-            target=Decimal(120),
-        ),
+        peer,
+        sold=f.upsell(session, peer, ["insights"], close=started),
+        started_on=started,
+        status=MeasurementStatus.COMPLETED,
+        days=(),
+        planned_products=["insights"],
+        metrics=[
+            f.auto("Weekly active users", "weekly_active_users", 100, 120) | {"unit": "users"}
+        ],
     )
     day90 = started + timedelta(days=90)
-    f.observe(session, peer, "weekly_active_users", {day90: reached, day90 - timedelta(2): reached})
-    f.add(
-        session,
-        Outcome(measurement_id=plan.id, proposed_status=OutcomeStatus.SUCCESS, status=status),
+    f.observe_at(
+        session, peer, "weekly_active_users", {day90: reached, day90 - timedelta(2): reached}
     )
+    f.outcome(session, plan, OutcomeStatus.SUCCESS, confirmed=confirmed)
 
 
 def test_similar_confirmed_upsells_count_once_there_are_five(session, catalog):
     for reached in (140, 150, 150, 160):
         _past(session, reached=reached)
-    _past(session, reached=400, status=None)  # proposed, never confirmed: not evidence
+    _past(session, reached=400, confirmed=False)  # proposed, never confirmed: not evidence
     for _ in range(5):
         _past(session, reached=400, segment=Segment.ENTERPRISE)  # another segment
     cust = f.customer(session)

@@ -1,32 +1,34 @@
-"""Builders for upsell source, plan and prediction tests: catalogue, customers, upsells, history."""
+"""Upsell scenarios the planning, source and tracking tests share.
 
-import itertools
-from datetime import UTC, date, datetime, time, timedelta
+The product catalogue that plans are drafted from (metrics, products with success templates, one
+industry benchmark), a tracked customer's contacts, Salesforce opportunity and amendment records,
+and reading a plan's metrics, checkpoints and outbox deliveries back. Generic rows (customers,
+upsells, plans) come from tests/factories.py.
+"""
+
+from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select
 
-from core.accounts.models import User
-from core.base import Direction, Role, Segment
-from core.customers.models import Customer, Metric, MetricKind, Observation
+from core.base import Direction, Segment
+from core.customers.models import Metric, MetricKind
 from core.integrations.base import Amendment, Opportunity
+from core.outbox.models import Delivery
 from core.upsell.models import (
+    Checkpoint,
     IndustryBenchmark,
-    Measurement,
     MeasurementMetric,
-    MeasurementStatus,
-    Outcome,
-    OutcomeStatus,
     Product,
     SuccessTemplate,
-    Upsell,
-    UpsellProduct,
 )
+from tests.factories import CLOSE, NOW, add
 
-NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
-CLOSE = date(2026, 11, 1)
 HIGHER, LOWER = Direction.HIGHER.value, Direction.LOWER.value
-_seq = itertools.count(1)
+
+# The two contacts of a tracked customer (for `customer(contacts=...)`): reviews invite them, the
+# summary and the feedback ask go to them; Lee Chen, first, is the primary contact.
+CONTACTS = ("Lee Chen", "Priya Shah")
 
 METRICS = {
     "feature_adoption": ("%", MetricKind.ADOPTION, Direction.HIGHER),
@@ -73,13 +75,6 @@ TEMPLATES = {
 }
 
 
-def add(session, row):
-    """Add and flush one row, returning it."""
-    session.add(row)
-    session.flush()
-    return row
-
-
 def catalog(session) -> None:
     """Create the metrics, products, templates and one benchmark row the tests plan with."""
     for key, (unit, kind, direction) in METRICS.items():
@@ -107,107 +102,11 @@ def catalog(session) -> None:
         )
 
 
-def csm(session) -> User:
-    n = next(_seq)
-    return add(session, User(email=f"csm{n}@outcomes.example", name=f"Casey {n}", role=Role.CSM))
-
-
-def customer(session, *, crm_id=None, segment=Segment.MID_MARKET, health=64, industry="Logistics"):
-    n = next(_seq)
-    return add(
-        session,
-        Customer(
-            name=f"Northwind {n}",
-            industry=industry,
-            segment=segment,
-            region="NA",
-            arr=Decimal(90_000),
-            health_score=None if health is None else Decimal(health),
-            crm_id=crm_id,
-        ),
-    )
-
-
-def upsell(
-    session,
-    cust,
-    products=("analytics",),
-    *,
-    close=CLOSE,
-    criteria=None,
-    arr=20_000,
-    source="manual",
-    opportunity_id=None,
-) -> Upsell:
-    row = add(
-        session,
-        Upsell(
-            opportunity_id=opportunity_id or f"006TEST{next(_seq)}",
-            customer_id=cust.id,
-            source=source,
-            type="expansion",
-            name="Expansion",
-            arr_increase=Decimal(arr),
-            close_date=close,
-            stated_criteria=criteria,
-        ),
-    )
-    for code in products:
-        add(session, UpsellProduct(upsell_id=row.id, product_code=code, arr=Decimal(arr)))
-    return row
-
-
-def observe(session, cust, key, values_by_day: dict[date, float]) -> None:
-    """Write one observation at noon UTC on each given day."""
-    rows = [
-        {
-            "customer_id": cust.id,
-            "metric_key": key,
-            "value": Decimal(str(v)),
-            "source": "test",
-            "observed_at": datetime.combine(d, time(12), tzinfo=UTC),
-        }
-        for d, v in values_by_day.items()
-    ]
-    session.execute(insert(Observation).values(rows))
-
-
 def days_before(close: date, *offsets: int) -> list[date]:
     return [close - timedelta(days=o) for o in offsets]
 
 
-def past_plan(session, cust, product, status=OutcomeStatus.SUCCESS, *, metrics=(), started=None):
-    """A completed plan with a confirmed outcome; `metrics` = [(name, key, target)]."""
-    started = started or date(2025, 6, 1)
-    sold = upsell(session, cust, (product,), close=started)
-    plan = add(
-        session,
-        Measurement(
-            upsell_id=sold.id,
-            customer_id=cust.id,
-            status=MeasurementStatus.COMPLETED,
-            started_on=started,
-            horizon_days=90,
-            planned_products=[product],
-        ),
-    )
-    for name, key, target in metrics:
-        add(
-            session,
-            MeasurementMetric(
-                measurement_id=plan.id,
-                name=name,
-                metric_key=key,
-                type="usage",
-                unit="u",
-                direction=HIGHER,
-                measurement="automatic",
-                target=Decimal(target),
-            ),
-        )
-    if status is not None:
-        add(session, Outcome(measurement_id=plan.id, proposed_status=status, status=status))
-    return plan
+# --- Salesforce records --------------------------------------------------------------------------
 
 
 def opportunity(
@@ -255,3 +154,31 @@ def amendment(
         arr_change=change,
         description=description,
     )
+
+
+# --- Reading a plan back -------------------------------------------------------------------------
+
+
+def metrics_of(session, measurement) -> dict[str, MeasurementMetric]:
+    stmt = select(MeasurementMetric).where(MeasurementMetric.measurement_id == measurement.id)
+    return {m.name: m for m in session.scalars(stmt.execution_options(populate_existing=True))}
+
+
+def set_current(session, measurement, values: dict):
+    """Set current values of metrics by name (bypassing validation, for status scenarios)."""
+    by_name = metrics_of(session, measurement)
+    for name, value in values.items():
+        by_name[name].current = None if value is None else Decimal(str(value))
+    session.flush()
+
+
+def checkpoints_of(session, measurement) -> dict[int, Checkpoint]:
+    stmt = select(Checkpoint).where(Checkpoint.measurement_id == measurement.id)
+    return {c.day: c for c in session.scalars(stmt.execution_options(populate_existing=True))}
+
+
+def deliveries(session, channel=None) -> list[Delivery]:
+    stmt = select(Delivery).order_by(Delivery.created_at, Delivery.idempotency_key)
+    if channel:
+        stmt = stmt.where(Delivery.channel == channel)
+    return list(session.scalars(stmt))
