@@ -10,8 +10,8 @@ from components.format import SEGMENT_LABELS, escape_md, label, money, when
 from components.navigation import page_file
 from core.formatting import duration, plain
 from core.upsell.analysis import ARR_BANDS
+from core.upsell.analysis_schemas import Analysis, Bucket, Group, Kpi, KpiRow, PlanPrediction
 from core.upsell.prediction import ARR_BAND_LIMITS, K
-from core.upsell.schemas import Analysis, Bucket, Group, Kpi, KpiRow, PlanPrediction
 
 OUTCOME_COLORS = {
     "success": "#2E7D32",

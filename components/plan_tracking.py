@@ -7,7 +7,7 @@ from components.format import escape_md, when
 from core.formatting import number
 from core.upsell.frequency import LABELS as FREQUENCY_LABELS
 from core.upsell.frequency import window
-from core.upsell.schemas import MetricView, PlanDetail
+from core.upsell.page_schemas import MetricView, PlanDetail
 
 MILESTONE_BADGES = {
     "completed": ":green-badge[Completed]",

@@ -16,10 +16,11 @@ from core.schemas import NOTE_LENGTH, TEXT_LENGTH
 from core.upsell.curve import LABELS
 from core.upsell.models import TargetSource
 from core.upsell.outcomes import CHOICES, confirm_outcome
+from core.upsell.page_schemas import MetricView, PlanDetail, PlanRow
 from core.upsell.plans import criteria_changes, customize_plan
 from core.upsell.progress import record_manual_values
 from core.upsell.reviews import record_review
-from core.upsell.schemas import CRITERION_NAME_LENGTH, MetricView, PlanDetail, PlanRow
+from core.upsell.schemas import CRITERION_NAME_LENGTH
 
 STATUS_LABELS = {k: v.capitalize() for k, v in LABELS.items()}
 COLORS = {"on_track": "green", "exceeding": "blue", "at_risk": "orange", "behind": "red"}

@@ -13,17 +13,11 @@ from core.base import Role, Segment
 from core.repository.consent import CustomerView, audience, customer_views
 from core.schemas import Day, SingleLine
 from core.upsell.analysis import ARR_BANDS, outcomes_analysis
+from core.upsell.analysis_schemas import Analysis
 from core.upsell.progress import record_manual_values
-from core.upsell.queries import (
-    plan_id_for,
-    review_out,
-    success_measurement,
-    upsell_for,
-    upsell_out,
-)
+from core.upsell.queries import plan_id_for, review_out, success_measurement, upsell_for, upsell_out
 from core.upsell.reviews import record_review
 from core.upsell.schemas import (
-    Analysis,
     ManualUpsellIn,
     MeasurementIn,
     MetricValuesIn,

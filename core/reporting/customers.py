@@ -42,13 +42,7 @@ from core.reporting.schemas import (
     SeriesPoint,
     TimelineRow,
 )
-from core.repository.consent import (
-    Audience,
-    CustomerView,
-    audience,
-    customer_views,
-    named_levels,
-)
+from core.repository.consent import Audience, CustomerView, audience, customer_views, named_levels
 
 RECENT_FEEDBACK = 10
 

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from core.base import Segment
 from core.errors import Invalid
 from core.upsell import churn, plan_kpis
+from core.upsell.analysis_schemas import Analysis, Bucket, Group, Kpi, PlanPrediction, Signal
 from core.upsell.prediction import (
     ARR_BAND_SQL,
     ARR_BANDS,
@@ -42,7 +43,6 @@ from core.upsell.prediction import (
     checkpoint_status_sql,
 )
 from core.upsell.queries import plan_latency
-from core.upsell.schemas import Analysis, Bucket, Group, Kpi, PlanPrediction, Signal
 
 DIMENSIONS = ("product", "segment", "industry", "arrBand", "salesRep")
 TARGETS = {

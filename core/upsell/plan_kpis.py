@@ -14,8 +14,9 @@
 
 from collections import Counter
 
+from core.upsell.analysis_schemas import Kpi, KpiBin, KpiRow
 from core.upsell.queries import PLAN_WITHIN_HOURS
-from core.upsell.schemas import Kpi, KpiBin, KpiRow, PlanLatency
+from core.upsell.schemas import PlanLatency
 
 ROWS = 50  # rows listed per KPI; the counts cover all of them
 # Hours from the close to the plan: (upper bound, label); the last bar is open-ended.

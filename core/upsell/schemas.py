@@ -2,8 +2,9 @@
 
 Inputs: what services validate (`ManualUpsell`, `MetricChange`, `PlanChanges`) and the API's
 request bodies (`…In`). Read models: the API's answers (`SuccessMeasurement`, the PRD's
-UpsellSuccessMeasurement), the Upsell progress page (`PlanRow`, `PlanDetail`), a plan as
-customized (`Plan`), plan latency, overdue checkpoints and the outcome analysis (`Analysis`).
+UpsellSuccessMeasurement), a plan as customized (`Plan`), plan latency and overdue checkpoints.
+The progress page's models are in `page_schemas.py`, the outcome analysis's in
+`analysis_schemas.py`.
 """
 
 import uuid
@@ -13,7 +14,6 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
@@ -40,7 +40,6 @@ from core.upsell.models import (
     CheckpointStatus,
     MeasurementFrequency,
     MeasurementMode,
-    MeasurementStatus,
     MilestoneStatus,
     OutcomeStatus,
     ProgressStatus,
@@ -380,143 +379,6 @@ class SuccessMeasurement(CamelModel):
     predicted_success: JsonNumber | None = Field(description="0-100 chance of success")
 
 
-# The Upsell progress page: the plan list and one plan's detail --------------------------------
-
-
-class PlanRow(BaseModel):
-    """One plan in the list."""
-
-    id: uuid.UUID
-    status: MeasurementStatus
-    progress_status: ProgressStatus | None
-    predicted_success: Decimal | None
-    version: int
-    customer_id: uuid.UUID
-    customer_name: str
-    upsell_name: str
-    arr_increase: Decimal
-    close_date: date
-    days_since_close: int
-    products: list[str]
-    next_day: int | None  # the next scheduled checkpoint
-    next_due: date | None
-    overdue: int
-    overdue_since: date | None = None  # when the oldest overdue review was due
-    outcome: OutcomeStatus | None = None  # decided (or closed as no decision)
-    proposed_outcome: OutcomeStatus | None = None
-    decide_by: date | None = None
-
-
-class Point(BaseModel):
-    day: date
-    value: float
-
-
-class MetricView(BaseModel):
-    """One criterion with its values, its daily series and its expected curve."""
-
-    id: uuid.UUID
-    name: str
-    metric_key: str | None
-    type: str
-    unit: str
-    direction: Direction
-    measurement: MeasurementMode
-    origin: str
-    baseline: Decimal | None
-    target: Decimal
-    target_source: TargetSource | None = None
-    target_explanation: str | None = None
-    current: Decimal | None
-    current_at: datetime | None
-    progress: Decimal | None
-    expected: Decimal | None
-    frequency: MeasurementFrequency | None = None
-    no_recent_data: bool = False
-    series: list[Point]
-    expected_curve: list[Point]
-
-
-class CheckpointView(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    day: int
-    due_on: date
-    status: str
-    doc_url: str | None
-    summary: dict = {}
-    review_due_on: date | None = None  # overdue since then when status is "overdue"
-
-
-class ReviewView(BaseModel):
-    id: uuid.UUID
-    reviewed_at: datetime
-    checkpoint_day: int | None
-    reviewer_name: str | None
-    assessment: ProgressStatus
-    findings: str
-    next_steps: str | None
-
-
-class OutcomeView(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    proposed_status: str
-    proposed_reasons: list
-    status: str | None
-    override_reason: str | None
-    decided_at: datetime | None
-    decide_by: date | None = None
-
-
-class FeedbackAnswer(BaseModel):
-    """A customer's NPS or CSAT response after the plan's feedback ask."""
-
-    kind: str
-    score: int
-    comment: str | None
-    respondent_name: str | None
-    responded_at: datetime
-    line: str
-
-
-class FeedbackAsk(BaseModel):
-    """The plan's 60-day feedback ask: where it stands and what came back."""
-
-    status: str
-    status_label: str
-    drafted_at: datetime
-    sent_at: datetime | None
-    to: list[str]
-    answers: list[FeedbackAnswer]
-    lines: list[str]
-
-
-class PlanDetail(BaseModel):
-    """Everything the detail view shows about one plan."""
-
-    id: uuid.UUID
-    version: int
-    status: MeasurementStatus
-    progress_status: ProgressStatus | None
-    predicted_success: Decimal | None
-    customer_id: uuid.UUID
-    customer_name: str
-    upsell_name: str
-    arr_increase: Decimal
-    close_date: date
-    started_on: date
-    horizon_days: int
-    days_since_close: int
-    health_before: Decimal | None
-    health_after: Decimal | None
-    metrics: list[MetricView]
-    checkpoints: list[CheckpointView]
-    reviews: list[ReviewView]
-    outcome: OutcomeView | None
-    milestones: list[MilestoneOut] = []
-    roi: RoiRealized | None = None
-    feedback: FeedbackAsk | None = None
-
-
 # A plan as customized, plan latency and overdue checkpoints -----------------------------------
 
 
@@ -609,121 +471,3 @@ class OverdueCheckpoint(BaseModel):
     csm_id: uuid.UUID | None
     csm_name: str | None
     doc_url: str | None
-
-
-# The outcome analysis -------------------------------------------------------------------------
-
-
-class Group(CamelModel):
-    """Outcome figures of one group of plans (or of all of them)."""
-
-    dimension: str | None
-    value: str | None
-    plans: int
-    decided: int
-    mix: dict[str, int]
-    success_rate: float | None
-    churn_rate: float | None = Field(
-        description="Year-1 churn of expanded ARR: lost within 12 months of close ÷ expanded, "
-        "over plans whose upsell closed 12+ months ago (None when none did)"
-    )
-    value_realization: float | None
-    churned: int = Field(description="Expansions that lost ARR within their first year")
-    churn_known: int = Field(description="Plans whose upsell closed 12 or more months ago")
-    churn_unknown: int = Field(description="Plans younger than 12 months: churn not yet known")
-    expanded_arr: float = Field(description="Expanded ARR of the churn_known plans")
-    churned_arr: float = Field(description="Of it, ARR lost to churn or contraction in year 1")
-    metrics: int
-    met: int
-    median_days_to_value: float | None
-
-
-class Signal(CamelModel):
-    """How plans in one 30-day state ended: {outcome: count}."""
-
-    signal: str
-    outcomes: dict[str, int]
-    total: int
-    success_rate: float | None
-
-
-class Bucket(CamelModel):
-    """Predicted vs realized success of confirmed plans whose prediction fell in [low, high)."""
-
-    low: int
-    high: int
-    plans: int
-    predicted: float
-    actual: float
-
-
-class KpiBin(CamelModel):
-    """One bar of a KPI's distribution."""
-
-    label: str
-    count: int
-
-
-class KpiRow(CamelModel):
-    """An upsell or plan behind a KPI: late or missing plan, or a plan not tracked in time."""
-
-    kind: Literal["late", "unplanned", "untracked"]
-    measurement_id: uuid.UUID | None
-    upsell_id: uuid.UUID
-    customer_name: str
-    upsell_name: str
-    since: date  # the close date (plan latency) or the first checkpoint day (tracking)
-    hours: float | None = None  # close to plan, or waited so far
-    metrics: list[str] = []  # the plan's metrics without data by its first checkpoint
-
-
-class Kpi(CamelModel):
-    """A PRD success metric with its target and whether it is met (None when no data).
-
-    Where it helps, the counts behind the share (`numerator` of `denominator`), a distribution
-    (`bins`, 50th/90th percentiles in hours) and the first rows that hold it back (`rows`, of
-    `rows_total`)."""
-
-    key: str
-    label: str
-    value: float | None
-    target: float
-    higher_is_better: bool = True
-    met: bool | None
-    detail: str
-    numerator: int | None = None
-    denominator: int | None = None
-    bins: list[KpiBin] = []
-    p50_hours: float | None = None
-    p90_hours: float | None = None
-    rows: list[KpiRow] = []
-    rows_total: int = 0
-
-
-class Analysis(CamelModel):
-    """Everything the outcomes report shows."""
-
-    overall: Group
-    breakdowns: dict[str, list[Group]]
-    signals: list[Signal]
-    on_track_at_30_success: float | None
-    behind_at_30_success: float | None
-    calibration: list[Bucket] = Field(description="Confirmed outcomes only")
-    scored_outcomes: int = Field(description="Confirmed outcomes with a prediction")
-    min_scored_outcomes: int = Field(description="Needed before Brier and skill are given")
-    scored_base_rate: float | None = Field(description="Share of the scored plans that succeeded")
-    brier_score: float | None = Field(None, description="Mean squared error; 0 is perfect")
-    brier_reference: float | None = Field(None, description="Brier of the base-rate forecast")
-    brier_skill: float | None = Field(None, description="1 − brier ÷ reference; > 0 beats it")
-    kpis: list[Kpi]
-    latency_median_hours: float | None
-
-
-class PlanPrediction(CamelModel):
-    """An active plan's predicted chance of success and what it rests on."""
-
-    measurement_id: uuid.UUID
-    customer: str
-    upsell: str
-    predicted_success: Decimal | None
-    basis: dict

@@ -8,13 +8,7 @@ import pytest
 from core.base import Role
 from core.errors import NotFound
 from core.upsell.progress import update_progress
-from core.upsell.queries import (
-    list_plans,
-    load_plan,
-    plan_detail,
-    success_measurement,
-    upsell_for,
-)
+from core.upsell.queries import list_plans, load_plan, plan_detail, success_measurement, upsell_for
 from core.upsell.reviews import record_review
 from tests.factories import NOW, auto, csm, customer, manual, observe_days, plan
 
