@@ -29,6 +29,8 @@ def detail_view(
         facts.append(f"customer since {detail.customer_since:%b %Y}")
     if detail.use_case:
         facts.append(detail.use_case)
+    if detail.external_id:
+        facts.append(f"customer id {detail.external_id}")
     st.caption(escape_md(" · ".join(facts)))
     fact_row(
         [

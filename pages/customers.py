@@ -11,6 +11,7 @@ from components import data
 from components.auth import require_user
 from components.cards import empty_state, page_header
 from components.customer_detail import detail_view
+from components.customer_form import add_customer_form
 from components.customer_table import PAGE_SIZE, Filters, customer_table, filter_bar, to_csv
 from core.base import Role
 from core.customers.health import customer_health
@@ -59,10 +60,22 @@ def load_series(customer_id: str, metric_key: str) -> MetricSeries:
 
 user = require_user()
 page_header("Customers", "Search and filter customers; select a row to open its details.")
+added = add_customer_form(user)
+if added:
+    load_page.clear()
+    load_options.clear()
+    st.query_params["customer"] = added
 filters = filter_bar(load_options(), default_owner=user.id if user.role == Role.CSM else None)
 
 total = load_page(filters, 0, user.role).total
-if not total:
+if not total and not load_page(Filters(), 0, user.role).total:
+    empty_state(
+        "No customers yet",
+        "Add the first one with **Add a customer** above, or let your CRM send them to the API "
+        "(`PUT /api/customers/{id}`).",
+        icon=":material/apartment:",
+    )
+elif not total:
     empty_state(
         "No customers match these filters",
         "Clear the search or pick 'All' in a filter to see more.",

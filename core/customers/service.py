@@ -7,6 +7,7 @@ anything behind. A customer's `healthScore` is kept as its `crm_health` health f
 score is the combined score of all factors (core/customers/health.py).
 """
 
+import re
 import uuid
 
 from sqlalchemy import or_, select, text
@@ -24,6 +25,7 @@ from core.errors import Conflict, Invalid
 from core.upsert import forget_loaded, upsert_by_key
 
 SHOWN_PROBLEMS = 50
+EXTERNAL_ID_LENGTH = 128  # customers.external_id
 UPSERT_OBSERVATIONS = text(
     """
     WITH upserted AS (
@@ -88,6 +90,31 @@ def upsert_customer(
             changes={"fields": fields},
         )
     return customer_out(session=session, customer_id=customer_id), outcome == "created"
+
+
+def add_customer(
+    *, session: Session, body: CustomerIn, external_id: str | None, actor: str
+) -> CustomerOut:
+    """Create a customer entered by a person; refuse an id another customer already has.
+
+    Without `external_id` the id is made from the name ("Acme Corp" -> "acme-corp"): it is what
+    usage pipelines and CRM hooks call the customer, so it is shown on the customer page.
+    """
+    external_id = (external_id or "").strip() or slug(body.name)
+    if not external_id:
+        raise Invalid("externalId: give the customer an id, e.g. the one your CRM uses.")
+    if len(external_id) > EXTERNAL_ID_LENGTH:
+        raise Invalid(f"externalId: must be at most {EXTERNAL_ID_LENGTH} characters.")
+    taken = session.scalar(select(Customer.name).where(Customer.external_id == external_id))
+    if taken is not None:
+        raise Conflict(f"externalId: '{external_id}' already belongs to customer {taken}.")
+    created, _ = upsert_customer(session=session, external_id=external_id, body=body, actor=actor)
+    return created
+
+
+def slug(name: str) -> str:
+    """Return a lower-case, hyphenated id made of the name's letters and digits."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:EXTERNAL_ID_LENGTH]
 
 
 def customer_out(*, session: Session, customer_id: uuid.UUID) -> CustomerOut:

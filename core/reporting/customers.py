@@ -209,6 +209,7 @@ def customer_detail(
         use_case=view.text(customer.use_case) or None,
         customer_since=customer.customer_since,
         website=customer.website if view.shows.name else None,
+        external_id=customer.external_id if view.shows.name else None,
         csm_email=csm_email,
         goals=[GoalRow.model_validate(g._asdict() | {"name": view.text(g.name)}) for g in goals],
         feedback=[_feedback_as_seen(f, view) for f in said],

@@ -251,6 +251,7 @@ class CustomerDetail(BaseModel):
     use_case: str | None
     customer_since: date | None
     website: str | None
+    external_id: str | None = None  # what usage pipelines and the CRM call the customer
     csm_email: str | None
     goals: list[GoalRow]
     feedback: list[FeedbackRow]
