@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from app import errors
 from app.limits import DEFAULT_LIMIT, LIMITS, MB, BodyLimit
-from app.routes import customers, goals, ingest, system, upsell, value_repository
+from app.routes import admin, catalog, customers, goals, ingest, system, upsell, value_repository
 
 # Answers every route may give besides its own (documented so clients and the fuzzer know them).
 COMMON_RESPONSES = {
@@ -32,10 +32,12 @@ errors.install(app)
 for router in (
     system.health_router,
     system.router,
+    admin.router,
     value_repository.router,
     goals.router,
     ingest.router,
     customers.router,
     upsell.router,
+    catalog.router,
 ):
     app.include_router(router, responses=COMMON_RESPONSES)

@@ -12,13 +12,27 @@ from core.accounts.models import ApiKey
 from core.accounts.service import authenticate, key_use_due, note_key_use
 from core.audit.service import act_with_key
 from core.base import Role
-from core.db import session_scope
+from core.db import read_session_scope, session_scope
+from core.settings import get_settings
 
 
 def get_session() -> Iterator[Session]:
     """Yield a session committed when the request succeeds."""
     with session_scope() as session:
         yield session
+
+
+def get_read_session(session: Session = Depends(get_session)) -> Iterator[Session]:
+    """Yield a read-only session on DATABASE_READ_URL's replica, else the request's own session.
+
+    For GET routes. Without a replica they share the request's session, so a request still holds
+    one connection at most.
+    """
+    if not get_settings().database_read_url:
+        yield session
+        return
+    with read_session_scope() as replica:
+        yield replica
 
 
 def api_key(request: Request, session: Session = Depends(get_session)) -> ApiKey:

@@ -3,12 +3,15 @@
 A key made `--as EMAIL` is bound to that person: it takes their role and every action it takes
 through the API must name them (`verifiedBy`, `flaggedBy`, `createdBy`, `recordedBy`,
 `reviewedBy`). A key without `--as` names any person, as long as both roles allow the action.
+Creating and revoking are audited as `cli:<login>`, the operating-system login that ran this.
 """
 
 import argparse
+import getpass
 import sys
 
 from core.accounts import service
+from core.accounts.schemas import Actor
 from core.base import Role
 from core.db import session_scope
 from core.errors import DomainError
@@ -39,11 +42,16 @@ def main(argv: list[str] | None = None) -> int:
     revoke = sub.add_parser("revoke", help="revoke a key by id or prefix")
     revoke.add_argument("key")
     args = parser.parse_args(argv)
+    actor = Actor(label=f"cli:{_login()}")
     try:
         with session_scope() as session:
             if args.command == "create":
                 key, token = service.create_api_key(
-                    session=session, name=args.name, role=args.role, user_email=args.user_email
+                    session=session,
+                    name=args.name,
+                    role=args.role,
+                    user_email=args.user_email,
+                    actor=actor,
                 )
                 print(token)
                 bound = f", acting only as {args.user_email.strip()}" if key.user_id else ""
@@ -59,12 +67,20 @@ def main(argv: list[str] | None = None) -> int:
                         f"{view.prefix}…  {view.name}  {view.role}  {acts_as}  {state}  {view.id}"
                     )
             else:
-                key = service.revoke_api_key(session=session, key_id=args.key)
-                print(f"Revoked '{key.name}'.")
+                key = service.revoke_api_key(session=session, key_id=args.key, actor=actor)
+                print(f"Revoked '{key.name}'; it no longer works.")
     except DomainError as exc:
         print(exc, file=sys.stderr)
         return 2
     return 0
+
+
+def _login() -> str:
+    """Return who runs the command, as the operating system knows them."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in the environment or the password database
+        return "unknown"
 
 
 if __name__ == "__main__":

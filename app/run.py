@@ -6,13 +6,17 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
+from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
+from app.sign_in_setup import invalid_setting, prepare_ui_secrets, refusal
 from core.embedded import start_embedded, to_sqlalchemy_url
-from core.settings import ROOT, get_settings
+from core.settings import ROOT, Settings, get_settings
 
 
 class StartupError(Exception):
@@ -93,25 +97,45 @@ def seed_and_key(url: str, settings) -> str:
     return token
 
 
+def load_settings() -> Settings:
+    """Return the settings, or StartupError naming the first setting that is not valid."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        raise StartupError(invalid_setting(exc)) from exc
+
+
+def check_sign_in(settings: Settings) -> None:
+    """Fail with one sentence when the UI's sign-in does not fit where it would listen."""
+    if problem := refusal(settings, settings.bind_host):
+        raise StartupError(problem)
+
+
+def ui_command(settings: Settings, extra: Sequence[str] = ()) -> list[str]:
+    """Return the `streamlit run` command of the web UI (`extra`: more flags, e.g. secrets)."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app/main.py",
+        "--server.port",
+        str(settings.app_port),
+        "--server.address",
+        settings.bind_host,
+        "--server.headless",
+        "true",
+        *extra,
+    ]
+
+
 def start_processes(url: str, settings) -> dict[str, subprocess.Popen]:
     """Start UI, API and jobs as child processes sharing DATABASE_URL."""
     env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
     py = sys.executable
     host = settings.bind_host
     commands = {
-        "ui": [
-            py,
-            "-m",
-            "streamlit",
-            "run",
-            "app/main.py",
-            "--server.port",
-            str(settings.app_port),
-            "--server.address",
-            host,
-            "--server.headless",
-            "true",
-        ],
+        "ui": ui_command(settings, prepare_ui_secrets(settings, ROOT)),
         "api": [
             py,
             "-m",
@@ -129,6 +153,14 @@ def start_processes(url: str, settings) -> dict[str, subprocess.Popen]:
     return {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}
 
 
+def sign_in_summary(settings: Settings) -> str:
+    """Say in a few words how people sign in to the UI."""
+    if settings.auth_mode == "oidc":
+        provider = urlsplit(settings.oidc_server_metadata_url or "").netloc
+        return f"single sign-on through {provider or 'the identity provider'}"
+    return "demo (pick any seeded user; local use only)"
+
+
 def stop_processes(procs: dict[str, subprocess.Popen]) -> None:
     """Ask every child to stop, then insist after a grace period."""
     for proc in procs.values():
@@ -144,9 +176,11 @@ def stop_processes(procs: dict[str, subprocess.Popen]) -> None:
 
 def main() -> int:
     """Bring everything up and keep it running until Ctrl-C."""
-    settings = get_settings()
     server = None
     try:
+        # Sign-in is checked first: a refused start never touches ports or the database.
+        settings = load_settings()
+        check_sign_in(settings)
         check_port_free(settings.app_port, settings.bind_host, "web UI", "APP_PORT")
         check_port_free(settings.api_port, settings.bind_host, "API", "API_PORT")
         server, url = prepare_database(settings)
@@ -161,6 +195,7 @@ def main() -> int:
         f"\nOutcomes is running.\n"
         f"  UI    http://{shown}:{settings.app_port}\n"
         f"  API   http://{shown}:{settings.api_port}  (docs at /docs, health at /health)\n"
+        f"  Sign-in: {sign_in_summary(settings)}\n"
         f"  Demo API key: {token}\n"
         f"Press Ctrl-C to stop.\n",
         flush=True,

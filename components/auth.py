@@ -1,21 +1,24 @@
-"""Demo sign-in: pick a seeded user (or pass ?user=<email>), keep the id in session state."""
+"""The person signed in to this browser session: kept in session state, checked by every page.
+
+How they got signed in is the sign-in mode's business (`components.demo_sign_in`,
+`components.oidc_sign_in`); this module keeps the result and signs them out again.
+"""
 
 import uuid
-from itertools import groupby
 
 import streamlit as st
 
 from components import data
-from components.cards import empty_state
-from components.format import ROLE_BLURBS, ROLE_LABELS, escape_md
-from core.accounts.queries import find_user_by_email, get_user, list_users
+from components.format import ROLE_LABELS, escape_md
+from core.accounts.queries import get_user
 from core.accounts.schemas import UserSummary
 from core.base import Role
 from core.errors import NotFound
+from core.settings import get_settings
 
 USER_KEY = "user_id"
-NOTICE_KEY = "_sign_in_notice"
-QUERY_PARAM = "user"
+EMAIL_KEY = "_signed_in_email"
+DEMO_LABEL = "Demo sign-in — not for production"
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -26,26 +29,29 @@ def _load_user(user_id: str) -> UserSummary | None:
         return None
 
 
-def sign_in(user_id: uuid.UUID | str) -> None:
-    """Remember `user_id` as the signed-in person for this browser session."""
+def single_sign_on() -> bool:
+    """Tell whether people sign in through the identity provider (AUTH_MODE=oidc)."""
+    return get_settings().auth_mode == "oidc"
+
+
+def sign_in(user_id: uuid.UUID | str, *, email: str | None = None) -> None:
+    """Remember `user_id` (signed in as `email`, with single sign-on) for this browser session."""
     st.session_state[USER_KEY] = str(user_id)
+    if email is not None:
+        st.session_state[EMAIL_KEY] = email.strip().lower()
+
+
+def forget() -> None:
+    """Forget the signed-in person in this session (the provider's session is left alone)."""
+    st.session_state.pop(USER_KEY, None)
+    st.session_state.pop(EMAIL_KEY, None)
 
 
 def sign_out() -> None:
-    """Forget the signed-in person."""
-    st.session_state.pop(USER_KEY, None)
-
-
-def sign_in_from_query() -> None:
-    """Sign in the user named by ?user=<email>, then drop the parameter from the URL."""
-    email = st.query_params.get(QUERY_PARAM)
-    if not email:
-        return
-    del st.query_params[QUERY_PARAM]
-    try:
-        sign_in(data.call(find_user_by_email, email=email).id)
-    except NotFound:
-        st.session_state[NOTICE_KEY] = f"No active user with email {email!r}; choose one below."
+    """Forget the signed-in person; with single sign-on also end the provider's sign-in."""
+    forget()
+    if single_sign_on():
+        st.logout()
 
 
 def current_user() -> UserSummary | None:
@@ -55,7 +61,7 @@ def current_user() -> UserSummary | None:
         return None
     user = _load_user(str(user_id))
     if user is None:
-        sign_out()
+        forget()
     return user
 
 
@@ -84,51 +90,5 @@ def sidebar_user(user: UserSummary) -> None:
                 on_click=sign_out,
                 width="stretch",
             )
-        st.caption("Demo mode: sign-in has no password.")
-
-
-def _role_card(role: Role, people: list[UserSummary]) -> None:
-    with st.container(border=True):
-        st.markdown(f"**{ROLE_LABELS[role]}**")
-        st.caption(ROLE_BLURBS[role])
-        chosen = st.selectbox(
-            "Person",
-            people,
-            format_func=lambda u: f"{u.name} — {u.title}" if u.title else u.name,
-            key=f"sign_in_pick_{role.value}",
-            label_visibility="collapsed",
-        )
-        st.button(
-            "Sign in",
-            key=f"sign_in_{role.value}",
-            type="primary",
-            width="stretch",
-            on_click=sign_in,
-            args=(chosen.id,),
-        )
-
-
-def sign_in_page() -> None:
-    """Render the demo sign-in screen: seeded users grouped by role."""
-    st.title("Outcomes")
-    st.subheader("Demo sign-in — choose a seeded user (no password in demo mode)")
-    notice = st.session_state.pop(NOTICE_KEY, None)
-    if notice:
-        st.warning(escape_md(notice))
-    users = data.call(list_users)
-    if not users:
-        empty_state(
-            "No users yet",
-            "The database is empty. Load the demo data with `python -m data.demo` "
-            "(or start everything with `make run`, which seeds it), then reload this page.",
-            icon=":material/person_off:",
-        )
-        return
-    order = {role: i for i, role in enumerate(Role)}
-    grouped = groupby(sorted(users, key=lambda u: (order[u.role], u.name)), key=lambda u: u.role)
-    groups = [(role, list(people)) for role, people in grouped]
-    for start in range(0, len(groups), 3):
-        columns = st.columns(3)
-        for column, (role, people) in zip(columns, groups[start : start + 3], strict=False):
-            with column:
-                _role_card(role, people)
+        if not single_sign_on():
+            st.caption(f":material/warning: {DEMO_LABEL}")

@@ -1,5 +1,5 @@
-"""The detail view of one customer: facts, health factors, goals, a metric chart, feedback and
-timeline."""
+"""The detail view of one customer: facts, health factors, goals, a metric chart, contacts and
+feedback, timeline."""
 
 from collections.abc import Callable
 
@@ -8,9 +8,10 @@ import streamlit as st
 
 from components import charts
 from components.cards import Card, empty_state, fact_row
+from components.customer_contacts import contacts_and_feedback
 from components.format import escape_md, label, money, score, when
 from core.customers.schemas import CustomerHealthOut
-from core.reporting.schemas import CustomerDetail, FeedbackRow, MetricSeries
+from core.reporting.schemas import CustomerDetail, MetricSeries
 
 
 def detail_view(
@@ -50,7 +51,7 @@ def detail_view(
             f"Goals ({len(detail.goals)})",
             f"Health ({len(health.factors) if health else 0} factors)",
             "Usage metrics",
-            f"Feedback ({len(detail.feedback)})",
+            "Contacts & feedback",
             f"Timeline ({len(detail.timeline)})",
         ]
     )
@@ -61,7 +62,7 @@ def detail_view(
     with usage:
         _usage(detail, load_series)
     with feedback:
-        _feedback(detail.feedback)
+        contacts_and_feedback(detail)
     with timeline:
         _timeline(detail)
 
@@ -147,30 +148,6 @@ def _usage(detail: CustomerDetail, load_series: Callable[[str], MetricSeries]) -
         return
     st.caption(f"Daily {escape_md(series.name.lower())} over the last 12 months.")
     st.plotly_chart(charts.metric_line(series), key=f"series_{detail.customer.id}_{key}")
-
-
-def _score_badge(item: FeedbackRow) -> str:
-    # NPS is 0-10 (promoters 9+, passives 7-8); CSAT is 1-5 (satisfied 4+).
-    if item.kind == "nps":
-        color = "green" if item.score >= 9 else "orange" if item.score >= 7 else "red"
-        return f":{color}-badge[NPS {item.score}/10]"
-    color = "green" if item.score >= 4 else "orange" if item.score == 3 else "red"
-    return f":{color}-badge[CSAT {item.score}/5]"
-
-
-def _feedback(items: list[FeedbackRow]) -> None:
-    if not items:
-        empty_state("No feedback yet", "NPS and CSAT responses show here with their comments.")
-        return
-    for item in items:
-        with st.container(border=True):
-            who = ", ".join(filter(None, [item.respondent_name, item.respondent_title]))
-            st.markdown(
-                f"{_score_badge(item)} "
-                f"{escape_md(who) or 'Anonymous'} · {when(item.responded_at.date())}"
-            )
-            if item.comment:
-                st.markdown(f"> {escape_md(item.comment)}")
 
 
 def _timeline(detail: CustomerDetail) -> None:

@@ -4,6 +4,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from core.base import Consent, Role, Segment
+from core.customers.feedback import Sentiment
+from core.customers.models import FeedbackKind, FeedbackSource
 from core.customers.schemas import HealthBand
 from core.formatting import money  # noqa: F401  (pages format money through here too)
 from core.integrations.escape import markdown_text
@@ -50,6 +52,24 @@ CONSENT_LABELS = {
     Consent.ANONYMIZED: "Anonymized",
     Consent.LOGO: "Logo",
     Consent.FULL_PUBLIC: "Full public",
+}
+FEEDBACK_KIND_LABELS = {
+    FeedbackKind.NPS: "NPS",
+    FeedbackKind.CSAT: "CSAT",
+    FeedbackKind.QUOTE: "Quote",
+}
+FEEDBACK_SOURCE_LABELS = {
+    FeedbackSource.SURVEY: "Survey",
+    FeedbackSource.API: "Survey tool",
+    FeedbackSource.CALL: "Logged from a call",
+}
+SENTIMENT_LABELS = {
+    Sentiment.PROMOTER: "promoter",
+    Sentiment.PASSIVE: "passive",
+    Sentiment.DETRACTOR: "detractor",
+    Sentiment.SATISFIED: "satisfied",
+    Sentiment.NEUTRAL: "neutral",
+    Sentiment.DISSATISFIED: "dissatisfied",
 }
 
 

@@ -40,8 +40,23 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 
 @lru_cache
+def get_read_engine() -> Engine:
+    """Return the engine of read-only work: DATABASE_READ_URL's (a replica), else the primary's."""
+    url = get_settings().database_read_url
+    return make_engine(url) if url else get_engine()
+
+
+@lru_cache
 def _factory() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
+
+
+@lru_cache
+def _read_factory() -> sessionmaker[Session]:
+    # Every transaction begins READ ONLY, so a read that writes fails on the primary just as it
+    # would on a replica, instead of only once a replica is configured.
+    readonly = get_read_engine().execution_options(postgresql_readonly=True)
+    return sessionmaker(bind=readonly, expire_on_commit=False)
 
 
 @contextmanager
@@ -54,6 +69,16 @@ def session_scope() -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.close()
+
+
+@contextmanager
+def read_session_scope() -> Iterator[Session]:
+    """Yield a read-only session on the read engine; nothing is committed."""
+    session = _read_factory()()
+    try:
+        yield session
     finally:
         session.close()
 
@@ -72,6 +97,10 @@ def reset() -> None:
     """Forget the cached settings, engine and session factory (after the environment changed)."""
     if _factory.cache_info().currsize:
         _factory().kw["bind"].dispose()
+    if get_read_engine.cache_info().currsize:
+        get_read_engine().dispose()
     _factory.cache_clear()
+    _read_factory.cache_clear()
     get_engine.cache_clear()
+    get_read_engine.cache_clear()
     get_settings.cache_clear()

@@ -9,7 +9,10 @@ for the UI's forms (`check_text` and the limits below):
 - numbers are finite and within their documented bounds (`Amount`);
 - days lie from `EARLIEST_DAY` to `LATEST_DAY` (`Day`); moments from 2000-01-01 to a little
   ahead of now (`ObservedAt`: a day, `HappenedAt`: five minutes);
-- offsets and limits are bounded (`Offset`).
+- offsets and limits are bounded (`Offset`);
+- enum values are forgiving (`Forgiving[Segment]`): the value, the member's name, its label and
+  declared aliases (`accept_aliases`), case-insensitive with spaces, hyphens and underscores alike;
+  the canonical value is what is stored and answered.
 """
 
 import enum
@@ -17,6 +20,7 @@ import math
 import re
 import typing
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -29,12 +33,15 @@ from pydantic import (
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     PlainSerializer,
     ValidationInfo,
     field_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError, core_schema
+
+from core.base import Consent, Direction, Segment
 
 # Numeric(18, 4) holds values below 10**14.
 AMOUNT_LIMIT = Decimal("1e14")
@@ -199,6 +206,161 @@ class JsonPolicy:
 
 # A free JSON object kept as given (evidence).
 JsonObject = Annotated[dict[str, Any], JsonPolicy()]
+
+
+# Forgiving enums: CRMs send picklist labels ("Mid-Market", "Higher is better"), not our values.
+
+SPELLING_LENGTH = 64
+SPELLING_RULE = "case, spaces, hyphens and underscores do not matter"
+_SPELLING_NOISE = re.compile(r"[\s_-]+")
+_ALIASES: dict[type[enum.Enum], dict[enum.Enum, tuple[str, ...]]] = {}
+_SPELLINGS: dict[type[enum.Enum], dict[str, enum.Enum]] = {}
+
+
+def spelling_key(text: str) -> str:
+    """Return a spelling as spellings compare: any case, spaces/hyphens/underscores alike."""
+    return _SPELLING_NOISE.sub("", text).casefold()
+
+
+def _spellings_of(
+    enum_cls: type[enum.Enum], aliases: Mapping[enum.Enum, tuple[str, ...]]
+) -> dict[str, enum.Enum]:
+    """Return every accepted spelling's key and its member; refuse a spelling of two members."""
+    table: dict[str, enum.Enum] = {}
+    for member in enum_cls:
+        for word in (str(member.value), member.name, *aliases.get(member, ())):
+            key = spelling_key(word)
+            taken = table.setdefault(key, member)
+            if not key or taken is not member:
+                raise ValueError(f"{enum_cls.__name__}: {word!r} cannot spell {member.value!r}")
+    return table
+
+
+def accept_aliases(enum_cls: type[enum.Enum], aliases: Mapping[Any, Iterable[str]]) -> None:
+    """Declare more spellings `Forgiving[enum_cls]` accepts (CRM picklist labels, short forms).
+
+    Declare them beside the inbound models of the package the enum belongs to; the value, the
+    member's name and labels derived from the value ("Mid market") need no declaring.
+    """
+    merged = dict(_ALIASES.get(enum_cls, {}))
+    for value, words in aliases.items():
+        member = enum_cls(value)
+        merged[member] = tuple(dict.fromkeys((*merged.get(member, ()), *words)))
+    _SPELLINGS[enum_cls] = _spellings_of(enum_cls, merged)
+    _ALIASES[enum_cls] = merged
+
+
+def canonical(enum_cls: type[enum.Enum], value: Any) -> enum.Enum | None:
+    """Return the member `value` spells in any accepted way, or None."""
+    if isinstance(value, enum_cls):
+        return value
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if not isinstance(value, str) or len(value) > SPELLING_LENGTH:
+        return None
+    return _table(enum_cls).get(spelling_key(value))
+
+
+def _table(enum_cls: type[enum.Enum]) -> dict[str, enum.Enum]:
+    if enum_cls not in _SPELLINGS:
+        _SPELLINGS[enum_cls] = _spellings_of(enum_cls, {})
+    return _SPELLINGS[enum_cls]
+
+
+def aliases_of(enum_cls: type[enum.Enum]) -> dict[str, list[str]]:
+    """Return each canonical value with its other spellings (its name, its aliases), one each."""
+    declared = _ALIASES.get(enum_cls, {})
+    found = {}
+    for member in enum_cls:
+        words = {spelling_key(str(member.value)): None}
+        for word in (member.name.lower(), *declared.get(member, ())):
+            words.setdefault(spelling_key(word), word)
+        found[str(member.value)] = [w for w in words.values() if w is not None]
+    return found
+
+
+def spellings_text(enum_cls: type[enum.Enum]) -> str:
+    """Say which spellings are accepted: 'smb (or small business), mid_market (or MM); case, …'."""
+    parts = [
+        f"{value} (or {', '.join(words)})" if words else value
+        for value, words in aliases_of(enum_cls).items()
+    ]
+    return f"{', '.join(parts)}; {SPELLING_RULE}"
+
+
+@dataclass(frozen=True)
+class EnumSpelling:
+    """Marks an enum field that takes any accepted spelling and keeps the canonical member.
+
+    OpenAPI shows `anyOf: [the enum, a string]`: the canonical values stay machine-readable while
+    clients (and fuzzers) learn that other spellings are valid input too; `x-spellings` and the
+    string's description list them.
+    """
+
+    enum_cls: type[enum.Enum]
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        _table(self.enum_cls)  # a name that spells another member fails here, at import
+        return core_schema.no_info_before_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        other = {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": SPELLING_LENGTH,
+            "description": f"Another spelling of one of them: {spellings_text(self.enum_cls)}",
+        }
+        return {"anyOf": [handler(schema), other], "x-spellings": aliases_of(self.enum_cls)}
+
+    def check(self, value: Any) -> enum.Enum:
+        found = canonical(self.enum_cls, value)
+        if found is None:
+            raise PydanticCustomError("enum", f"must be one of {spellings_text(self.enum_cls)}")
+        return found
+
+
+class Forgiving:
+    """`Forgiving[Segment]`: an enum field of an inbound model or query taking any spelling.
+
+    It accepts the value, the member's name, labels derived from the value and the aliases
+    declared with `accept_aliases`, case-insensitively with spaces, hyphens and underscores
+    alike, and always holds (and answers) the canonical member. Anything else is a 422 listing
+    the accepted spellings.
+    """
+
+    def __class_getitem__(cls, enum_cls: type[enum.Enum]) -> Any:
+        return Annotated[enum_cls, EnumSpelling(enum_cls)]
+
+
+# The shared enums' labels as CRM picklists spell them (packages declare their own enums').
+accept_aliases(
+    Direction,
+    {
+        Direction.HIGHER: ("up", "increase", "more is better"),
+        Direction.LOWER: ("down", "decrease", "less is better"),
+    },
+)
+accept_aliases(
+    Segment,
+    {
+        Segment.SMB: ("small business", "small and medium business"),
+        Segment.MID_MARKET: ("MM", "mid-size"),
+        Segment.ENTERPRISE: ("ENT", "large enterprise"),
+    },
+)
+accept_aliases(
+    Consent,
+    {
+        Consent.INTERNAL_ONLY: ("internal", "internal use only", "private"),
+        Consent.ANONYMIZED: ("anonymised", "anonymous"),
+        Consent.LOGO: ("logo only", "logo use"),
+        Consent.FULL_PUBLIC: ("fully public", "public with name"),
+    },
+)
 
 
 class CamelModel(BaseModel):

@@ -116,6 +116,8 @@ def rebuilt_afterwards(conn: Connection, table: str, *, indexes: bool = True) ->
     for conname, definition in keys:
         _exec(conn, add.format(table_id, sql.Identifier(conname), sql.SQL(definition)))
     for _, definition in plain:
-        _exec(conn, sql.SQL(definition))
+        # A partitioned table's index reads "ON ONLY" the parent; built anew it must cover each
+        # partition too (metric_observations, migration 0021).
+        _exec(conn, sql.SQL(definition.replace(" ON ONLY ", " ON ", 1)))
     for conname, definition in foreign:
         _exec(conn, add.format(table_id, sql.Identifier(conname), sql.SQL(definition)))

@@ -1,10 +1,10 @@
-"""Upsell tracking: score plans, alert, milestones, checkpoints, feedback asks, outcomes."""
+"""Upsell tracking: score plans, alert, milestones, checkpoints, feedback asks, outcomes, report."""
 
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from core.upsell import feedback, lifecycle, milestones
+from core.upsell import feedback, lifecycle, milestones, outcome_report
 from core.upsell.checkpoints import mark_overdue, trigger_due
 from core.upsell.outcomes import propose_outcomes
 from core.upsell.prediction import refresh_predictions
@@ -27,4 +27,8 @@ def upsell_tracking(*, session: Session, now: datetime | None = None) -> dict:
     counts.update(lifecycle.escalate_overdue(session=session, now=now))  # once per checkpoint
     counts.update(lifecycle.close_undecided(session=session, now=now))  # "no decision" after grace
     counts.update(refresh_predictions(session=session, now=now))  # e.g. the day-30 signal
+    # The pass stands on its own; the outcome report is then computed from it and stored, so
+    # its readers never compute it themselves.
+    session.commit()
+    counts.update(outcome_report.refresh(session=session, now=now))
     return counts

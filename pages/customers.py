@@ -13,6 +13,8 @@ from components.cards import empty_state, page_header
 from components.customer_detail import detail_view
 from components.customer_form import add_customer_form
 from components.customer_table import PAGE_SIZE, Filters, customer_table, filter_bar, to_csv
+from components.goals_section import goals_and_plans_section
+from components.upsell_form import manual_upsell_form
 from core.base import Role
 from core.customers.health import customer_health
 from core.customers.schemas import CustomerHealthOut
@@ -38,7 +40,7 @@ def load_page(filters: Filters, offset: int, role: Role) -> CustomerPage:
 @st.cache_data(ttl=60, show_spinner=False)
 def load_detail(customer_id: str, role: Role) -> CustomerDetail:
     """Return one customer's detail as `role` may see it."""
-    return data.call(customer_detail, customer_id=uuid.UUID(customer_id), viewer=role)
+    return data.read(customer_detail, customer_id=uuid.UUID(customer_id), viewer=role)
 
 
 def export_rows(filters: Filters, role: Role) -> bytes:
@@ -55,7 +57,7 @@ def load_health(customer_id: str) -> CustomerHealthOut:
 @st.cache_data(ttl=60, show_spinner=False)
 def load_series(customer_id: str, metric_key: str) -> MetricSeries:
     """Return one metric's last 12 months for one customer."""
-    return data.call(metric_series, customer_id=uuid.UUID(customer_id), metric_key=metric_key)
+    return data.read(metric_series, customer_id=uuid.UUID(customer_id), metric_key=metric_key)
 
 
 user = require_user()
@@ -111,5 +113,7 @@ if selected:
         st.warning("That customer does not exist (any more). Pick another row above.")
     else:
         detail_view(detail, lambda key: load_series(selected, key), load_health(selected))
+        goals_and_plans_section(selected, user, on_change=load_detail.clear)
+        manual_upsell_form(selected, user)
 elif total:
     st.caption(":material/touch_app: Select a row to see goals, usage, feedback and timeline.")

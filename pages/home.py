@@ -16,7 +16,7 @@ from core.reporting.schemas import HomeFigures
 @st.cache_data(ttl=60, show_spinner="Loading figures…")
 def load(user_id: str) -> HomeFigures:
     """Return the home figures of one user, cached for a minute."""
-    return data.call(home_figures, user_id=uuid.UUID(user_id))
+    return data.read(home_figures, user_id=uuid.UUID(user_id))
 
 
 user = require_user()

@@ -5,7 +5,7 @@ import streamlit as st
 from components import data
 from components.auth import require_user
 from components.cards import empty_state, page_header
-from components.format import SEGMENT_LABELS
+from components.format import SEGMENT_LABELS, when
 from components.outcome_views import (
     calibration_chart,
     filter_bar,
@@ -21,7 +21,9 @@ from components.outcome_views import (
 )
 from core.base import Role
 from core.errors import Invalid
-from core.upsell.analysis import filter_options, outcomes_analysis, plan_predictions
+from core.upsell.analysis import filter_options
+from core.upsell.analysis_schemas import OutcomeReport
+from core.upsell.outcome_report import report
 
 CHART = {"displayModeBar": False}
 GROUP_LABELS = {
@@ -33,17 +35,27 @@ GROUP_LABELS = {
 }
 
 
-def show_predictions(filters: dict) -> None:
-    """Render every active plan's chance of success with its reasons."""
+@st.cache_data(ttl=60, show_spinner=False)
+def load_report(**filters) -> OutcomeReport:
+    """Return the report for `filters`: the stored one without any, cached for a minute."""
+    return data.call(report, **filters)
+
+
+def show_predictions(found: OutcomeReport) -> None:
+    """Render the active plans' chances of success with their reasons, lowest first."""
     st.subheader("Chance of success of active plans")
     st.caption(
         "Learned from outcomes a person confirmed for similar upsells (product, segment, ARR "
         "band, and the 30-day check once a plan reaches it); few examples count for little, so "
         "a chance stays near the base rate until the history says otherwise. Lowest first."
     )
-    plans = data.call(plan_predictions, **filters)
-    if plans:
-        st.dataframe(predictions_table(plans), hide_index=True, width="stretch")
+    if found.active_plans > len(found.predictions):
+        st.caption(
+            f"The {len(found.predictions):,} least likely to succeed of "
+            f"{found.active_plans:,} active plans; the filters above narrow them down."
+        )
+    if found.predictions:
+        st.dataframe(predictions_table(found.predictions), hide_index=True, width="stretch")
     else:
         st.caption("No active plans match these filters.")
 
@@ -56,13 +68,23 @@ page_header(
 )
 filters = filter_bar(data.call(filter_options))
 try:
-    analysis = data.call(outcomes_analysis, **filters)
+    found = load_report(**filters)
 except Invalid as exc:
     st.warning(str(exc))
     st.stop()
+analysis = found.analysis
+filtered = any(v is not None for v in filters.values())
+st.caption(
+    f"As of {when(found.computed_at)} — "
+    + (
+        "worked out for these filters."
+        if filtered
+        else "the upsell tracking job brings these figures up to date every 10 minutes."
+    )
+)
 kpi_row(analysis)
 if not analysis.overall.decided:
-    if any(v is not None for v in filters.values()):
+    if filtered:
         empty_state(
             "No decided plans match these filters",
             "Widen or clear the filters.",
@@ -76,7 +98,7 @@ if not analysis.overall.decided:
             "above show coverage and plan latency.",
             icon=":material/hourglass_top:",
         )
-    show_predictions(filters)
+    show_predictions(found)
     st.stop()
 
 for sentence in learnings(analysis):
@@ -115,4 +137,4 @@ dimension = st.segmented_control(
 )
 rows = realization_table(analysis.breakdowns[dimension or "product"])
 st.dataframe(rows, hide_index=True, width="stretch")
-show_predictions(filters)
+show_predictions(found)

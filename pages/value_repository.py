@@ -53,7 +53,7 @@ ROLE_PURPOSE = {
 @st.cache_data(ttl=60, show_spinner=False)
 def load_options() -> RepositoryOptions:
     """Return the filter choices and how many wins exist, cached for a minute."""
-    return data.call(filter_options)
+    return data.read(filter_options)
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -65,13 +65,13 @@ def load_page(filters: RepoFilters, offset: int) -> RepositoryPage:
 @st.cache_data(ttl=60, show_spinner=False)
 def load_insights(filters: RepoFilters) -> RepositoryAggregates:
     """Return counts and dollar value of the matching wins by industry, quarter and goal type."""
-    return data.call(aggregates, **filters.as_kwargs())
+    return data.read(aggregates, **filters.as_kwargs())
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def load_records(entry_ids: tuple[str, ...], role: Role) -> dict:
     """Return the success-record markdown of the wins that have one, as `role` may read it."""
-    return data.call(record_markdown, entry_ids=[uuid.UUID(i) for i in entry_ids], viewer=role)
+    return data.read(record_markdown, entry_ids=[uuid.UUID(i) for i in entry_ids], viewer=role)
 
 
 def export_items(filters: RepoFilters) -> list:
@@ -105,16 +105,23 @@ def count_export(filters: RepoFilters, purpose: Purpose, user: UserSummary) -> N
     st.toast(f"Counted one use of each of {len(ids)} downloaded wins.", icon=":material/check:")
 
 
-def results(filters: RepoFilters, total: int, purpose: Purpose, user: UserSummary) -> None:
+def results(filters: RepoFilters, first: RepositoryPage, purpose: Purpose, user: UserSummary):
     """Render the pager, downloads and result cards."""
-    pages = -(-total // PAGE_SIZE)
+    if first.total_capped:
+        ranked = "are ranked here" if filters.q else "are listed on these pages"
+        st.caption(
+            f"More than {first.total:,} wins match, so the {first.total:,} most recent of them "
+            f"{ranked}. Add words or filters to narrow them down."
+        )
+    pages = -(-first.total // PAGE_SIZE)
     info, pager, downloads = st.columns([3, 3, 2.2], vertical_alignment="center")
     with pager:
-        number = st.pagination(pages, key=f"repo_page_{filters.key()}") if pages > 1 else 1
-    page = load_page(filters, (number - 1) * PAGE_SIZE)
-    first = (number - 1) * PAGE_SIZE + 1
+        chosen = st.pagination(pages, key=f"repo_page_{filters.key()}") if pages > 1 else 1
+    start = (chosen - 1) * PAGE_SIZE
+    page = load_page(filters, start)
     order = "best match first" if filters.q else "newest first"
-    info.caption(f"Showing {first}–{first + len(page.items) - 1} of {total} wins · {order}")
+    shown = f"{start + 1:,}–{start + len(page.items):,}"
+    info.caption(f"Showing {shown} of {first.total_text} wins · {order}")
     with downloads, st.container(horizontal=True, horizontal_alignment="right"):
         for title, render, name, mime in (
             ("CSV", export_csv, "value-repository.csv", "text/csv"),
@@ -163,15 +170,15 @@ else:
     filters = filter_panel(options)
     purpose = purpose_picker(ROLE_PURPOSE.get(user.role, Purpose.OTHER))
     try:
-        total = load_page(filters, 0).total
+        first = load_page(filters, 0)
         trends = load_insights(filters)
     except Invalid as exc:
         st.warning(f"Please check the filters — {escape_md(str(exc))}", icon=":material/rule:")
     else:
-        found, charts = st.tabs([f"Results ({total})", "Insights"])
+        found, charts = st.tabs([f"Results ({first.total_text})", "Insights"])
         with found:
-            if total:
-                results(filters, total, purpose, user)
+            if first.total:
+                results(filters, first, purpose, user)
             else:
                 empty_state(
                     "No wins match these filters",

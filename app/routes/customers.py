@@ -1,21 +1,35 @@
-"""Customer events (churn, contraction, renewal) in; a customer's health with its factors out."""
+"""Customer events (churn, contraction, renewal), contacts and feedback in; health out."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 from sqlalchemy.orm import Session
 
-from app.deps import get_session, require_roles
+from app.deps import get_read_session, get_session, require_roles
 from app.routes.goals import errors
+from app.routing import SharedPathRoute
 from core.accounts.models import ApiKey
 from core.base import Role
+from core.customers.contacts import list_contacts, upsert_contact
 from core.customers.events import record_event
+from core.customers.feedback import list_feedback, record_feedback
 from core.customers.health import customer_health
 from core.customers.queries import customer_id_for
-from core.customers.schemas import CustomerEventIn, CustomerEventOut, CustomerHealthOut
-from core.schemas import SingleLine
+from core.customers.schemas import (
+    ContactIn,
+    ContactOut,
+    CustomerEventIn,
+    CustomerEventOut,
+    CustomerHealthOut,
+    FeedbackIn,
+    FeedbackOut,
+    FeedbackPage,
+)
+from core.paging import Cursor
+from core.schemas import Offset, SingleLine
 
-router = APIRouter(prefix="/api/customers", tags=["customers"])
+# GET and POST share .../feedback: a 405 names both in `Allow`.
+router = APIRouter(prefix="/api/customers", tags=["customers"], route_class=SharedPathRoute)
 
 # CRM hooks and integrations use an admin key; CS staff may too (as for the other customer routes).
 STAFF = (Role.ADMIN, Role.LEADER, Role.CSM)
@@ -26,6 +40,15 @@ ExternalId = Annotated[
         min_length=1,
         max_length=128,
         description="The source system's id of the customer (our UUID works too)",
+    ),
+]
+ContactExternalId = Annotated[
+    SingleLine,
+    Path(
+        alias="contactExternalId",
+        min_length=1,
+        max_length=128,
+        description="The CRM's id of the contact",
     ),
 ]
 
@@ -84,8 +107,144 @@ def post_event(
 def get_health(
     external_id: ExternalId,
     _: ApiKey = Depends(require_roles(*STAFF)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_read_session),
 ) -> CustomerHealthOut:
     """Return the customer's health and what it is made of."""
     customer_id = customer_id_for(session=session, ref=external_id)
     return customer_health(session=session, customer_id=customer_id)
+
+
+@router.put(
+    "/{externalId}/contacts/{contactExternalId}",
+    response_model=ContactOut,
+    summary="Create or update a contact the CRM knows",
+    description="201 when created, 200 when this `contactExternalId` is already a contact of "
+    "the customer (updated with the body; an omitted `title` or `primary` keeps the stored "
+    "one). The email is stored lower-cased and belongs to one contact per customer. A customer "
+    "has one primary contact (congratulations emails and feedback requests go to it; meeting "
+    "invitations go to every contact): its first contact becomes primary, `primary: true` moves "
+    "the role here, `primary: false` passes it to the longest-standing other contact. Feedback "
+    "already given from this email is linked to the contact. Keys with role admin, leader or "
+    "csm.",
+    responses=errors(
+        {
+            403: "The key's role may not change contacts",
+            404: "No customer has this external id",
+            409: "Another contact of this customer has this email",
+            422: "Invalid body (field named), e.g. 'email: must be an email address, e.g. "
+            "name@company.com'",
+        }
+    )
+    | {201: {"model": ContactOut, "description": "Created"}},
+)
+def put_contact(
+    external_id: ExternalId,
+    contact_external_id: ContactExternalId,
+    body: ContactIn,
+    response: Response,
+    key: ApiKey = Depends(require_roles(*STAFF)),
+    session: Session = Depends(get_session),
+) -> ContactOut:
+    """Upsert the contact the CRM calls `contactExternalId` of the customer `externalId`."""
+    contact, created = upsert_contact(
+        session=session,
+        customer_ref=external_id,
+        external_id=contact_external_id,
+        body=body,
+        actor=f"api:{key.name}",
+    )
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return contact
+
+
+@router.get(
+    "/{externalId}/contacts",
+    response_model=list[ContactOut],
+    summary="A customer's contacts, the primary one first",
+    description="Contacts from the CRM (with their `externalId`) and those a CSM added on the "
+    "customer page (`externalId` null). Keys with role admin, leader or csm.",
+    responses=errors(
+        {
+            403: "The key's role may not read contacts",
+            404: "No customer has this external id",
+        }
+    ),
+)
+def get_contacts(
+    external_id: ExternalId,
+    _: ApiKey = Depends(require_roles(*STAFF)),
+    session: Session = Depends(get_read_session),
+) -> list[ContactOut]:
+    """Return the customer's contacts."""
+    customer_id = customer_id_for(session=session, ref=external_id)
+    return list_contacts(session=session, customer_id=customer_id)
+
+
+@router.post(
+    "/{externalId}/feedback",
+    response_model=FeedbackOut,
+    summary="Record an NPS or CSAT response",
+    description="201 when recorded, 200 when this `sourceId` was recorded before (the same "
+    "body changes nothing; a corrected score, comment, respondent or time updates it). NPS is "
+    "scored 0-10, CSAT 1-5; `respondedAt` must not be in the future. A `respondent.email` that "
+    "matches one of the customer's contacts links the response to that contact (an empty name "
+    "or title is taken from it). Positive comments (NPS 9-10, CSAT 4-5, at least 30 "
+    "characters) are quoted in the customer's success records. Keys with role admin, leader "
+    "or csm.",
+    responses=errors(
+        {
+            403: "The key's role may not record feedback",
+            404: "No customer has this external id",
+            409: "This sourceId is already recorded for another customer",
+            422: "Invalid body (field named), e.g. 'kind: must be one of nps (scored 0-10), "
+            "csat (scored 1-5)' or 'score: CSAT is scored from 1 to 5, not 9'",
+        }
+    )
+    | {201: {"model": FeedbackOut, "description": "Recorded"}},
+)
+def post_feedback(
+    external_id: ExternalId,
+    body: FeedbackIn,
+    response: Response,
+    key: ApiKey = Depends(require_roles(*STAFF)),
+    session: Session = Depends(get_session),
+) -> FeedbackOut:
+    """Record one survey response of the customer the source system calls `externalId`."""
+    feedback, created = record_feedback(
+        session=session, customer_ref=external_id, body=body, actor=f"api:{key.name}"
+    )
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return feedback
+
+
+@router.get(
+    "/{externalId}/feedback",
+    response_model=FeedbackPage,
+    summary="A customer's feedback, newest first",
+    description="NPS and CSAT responses and the quotes CSMs logged from calls (`kind` quote, "
+    "`source` call, no score unless the customer gave one); `quotable` says whether success "
+    "records may quote it. Page with `cursor` (the previous page's `nextCursor`). Keys with "
+    "role admin, leader or csm.",
+    responses=errors(
+        {
+            403: "The key's role may not read feedback",
+            404: "No customer has this external id",
+            422: "The paging is invalid (e.g. limit above 200, a cursor with an offset)",
+        }
+    ),
+)
+def get_feedback(
+    external_id: ExternalId,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[
+        Offset, Query(description="Rows to skip (slower than `cursor`; kept for older clients)")
+    ] = 0,
+    cursor: Annotated[Cursor | None, Query()] = None,
+    _: ApiKey = Depends(require_roles(*STAFF)),
+    session: Session = Depends(get_read_session),
+) -> FeedbackPage:
+    """Return one page of the customer's feedback."""
+    customer_id = customer_id_for(session=session, ref=external_id)
+    return list_feedback(
+        session=session, customer_id=customer_id, limit=limit, offset=offset, cursor=cursor
+    )

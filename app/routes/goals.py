@@ -6,10 +6,11 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from app.deps import ANY_ROLE, get_session, require_roles
+from app.deps import ANY_ROLE, get_read_session, get_session, require_roles
 from core.accounts.models import ApiKey
 from core.accounts.service import person
 from core.base import Role
+from core.documentation.prd import flagged_achievement, goal_achievements
 from core.documentation.queries import (
     achievement_for_goal,
     customer_goals,
@@ -17,16 +18,17 @@ from core.documentation.queries import (
     list_achievements,
 )
 from core.documentation.schemas import (
-    AchievementOut,
-    AchievementPage,
     AchievementQuery,
-    CustomerGoals,
+    CustomerGoalsOut,
+    FlaggedAchievement,
+    GoalAchievement,
+    GoalAchievementPage,
 )
 from core.documentation.service import confirm_win
 from core.goals.queries import goal_id_for
 from core.goals.schemas import AchieveIn
 from core.marketing.queries import flag_out
-from core.marketing.schemas import FlagIn, FlagOut
+from core.marketing.schemas import FlagIn
 from core.marketing.service import flag_for_marketing
 from core.schemas import SingleLine
 
@@ -42,6 +44,14 @@ FLAGGERS = {Role.MARKETING, Role.ADMIN, Role.LEADER, Role.CSM}
 REFERENCE_RULE = (
     "Either our UUID or the source system's external id: a value that is a UUID and matches one "
     "of our ids wins, otherwise it is looked up as an external id."
+)
+PRD_SHAPE = (
+    "Each win answers as the PRD's GoalAchievement: `goal` {id, name, type, originalTarget, "
+    "achievedResult}, `achievement` {achievedAt, timeToAchieve (whole days from the goal's "
+    "start date), evidence, contributingFactors, customerQuotes}, `documentation` "
+    "{summaryDocId, celebrationSent, customerNotified, marketingFlagged}, `marketingPotential` "
+    "{caseStudyCandidate, testimonialCandidate, referenceCandidate, score} and `createdAt`, "
+    "beside the flat fields of earlier answers."
 )
 GoalRef = Annotated[
     SingleLine, Path(alias="goalId", min_length=1, max_length=128, description=REFERENCE_RULE)
@@ -72,14 +82,14 @@ def _roles(roles: set[Role]) -> str:
 @router.post(
     "/{goalId}/achieve",
     status_code=201,
-    response_model=AchievementOut,
+    response_model=GoalAchievement,
     summary="Confirm a goal's achievement",
     description="A person confirms the win: `verifiedBy` is the email of an active user whose "
     f"role may confirm ({_roles(CONFIRMERS)}), and the API key's role must be one of those too; "
     "a key bound to a person may name only that person. "
     "Confirms a held achievement or records a manual one, then documents it (success record, "
     f"repository entry, marketing score, Slack/Doc/email outbox) in the same transaction. "
-    f"`goalId`: {REFERENCE_RULE}",
+    f"`goalId`: {REFERENCE_RULE} " + PRD_SHAPE,
     responses=errors(
         {
             403: "The key's role, or the verifier's role, may not confirm achievements, or the "
@@ -96,7 +106,7 @@ def achieve(
     body: AchieveIn,
     key: ApiKey = Depends(require_roles(*CONFIRMERS)),
     session: Session = Depends(get_session),
-) -> AchievementOut:
+) -> GoalAchievement:
     """Confirm the goal's achievement on behalf of `verifiedBy`."""
     goal_id = goal_id_for(session=session, ref=goal)
     actor = person(
@@ -116,57 +126,73 @@ def achieve(
         achieved_at=body.achieved_at,
         evidence=body.evidence,
     )
-    return get_achievement(session=session, achievement_id=achievement.id)
+    item = get_achievement(session=session, achievement_id=achievement.id, viewer=key.role)
+    return goal_achievements(session=session, items=[item], viewer=key.role)[0]
 
 
 @router.get(
     "/achievements",
-    response_model=AchievementPage,
+    response_model=GoalAchievementPage,
     summary="List achievements",
-    description="Newest first. Every filter given must match. `customerId` takes our UUID or the "
+    description="Newest first; page with `cursor` (the previous page's `nextCursor`; `offset` "
+    "still works but is slower). Every filter given must match. `customerId` takes our UUID or the "
     "external id; `csm` is the owning CSM's email; `achievedFrom`/`achievedTo` are inclusive UTC "
-    "days; `minScore` is the marketing score (0-100). " + AS_CONSENT_ALLOWS,
-    responses=errors({422: "A filter or the paging is invalid (e.g. limit above 200)"}),
+    "days; `minScore` is the marketing score (0-100). " + AS_CONSENT_ALLOWS + " " + PRD_SHAPE,
+    responses=errors(
+        {422: "A filter or the paging is invalid (e.g. limit above 200, a cursor with an offset)"}
+    ),
 )
 def achievements(
     query: Annotated[AchievementQuery, Query()],
     key: ApiKey = Depends(require_roles(*ANY_ROLE)),
-    session: Session = Depends(get_session),
-) -> AchievementPage:
+    session: Session = Depends(get_read_session),
+) -> GoalAchievementPage:
     """Return one page of achievements matching the filters."""
-    return list_achievements(
-        session=session, filters=query, limit=query.limit, offset=query.offset, viewer=key.role
+    page = list_achievements(
+        session=session,
+        filters=query,
+        limit=query.limit,
+        offset=query.offset,
+        cursor=query.cursor,
+        viewer=key.role,
     )
+    items = goal_achievements(session=session, items=page.items, viewer=key.role)
+    return GoalAchievementPage(total=page.total, items=items, next_cursor=page.next_cursor)
 
 
 @router.get(
     "/customer/{customerId}",
-    response_model=CustomerGoals,
+    response_model=CustomerGoalsOut,
     summary="A customer's goals and achievements",
     description="Each goal with its latest observed value and direction-aware progress toward "
     f"its target, plus the customer's achievements. `customerId`: {REFERENCE_RULE} "
-    + AS_CONSENT_ALLOWS,
+    + AS_CONSENT_ALLOWS
+    + " "
+    + PRD_SHAPE,
     responses=errors({404: "Unknown customer"}),
 )
 def goals_of_customer(
     customer: CustomerRef,
     key: ApiKey = Depends(require_roles(*ANY_ROLE)),
-    session: Session = Depends(get_session),
-) -> CustomerGoals:
+    session: Session = Depends(get_read_session),
+) -> CustomerGoalsOut:
     """Return the customer's goals with progress, and its achievements."""
-    return customer_goals(session=session, customer_ref=customer, viewer=key.role)
+    found = customer_goals(session=session, customer_ref=customer, viewer=key.role)
+    wins = goal_achievements(session=session, items=found.achievements, viewer=key.role)
+    return CustomerGoalsOut(customer=found.customer, goals=found.goals, achievements=wins)
 
 
 @router.post(
     "/{goalId}/marketing-flag",
     status_code=201,
-    response_model=FlagOut,
+    response_model=FlaggedAchievement,
     summary="Flag a goal's win for marketing",
     description="Flags the goal's confirmed achievement as a case study, testimonial, reference "
     "or social proof candidate (one flag per win and type). `flaggedBy` is the email of an active "
     f"user whose role may flag ({_roles(FLAGGERS)}); the key's role must be one of those too "
     "and a key bound to a person may name only that person. "
-    f"`goalId`: {REFERENCE_RULE}",
+    f"`goalId`: {REFERENCE_RULE} " + PRD_SHAPE + " Here `id`, `status` and `notes` are the new "
+    "flag's and `flaggedAt` is when it was made; `createdAt` is the achievement's.",
     responses=errors(
         {
             403: "The key's role, or the flagger's role, may not flag wins, or the key is bound "
@@ -183,7 +209,7 @@ def marketing_flag(
     body: FlagIn,
     key: ApiKey = Depends(require_roles(*FLAGGERS)),
     session: Session = Depends(get_session),
-) -> FlagOut:
+) -> FlaggedAchievement:
     """Flag the goal's achievement as a marketing candidate on behalf of `flaggedBy`."""
     goal_id = goal_id_for(session=session, ref=goal)
     achievement_id = achievement_for_goal(session=session, goal_id=goal_id)
@@ -202,4 +228,10 @@ def marketing_flag(
         actor=actor,
         notes=body.notes,
     )
-    return flag_out(session=session, flag=flag, goal_id=goal_id)
+    item = get_achievement(session=session, achievement_id=achievement_id, viewer=key.role)
+    return flagged_achievement(
+        session=session,
+        flag=flag_out(session=session, flag=flag, goal_id=goal_id),
+        item=item,
+        viewer=key.role,
+    )

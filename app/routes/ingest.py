@@ -67,7 +67,10 @@ def put_customer(
     description=f"201 when created, 200 when updated or unchanged. {MERGE} Rules per type: kpi "
     "and roi need `metric` and `target`; onboarding with a metric needs `target`, without one it "
     "needs `milestones`; success_plan needs `milestones` and no metric; custom needs neither. "
-    "`metric` must be a known metric key; `direction` defaults to the metric's. `milestones` "
+    "`metric` must be a known metric key; `direction` defaults to the metric's. A stated "
+    "`baseline` and `target` point the goal's way: the target above the baseline when higher is "
+    "better, below it when lower is better (ratio ROI goals excepted; a stored goal keeps its "
+    "numbers while they do not change). `milestones` "
     "replace the goal's milestones (omit to keep them); they belong to the success plan "
     "`planExternalId`, created as 'Imported plan' when new, or by default to the customer's "
     "'Imported plan' (external id `imported:<customerExternalId>`). Once a goal has an "
@@ -76,8 +79,8 @@ def put_customer(
         {
             403: "The key's role may not write goals",
             409: "Changing what an achieved goal measures, or moving a goal to another customer",
-            422: "Invalid body (field named): unknown customerExternalId or metric, or a type "
-            "rule broken",
+            422: "Invalid body (field named): unknown customerExternalId or metric, a type "
+            "rule broken, or a target behind its baseline",
         }
     )
     | {201: {"model": GoalOut, "description": "Created"}},

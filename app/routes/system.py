@@ -1,6 +1,5 @@
-"""Health of the API and its dependencies, who am I, and key management for admins."""
+"""Health of the API and its dependencies, and who am I (key management is in admin.py)."""
 
-from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends
@@ -8,13 +7,12 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from app.deps import ANY_ROLE, get_session, require_roles
+from app.deps import ANY_ROLE, get_read_session, require_roles
 from app.errors import RETRY_AFTER_SECONDS
 from app.routes.goals import errors
 from core.accounts.models import ApiKey
-from core.accounts.schemas import KeyView
-from core.accounts.service import key_view, list_api_keys
-from core.base import Role
+from core.accounts.schemas import KeyOut
+from core.accounts.service import key_view
 from core.db import ping
 from core.schemas import CamelModel
 
@@ -32,24 +30,6 @@ class HealthOut(CamelModel):
     status: Literal["ok", "degraded"]
     database: Literal["reachable", "unreachable"]
     dependencies: list[DependencyOut] = Field(description="Each dependency and whether it answers")
-
-
-class KeyOut(CamelModel):
-    name: str
-    role: Role
-    prefix: str
-    revoked: bool
-    created_at: datetime
-    last_used_at: datetime | None = Field(
-        None, description="Noted at most once a minute, so up to a minute behind"
-    )
-    acts_as: str | None = Field(
-        None, description="Email of the person a bound key acts as; null for an unbound key"
-    )
-
-
-def _key_out(view: KeyView) -> KeyOut:
-    return KeyOut.model_validate(view.model_dump() | {"acts_as": view.user_email})
 
 
 def database_check() -> DependencyOut:
@@ -92,20 +72,7 @@ def health() -> JSONResponse:
     responses=errors({}),
 )
 def me(
-    key: ApiKey = Depends(require_roles(*ANY_ROLE)), session: Session = Depends(get_session)
+    key: ApiKey = Depends(require_roles(*ANY_ROLE)), session: Session = Depends(get_read_session)
 ) -> KeyOut:
     """Describe the key making the call and the person it acts as, if it is bound to one."""
-    return _key_out(key_view(session=session, key_id=key.id))
-
-
-@router.get(
-    "/keys",
-    response_model=list[KeyOut],
-    response_model_by_alias=True,
-    responses=errors({403: "Only admin keys may list keys"}),
-)
-def keys(
-    _: ApiKey = Depends(require_roles(Role.ADMIN)), session: Session = Depends(get_session)
-) -> list[KeyOut]:
-    """List API keys and whom bound keys act as (admins only; secrets are never returned)."""
-    return [_key_out(view) for view in list_api_keys(session=session)]
+    return KeyOut.from_view(key_view(session=session, key_id=key.id))

@@ -5,14 +5,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy.orm import Session
 
-from app.deps import ANY_ROLE, get_session, require_roles
+from app.deps import ANY_ROLE, get_read_session, get_session, require_roles
 from app.routes.goals import errors
 from core.accounts.models import ApiKey
 from core.accounts.service import person
 from core.base import Role, Segment
 from core.repository.consent import CustomerView, audience, customer_views
-from core.schemas import Day, SingleLine
-from core.upsell.analysis import ARR_BANDS, outcomes_analysis
+from core.schemas import Day, Forgiving, SingleLine
+from core.upsell import outcome_report
+from core.upsell.analysis import ARR_BANDS
 from core.upsell.analysis_schemas import Analysis
 from core.upsell.progress import record_manual_values
 from core.upsell.queries import plan_id_for, review_out, success_measurement, upsell_for, upsell_out
@@ -35,6 +36,14 @@ WRITERS = {Role.CSM, Role.LEADER, Role.ADMIN}
 ANALYSTS = {Role.LEADER, Role.ADMIN}
 REF = "Our upsell UUID or the opportunity id (a UUID matching one of ours wins)."
 UpsellRef = Annotated[SingleLine, Path(alias="id", min_length=1, max_length=128, description=REF)]
+PRD_SHAPE = (
+    "Answers the PRD's UpsellSuccessMeasurement: `upsellDetails`, `successCriteria` {metrics, "
+    "goals (the deal's stated criteria), benchmarks (its industry and segment)}, "
+    "`measurementPlan` {trackingStart, checkpoints [{day, type, status, scheduledDate, "
+    "completedDate}], dashboardUrl (the plan's page in the web UI)}, `progress` "
+    "{currentStatus, metricsProgress, lastUpdated}, `reviews`, `outcome` {status, evidence, "
+    "lessonsLearned, documentedAt} and `createdAt`, beside the fields of earlier answers."
+)
 PERSON_403 = (
     "The key's role, or the person's role, may not do this, or the key is bound to another person"
 )
@@ -78,26 +87,30 @@ def enter_upsell(
     summary="Outcome analysis",
     description="Outcome mix, success, churn, value realization and time to value, broken down "
     "by product, segment, industry, ARR band and sales rep; 30-day signals vs outcomes; "
-    "prediction vs actual; the PRD success metrics. Filters narrow the plans (by close date for "
-    "`dateFrom`/`dateTo`). Leader and admin keys.",
+    "prediction vs actual; the PRD success metrics. Without filters: the report the upsell "
+    "tracking job stored after its last pass (every 10 minutes), as of `computedAt`. Filters "
+    "narrow the plans (by close date for `dateFrom`/`dateTo`); the report is then computed for "
+    "the request (slower). Leader and admin keys.",
     responses=errors(
         {403: "Only leader and admin keys may read the analysis", 422: "An invalid filter"}
     ),
 )
 def outcomes(
     product: Annotated[SingleLine | None, Query(max_length=64)] = None,
-    segment: Segment | None = None,
+    segment: Forgiving[Segment] | None = None,
     industry: Annotated[SingleLine | None, Query(max_length=80)] = None,
     arr_band: Annotated[Literal[ARR_BANDS] | None, Query(alias="arrBand")] = None,
     sales_rep: Annotated[SingleLine | None, Query(alias="salesRep", max_length=120)] = None,
     date_from: Annotated[Day | None, Query(alias="dateFrom")] = None,
     date_to: Annotated[Day | None, Query(alias="dateTo")] = None,
     _: ApiKey = Depends(require_roles(*ANALYSTS)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_read_session),
+    writer: Session = Depends(get_session),
 ) -> Analysis:
-    """Return the outcome analysis of the plans matching the filters."""
-    return outcomes_analysis(
+    """Return the outcome analysis of the plans matching the filters (stored, without any)."""
+    return outcome_report.analysis(
         session=session,
+        writer=writer,
         product=product,
         segment=segment,
         industry=industry,
@@ -119,7 +132,7 @@ def outcomes(
     "criterion's baseline at close (taken from usage when not given). Each criterion answers "
     "with `targetSource` and `targetExplanation`. 201 when created; 200 when the plan "
     "already exists and matches the request (or none is given); 409 when it differs. "
-    f"`createdBy` (optional) is the email of an active csm/leader/admin. `id`: {REF}",
+    f"`createdBy` (optional) is the email of an active csm/leader/admin. `id`: {REF} " + PRD_SHAPE,
     responses=errors(
         {
             403: PERSON_403,
@@ -160,14 +173,14 @@ def create_measurement(
     "adoption `milestones` (completed with the day reached, overdue or upcoming) and "
     "`roiRealized` (money realized since the close against the ARR added; no multiple without "
     f"a money metric). Any key role may read; for a sales or marketing key, the names of a "
-    "customer whose consent does not allow naming are scrubbed from the upsell's name and the "
-    f"reviews. `id`: {REF}",
+    "customer whose consent does not allow naming are scrubbed from the upsell's name, the "
+    f"stated goals, the reviews and the outcome's lessons. `id`: {REF} " + PRD_SHAPE,
     responses=errors({404: "Unknown upsell, or it has no plan yet"}),
 )
 def progress(
     ref: UpsellRef,
     key: ApiKey = Depends(require_roles(*ANY_ROLE)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_read_session),
 ) -> SuccessMeasurement:
     """Return the upsell's measurement plan with progress, checkpoints, reviews and outcome."""
     plan_id = plan_id_for(session=session, upsell=upsell_for(session=session, ref=ref))
@@ -180,7 +193,7 @@ def progress(
 
 def _as_seen(found: SuccessMeasurement, view: CustomerView) -> SuccessMeasurement:
     """The plan with the customer's names in people's text rendered as `view` allows."""
-    details = found.upsell_details
+    details, criteria, outcome = found.upsell_details, found.success_criteria, found.outcome
     reviews = [
         r.model_copy(
             update={
@@ -190,10 +203,17 @@ def _as_seen(found: SuccessMeasurement, view: CustomerView) -> SuccessMeasuremen
         )
         for r in found.reviews
     ]
+    if outcome is not None:
+        lessons = [view.text(text) for text in outcome.lessons_learned]
+        outcome = outcome.model_copy(update={"lessons_learned": lessons})
     return found.model_copy(
         update={
             "upsell_details": details.model_copy(update={"name": view.text(details.name)}),
+            "success_criteria": criteria.model_copy(
+                update={"goals": [view.text(goal) for goal in criteria.goals]}
+            ),
             "reviews": reviews,
+            "outcome": outcome,
         }
     )
 
@@ -204,7 +224,7 @@ def _as_seen(found: SuccessMeasurement, view: CustomerView) -> SuccessMeasuremen
     summary="Record values of manually measured metrics",
     description="`values` maps metric names to numbers; only manual metrics take values "
     "(automatic ones come from usage data). The plan is rescored at once. `recordedBy` is the "
-    f"email of an active csm/leader/admin. `id`: {REF}",
+    f"email of an active csm/leader/admin. `id`: {REF} " + PRD_SHAPE,
     responses=errors(
         {
             403: PERSON_403,

@@ -7,9 +7,10 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from app.deps import ANY_ROLE, get_session, require_roles
+from app.deps import ANY_ROLE, get_read_session, get_session, require_roles
 from app.routes.goals import errors
 from core.accounts.models import ApiKey
+from core.paging import Cursor
 from core.repository import queries as repository
 from core.repository.schemas import RepositoryFilters, RepositoryPage, UseIn, UseOut
 from core.repository.service import record_use
@@ -22,24 +23,31 @@ class SearchParams(RepositoryFilters):
     """Query parameters: the filters plus a page window."""
 
     limit: int = Field(20, ge=1, le=100)
-    offset: Offset = 0
+    offset: Offset = Field(
+        0, description="Rows to skip (slower than `cursor`; kept for older clients)"
+    )
+    cursor: Cursor | None = None
 
 
 @router.get(
     "",
     response_model=RepositoryPage,
     response_model_by_alias=True,
-    responses=errors({422: "A filter or the paging is invalid (field named)"}),
+    responses=errors(
+        {422: "A filter or the paging is invalid (field named), or a cursor with an offset"}
+    ),
 )
 def search(
     params: Annotated[SearchParams, Query()],
     _: ApiKey = Depends(require_roles(*ANY_ROLE)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_read_session),
 ) -> RepositoryPage:
     """Search wins: free text (web search syntax) ranked by relevance, else newest first.
 
     Filters combine; `consent` may repeat or be comma-separated. `customerName` is null unless
-    the stricter of the entry's and the customer's consent is `logo` or `full_public`.
+    the stricter of the entry's and the customer's consent is `logo` or `full_public`. More than
+    1,000 matches: `total` is 1000 with `totalCapped` true, and a search ranks the 1,000 newest
+    matches. Page with `cursor` (the previous page's `nextCursor`).
     """
     return repository.search_entries(session=session, **params.model_dump())
 

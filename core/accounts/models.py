@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, false, true
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, SmallInteger, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.base import Base, Role, Timestamps, UUIDPk, enum_column, tz
@@ -32,3 +32,19 @@ class ApiKey(UUIDPk, Timestamps, Base):
     revoked: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
     last_used_at: Mapped[datetime | None] = mapped_column(tz())
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+
+class SignInPolicy(Timestamps, Base):
+    """Who may sign in without being added first: one row, the admin's allowed domain and role."""
+
+    __tablename__ = "sign_in_policy"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint(
+            "(allowed_domain IS NULL) = (default_role IS NULL)", name="domain_with_role"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=1)
+    allowed_domain: Mapped[str | None] = mapped_column(String(253))
+    default_role: Mapped[Role | None] = mapped_column(enum_column(Role, "sign_in_default_role"))

@@ -9,12 +9,13 @@ from sqlalchemy import Connection, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.accounts.models import ApiKey, User
-from core.accounts.schemas import KeyView
+from core.accounts.schemas import KEY_NAME_LENGTH, Actor, KeyView
+from core.audit.service import record_audit
 from core.base import Role
 from core.errors import Forbidden, Invalid, NotFound
 
 KEY_PREFIX = "oc_"
-KEY_NAME_MAX = 120
+KEY_NAME_MAX = KEY_NAME_LENGTH
 # How stale `last_used_at` may get: noting every request would write the key's row per request.
 KEY_USE_INTERVAL = timedelta(minutes=1)
 
@@ -38,13 +39,18 @@ def create_api_key(
     name: str,
     role: Role | str | None = None,
     user_email: str | None = None,
+    actor: Actor | None = None,
+    user_field: str = "as",
 ) -> tuple[ApiKey, str]:
     """Create a key and return it with its plaintext, which is shown once and never stored.
 
     With `user_email` the key is bound to that active person: it can act only as them and takes
-    their role (a different `role` is refused). Without it the key is unbound and `role` defaults
-    to admin.
+    their role (a different `role` is refused; `user_field` names that input in messages).
+    Without it the key is unbound and `role` defaults to admin. An admin's or the command line's
+    key is audited as `actor`'s; the demo seed and tests create keys without one.
     """
+    if actor is not None:
+        require_admin(session=session, actor=actor)
     name = name.strip()
     if not name:
         raise Invalid("name: a key needs a name, e.g. the system that will use it.")
@@ -52,7 +58,7 @@ def create_api_key(
         raise Invalid(f"name: {len(name)} characters; the limit is {KEY_NAME_MAX}.")
     user = None
     if user_email is not None:
-        user = user_by_email(session=session, email=user_email, field="as")
+        user = user_by_email(session=session, email=user_email, field=user_field)
         if role is not None and _role(role) != user.role:
             raise Invalid(
                 f"role: a key bound to {user.email} acts with that person's role "
@@ -70,6 +76,16 @@ def create_api_key(
     )
     session.add(key)
     session.flush()
+    if actor is not None:
+        record_audit(
+            session=session,
+            actor=actor.label,
+            actor_user_id=actor.user_id,
+            action="api_key.create",
+            entity_type="api_key",
+            entity_id=key.id,
+            changes={"name": key.name, "role": key.role, "acts_as": user.email if user else None},
+        )
     return key, token
 
 
@@ -127,7 +143,7 @@ def note_key_use(*, connection: Connection, key_id: uuid.UUID) -> datetime | Non
 
 def _key_views(session: Session, *conditions) -> list[KeyView]:
     rows = session.execute(
-        select(ApiKey, User.email)
+        select(ApiKey, User.email, User.active)
         .outerjoin(User, User.id == ApiKey.user_id)
         .where(*conditions)
         .order_by(ApiKey.created_at.desc(), ApiKey.name)
@@ -143,8 +159,9 @@ def _key_views(session: Session, *conditions) -> list[KeyView]:
             last_used_at=key.last_used_at,
             user_id=key.user_id,
             user_email=email,
+            user_active=active,
         )
-        for key, email in rows
+        for key, email, active in rows
     ]
 
 
@@ -161,8 +178,15 @@ def list_api_keys(*, session: Session) -> list[KeyView]:
     return _key_views(session)
 
 
-def revoke_api_key(*, session: Session, key_id: uuid.UUID | str) -> ApiKey:
-    """Revoke a key by id or by its visible prefix."""
+def revoke_api_key(
+    *, session: Session, key_id: uuid.UUID | str, actor: Actor | None = None
+) -> ApiKey:
+    """Revoke a key by id or by its visible prefix; revoking a revoked key changes nothing.
+
+    With `actor` (an admin, the command line) the revocation is audited.
+    """
+    if actor is not None:
+        require_admin(session=session, actor=actor)
     key = None
     try:
         key = session.get(ApiKey, uuid.UUID(str(key_id)))
@@ -170,9 +194,34 @@ def revoke_api_key(*, session: Session, key_id: uuid.UUID | str) -> ApiKey:
         key = session.scalar(select(ApiKey).where(ApiKey.prefix == str(key_id)))
     if key is None:
         raise NotFound(f"No API key {key_id}.")
+    if key.revoked:
+        return key
     key.revoked = True
     session.flush()
+    if actor is not None:
+        record_audit(
+            session=session,
+            actor=actor.label,
+            actor_user_id=actor.user_id,
+            action="api_key.revoke",
+            entity_type="api_key",
+            entity_id=key.id,
+            changes={"name": key.name, "prefix": key.prefix},
+        )
     return key
+
+
+def require_admin(*, session: Session, actor: Actor) -> None:
+    """Refuse a person who is not an active admin; a key or the command line is checked elsewhere.
+
+    The API lets only admin keys in, but a key bound to someone keeps the role it was made with,
+    so the person it acts as is checked here too.
+    """
+    if actor.user_id is None:
+        return
+    user = find_active_user(session=session, user_id=actor.user_id)
+    if user is None or user.role != Role.ADMIN:
+        raise Forbidden(f"{actor.label} is not an active admin, so may not manage people or keys.")
 
 
 def find_active_user(

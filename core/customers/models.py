@@ -17,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -45,8 +46,26 @@ class MetricKind(enum.StrEnum):
 
 
 class FeedbackKind(enum.StrEnum):
-    NPS = "nps"
-    CSAT = "csat"
+    NPS = "nps"  # 0-10
+    CSAT = "csat"  # 1-5
+    QUOTE = "quote"  # words a CSM heard (say on a call), without a score
+
+
+class FeedbackSource(enum.StrEnum):
+    """Where a piece of feedback came from (stored as text: integrations may add their own)."""
+
+    SURVEY = "survey"  # imported before the API existed (and the demo data)
+    API = "api"  # POST /api/customers/{externalId}/feedback
+    CALL = "call"  # logged by a CSM on the customer page
+
+
+# The score each kind allows: NPS 0-10, CSAT 1-5, a quote none. A CHECK lets NULL through, so
+# an NPS or CSAT row without a score (an unknown result) is turned into a refusal.
+FEEDBACK_SCORE_RULE = (
+    "coalesce((kind = 'nps' AND score BETWEEN 0 AND 10) "
+    "OR (kind = 'csat' AND score BETWEEN 1 AND 5) "
+    "OR (kind = 'quote' AND score IS NULL), false)"
+)
 
 
 class CustomerEventKind(enum.StrEnum):
@@ -84,7 +103,20 @@ class Customer(UUIDPk, Timestamps, Base):
 
 
 class Contact(UUIDPk, Timestamps, Base):
+    """A person at the customer: email recipient, meeting invitee; one is the primary contact."""
+
     __tablename__ = "customer_contacts"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "external_id"),
+        UniqueConstraint("customer_id", "email"),
+        # At most one primary per customer; core/customers/contacts.py keeps exactly one.
+        Index(
+            "ix_customer_contacts_one_primary",
+            "customer_id",
+            unique=True,
+            postgresql_where=text("is_primary"),
+        ),
+    )
 
     customer_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("customers.id", ondelete="CASCADE"), index=True
@@ -93,6 +125,8 @@ class Contact(UUIDPk, Timestamps, Base):
     email: Mapped[str] = mapped_column(String(254))
     title: Mapped[str | None] = mapped_column(String(120))
     is_primary: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    # The CRM's id of the contact (PUT .../contacts/{id}); None for contacts added on the page.
+    external_id: Mapped[str | None] = mapped_column(String(128))
 
 
 class Metric(Base):
@@ -114,8 +148,11 @@ class Observation(Base):
 
     __tablename__ = "metric_observations"
     __table_args__ = (
-        Index("ix_metric_observations_ingested_at", "ingested_at", postgresql_using="brin"),
+        # "What arrived since T" for goal detection (a btree: see migration 0017).
+        Index("ix_metric_observations_ingested_at", "ingested_at"),
         Index("ix_metric_observations_metric_time", "metric_key", "observed_at"),
+        # Monthly partitions (migration 0021, kept ahead by core/customers/partitions.py).
+        {"postgresql_partition_by": "RANGE (observed_at)"},
     )
 
     customer_id: Mapped[uuid.UUID] = mapped_column(
@@ -129,21 +166,33 @@ class Observation(Base):
 
 
 class Feedback(UUIDPk, Base):
-    """An NPS or CSAT response; its comment is where customer quotes come from."""
+    """An NPS or CSAT response or a logged quote; its comment is where customer quotes come from."""
 
     __tablename__ = "customer_feedback"
-    __table_args__ = (CheckConstraint("score >= 0 AND score <= 10", name="score_range"),)
+    __table_args__ = (
+        CheckConstraint(FEEDBACK_SCORE_RULE, name="score_range"),
+        UniqueConstraint("source", "source_id"),
+    )
 
     customer_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("customers.id", ondelete="CASCADE"), index=True
     )
-    contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("customer_contacts.id"))
+    # The contact who said it (matched by email); removing the contact keeps the feedback.
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("customer_contacts.id", ondelete="SET NULL")
+    )
     kind: Mapped[FeedbackKind] = mapped_column(enum_column(FeedbackKind, "feedback_kind"))
-    score: Mapped[int] = mapped_column(Integer)
+    score: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
     respondent_name: Mapped[str | None] = mapped_column(String(120))
     respondent_title: Mapped[str | None] = mapped_column(String(120))
+    respondent_email: Mapped[str | None] = mapped_column(String(254))
     responded_at: Mapped[datetime] = mapped_column(tz())
+    source: Mapped[str] = mapped_column(
+        String(32), default=FeedbackSource.SURVEY.value, server_default=FeedbackSource.SURVEY.value
+    )
+    # The sending system's id: (source, source_id) is unique, so a repeat changes nothing.
+    source_id: Mapped[str | None] = mapped_column(String(128))
 
 
 class HealthFactor(UUIDPk, Base):

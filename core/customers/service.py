@@ -26,21 +26,29 @@ from core.upsert import forget_loaded, upsert_by_key
 
 SHOWN_PROBLEMS = 50
 EXTERNAL_ID_LENGTH = 128  # customers.external_id
+# A partitioned table has no `xmax` to tell inserts from updates by, so the rows already stored
+# are read first, in the same statement: every part of it sees the table as it was before.
 UPSERT_OBSERVATIONS = text(
     """
-    WITH upserted AS (
-        INSERT INTO metric_observations AS o (customer_id, metric_key, observed_at, value, source)
+    WITH incoming AS (
         SELECT * FROM unnest(CAST(:customers AS uuid[]), CAST(:metrics AS text[]),
                              CAST(:observed AS timestamptz[]), CAST(:vals AS numeric[]),
                              CAST(:sources AS text[]))
+            AS i(customer_id, metric_key, observed_at, value, source)
+    ), stored AS (
+        SELECT o.customer_id, o.metric_key, o.observed_at
+          FROM metric_observations o JOIN incoming i USING (customer_id, metric_key, observed_at)
+    ), upserted AS (
+        INSERT INTO metric_observations AS o (customer_id, metric_key, observed_at, value, source)
+        SELECT * FROM incoming
         ON CONFLICT (customer_id, metric_key, observed_at) DO UPDATE
            SET value = EXCLUDED.value, source = EXCLUDED.source, ingested_at = now()
          WHERE o.value IS DISTINCT FROM EXCLUDED.value
-        RETURNING (xmax = 0) AS inserted
+        RETURNING o.customer_id, o.metric_key, o.observed_at
     )
-    SELECT count(*) FILTER (WHERE inserted) AS inserted,
-           count(*) FILTER (WHERE NOT inserted) AS updated
-    FROM upserted
+    SELECT count(*) FILTER (WHERE s.customer_id IS NULL) AS inserted,
+           count(*) FILTER (WHERE s.customer_id IS NOT NULL) AS updated
+    FROM upserted u LEFT JOIN stored s USING (customer_id, metric_key, observed_at)
     """
 )
 

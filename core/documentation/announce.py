@@ -6,6 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.audit.failures import batch, failed_ids
+from core.outbox.bulk import delivery
 from core.outbox.models import Channel
 from core.outbox.service import enqueue
 from core.records import render
@@ -15,28 +16,28 @@ from core.records.models import SuccessRecord
 HELD_ITEM = "held_win"  # a held win's DM to its CSM (job_item_failures.item_type)
 
 
-def announce(*, session: Session, facts: RecordFacts, record: SuccessRecord) -> None:
-    """Queue the Slack celebration and the Google Doc of a documented win."""
-    enqueue(
-        session=session,
-        channel=Channel.SLACK_MESSAGE,
-        payload=render.slack_announcement(facts),
-        idempotency_key=f"achievement:{facts.achievement_id}:slack",
-        related_type="achievement",
-        related_id=uuid.UUID(facts.achievement_id),
-    )
-    enqueue(
-        session=session,
-        channel=Channel.GOOGLE_DOC,
-        payload={
-            "recordId": str(record.id),
-            "title": f"Success record — {render.title(facts)}",
-            "blocks": render.doc_blocks(facts),
-        },
-        idempotency_key=f"success_record:{record.id}:doc",
-        related_type="success_record",
-        related_id=record.id,
-    )
+def announcements(facts: RecordFacts, record_id: uuid.UUID) -> list[dict]:
+    """Return the deliveries of a documented win: its Slack celebration and its Google Doc."""
+    return [
+        delivery(
+            channel=Channel.SLACK_MESSAGE,
+            payload=render.slack_announcement(facts),
+            idempotency_key=f"achievement:{facts.achievement_id}:slack",
+            related_type="achievement",
+            related_id=uuid.UUID(facts.achievement_id),
+        ),
+        delivery(
+            channel=Channel.GOOGLE_DOC,
+            payload={
+                "recordId": str(record_id),
+                "title": f"Success record — {render.title(facts)}",
+                "blocks": render.doc_blocks(facts),
+            },
+            idempotency_key=f"success_record:{record_id}:doc",
+            related_type="success_record",
+            related_id=record_id,
+        ),
+    ]
 
 
 def record_doc_written(session: Session, record_id: uuid.UUID, url: str) -> None:

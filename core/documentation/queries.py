@@ -12,6 +12,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
+from core import paging
 from core.accounts.models import User
 from core.base import Role
 from core.customers.models import Customer, Metric, Observation
@@ -30,6 +31,9 @@ from core.goals.schemas import GoalProgress, progress_pct
 from core.records.models import SuccessRecord
 from core.repository.consent import CustomerView, audience, customer_views
 from core.schemas import as_uuid
+
+NEWEST_WINS = "achievements.newest"
+NEWEST_WINS_ORDER = ((Achievement.achieved_at, True), (Achievement.id, True))
 
 
 def _achievements_select() -> Select:
@@ -120,20 +124,31 @@ def list_achievements(
     filters: AchievementFilters,
     limit: int = 50,
     offset: int = 0,
+    cursor: str | None = None,
     viewer: Role | None = None,
 ) -> AchievementPage:
     """Return one page of matching achievements, newest first, and how many match in total."""
+    paging.start(cursor=cursor, offset=offset)
     where = and_(true(), *achievement_conditions(filters))
     total = session.scalar(achievements_with_goal(func.count()).where(where))
+    if cursor:
+        key = paging.decode(cursor, NEWEST_WINS, (datetime.fromisoformat, uuid.UUID))
+        where = and_(where, paging.after(NEWEST_WINS_ORDER, key))
     rows = session.execute(
         _achievements_select()
         .where(where)
         .order_by(Achievement.achieved_at.desc(), Achievement.id.desc())
-        .limit(limit)
+        .limit(limit + 1)
         .offset(offset)
     ).all()
+    more, rows = len(rows) > limit, rows[:limit]
     views = _views(session, viewer, {r.customer_id for r in rows})
-    return AchievementPage(total=total, items=[_achievement(r, views) for r in rows])
+    last = rows[-1] if more else None
+    return AchievementPage(
+        total=total,
+        items=[_achievement(r, views) for r in rows],
+        next_cursor=last and paging.encode(NEWEST_WINS, (last.achieved_at, last.id)),
+    )
 
 
 def get_achievement(

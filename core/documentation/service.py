@@ -1,15 +1,18 @@
 """Document each new win: record, repository entry, score, timeline, announcement, email draft.
 
 Runs in the job cycle right after detection, which has committed by then: documenting never holds
-detection back. Each win is documented in its own savepoint, so a win is never half-recorded (its
-success record, repository entry, timeline line, Slack announcement, Google Doc and email draft
-commit together or not at all) and one win that cannot be documented (say its email subject
-breaks a rule) is recorded as failed with its reason (`core.audit.failures`, shown on the System
-page) while the others are documented. It stays verified without a record, so the next run tries
-it again; the failure is cleared once it is documented.
+detection back. Wins are documented a chunk at a time with a few set-based statements
+(`core.documentation.bulk`), yet each on its own terms: a win is never half-recorded (its success
+record, repository entry, timeline line, Slack announcement, Google Doc and email draft commit
+together or not at all) and one win that cannot be documented (say its email subject breaks a
+rule) is recorded as failed with its reason (`core.audit.failures`, shown on the System page)
+while the others are documented. It stays verified without a record, so the next run tries it
+again; the failure is cleared once it is documented.
 """
 
+import logging
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -18,19 +21,14 @@ from sqlalchemy.orm import Session
 
 from core.accounts.models import User
 from core.accounts.service import person
-from core.audit.failures import batch
+from core.audit.failures import Batch, batch, chunks, fatal, reason_for
 from core.base import Role
-from core.customers.models import TimelineEvent
-from core.documentation.announce import announce
-from core.documentation.email import draft_congratulations
-from core.goals.models import Achievement, AchievementStatus, Goal
+from core.documentation import bulk
+from core.goals.models import Achievement, AchievementStatus
 from core.goals.service import confirm_achievement
-from core.marketing.service import score_win
-from core.records import render
-from core.records.facts import gather
 from core.records.models import SuccessRecord
-from core.repository.consent import templated
-from core.repository.models import RepositoryEntry
+
+log = logging.getLogger("jobs.documentation")
 
 PENDING_DOCUMENTATION = (
     select(Achievement.id)
@@ -62,66 +60,84 @@ GOAL_ATTAINMENT = text(
 
 
 def document_pending(*, session: Session, now: datetime | None = None) -> dict[str, int]:
-    """Document every verified achievement without a success record, each on its own."""
+    """Document every verified achievement without a success record, a chunk at a time."""
     now = now or datetime.now(UTC)
     ids = list(session.scalars(PENDING_DOCUMENTATION))
-    customers = set()
+    customers: set[uuid.UUID] = set()
     with batch(session, ITEM) as wins:
-        for achievement_id in ids:
-            with wins.item(achievement_id):
-                customers.add(document(session=session, achievement_id=achievement_id, now=now))
+        if ids:
+            shared = _shared(session, ids, wins)
+            for part in chunks(ids):
+                customers |= _document_chunk(session, shared, part, now, wins)
     if customers:
         session.execute(GOAL_ATTAINMENT, {"customers": list(customers)})
     return {"documented": len(ids) - len(wins.failed)}
 
 
+def _shared(session: Session, ids: list[uuid.UUID], wins: Batch) -> bulk.Shared | None:
+    """Read what the pass's wins share; None (each win on its own) if that read fails."""
+    try:
+        with session.begin_nested():
+            return bulk.read_shared(session=session, achievement_ids=ids)
+    except Exception as exc:
+        if fatal(exc):
+            raise
+        log.warning("documenting wins one by one: %s", reason_for(exc))
+        return None
+
+
+def _document_chunk(
+    session: Session,
+    shared: bulk.Shared | None,
+    ids: Sequence[uuid.UUID],
+    now: datetime,
+    wins: Batch,
+) -> set[uuid.UUID]:
+    """Document a chunk of wins together; a win that fails is recorded and the others go on.
+
+    A win that cannot be prepared (say its email subject breaks a rule) fails on its own. When
+    writing the chunk fails, each of its wins is written again in its own savepoint, and when
+    reading it fails, each is read and written on its own: only the win at fault fails.
+    """
+    reads = None
+    if shared is not None:
+        try:
+            with session.begin_nested():
+                reads = bulk.read(session=session, shared=shared, achievement_ids=ids, now=now)
+        except Exception as exc:
+            if fatal(exc):
+                raise
+            log.warning("documenting a chunk of wins one by one: %s", reason_for(exc))
+    if reads is None:
+        customers = set()
+        for achievement_id in ids:
+            with wins.item(achievement_id):
+                customers.add(document(session=session, achievement_id=achievement_id, now=now))
+        return customers
+    ready, failing = [], []
+    for achievement_id in ids:
+        with wins.item(achievement_id, savepoint=False):
+            win = bulk.prepare(reads, achievement_id, now)
+            (failing if win.error else ready).append(win)
+    for win in failing:  # on its own, so it fails with the reason documenting it alone gives
+        with wins.item(win.achievement_id):
+            bulk.write(session=session, wins=[win], now=now)
+    wins.chunked(
+        ready,
+        lambda part: bulk.write(session=session, wins=part, now=now),
+        key=lambda win: win.achievement_id,
+    )
+    return {win.customer_id for win in ready if wins.ok(win.achievement_id)}
+
+
 def document(*, session: Session, achievement_id: uuid.UUID, now: datetime) -> uuid.UUID:
     """Write the record, entry, score, timeline line and outbox rows of one achievement."""
-    facts = gather(session=session, achievement_id=achievement_id)
-    achievement = session.get(Achievement, achievement_id)
-    record = SuccessRecord(
-        achievement_id=achievement_id,
-        title=render.title(facts),
-        summary=render.summary(facts),
-        sections=facts.as_dict(),
-        markdown=render.markdown(facts),
-        written_at=now,
-    )
-    session.add(record)
-    goal = session.get(Goal, achievement.goal_id)
-    score_win(session=session, facts=facts, achievement=achievement, now=now)
-    session.add(
-        RepositoryEntry(
-            achievement_id=achievement_id,
-            customer_id=achievement.customer_id,
-            # Name-free: the name is filled in when read, so renames and consent apply at once.
-            title=templated(render.title(facts), facts.customer_name),
-            snippet=templated(render.summary(facts), facts.customer_name),
-            industry=facts.industry,
-            use_case=facts.use_case,
-            products=facts.products,
-            goal_type=goal.type,
-            value_amount=facts.achieved,
-            value_unit=facts.unit,
-            achieved_on=facts.achieved_at.date(),
-            consent_level=facts.consent_level,
-        )
-    )
-    session.add(
-        TimelineEvent(
-            customer_id=achievement.customer_id,
-            occurred_at=facts.achieved_at,
-            kind="goal_achieved",
-            title=f"Goal achieved: {facts.goal_name}",
-            body=render.summary(facts),
-            related_type="achievement",
-            related_id=achievement_id,
-        )
-    )
-    session.flush()
-    announce(session=session, facts=facts, record=record)
-    draft_congratulations(session=session, facts=facts, achievement=achievement, goal=goal)
-    return achievement.customer_id
+    ids = [achievement_id]
+    shared = bulk.read_shared(session=session, achievement_ids=ids)
+    reads = bulk.read(session=session, shared=shared, achievement_ids=ids, now=now)
+    win = bulk.prepare(reads, achievement_id, now)
+    bulk.write(session=session, wins=[win], now=now)
+    return win.customer_id
 
 
 def confirm_win(

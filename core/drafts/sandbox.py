@@ -22,7 +22,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import Namespace
@@ -35,6 +35,7 @@ WORK = 5_000_000  # characters built or inspected per render, all steps together
 RANGE_MAX = 1_000  # loops in an email template never need more; keeps renders cheap
 INT_BITS = 256  # whole numbers a template computes stay below 2**256
 SMALL = 16  # what a number, date or other scalar counts for when sized as text
+COMPILED_KEPT = 64  # compiled template sources kept (subjects and bodies of every template key)
 
 # str methods that can make a longer string than they were given; the filters replace them.
 GROWING_METHODS = frozenset(
@@ -397,22 +398,34 @@ def render_text(*, part: str, source: str, context: dict, limit: int) -> str:
         raise Invalid(
             f"{part}: the template is {len(source):,} characters; the limit is {limit:,}."
         )
-    budget = _Budget(limit=limit)
-    token = _BUDGET.set(budget)
     try:
-        chunks = []
-        with closing(_ENV.from_string(source).generate(context)) as stream:
-            for chunk in stream:
-                budget.output += len(chunk)
-                if budget.output > limit:
-                    raise BudgetExceeded(f"renders to more than {limit:,} characters (the limit)")
-                chunks.append(chunk)
-        return "".join(chunks)
+        return _render(_compiled(source), context, limit)
     except TemplateSyntaxError as exc:
         raise Invalid(f"{part}, line {exc.lineno}: {exc.message}") from exc
     except Exception as exc:  # anything a template can raise: budgets, undefined, sandbox, types
         line = _template_line(exc)
         where = f"{part}, line {line}" if line else part
         raise Invalid(f"{where}: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=COMPILED_KEPT)
+def _compiled(source: str) -> Template:
+    """Compile `source` once: a pass renders the same template for every item."""
+    # Compiled outside any budget, so nothing is folded at compile time: every render pays its own.
+    return _ENV.from_string(source)
+
+
+def _render(template: Template, context: dict, limit: int) -> str:
+    budget = _Budget(limit=limit)
+    token = _BUDGET.set(budget)
+    try:
+        chunks = []
+        with closing(template.generate(context)) as stream:
+            for chunk in stream:
+                budget.output += len(chunk)
+                if budget.output > limit:
+                    raise BudgetExceeded(f"renders to more than {limit:,} characters (the limit)")
+                chunks.append(chunk)
+        return "".join(chunks)
     finally:
         _BUDGET.reset(token)

@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core.accounts.models import User
 from core.accounts.schemas import UserSummary
+from core.audit.bulk import insert_rows
 from core.audit.service import record_audit
 from core.base import Role
 from core.customers.models import Customer, TimelineEvent
@@ -44,9 +45,11 @@ def _recipients(to: Sequence[str]) -> list[str]:
     return addresses
 
 
-def create_draft(
+ONCE_PER = ["kind", "related_type", "related_id"]  # one draft of a kind per related row
+
+
+def draft_row(
     *,
-    session: Session,
     kind: DraftKind | str,
     customer_id: uuid.UUID,
     owner_id: uuid.UUID | None,
@@ -55,10 +58,10 @@ def create_draft(
     to: Sequence[str],
     subject: str,
     body: str,
-) -> Draft | None:
-    """Add a pending draft once per (kind, related row); return None if it already exists."""
+) -> dict:
+    """Return the row of a pending draft; raise Invalid if its text or recipients break a rule."""
     subject, body = _check_text(subject, body)
-    values = dict(
+    return dict(
         id=uuid.uuid4(),
         kind=DraftKind(kind),
         status=DraftStatus.PENDING,
@@ -73,13 +76,43 @@ def create_draft(
         original_body=body,
         version=1,
     )
+
+
+def create_draft(
+    *,
+    session: Session,
+    kind: DraftKind | str,
+    customer_id: uuid.UUID,
+    owner_id: uuid.UUID | None,
+    related_type: str,
+    related_id: uuid.UUID,
+    to: Sequence[str],
+    subject: str,
+    body: str,
+) -> Draft | None:
+    """Add a pending draft once per (kind, related row); return None if it already exists."""
+    values = draft_row(
+        kind=kind,
+        customer_id=customer_id,
+        owner_id=owner_id,
+        related_type=related_type,
+        related_id=related_id,
+        to=to,
+        subject=subject,
+        body=body,
+    )
     new_id = session.execute(
         insert(Draft)
         .values(**values)
-        .on_conflict_do_nothing(index_elements=["kind", "related_type", "related_id"])
+        .on_conflict_do_nothing(index_elements=ONCE_PER)
         .returning(Draft.id)
     ).scalar_one_or_none()
     return None if new_id is None else session.get(Draft, new_id)
+
+
+def create_drafts(*, session: Session, rows: Sequence[dict]) -> None:
+    """Add pending drafts made by `draft_row`, each once per (kind, related row)."""
+    insert_rows(session, Draft.__table__, rows, skip_conflicts_on=ONCE_PER)
 
 
 def _visible(viewer_id: uuid.UUID, viewer_role: Role | str) -> ColumnElement[bool]:

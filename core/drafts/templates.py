@@ -174,13 +174,22 @@ def _row(session: Session, key: str) -> MessageTemplate | None:
     return session.scalar(select(MessageTemplate).where(MessageTemplate.key == key))
 
 
-def render(*, session: Session, key: str, context: dict) -> tuple[str, str]:
-    """Render template `key` (the admin's version, else the default) into (subject, body)."""
+def load(*, session: Session, key: str) -> MessageTemplate | DefaultTemplate:
+    """Return template `key` as it renders: the admin's version, else the default."""
     row = _row(session, key)
     if row is None and key not in DEFAULT_TEMPLATES:
         raise NotFound(f"No message template {key!r}.")
-    source = row or DEFAULT_TEMPLATES[key]
+    return row or DEFAULT_TEMPLATES[key]
+
+
+def render_loaded(source: MessageTemplate | DefaultTemplate, context: dict) -> tuple[str, str]:
+    """Render a template `load` returned into (subject, body); a pass loads it once."""
     return preview(subject=source.subject, body=source.body, context=context)
+
+
+def render(*, session: Session, key: str, context: dict) -> tuple[str, str]:
+    """Render template `key` (the admin's version, else the default) into (subject, body)."""
+    return render_loaded(load(session=session, key=key), context)
 
 
 def _view(key: str, row: MessageTemplate | None) -> TemplateView:

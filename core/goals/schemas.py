@@ -7,7 +7,13 @@ from decimal import Decimal
 from pydantic import Field, field_validator, model_validator
 
 from core.base import Direction
-from core.goals.models import GoalStatus, GoalType, MilestoneStatus
+from core.goals.models import (
+    AchievementMethod,
+    AchievementStatus,
+    GoalStatus,
+    GoalType,
+    MilestoneStatus,
+)
 from core.goals.results import is_ratio_goal
 from core.schemas import (
     EMAIL_LENGTH,
@@ -18,6 +24,7 @@ from core.schemas import (
     Amount,
     CamelModel,
     Day,
+    Forgiving,
     HappenedAt,
     InputModel,
     JsonNumber,
@@ -25,9 +32,38 @@ from core.schemas import (
     MultiLine,
     ObservedAt,
     SingleLine,
+    accept_aliases,
 )
 
 EVIDENCE_KEYS = 50
+
+# How success-plan tools and CRMs spell these besides our values (`Forgiving[...]`).
+accept_aliases(
+    GoalType,
+    {
+        GoalType.SUCCESS_PLAN: ("success plan milestone", "milestone"),
+        GoalType.KPI: ("kpi threshold", "key performance indicator"),
+        GoalType.ONBOARDING: ("onboarding goal", "onboarding checklist"),
+        GoalType.ROI: ("roi milestone", "return on investment"),
+        GoalType.CUSTOM: ("custom goal", "other"),
+    },
+)
+accept_aliases(
+    MilestoneStatus,
+    {
+        MilestoneStatus.OPEN: ("not started", "in progress", "to do", "pending"),
+        MilestoneStatus.DONE: ("complete", "completed", "finished"),
+        MilestoneStatus.SKIPPED: ("skip", "not applicable", "n/a"),
+    },
+)
+accept_aliases(
+    AchievementStatus,
+    {AchievementStatus.HELD: ("held for confirmation", "needs confirmation", "pending")},
+)
+accept_aliases(
+    AchievementMethod,
+    {AchievementMethod.AUTOMATIC: ("detected", "auto"), AchievementMethod.MANUAL: ("confirmed",)},
+)
 
 
 class AchieveIn(InputModel):
@@ -118,7 +154,7 @@ MAX_MILESTONES = 100
 class MilestoneIn(InputModel):
     name: SingleLine = Field(min_length=1, max_length=NAME_LENGTH)
     due_date: Day | None = None
-    status: MilestoneStatus = MilestoneStatus.OPEN
+    status: Forgiving[MilestoneStatus] = MilestoneStatus.OPEN
     completed_at: ObservedAt | None = Field(None, description="Defaults to now for done steps")
 
     @model_validator(mode="after")
@@ -132,7 +168,7 @@ class GoalIn(InputModel):
     """A goal as the source system knows it; omitted optional fields keep stored values."""
 
     customer_external_id: SingleLine = Field(min_length=1, max_length=ID_LENGTH)
-    type: GoalType
+    type: Forgiving[GoalType]
     name: SingleLine = Field(min_length=1, max_length=NAME_LENGTH)
     description: MultiLine | None = Field(None, max_length=TEXT_LENGTH)
     use_case: SingleLine | None = Field(None, max_length=NAME_LENGTH)
@@ -141,7 +177,9 @@ class GoalIn(InputModel):
     )
     baseline: Amount | None = None
     target: Amount | None = None
-    direction: Direction | None = Field(None, description="Defaults to the metric's direction")
+    direction: Forgiving[Direction] | None = Field(
+        None, description="Defaults to the metric's direction"
+    )
     start_date: Day
     due_date: Day | None = None
     cost: Decimal | None = Field(None, ge=0, lt=Decimal("1e12"), decimal_places=2)

@@ -14,6 +14,7 @@ from core.base import Direction
 from core.customers.models import Customer, Metric
 from core.errors import Conflict, Invalid, NotFound
 from core.formatting import number, plain
+from core.goals.definition import settle
 from core.goals.models import (
     Achievement,
     AchievementMethod,
@@ -27,7 +28,7 @@ from core.goals.models import (
 )
 from core.goals.queries import goal_milestones, goal_out
 from core.goals.results import impossible_for_unit, improvement_pct, is_ratio_goal
-from core.goals.schemas import GoalIn, GoalOut, goal_problems, milestone_rows
+from core.goals.schemas import GoalIn, GoalOut, milestone_rows
 from core.goals.verify import meets
 from core.upsert import forget_loaded, upsert_by_key
 
@@ -198,23 +199,11 @@ def upsert_goal(
         given["metric_key"] = given.pop("metric")
     values = {name: current[name] if current else None for name in GOAL_FIELDS}
     values.update({k: v for k, v in given.items() if k in GOAL_FIELDS})
-    metric = None
-    if values["metric_key"] is not None:
-        metric = session.execute(
-            select(Metric.unit, Metric.direction).where(Metric.key == values["metric_key"])
-        ).first()
-        if metric is None:
-            raise Invalid(f"metric: unknown metric '{values['metric_key']}'.")
-        values["unit"] = metric.unit
-    elif "metric_key" in given:
+    if "metric_key" in given and values["metric_key"] is None:
         values["unit"] = None
-    if values["direction"] is None:
-        values["direction"] = metric.direction if metric else Direction.HIGHER
     steps = goal_milestones(session=session, goal_id=current["id"]) if current else []
     count = len(body.milestones) if body.milestones is not None else len(steps)
-    problems = goal_problems({**values, "metric": values["metric_key"]}, count)
-    if problems:
-        raise Invalid("; ".join(problems) + ".")
+    settle(session=session, values=values, milestones=count, before=current)
     changed = [k for k in DEFINING if current is not None and values[k] != current[k]]
     if changed and _achieved(session, current["id"]):
         names = ", ".join(DEFINING[k] for k in changed)

@@ -1,5 +1,8 @@
 """Verification rules that decide, from recent observations, whether a metric goal is achieved.
 
+This is the readable reference: detection decides the same rules in SQL
+(`core.goals.verify_sql`), and a property test holds the two to the same verdicts.
+
 The observations are read oldest first and cut into *excursions*: stretches of consecutive points
 that meet the target. What the latest excursions look like decides:
 
@@ -53,6 +56,12 @@ DEFAULTS = {
 SPREAD_POINTS = 30  # points before an excursion that define "the recent spread"
 MIN_SPREAD_POINTS = 7  # fewer than this: too little history to call anything a spike
 SHOWN = 14  # observations kept in the evidence
+# Where a win's baseline came from (evidence "baselineSource").
+STATED, OBSERVED_AT_START, FELL_BACK_TO = (
+    "stated",
+    "observed at the start",
+    "the level it fell back to",
+)
 
 
 @dataclass(frozen=True)
@@ -197,8 +206,7 @@ def _crossing(series, scan: _Scan, target, direction, now, rules, start, evidenc
     if not sustained:
         return Verdict(None, f"target met but not yet sustained ({rule_text})", evidence=evidence)
     if flapped:
-        times = "once" if flapped == 1 else f"{flapped} times"
-        rule_text = f"{rule_text}, after crossing and falling back {times}"
+        rule_text = after_flapping(rule_text, flapped)
     evidence["pattern"] = "flapping_then_held" if flapped else "level_shift"
     evidence["rule"] = rule_text
     baseline = _against_baseline(series, scan.ongoing.start, target, direction, start, evidence)
@@ -220,13 +228,8 @@ def _held(series, spike: range, target, direction, start, evidence) -> Verdict:
     best = max if direction == Direction.HIGHER else min
     peak = best(p.value for p in points)
     after = series[spike.stop].value
-    count = "1 observation" if len(points) == 1 else f"{len(points)} observations"
     z = _z(points, _before(series, spike.start), direction)
-    reason = (
-        f"a lone spike: {count} beyond the target (up to {plain(peak)}) fell back to "
-        f"{plain(after)}, {z:.1f} standard deviations outside the spread before it; "
-        "a CSM must confirm"
-    )
+    reason = spike_reason(len(points), peak, after, z)
     evidence |= {
         "rule": reason,
         "pattern": "lone_spike",
@@ -259,15 +262,39 @@ def _sustained(since_armed, run, target, direction, now, rules):
             return False, f"no observations in the last {days} days", []
         average = sum(p.value for p in recent) / len(recent)
         median = statistics.median(p.value for p in recent)
-        text = (
-            f"{days}-day average {plain(average)} and median {plain(median)} "
-            f"vs target {plain(target)}"
-        )
+        text = window_rule(days, average, median, target)
         held = meets(average, target, direction) and meets(median, target, direction)
         return held, text, recent
     needed = rules["consecutive"]
-    text = f"{len(run)} consecutive observations meet the target ({needed} needed)"
-    return len(run) >= needed, text, run
+    return len(run) >= needed, consecutive_rule(len(run), needed), run
+
+
+def consecutive_rule(held: int, needed) -> str:
+    """Word the consecutive sustain rule: how many points held, how many it needs."""
+    return f"{held} consecutive observations meet the target ({needed} needed)"
+
+
+def window_rule(days, average: Decimal, median: Decimal, target: Decimal) -> str:
+    """Word the window sustain rule: the recent average and median against the target."""
+    return (
+        f"{days}-day average {plain(average)} and median {plain(median)} vs target {plain(target)}"
+    )
+
+
+def after_flapping(rule_text: str, flapped: int) -> str:
+    """Add to a sustain rule how often the metric crossed and fell back before it held."""
+    times = "once" if flapped == 1 else f"{flapped} times"
+    return f"{rule_text}, after crossing and falling back {times}"
+
+
+def spike_reason(count: int, peak: Decimal, after: Decimal, z: float) -> str:
+    """Word why a lone spike is held for a CSM."""
+    shown = "1 observation" if count == 1 else f"{count} observations"
+    return (
+        f"a lone spike: {shown} beyond the target (up to {plain(peak)}) fell back to "
+        f"{plain(after)}, {z:.1f} standard deviations outside the spread before it; "
+        "a CSM must confirm"
+    )
 
 
 def _before(series: list[Point], index: int) -> list[Decimal]:
@@ -314,13 +341,13 @@ def _against_baseline(series, index: int, target, direction, start: Start, evide
     A goal that was met at start and fell back is measured from the level it fell back to (the
     median of the short points before this crossing), never from its start.
     """
-    baseline, source = start.baseline, "stated"
+    baseline, source = start.baseline, STATED
     if baseline is None:
-        baseline, source = start.observed, "observed at the start"
+        baseline, source = start.observed, OBSERVED_AT_START
     if met_at_start(start, target, direction):
         short = [v for v in _before(series, index) if not meets(v, target, direction)]
         if short:
-            baseline, source = statistics.median(short), "the level it fell back to"
+            baseline, source = statistics.median(short), FELL_BACK_TO
     evidence["baseline"] = None if baseline is None else str(baseline)
     evidence["baselineSource"] = None if baseline is None else source
     return {"baseline": baseline}

@@ -8,7 +8,26 @@ from pydantic import Field
 from core.base import Consent
 from core.goals.models import GoalType
 from core.marketing.models import CandidateType, FlagStatus
-from core.schemas import EMAIL_LENGTH, NOTE_LENGTH, CamelModel, InputModel, MultiLine, SingleLine
+from core.schemas import (
+    EMAIL_LENGTH,
+    NOTE_LENGTH,
+    CamelModel,
+    Forgiving,
+    InputModel,
+    MultiLine,
+    SingleLine,
+    accept_aliases,
+)
+
+# How marketing tools and people spell candidate types besides our values (`Forgiving[...]`).
+accept_aliases(
+    CandidateType,
+    {
+        CandidateType.CASE_STUDY: ("case", "customer story"),
+        CandidateType.REFERENCE: ("reference customer", "reference call"),
+        CandidateType.SOCIAL_PROOF: ("social", "social media"),
+    },
+)
 
 UTILIZATION_TARGET = 0.20  # PRD: more than a fifth of documented wins end up used
 
@@ -105,7 +124,7 @@ class FlagIn(InputModel):
         max_length=EMAIL_LENGTH,
         description="Email of the active marketing/admin/leader/csm",
     )
-    candidate_type: CandidateType
+    candidate_type: Forgiving[CandidateType]
     notes: MultiLine | None = Field(None, max_length=NOTE_LENGTH)
 
 

@@ -1,16 +1,17 @@
 """Marketing's decisions on wins: flag a documented win, move a flag through its steps."""
 
 import uuid
+from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import Row, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.accounts.models import User
 from core.accounts.service import acting_user
 from core.audit.service import record_audit
-from core.customers.models import Customer
 from core.errors import Conflict, Invalid, NotFound
 from core.goals.models import Achievement, AchievementStatus
 from core.marketing import score as marketing
@@ -149,37 +150,49 @@ def move_candidate_flag(
     return FlagInfo.model_validate(flag)
 
 
+# What the score reads about each customer; similar wins are counted apart (`similar_wins`),
+# since every win documented before this one in a pass counts too.
 SCORE_SIGNALS = text(
     """
-    SELECT
+    SELECT c.id, c.health_score, c.customer_since,
       (SELECT (array_agg(f.score ORDER BY f.responded_at DESC) FILTER (WHERE f.kind = 'nps'))[1]
-         FROM customer_feedback f WHERE f.customer_id = :customer) AS nps,
+         FROM customer_feedback f WHERE f.customer_id = c.id) AS nps,
       (SELECT (array_agg(f.score ORDER BY f.responded_at DESC) FILTER (WHERE f.kind = 'csat'))[1]
-         FROM customer_feedback f WHERE f.customer_id = :customer) AS csat,
+         FROM customer_feedback f WHERE f.customer_id = c.id) AS csat,
       EXISTS (SELECT 1 FROM customer_feedback f
-              WHERE f.customer_id = :customer AND f.comment IS NOT NULL) AS any_comment,
-      (SELECT count(*) FROM value_repository_entries r
-        WHERE r.industry = :industry AND r.use_case IS NOT DISTINCT FROM :use_case) AS similar,
+              WHERE f.customer_id = c.id AND f.comment IS NOT NULL) AS any_comment,
       (SELECT count(*) FROM marketing_flags m
-        WHERE m.customer_id = :customer AND m.contacted_at >= :since) AS asks
+        WHERE m.customer_id = c.id AND m.contacted_at >= :since) AS asks
+    FROM customers c
+    WHERE c.id = ANY(CAST(:customers AS uuid[]))
+    """
+)
+SIMILAR_WINS = text(
+    """
+    SELECT industry, use_case, count(*) AS wins FROM value_repository_entries
+     WHERE industry = ANY(CAST(:industries AS text[]))
+     GROUP BY industry, use_case
     """
 )
 
 
-def score_win(
-    *, session: Session, facts: RecordFacts, achievement: Achievement, now: datetime
-) -> marketing.Score:
-    """Score a documented win's marketing potential and keep the score, reasons and candidates."""
-    customer = session.get(Customer, achievement.customer_id)
-    signals = session.execute(
-        SCORE_SIGNALS,
-        {
-            "customer": customer.id,
-            "industry": facts.industry,
-            "use_case": facts.use_case,
-            "since": now - timedelta(days=90),
-        },
-    ).one()
+def score_signals(
+    *, session: Session, customer_ids: Iterable[uuid.UUID], now: datetime
+) -> dict[uuid.UUID, Row]:
+    """Read what the score needs about each customer: health, tenure, sentiment, recent asks."""
+    params = {"customers": list(customer_ids), "since": now - timedelta(days=90)}
+    return {row.id: row for row in session.execute(SCORE_SIGNALS, params)}
+
+
+def similar_wins(*, session: Session, facts: Iterable[RecordFacts]) -> Counter:
+    """Count the repository's wins per (industry, use case) of these wins."""
+    industries = sorted({f.industry for f in facts})
+    rows = session.execute(SIMILAR_WINS, {"industries": industries})
+    return Counter({(row.industry, row.use_case): row.wins for row in rows})
+
+
+def score_win(*, facts: RecordFacts, signals: Row, similar: int, now: datetime) -> marketing.Score:
+    """Score a documented win's marketing potential: the score, its reasons and candidates."""
     money = float(facts.achieved) if facts.is_money and facts.achieved is not None else None
     inputs = marketing.ScoreInputs(
         improvement=facts.improvement,
@@ -188,17 +201,13 @@ def score_win(
         goal_type=facts.goal_type,
         nps=signals.nps,
         csat=signals.csat,
-        health=float(customer.health_score) if customer.health_score is not None else None,
-        customer_since=customer.customer_since,
+        health=float(signals.health_score) if signals.health_score is not None else None,
+        customer_since=signals.customer_since,
         as_of=now.date(),
         quote_ready=bool(facts.quotes),
         any_comment=signals.any_comment,
-        similar_wins=signals.similar,
+        similar_wins=similar,
         consent=facts.consent_level,
         asks_last_90_days=signals.asks,
     )
-    result = marketing.score(inputs)
-    achievement.marketing_score = result.value
-    achievement.marketing_reasons = result.reasons
-    achievement.marketing_candidates = result.candidates
-    return result
+    return marketing.score(inputs)

@@ -1,6 +1,14 @@
-"""Suggest next goals: a stretch of this one, the customer's next goal, what peers did next."""
+"""Suggest next goals: a stretch of this one, the customer's next goal, what peers did next.
+
+"What peers did next" counts, for the win's industry and metric, the other customers of that
+industry who reached a goal on that metric and later a verified goal on another metric, per
+metric name. The counts are read once for all the wins of a pass (`peers`), not once per win.
+"""
 
 import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import text
@@ -10,47 +18,117 @@ from core.base import Direction
 from core.formatting import number
 from core.goals.results import noun
 
+PEERS_SHOWN, IDEAS_SHOWN = 2, 3
+
+# For the industries and metrics of the wins `ids`, per (industry, metric reached first, metric
+# name reached next): how many customers did that, the name's place in the database's order of
+# names, and which of the wins' own customers are among them (none is a peer of itself).
 PEERS_NEXT = text(
     """
-    SELECT m.name, count(DISTINCT a2.customer_id) AS peers
-    FROM goal_achievements a1
-    JOIN goals g1 ON g1.id = a1.goal_id
-    JOIN customers c ON c.id = a1.customer_id AND c.industry = :industry
-    JOIN goal_achievements a2 ON a2.customer_id = a1.customer_id AND a2.achieved_at > a1.achieved_at
-    JOIN goals g2 ON g2.id = a2.goal_id
-    JOIN metrics m ON m.key = g2.metric_key
-    WHERE g1.metric_key = :metric AND g2.metric_key <> :metric AND a1.customer_id <> :customer
-      AND a2.status = 'verified'
-    GROUP BY m.name ORDER BY peers DESC, m.name LIMIT 2
+    WITH wins AS (
+      SELECT DISTINCT c.industry, g.metric_key AS metric, a.customer_id
+        FROM goal_achievements a
+        JOIN goals g ON g.id = a.goal_id
+        JOIN customers c ON c.id = a.customer_id
+       WHERE a.id = ANY(CAST(:ids AS uuid[])) AND g.metric_key IS NOT NULL),
+    next AS (
+      SELECT DISTINCT c.industry, g1.metric_key AS metric, m.name, a1.customer_id
+        FROM goal_achievements a1
+        JOIN goals g1 ON g1.id = a1.goal_id
+        JOIN customers c ON c.id = a1.customer_id
+        JOIN goal_achievements a2
+          ON a2.customer_id = a1.customer_id AND a2.achieved_at > a1.achieved_at
+        JOIN goals g2 ON g2.id = a2.goal_id
+        JOIN metrics m ON m.key = g2.metric_key
+       WHERE (c.industry, g1.metric_key) IN (SELECT industry, metric FROM wins)
+         AND g2.metric_key <> g1.metric_key AND a2.status = 'verified')
+    SELECT n.industry, n.metric, n.name, count(*) AS peers,
+           dense_rank() OVER (PARTITION BY n.industry, n.metric ORDER BY n.name) AS place,
+           coalesce(array_agg(n.customer_id) FILTER (
+             WHERE n.customer_id IN (SELECT customer_id FROM wins)), '{}') AS own
+      FROM next n
+     GROUP BY n.industry, n.metric, n.name
     """
 )
 
+# Each customer's first two active goals in plan order (one of them may be the win's own goal).
 OWN_NEXT = text(
     """
-    SELECT name FROM goals
-    WHERE customer_id = :customer AND status = 'active' AND id <> :goal
-    ORDER BY due_date NULLS LAST, name LIMIT 1
+    SELECT customer_id, id, name FROM (
+      SELECT customer_id, id, name,
+             row_number() OVER (PARTITION BY customer_id ORDER BY due_date NULLS LAST, name) AS n
+        FROM goals
+       WHERE customer_id = ANY(CAST(:customers AS uuid[])) AND status = 'active') g
+     WHERE n <= 2
+     ORDER BY customer_id, n
     """
 )
 
 
-def suggest(*, session: Session, facts, goal_id: uuid.UUID, metric_key: str | None) -> list[str]:
-    """Return up to three next goals worth proposing to the customer."""
+@dataclass(frozen=True)
+class PeerMetric:
+    name: str
+    peers: int  # customers of the industry, the win's own customer included
+    place: int  # the name's place in the database's order of names
+    own: frozenset[str]  # the customers asked about among them
+
+
+@dataclass
+class Peers:
+    """What peers did next, per (industry, metric): read once for every win of a pass."""
+
+    by_metric: dict[tuple[str, str], list[PeerMetric]] = field(default_factory=dict)
+
+    def ideas(self, *, industry: str, metric_key: str, customer_id: str) -> list[tuple[str, int]]:
+        """Return up to two (metric name, peers) that others did next, most peers first."""
+        found = []
+        for p in self.by_metric.get((industry, metric_key), ()):
+            count = p.peers - (customer_id in p.own)
+            if count > 0:
+                found.append((count, p.place, p.name))
+        found.sort(key=lambda t: (-t[0], t[1]))
+        return [(name, count) for count, _, name in found[:PEERS_SHOWN]]
+
+
+def peers(*, session: Session, achievement_ids: Sequence[uuid.UUID]) -> Peers:
+    """Read what peers did next for the industries and metrics of these wins, in one query."""
+    found: dict[tuple[str, str], list[PeerMetric]] = defaultdict(list)
+    for row in session.execute(PEERS_NEXT, {"ids": list(achievement_ids)}):
+        own = frozenset(str(c) for c in row.own)
+        found[(row.industry, row.metric)].append(PeerMetric(row.name, row.peers, row.place, own))
+    return Peers(dict(found))
+
+
+def next_goals(*, session: Session, customers: Iterable[str]) -> dict[str, list[tuple]]:
+    """Return each customer's first two active goals as (goal id, name), in plan order."""
+    found: dict[str, list[tuple]] = defaultdict(list)
+    rows = session.execute(OWN_NEXT, {"customers": sorted(set(customers))})
+    for customer_id, goal_id, name in rows:
+        found[str(customer_id)].append((goal_id, name))
+    return found
+
+
+def suggest(
+    *, facts, goal_id: uuid.UUID, metric_key: str | None, own: Sequence[tuple], peers: Peers
+) -> list[str]:
+    """Return up to three next goals worth proposing, from what `next_goals` and `peers` read."""
     ideas = []
     stretch = _stretch(facts)
     if stretch is not None:
         ideas.append(f"Take {noun(facts.metric_name)} to {stretch} next quarter")
-    own = session.execute(OWN_NEXT, {"customer": facts.customer_id, "goal": goal_id}).scalar()
-    if own:
-        ideas.append(f"Finish the next goal on your plan: {own}")
+    following = next((name for other, name in own if other != goal_id), None)
+    if following:
+        ideas.append(f"Finish the next goal on your plan: {following}")
     if metric_key:
-        params = {"industry": facts.industry, "metric": metric_key, "customer": facts.customer_id}
-        for name, peers in session.execute(PEERS_NEXT, params):
-            teams = "team" if peers == 1 else "teams"
+        found = peers.ideas(
+            industry=facts.industry, metric_key=metric_key, customer_id=facts.customer_id
+        )
+        for name, count in found:
+            teams = "team" if count == 1 else "teams"
             ideas.append(
-                f"Improve {noun(name)}, as {peers} other {facts.industry} {teams} did next"
+                f"Improve {noun(name)}, as {count} other {facts.industry} {teams} did next"
             )
-    return ideas[:3]
+    return ideas[:IDEAS_SHOWN]
 
 
 def _stretch(facts) -> str | None:

@@ -220,7 +220,7 @@ class GoalRow(BaseModel):
 
 class FeedbackRow(BaseModel):
     kind: FeedbackKind
-    score: int
+    score: int | None  # None: a quote a CSM logged without a score
     comment: str | None
     respondent_name: str | None
     respondent_title: str | None

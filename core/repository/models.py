@@ -1,4 +1,10 @@
-"""Value-repository entries: documented wins, searchable and reusable."""
+"""Value-repository entries: documented wins, searchable and reusable.
+
+`search_text` and `search_name` are written by database triggers (migration 0019), so every
+writer keeps them current: an entry written or changed, its customer renamed, its success record
+written. `search_text` never holds a customer's name; search adds `search_name` only while
+consent allows naming the customer (`core.repository.queries`).
+"""
 
 import uuid
 from datetime import date, datetime
@@ -6,13 +12,14 @@ from decimal import Decimal
 
 from sqlalchemy import (
     ARRAY,
-    Computed,
     Date,
+    FetchedValue,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
@@ -26,7 +33,10 @@ class RepositoryEntry(UUIDPk, Timestamps, Base):
 
     __tablename__ = "value_repository_entries"
     __table_args__ = (
-        Index("ix_value_repository_entries_search", "search", postgresql_using="gin"),
+        Index("ix_value_repository_entries_search_text", "search_text", postgresql_using="gin"),
+        Index("ix_value_repository_entries_search_name", "search_name", postgresql_using="gin"),
+        # Listings and a search's walk read entries newest first, the id breaking ties.
+        Index("ix_value_repository_entries_newest", text("achieved_on DESC"), "id"),
     )
 
     achievement_id: Mapped[uuid.UUID] = mapped_column(
@@ -45,17 +55,15 @@ class RepositoryEntry(UUIDPk, Timestamps, Base):
     goal_type: Mapped[GoalType] = mapped_column(enum_column(GoalType, "repository_goal_type"))
     value_amount: Mapped[Decimal | None] = mapped_column(Amount)
     value_unit: Mapped[str | None] = mapped_column(String(32))
-    achieved_on: Mapped[date] = mapped_column(Date, index=True)
+    achieved_on: Mapped[date] = mapped_column(Date)
     consent_level: Mapped[Consent] = mapped_column(enum_column(Consent, "repository_consent"))
     usage_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_used_at: Mapped[datetime | None] = mapped_column(tz())
-    search: Mapped[str] = mapped_column(
-        TSVECTOR,
-        Computed(
-            "setweight(to_tsvector('english'::regconfig, coalesce(title, '')), 'A') || "
-            "setweight(to_tsvector('english'::regconfig, coalesce(snippet, '')), 'B') || "
-            "setweight(to_tsvector('english'::regconfig, "
-            "coalesce(industry, '') || ' ' || coalesce(use_case, '')), 'C')",
-            persisted=True,
-        ),
+    # Title, snippet, industry and use case with every name of the customer replaced.
+    search_text: Mapped[str] = mapped_column(
+        TSVECTOR, server_default=FetchedValue(), server_onupdate=FetchedValue(), deferred=True
+    )
+    # The customer's current name (weight A), matched only while consent allows naming them.
+    search_name: Mapped[str] = mapped_column(
+        TSVECTOR, server_default=FetchedValue(), server_onupdate=FetchedValue(), deferred=True
     )

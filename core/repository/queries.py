@@ -1,8 +1,16 @@
 """Search, count, export and reuse documented wins in the value repository.
 
 The repository is a reuse surface: whoever looks, its entries show what the customer's consent
-allows (`core.repository.consent`, audience EXTERNAL). Search matches and highlights text whose
-hidden names are already replaced, so a hidden customer's name neither matches nor shows.
+allows (`core.repository.consent`, audience EXTERNAL). Each entry stores a name-free search
+vector (`search_text`: every name of its customer replaced) and its customer's name
+(`search_name`), both kept current by database triggers (migration 0019) for every writer.
+Search matches and ranks `search_text`, plus `search_name` only while consent allows naming the
+customer (checked here, on every search), so a hidden customer's name never matches; highlights
+are drawn on text whose hidden names are already replaced, so it never shows either.
+
+A search that matches more than `CAP` entries ranks only the `CAP` newest of them (the cheap
+pre-order an index gives) and reports its total as capped ("1,000+"), so a query matching
+almost every entry costs what a narrow one does.
 """
 
 import html
@@ -12,10 +20,23 @@ from datetime import date
 import sqlalchemy as sa
 from pydantic import ValidationError
 from pydantic.alias_generators import to_camel
-from sqlalchemy import ColumnElement, String, any_, case, cast, func, literal, select
-from sqlalchemy.dialects.postgresql import REGCONFIG
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ARRAY,
+    REAL,
+    ColumnElement,
+    String,
+    Text,
+    any_,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY
+from sqlalchemy.orm import Session, aliased
 
+from core import paging
 from core.base import Role
 from core.customers.models import Customer
 from core.errors import Invalid
@@ -44,6 +65,7 @@ from core.repository.schemas import (
 )
 
 MAX_LIMIT = 500
+CAP = 1000  # matches ranked and counted at most; a total beyond it reads "1,000+"
 # Private-use characters mark matches, so escaping people's text cannot forge a highlight.
 START, STOP = "\ue000", "\ue001"
 HEADLINE_OPTIONS = f"StartSel={START}, StopSel={STOP}, MaxWords=40, MinWords=20"
@@ -54,13 +76,32 @@ def _rank(column: ColumnElement) -> ColumnElement[int]:
     return case({c: i for i, c in enumerate(CONSENT_ORDER)}, value=column)
 
 
-# A customer who withdrew consent after the win was filed wins over the entry's snapshot.
-CONSENT_RANK = func.least(_rank(E.consent_level), _rank(Customer.consent_level))
-# Whom the repository may name: the same for every viewer (it is a reuse surface).
-NAMED_RANKS = sorted(CONSENT_ORDER.index(c) for c in named_levels(Audience.EXTERNAL))
-VISIBLE = CONSENT_RANK.in_(NAMED_RANKS)
+def _named_levels() -> list:
+    """Return the consent levels whose customers the repository names, broadest last."""
+    # The same for every viewer (it is a reuse surface). More consent must never name less:
+    # then the stricter of two levels names the customer exactly when both do, two plain column
+    # tests the planner estimates from statistics.
+    named = [c for c in CONSENT_ORDER if c in named_levels(Audience.EXTERNAL)]
+    if list(CONSENT_ORDER[len(CONSENT_ORDER) - len(named) :]) != named:
+        raise RuntimeError("a consent level names the customer while a broader one does not")
+    return named
+
+
+NAMED_LEVELS = _named_levels()
 # The name the entry's own success record was written under (older entries hold it in text).
 RECORDED_NAME = SuccessRecord.sections["customer_name"].astext
+NEWEST_FIRST = (E.achieved_on.desc(), E.id)
+# A search matching more than CAP entries walks the newest entries until CAP match, at most
+# this many (dense matches); sparser ones are looked up in the indexes and sorted.
+WALK = 20 * CAP
+
+
+def _visible(entry=E, consent: ColumnElement = Customer.consent_level) -> ColumnElement[bool]:
+    """Say whether the repository may name the entry's customer, whose consent is `consent`."""
+    return sa.and_(entry.consent_level.in_(NAMED_LEVELS), consent.in_(NAMED_LEVELS))
+
+
+VISIBLE = _visible()
 
 
 def _validated(**kwargs) -> RepositoryFilters:
@@ -86,8 +127,10 @@ def _escaped(name: ColumnElement) -> ColumnElement[str]:
 
 
 def _texts():
-    """Each entry's title and snippet with its customer's names (current, recorded) and
-    PLACEHOLDER replaced by the name when the repository may show it, else by PLACEHOLDER."""
+    """Return each entry's snippet with its customer's names and PLACEHOLDER as shown here."""
+    # The names (current, recorded) and PLACEHOLDER become the name when the repository may
+    # show it, else PLACEHOLDER. Costly (regular expressions per row): only a page's rows are
+    # read through it.
     shown = case((VISIBLE, Customer.name), else_=literal(PLACEHOLDER))
     longest_first = func.length(RECORDED_NAME) >= func.length(Customer.name)
     names = case(
@@ -96,22 +139,10 @@ def _texts():
     )
     pattern = literal(r"(?<!\w)(") + func.nullif(names, "") + literal(r")(?!\w)")
     replacement = func.replace(shown, "\\", "\\\\")  # a replacement's only special character
-
-    def rendered(column):
-        filled = func.replace(column, PLACEHOLDER, shown)
-        return func.coalesce(func.regexp_replace(filled, pattern, replacement, "gi"), filled)
-
-    # Entries written before names became placeholders may still name the customer (every
-    # title and snippet written since starts with the placeholder).
-    legacy = sa.or_(*(func.strpos(c, PLACEHOLDER) == 0 for c in (E.title, E.snippet)))
+    filled = func.replace(E.snippet, PLACEHOLDER, shown)
+    snippet = func.coalesce(func.regexp_replace(filled, pattern, replacement, "gi"), filled)
     return (
-        select(
-            E.id,
-            VISIBLE.label("visible"),
-            legacy.label("legacy"),
-            rendered(E.title).label("title"),
-            rendered(E.snippet).label("snippet"),
-        )
+        select(E.id, snippet.label("snippet"))
         .join(Customer, Customer.id == E.customer_id)
         .outerjoin(SuccessRecord, SuccessRecord.achievement_id == E.achievement_id)
         .subquery("texts")
@@ -121,45 +152,154 @@ def _texts():
 TEXTS = _texts()
 
 
-def _weighted(text: ColumnElement, weight: str) -> ColumnElement:
-    return func.setweight(func.to_tsvector(ENGLISH, text), sa.literal_column(f"'{weight}'"))
+def _document(visible: ColumnElement[bool], text, name) -> ColumnElement:
+    """Return what search ranks: the name-free text, plus the name only when `visible`."""
+    return case((visible, text.op("||")(name)), else_=text)
 
 
-def _document() -> ColumnElement:
-    """What search matches and ranks: no hidden customer's name is in it."""
-    about = func.coalesce(E.industry, "") + " " + func.coalesce(E.use_case, "")
-    redacted = (
-        _weighted(TEXTS.c.title, "A")
-        .op("||")(_weighted(TEXTS.c.snippet, "B"))
-        .op("||")(_weighted(about, "C"))
+# A lexeme as tsquery's text output quotes it (a quote inside is doubled).
+LEXEME = r"('(?:[^']|'')*')"
+
+
+def _any_word(query: ColumnElement) -> ColumnElement:
+    """Return a tsquery matching any lexeme of `query`, whatever its operators."""
+    found = func.regexp_matches(cast(query, Text), LEXEME, "g", type_=ARRAY(Text))
+    words = select(func.string_agg(found.column_valued("m")[1], " | ")).scalar_subquery()
+    return cast(func.coalesce(words, ""), TSQUERY)
+
+
+def _matches(q: str, entry, consent: ColumnElement) -> ColumnElement[bool]:
+    """Match the name-free text, plus the customer's name where the repository may name them."""
+    # Only where the name holds a word of the query can it change the answer, so the stored
+    # text alone decides everywhere else; each test has a GIN index (models.py).
+    query = _tsquery(q)
+    text = entry.search_text.bool_op("@@")(query)
+    shares = entry.search_name.bool_op("@@")(_any_word(query))
+    named = entry.search_text.op("||")(entry.search_name).bool_op("@@")(query)
+    visible = _visible(entry, consent)
+    return sa.or_(
+        sa.and_(text, sa.or_(sa.not_(shares), sa.not_(visible))),
+        sa.and_(shares, visible, named),
     )
-    named = E.search.op("||")(_weighted(Customer.name, "A"))
-    return case((TEXTS.c.visible, named), (TEXTS.c.legacy, redacted), else_=E.search)
 
 
-def _from_entries(query, *, texts: bool = True):
-    """Join each entry's customer, its success record and (for text search) its rendered texts."""
-    query = query.join(Customer, Customer.id == E.customer_id).outerjoin(
-        SuccessRecord, SuccessRecord.achievement_id == E.achievement_id
-    )
-    return query.join(TEXTS, TEXTS.c.id == E.id) if texts else query
+def _planned_per_search(session: Session, f: RepositoryFilters) -> None:
+    """Plan this transaction's statements for their own words, never from a cached plan."""
+    # The best plan depends on how many entries the words match; a plan cached for other words
+    # (psycopg prepares a statement run five times) can be many times slower.
+    if f.q:
+        session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
-def _conditions(f: RepositoryFilters) -> list[ColumnElement[bool]]:
+def _from_entries(query, entry=E):
+    """Join each entry's customer (its name, its consent)."""
+    return query.join(Customer, Customer.id == entry.customer_id)
+
+
+def _conditions(
+    f: RepositoryFilters, entry=E, consent: ColumnElement = Customer.consent_level
+) -> list[ColumnElement[bool]]:
+    """Return what an entry (its customer's consent `consent`) must meet to match `f`."""
+    # A customer who withdrew consent after the win was filed wins over the entry's snapshot.
+    stricter = func.least(_rank(entry.consent_level), _rank(consent))
     ranks = [CONSENT_ORDER.index(c) for c in f.consent or ()]
     checks = (
-        (f.q, lambda: _document().bool_op("@@")(_tsquery(f.q))),
-        (f.industry, lambda: E.industry == f.industry),
-        (f.use_case, lambda: E.use_case == f.use_case),
-        (f.product, lambda: literal(f.product, String) == any_(E.products)),
-        (f.goal_type, lambda: E.goal_type == f.goal_type),
-        (f.date_from, lambda: E.achieved_on >= f.date_from),
-        (f.date_to, lambda: E.achieved_on <= f.date_to),
-        (f.value_min, lambda: E.value_amount >= f.value_min),
-        (f.value_max, lambda: E.value_amount <= f.value_max),
-        (f.consent, lambda: CONSENT_RANK.in_(ranks)),
+        (f.q, lambda: _matches(f.q, entry, consent)),
+        (f.industry, lambda: entry.industry == f.industry),
+        (f.use_case, lambda: entry.use_case == f.use_case),
+        (f.product, lambda: literal(f.product, String) == any_(entry.products)),
+        (f.goal_type, lambda: entry.goal_type == f.goal_type),
+        (f.date_from, lambda: entry.achieved_on >= f.date_from),
+        (f.date_to, lambda: entry.achieved_on <= f.date_to),
+        (f.value_min, lambda: entry.value_amount >= f.value_min),
+        (f.value_max, lambda: entry.value_amount <= f.value_max),
+        (f.consent, lambda: stricter.in_(ranks)),
     )
     return [build() for value, build in checks if value is not None]
+
+
+def _count(session: Session, f: RepositoryFilters) -> int:
+    """Return how many entries match, counting no further than CAP + 1."""
+    matching = _from_entries(select(E.id)).where(*_conditions(f)).limit(CAP + 1)
+    return session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+
+
+# What a walk reads of each entry: what matching, filtering and ranking need.
+_WALKED = (
+    "id",
+    "achieved_on",
+    "customer_id",
+    "consent_level",
+    "search_text",
+    "search_name",
+    "industry",
+    "use_case",
+    "products",
+    "goal_type",
+    "value_amount",
+)
+
+
+def _bounded(f: RepositoryFilters, matched: int):
+    """Return the entries a search ranks: every match, or the CAP newest when more match."""
+    columns = (E.id, E.achieved_on, E.search_text, E.search_name, _visible().label("visible"))
+    every = _from_entries(select(*columns)).where(*_conditions(f))
+    if matched <= CAP:
+        return every.subquery("bounded")
+    # Dense words: walk the WALK newest entries in date order until CAP match. Nothing is
+    # joined (the customer's consent is looked up per row, only where the text alone does not
+    # decide), so the walk stops as soon as it has them.
+    recent = select(*(getattr(E, c) for c in _WALKED)).order_by(*NEWEST_FIRST).limit(WALK)
+    r = aliased(E, recent.subquery("recent"))
+    consent = select(Customer.consent_level).where(Customer.id == r.customer_id)
+    consent = consent.scalar_subquery()
+    walk = (
+        select(
+            r.id, r.achieved_on, r.search_text, r.search_name, _visible(r, consent).label("visible")
+        )
+        .where(*_conditions(f, r, consent))
+        .order_by(r.achieved_on.desc(), r.id)
+        .limit(CAP)
+        .cte("walk")
+    )
+    # Sparser words (the walk found fewer): the text indexes find them all, then a sort. One
+    # statement either way; the fallback runs only when the walk came up short.
+    walked = select(func.count()).select_from(walk).scalar_subquery()
+    fallback = every.where(walked < CAP).order_by(*NEWEST_FIRST).limit(CAP).subquery()
+    return sa.union_all(select(walk).where(walked == CAP), select(fallback)).subquery("bounded")
+
+
+NEWEST = "repository.newest"
+BEST = "repository.best"
+_NEWEST_KEY = (date.fromisoformat, uuid.UUID)
+_BEST_KEY = (float, date.fromisoformat, uuid.UUID)
+
+
+def _window(f: RepositoryFilters, matched: int, *, limit: int, offset: int, cursor: str | None):
+    """Return the ids of the page (and one more) with their rank, in order."""
+    # Without a query: every match, newest first. With one: the bounded matches ranked by
+    # relevance; rank, then newest, then id break ties.
+    if not f.q:
+        order = ((E.achieved_on, True), (E.id, False))
+        key = paging.decode(cursor, NEWEST, _NEWEST_KEY) if cursor else None
+        page = _from_entries(select(E.id, cast(None, REAL).label("rank"))).where(*_conditions(f))
+    else:
+        bounded = _bounded(f, matched)
+        # Ranked outside the bounded set, so only its rows are ever ranked.
+        rank = func.ts_rank_cd(
+            _document(bounded.c.visible, bounded.c.search_text, bounded.c.search_name),
+            _tsquery(f.q),
+            32,
+        )
+        ranked = select(bounded.c.id, bounded.c.achieved_on, rank.label("rank")).subquery("ranked")
+        order = ((ranked.c.rank, True), (ranked.c.achieved_on, True), (ranked.c.id, False))
+        key = paging.decode(cursor, BEST, _BEST_KEY) if cursor else None
+        if key:
+            key = (cast(key[0], REAL), *key[1:])  # compared as stored: a 4-byte float
+        page = select(ranked.c.id, ranked.c.rank)
+    page = page.where(paging.after(order, key)) if key else page
+    sort = [c.desc() if descending else c for c, descending in order]
+    return page.order_by(*sort).limit(limit + 1).offset(offset).subquery("window")
 
 
 def search_entries(
@@ -177,8 +317,11 @@ def search_entries(
     consent=None,
     limit: int = 20,
     offset: int = 0,
+    cursor: str | None = None,
 ) -> RepositoryPage:
     """Return one page of matching entries (best text match first, else newest) and the total."""
+    # The total stops counting past CAP (`total_capped`), and a search then ranks the CAP
+    # newest matches; `next_cursor` continues after the page.
     f = _validated(
         q=q,
         industry=industry,
@@ -193,25 +336,18 @@ def search_entries(
     )
     if not 1 <= limit <= MAX_LIMIT or offset < 0:
         raise Invalid(f"limit must be 1-{MAX_LIMIT} and offset 0 or more.")
-    rank = (
-        func.ts_rank_cd(_document(), _tsquery(f.q), 32) if f.q else cast(None, E.usage_count.type)
-    )
-    order = (rank.desc(), E.achieved_on.desc(), E.id) if f.q else (E.achieved_on.desc(), E.id)
-    page = (
-        _from_entries(
-            select(E.id, rank.label("rank"), func.count().over().label("total")), texts=bool(f.q)
-        )
-        .where(*_conditions(f))
-        .order_by(*order)
-        .limit(limit)
-        .offset(offset)
-        .subquery()
-    )
+    paging.start(cursor=cursor, offset=offset)
+    _planned_per_search(session, f)
+    matched = _count(session, f)
+    if not matched:
+        return RepositoryPage(total=0, items=[])
+    window = _window(f, matched, limit=limit, offset=offset, cursor=cursor)
     # ts_headline is costly, so it runs on the page's rows only, over already-redacted text.
     snippet = TEXTS.c.snippet
     headline = (
         func.ts_headline(ENGLISH, snippet, _tsquery(f.q), HEADLINE_OPTIONS) if f.q else snippet
     )
+    sort = (window.c.rank.desc(), *NEWEST_FIRST) if f.q else NEWEST_FIRST
     rows = session.execute(
         _from_entries(
             select(
@@ -221,20 +357,24 @@ def search_entries(
                 E.consent_level.label("entry_consent"),
                 Customer.consent_level.label("customer_consent"),
                 RECORDED_NAME.label("recorded_name"),
-                page.c.rank,
-                page.c.total,
+                window.c.rank,
                 headline.label("raw_headline"),
             )
         )
-        .join(page, page.c.id == E.id)
-        .order_by(*((page.c.rank.desc().nulls_last(),) if f.q else ()), *order[-2:])
+        .outerjoin(SuccessRecord, SuccessRecord.achievement_id == E.achievement_id)
+        .join(TEXTS, TEXTS.c.id == E.id)
+        .join(window, window.c.id == E.id)
+        .order_by(*sort)
     ).all()
-    if rows:
-        total = rows[0].total
-    else:
-        count = _from_entries(select(func.count()).select_from(E), texts=bool(f.q))
-        total = session.scalar(count.where(*_conditions(f))) if offset else 0
-    return RepositoryPage(total=total or 0, items=[_item(r) for r in rows])
+    more, rows = len(rows) > limit, rows[:limit]
+    last = rows[-1] if more else None
+    key = last and ((last.rank, last.achieved_on, last.id) if f.q else (last.achieved_on, last.id))
+    return RepositoryPage(
+        total=min(matched, CAP),
+        total_capped=matched > CAP,
+        next_cursor=paging.encode(BEST if f.q else NEWEST, key) if key else None,
+        items=[_item(r) for r in rows],
+    )
 
 
 _ENTRY_COLUMNS = (
@@ -354,6 +494,7 @@ def aggregates(
         value_max=value_max,
         consent=consent,
     )
+    _planned_per_search(session, f)
     start = func.date_trunc(sa.literal_column("'quarter'"), cast(E.achieved_on, sa.DateTime))
     quarter = cast(start, sa.Date)
     dollars = func.upper(func.coalesce(E.value_unit, "")).in_(MONEY_UNITS)
@@ -366,8 +507,7 @@ def aggregates(
                 func.count().label("count"),
                 func.coalesce(func.sum(E.value_amount).filter(dollars), 0).label("value"),
                 func.grouping(E.industry, quarter, E.goal_type).label("grouping"),
-            ),
-            texts=bool(f.q),
+            )
         )
         .where(*_conditions(f))
         .group_by(func.grouping_sets(E.industry, quarter, E.goal_type))

@@ -12,7 +12,16 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from core.base import Consent
 from core.goals.models import GoalType
-from core.schemas import NAME_LENGTH, Amount, CamelModel, Day, JsonNumber, SingleLine
+from core.schemas import (
+    NAME_LENGTH,
+    Amount,
+    CamelModel,
+    Day,
+    Forgiving,
+    JsonNumber,
+    SingleLine,
+    accept_aliases,
+)
 
 # Amounts leave the API as JSON numbers; inside Python they stay exact Decimals.
 
@@ -27,6 +36,9 @@ class UsePurpose(enum.StrEnum):
     OTHER = "other"
 
 
+accept_aliases(UsePurpose, {UsePurpose.QBR: ("quarterly business review", "business review")})
+
+
 class RepositoryFilters(CamelModel):
     """What to look for; every filter set must match (AND), unset means any."""
 
@@ -36,12 +48,14 @@ class RepositoryFilters(CamelModel):
     industry: SingleLine | None = Field(None, max_length=80)
     use_case: SingleLine | None = Field(None, max_length=NAME_LENGTH)
     product: SingleLine | None = Field(None, max_length=64)
-    goal_type: GoalType | None = None
+    goal_type: Forgiving[GoalType] | None = None
     date_from: Day | None = Field(None, description="Achieved on or after (inclusive)")
     date_to: Day | None = Field(None, description="Achieved on or before (inclusive)")
     value_min: Amount | None = None
     value_max: Amount | None = None
-    consent: list[Consent] | None = Field(None, description="Any of these consent levels")
+    consent: list[Forgiving[Consent]] | None = Field(
+        None, description="Any of these consent levels"
+    )
 
     @field_validator("q", "industry", "use_case", "product", mode="before")
     @classmethod
@@ -106,8 +120,21 @@ class RepositoryItem(CamelModel):
 class RepositoryPage(CamelModel):
     """One page of matching entries and how many match in total."""
 
-    total: int
+    total: int = Field(description="How many match; with `totalCapped`, at least this many")
+    total_capped: bool = Field(
+        False,
+        description="True when more match than are counted (the total reads '1,000+'); a "
+        "search then ranks the 1,000 newest matches",
+    )
+    next_cursor: str | None = Field(
+        None, description="Pass as `cursor` for the next page; null on the last page"
+    )
     items: list[RepositoryItem]
+
+    @property
+    def total_text(self) -> str:
+        """Say how many match: '42', or '1,000+' when the count was capped."""
+        return f"{self.total:,}+" if self.total_capped else f"{self.total:,}"
 
 
 class AggregateRow(CamelModel):
@@ -142,7 +169,7 @@ class RepositoryOptions(CamelModel):
 
 
 class UseIn(CamelModel):
-    purpose: UsePurpose
+    purpose: Forgiving[UsePurpose]
 
 
 class UseOut(CamelModel):

@@ -25,6 +25,7 @@ Definitions (cancelled plans are left out everywhere):
 """
 
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -55,8 +56,22 @@ TARGETS = {
 }
 BUCKETS = 5  # predicted_success in 0–20, 20–40, … 80–100
 MIN_SCORED = 20  # confirmed outcomes needed before the prediction check reports a number
+# The plans the report covers (`m`, its upsell `u`, its customer `c`): not cancelled, and the
+# filters given (a product filter matches any line of the upsell).
+FILTERS = f"""
+   WHERE m.status <> 'cancelled'
+     AND (CAST(:product AS text) IS NULL OR EXISTS (SELECT 1 FROM upsell_products p
+          WHERE p.upsell_id = u.id AND p.product_code = :product))
+     AND (CAST(:segment AS text) IS NULL OR c.segment::text = :segment)
+     AND (CAST(:industry AS text) IS NULL OR c.industry = :industry)
+     AND (CAST(:sales_rep AS text) IS NULL OR u.sales_rep_name = :sales_rep)
+     AND (CAST(:date_from AS date) IS NULL OR u.close_date >= :date_from)
+     AND (CAST(:date_to AS date) IS NULL OR u.close_date <= :date_to)
+     AND (CAST(:arr_band AS text) IS NULL OR {ARR_BAND_SQL} = :arr_band)
+"""
+# Computed once per report (MATERIALIZED): every figure below reads these rows.
 PLANS = f"""
-WITH plans AS (
+WITH plans AS MATERIALIZED (
   SELECT m.id, m.started_on, m.predicted_success, c.segment::text AS segment, c.industry,
          m.status::text AS plan_status, m.prediction_basis, c.name AS customer,
          u.name AS upsell, o.status::text AS confirmed,
@@ -84,23 +99,13 @@ WITH plans AS (
                WHEN 'lower_is_better' THEN x.current <= x.target ELSE x.current >= x.target END)
                AS met
         FROM measurement_metrics x WHERE x.measurement_id = m.id) mm
-   WHERE m.status <> 'cancelled'
-     AND (CAST(:product AS text) IS NULL OR EXISTS (SELECT 1 FROM upsell_products p
-          WHERE p.upsell_id = u.id AND p.product_code = :product))
-     AND (CAST(:segment AS text) IS NULL OR c.segment::text = :segment)
-     AND (CAST(:industry AS text) IS NULL OR c.industry = :industry)
-     AND (CAST(:sales_rep AS text) IS NULL OR u.sales_rep_name = :sales_rep)
-     AND (CAST(:date_from AS date) IS NULL OR u.close_date >= :date_from)
-     AND (CAST(:date_to AS date) IS NULL OR u.close_date <= :date_to)
-), facts AS (
+  {FILTERS}
+), facts AS MATERIALIZED (
   SELECT *, least(checkpoint_days, met_days) AS ttv FROM plans
-   WHERE CAST(:arr_band AS text) IS NULL OR arr_band = :arr_band
 )
 """
-GROUPED = text(
-    PLANS
-    + churn.YEAR_ONE
-    + """
+GROUPED = (
+    """
 SELECT CASE WHEN grouping(product) = 0 THEN 'product' WHEN grouping(segment) = 0 THEN 'segment'
             WHEN grouping(industry) = 0 THEN 'industry' WHEN grouping(arr_band) = 0
             THEN 'arrBand' WHEN grouping(sales_rep) = 0 THEN 'salesRep' END AS dimension,
@@ -118,13 +123,11 @@ SELECT CASE WHEN grouping(product) = 0 THEN 'product' WHEN grouping(segment) = 0
  GROUP BY GROUPING SETS ((), (product), (segment), (industry), (arr_band), (sales_rep))
 """
 )
-SIGNALS = text(
-    PLANS + "SELECT signal_30 AS signal, outcome, count(*) AS n FROM facts "
+SIGNALS = (
+    "SELECT signal_30 AS signal, outcome, count(*) AS n FROM facts "
     "WHERE outcome IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
 )
-CALIBRATION = text(
-    PLANS
-    + f"""
+CALIBRATION = f"""
 SELECT least(floor(predicted_success / (100 / {BUCKETS})), {BUCKETS - 1})::int AS bucket,
        count(*) AS n, avg(predicted_success) / 100 AS predicted,
        avg((confirmed = '{SUCCESS}')::int) AS actual,
@@ -133,15 +136,41 @@ SELECT least(floor(predicted_success / (100 / {BUCKETS})), {BUCKETS - 1})::int A
   FROM facts WHERE confirmed = ANY(CAST(:decided AS text[])) AND predicted_success IS NOT NULL
  GROUP BY 1 ORDER BY 1
 """
-)
-PREDICTIONS = text(
-    PLANS + "SELECT id, customer, upsell, predicted_success, prediction_basis FROM facts "
-    "WHERE plan_status = 'active' ORDER BY predicted_success NULLS FIRST, customer, upsell"
-)
-TRACKING = text(PLANS + plan_kpis.TRACKING)
-ADOPTION = text(
-    PLANS + "SELECT count(*) AS past, count(*) FILTER (WHERE signal_90 IN ('on_track', "
+ADOPTION = (
+    "SELECT count(*) AS past, count(*) FILTER (WHERE signal_90 IN ('on_track', "
     "'exceeding')) AS on_track FROM facts WHERE started_on + 90 <= :today"
+)
+
+
+def _rows(select: str) -> str:
+    """SQL: the rows of `select`, in its order, as one JSON array."""
+    return f"(SELECT coalesce(json_agg(x), '[]') FROM ({select}) x)"
+
+
+# One statement: the plans are read once, and each part of the report is a JSON array.
+REPORT = text(
+    PLANS
+    + churn.YEAR_ONE
+    + plan_kpis.TRACKING_CTES
+    + f"""
+SELECT {_rows(GROUPED)} AS grouped, {_rows(SIGNALS)} AS signals,
+       {_rows(CALIBRATION)} AS calibration, {_rows(ADOPTION)} AS adoption,
+       {_rows(plan_kpis.TRACKING_COUNTS)} AS tracking, {_rows(plan_kpis.TRACKING_IDLE)} AS idle
+"""
+)
+# Active plans' chances need none of the report's figures: the plans and their filters only.
+PREDICTIONS = text(
+    f"""
+SELECT m.id, c.name AS customer, u.name AS upsell, m.predicted_success, m.prediction_basis,
+       count(*) OVER () AS active
+  FROM upsell_measurements m
+  JOIN upsells u ON u.id = m.upsell_id
+  JOIN customers c ON c.id = m.customer_id
+  {FILTERS}
+   AND m.status = 'active'
+ ORDER BY m.predicted_success NULLS FIRST, c.name, u.name, m.id
+ LIMIT :rows
+"""
 )
 
 
@@ -150,7 +179,7 @@ def _rate(part, whole) -> float | None:
 
 
 def _group(row) -> Group:
-    mix = {s: row._mapping[s] for s in ("success", "partial", "at_risk", "failed")}
+    mix = {s: getattr(row, s) for s in ("success", "partial", "at_risk", "failed")}
     ttv = None if row.ttv_days is None else float(row.ttv_days)
     return Group(
         dimension=row.dimension,
@@ -249,6 +278,15 @@ def _check(segment, arr_band, date_from, date_to) -> None:
         raise Invalid("dateTo: must not be before dateFrom")
 
 
+def _params(**filters) -> dict:
+    _check(filters["segment"], filters["arr_band"], filters["date_from"], filters["date_to"])
+    return filters
+
+
+def _objects(rows: list[dict]) -> list[SimpleNamespace]:
+    return [SimpleNamespace(**row) for row in rows]
+
+
 def outcomes_analysis(
     *,
     session: Session,
@@ -260,28 +298,31 @@ def outcomes_analysis(
     date_from: date | None = None,
     date_to: date | None = None,
     today: date | None = None,
+    now: datetime | None = None,
 ) -> Analysis:
     """Return the outcome report for the plans matching the filters (all when none given)."""
-    _check(segment, arr_band, date_from, date_to)
-    params = {
-        "product": product,
-        "segment": segment,
-        "industry": industry,
-        "arr_band": arr_band,
-        "sales_rep": sales_rep,
-        "date_from": date_from,
-        "date_to": date_to,
-    }
-    today = today or datetime.now(UTC).date()
-    groups = [_group(r) for r in session.execute(GROUPED, params | {"today": today})]
+    params = _params(
+        product=product,
+        segment=segment,
+        industry=industry,
+        arr_band=arr_band,
+        sales_rep=sales_rep,
+        date_from=date_from,
+        date_to=date_to,
+    )
+    now = now or datetime.now(UTC)
+    today = today or now.date()
+    report = session.execute(REPORT, params | {"today": today, "decided": list(DECIDED)}).one()
+    groups = [_group(row) for row in _objects(report.grouped)]
     overall = next(g for g in groups if g.dimension is None)
     breakdowns = {
         d: sorted((g for g in groups if g.dimension == d), key=lambda g: str(g.value))
         for d in DIMENSIONS
     }
-    signals, ahead, behind = _signals(session.execute(SIGNALS, params))
-    check = _prediction_check(session.execute(CALIBRATION, params | {"decided": list(DECIDED)}))
-    adoption = session.execute(ADOPTION, {**params, "today": today}).one()
+    signals, ahead, behind = _signals(_objects(report.signals))
+    check = _prediction_check(_objects(report.calibration))
+    (adoption,) = _objects(report.adoption)
+    (tracking,) = _objects(report.tracking)
     latency = plan_latency(session=session)
     kpis = [
         _kpi(
@@ -311,7 +352,9 @@ def outcomes_analysis(
         ),
         plan_kpis.within_48h(latency, target=TARGETS["within48h"]),
         plan_kpis.tracking_active(
-            session.execute(TRACKING, {**params, "today": today}),
+            plans=tracking.plans,
+            active=tracking.active,
+            idle=report.idle,
             target=TARGETS["trackingActive"],
         ),
     ]
@@ -324,12 +367,14 @@ def outcomes_analysis(
         **check,
         kpis=kpis,
         latency_median_hours=latency.median_hours,
+        computed_at=now,
     )
 
 
-def plan_predictions(
+def lowest_chances(
     *,
     session: Session,
+    rows: int | None = None,
     product: str | None = None,
     segment: str | None = None,
     industry: str | None = None,
@@ -337,19 +382,19 @@ def plan_predictions(
     sales_rep: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
-) -> list[PlanPrediction]:
-    """Return each active plan's predicted chance of success with its basis, lowest first."""
-    _check(segment, arr_band, date_from, date_to)
-    params = {
-        "product": product,
-        "segment": segment,
-        "industry": industry,
-        "arr_band": arr_band,
-        "sales_rep": sales_rep,
-        "date_from": date_from,
-        "date_to": date_to,
-    }
-    return [
+) -> tuple[list[PlanPrediction], int]:
+    """Return the `rows` active plans least likely to succeed (None: all), and how many exist."""
+    params = _params(
+        product=product,
+        segment=segment,
+        industry=industry,
+        arr_band=arr_band,
+        sales_rep=sales_rep,
+        date_from=date_from,
+        date_to=date_to,
+    )
+    found = session.execute(PREDICTIONS, params | {"rows": rows}).all()
+    plans = [
         PlanPrediction(
             measurement_id=r.id,
             customer=r.customer,
@@ -357,8 +402,14 @@ def plan_predictions(
             predicted_success=r.predicted_success,
             basis=r.prediction_basis or {},
         )
-        for r in session.execute(PREDICTIONS, params)
+        for r in found
     ]
+    return plans, found[0].active if found else 0
+
+
+def plan_predictions(*, session: Session, **filters) -> list[PlanPrediction]:
+    """Return each active plan's predicted chance of success with its basis, lowest first."""
+    return lowest_chances(session=session, **filters)[0]
 
 
 def filter_options(*, session: Session) -> dict[str, list[str]]:

@@ -1,7 +1,7 @@
 """Read models of the upsell outcome analysis: groups, signals, calibration, KPIs, predictions."""
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -117,6 +117,11 @@ class Analysis(CamelModel):
     brier_skill: float | None = Field(None, description="1 − brier ÷ reference; > 0 beats it")
     kpis: list[Kpi]
     latency_median_hours: float | None
+    computed_at: datetime | None = Field(
+        None,
+        description="When these figures were computed: the upsell tracking pass that stored "
+        "them for a read without filters, else the request",
+    )
 
 
 class PlanPrediction(CamelModel):
@@ -127,3 +132,12 @@ class PlanPrediction(CamelModel):
     upsell: str
     predicted_success: Decimal | None
     basis: dict
+
+
+class OutcomeReport(CamelModel):
+    """The outcome report and the active plans least likely to succeed, as of `computed_at`."""
+
+    analysis: Analysis
+    predictions: list[PlanPrediction]  # lowest chance first, at most a page of them
+    active_plans: int  # how many active plans there are in all
+    computed_at: datetime

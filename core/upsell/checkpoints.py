@@ -14,27 +14,34 @@ organised by the CSM with the customer's contacts invited. The review is due 7 d
 checkpoint was prepared (`review_due_on`); a checkpoint still without a review after that is
 overdue since that date (escalated once, `core/upsell/lifecycle.py`).
 
-Each plan's due checkpoints are prepared together in one savepoint: when one fails (say its
-summary draft breaks a rule), that plan's checkpoints stay scheduled and the failure is recorded
-with its reason (`core.audit.failures`, shown on the System page); every other plan goes on, and
-the next pass tries the plan again.
+A pass prepares every due checkpoint in memory, reading the template once, and writes them a
+chunk of plans at a time with one statement per table (deliveries, drafts, timeline lines, the
+checkpoints themselves). Each plan's due checkpoints still stand or fall together: when one cannot
+be prepared (say its summary draft breaks a rule) or written, that plan's checkpoints stay
+scheduled and the failure is recorded with its reason (`core.audit.failures`, shown on the System
+page); every other plan goes on (a chunk that fails to write is written again plan by plan, each
+in its own savepoint), and the next pass tries the plan again.
 """
 
+import json
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from core.audit.bulk import insert_rows
 from core.audit.failures import batch
 from core.customers.models import TimelineEvent
-from core.drafts.models import DraftKind
-from core.drafts.service import create_draft
-from core.drafts.templates import render
+from core.drafts.models import DraftKind, MessageTemplate
+from core.drafts.service import create_drafts, draft_row
+from core.drafts.templates import DefaultTemplate, load, render_loaded
 from core.integrations.gcalendar import calendar_event_id
+from core.outbox.bulk import delivery, enqueue_many
 from core.outbox.models import Channel
-from core.outbox.service import enqueue
 from core.upsell import asof, curve, reviews
 from core.upsell.models import Checkpoint, CheckpointStatus, Measurement, MeasurementStatus
 
@@ -81,6 +88,19 @@ SUPERSEDE = text(
        AND NOT EXISTS (SELECT 1 FROM upsell_reviews r WHERE r.checkpoint_id = c.id)
        AND EXISTS (SELECT 1 FROM checkpoints l WHERE l.measurement_id = c.measurement_id
                       AND l.day > c.day AND l.status <> 'scheduled')
+    """
+)
+
+# Prepared checkpoints: summary, status and review due date. The summaries travel as one JSON
+# array (a text array of JSON would be escaped value by value on the way).
+TRIGGERED = text(
+    """
+    UPDATE checkpoints c
+       SET summary = x.summary, status = 'triggered', triggered_at = :now,
+           review_due_on = :review_due_on, updated_at = now()
+      FROM ROWS FROM (unnest(CAST(:ids AS uuid[])),
+                      jsonb_array_elements(CAST(:summaries AS jsonb))) AS x(id, summary)
+     WHERE c.id = x.id
     """
 )
 
@@ -140,7 +160,8 @@ def _status_line(plan, summary: dict) -> str:
     return line
 
 
-def _draft(session: Session, cp: Checkpoint, plan, summary: dict) -> None:
+def _draft(cp: Checkpoint, plan, summary: dict, template) -> dict:
+    """Return the review summary draft for the CSM to edit and approve."""
     findings = [
         f"- {m['name']}: no value yet (target {m['target']} {m['unit']})"
         if m["current"] == "—"
@@ -157,9 +178,8 @@ def _draft(session: Session, cp: Checkpoint, plan, summary: dict) -> None:
         "next_steps": "\n".join(f"- {a}" for a in summary["actions"]),
         "csm_name": plan.csm_name or "the customer success team",
     }
-    subject, body = render(session=session, key="review_summary", context=context)
-    create_draft(
-        session=session,
+    subject, body = render_loaded(template, context)
+    return draft_row(
         kind=DraftKind.REVIEW_SUMMARY,
         customer_id=plan.customer_id,
         owner_id=plan.csm_id,
@@ -199,59 +219,95 @@ def _summary(cp: Checkpoint, plan, shot: asof.Snapshot, now: datetime, later: in
     return summary
 
 
-def _trigger(
-    session: Session, cp: Checkpoint, plan, shot: asof.Snapshot, now: datetime, later: int | None
-) -> None:
+@dataclass
+class _Prepared:
+    """One checkpoint ready to write: its summary and every row preparing it adds."""
+
+    checkpoint_id: uuid.UUID
+    summary: dict
+    timeline: dict
+    deliveries: list[dict] = field(default_factory=list)
+    draft: dict | None = None
+
+
+def _prepare(
+    cp: Checkpoint,
+    plan,
+    shot: asof.Snapshot,
+    now: datetime,
+    later: int | None,
+    template: MessageTemplate | DefaultTemplate,
+) -> _Prepared:
     title = reviews.checkpoint_title(cp.day)
     summary = _summary(cp, plan, shot, now, later)
     start = meeting_start(now.date())
+    deliveries = []
     if later is None and plan.csm_email:
         end = start + timedelta(minutes=MEETING_MINUTES)
         summary["meeting"] = {"start": start.isoformat(), "end": end.isoformat()}
-        enqueue(
-            session=session,
-            channel=Channel.CALENDAR,
-            related_type="checkpoint",
-            related_id=cp.id,
-            idempotency_key=f"checkpoint:{cp.id}:calendar",
-            payload={
-                "organizer": plan.csm_email,
-                "eventId": calendar_event_id(cp.id),
-                "summary": f"{title}: {plan.customer} — {plan.upsell}",
-                "description": _status_line(plan, summary),
-                "start": start.isoformat(),
-                "end": end.isoformat(),
-                "attendees": list(plan.contacts),
-            },
+        deliveries.append(
+            delivery(
+                channel=Channel.CALENDAR,
+                related_type="checkpoint",
+                related_id=cp.id,
+                idempotency_key=f"checkpoint:{cp.id}:calendar",
+                payload={
+                    "organizer": plan.csm_email,
+                    "eventId": calendar_event_id(cp.id),
+                    "summary": f"{title}: {plan.customer} — {plan.upsell}",
+                    "description": _status_line(plan, summary),
+                    "start": start.isoformat(),
+                    "end": end.isoformat(),
+                    "attendees": list(plan.contacts),
+                },
+            )
         )
     elif later is None:
         summary["notes"].append("No CSM owns this customer, so no review meeting was scheduled.")
-    cp.summary, cp.status, cp.triggered_at = summary, CheckpointStatus.TRIGGERED, now
-    cp.review_due_on = now.date() + timedelta(days=OVERDUE_AFTER_DAYS)
-    enqueue(
-        session=session,
-        channel=Channel.GOOGLE_DOC,
-        related_type="checkpoint",
-        related_id=cp.id,
-        idempotency_key=f"checkpoint:{cp.id}:doc",
-        payload={
-            "recordId": str(cp.id),
-            "title": f"{title} — {plan.customer}: {plan.upsell}",
-            "blocks": _doc_blocks(title, plan, summary),
-        },
-    )
-    if later is None:
-        _draft(session, cp, plan, summary)
-    session.add(
-        TimelineEvent(
-            customer_id=plan.customer_id,
-            occurred_at=now,
-            kind="checkpoint_triggered",
-            title=f"{title} for {plan.upsell}",
-            body=_status_line(plan, summary),
+    deliveries.append(
+        delivery(
+            channel=Channel.GOOGLE_DOC,
             related_type="checkpoint",
             related_id=cp.id,
+            idempotency_key=f"checkpoint:{cp.id}:doc",
+            payload={
+                "recordId": str(cp.id),
+                "title": f"{title} — {plan.customer}: {plan.upsell}",
+                "blocks": _doc_blocks(title, plan, summary),
+            },
         )
+    )
+    return _Prepared(
+        checkpoint_id=cp.id,
+        summary=summary,
+        deliveries=deliveries,
+        draft=_draft(cp, plan, summary, template) if later is None else None,
+        timeline={
+            "id": uuid.uuid4(),
+            "customer_id": plan.customer_id,
+            "occurred_at": now,
+            "kind": "checkpoint_triggered",
+            "title": f"{title} for {plan.upsell}",
+            "body": _status_line(plan, summary),
+            "related_type": "checkpoint",
+            "related_id": cp.id,
+        },
+    )
+
+
+def _write(session: Session, prepared: Sequence[_Prepared], now: datetime) -> None:
+    """Write prepared checkpoints with one statement per table: deliveries, drafts, timeline."""
+    enqueue_many(session=session, deliveries=[d for p in prepared for d in p.deliveries])
+    create_drafts(session=session, rows=[p.draft for p in prepared if p.draft])
+    insert_rows(session, TimelineEvent.__table__, [p.timeline for p in prepared])
+    session.execute(
+        TRIGGERED,
+        {
+            "ids": [p.checkpoint_id for p in prepared],
+            "summaries": json.dumps([p.summary for p in prepared]),
+            "now": now,
+            "review_due_on": now.date() + timedelta(days=OVERDUE_AFTER_DAYS),
+        },
     )
 
 
@@ -283,14 +339,30 @@ def trigger_due(*, session: Session, now: datetime | None = None) -> dict[str, i
     points = [(cp.id, cp.measurement_id, asof.moment(cp.due_on, now)) for cp in due]
     shots = asof.snapshots(session=session, points=points)
     last = {cp.measurement_id: cp.day for cp in due}  # ordered by day: the latest wins
+    template = load(session=session, key="review_summary")
     with batch(session, ITEM) as plans_done:
         # A plan's due checkpoints go together: a day-30 check left behind would later book
         # its own meeting after the day-60 one.
+        ready = []
         for plan_id, group in groupby(due, key=lambda cp: cp.measurement_id):
-            with plans_done.item(plan_id):
-                for cp in group:
-                    later = last[plan_id] if cp.day < last[plan_id] else None
-                    _trigger(session, cp, plans[plan_id], shots[cp.id], now, later)
+            with plans_done.item(plan_id, savepoint=False):
+                checkpoints = [
+                    _prepare(
+                        cp,
+                        plans[plan_id],
+                        shots[cp.id],
+                        now,
+                        last[plan_id] if cp.day < last[plan_id] else None,
+                        template,
+                    )
+                    for cp in group
+                ]
+                ready.append((plan_id, checkpoints))
+        plans_done.chunked(
+            ready,
+            lambda part: _write(session, [p for _, group in part for p in group], now),
+            key=lambda plan: plan[0],
+        )
     done = [cp for cp in due if plans_done.ok(cp.measurement_id)]
     caught_up = sum(now.date() > cp.due_on for cp in done)
     session.flush()

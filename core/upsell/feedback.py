@@ -8,10 +8,11 @@ a customer without contacts gets none until one is added. Nothing reaches the cu
 the CSM approves it. A plan whose ask cannot be drafted (say the subject would break a rule) is
 recorded as failed with its reason and tried again on the next pass; the other plans go on.
 
-The answers: the customer's NPS and CSAT responses (`customer_feedback`) from the moment the ask
-was approved (it is sent then) to ANSWER_DAYS later. A pending ask has no answers yet and a
-rejected one none at all (nothing was asked). The plan page shows them; `feedback_lines` gives
-the sentences a review or the 90-day assessment cites.
+The answers: the customer's NPS and CSAT responses (`customer_feedback`; a quote a CSM logged
+without a score is no answer) from the moment the ask was approved (it is sent then) to
+ANSWER_DAYS later. A pending ask has no answers yet and a rejected one none at all (nothing was
+asked). The plan page shows them; `feedback_lines` gives the sentences a review or the 90-day
+assessment cites.
 """
 
 import uuid
@@ -75,6 +76,7 @@ ANSWERS = text(
       LEFT JOIN customer_feedback f ON f.customer_id = d.customer_id
        AND d.status IN ({_ANSWERED_SQL}) AND f.responded_at >= d.decided_at
        AND f.responded_at < d.decided_at + interval '{ANSWER_DAYS} days'
+       AND f.score IS NOT NULL
      WHERE d.kind = '{DraftKind.FEEDBACK_REQUEST.value}' AND d.related_type = '{RELATED}'
        AND d.related_id = ANY(CAST(:ids AS uuid[]))
      ORDER BY d.related_id, f.responded_at

@@ -355,7 +355,10 @@ class Review(UUIDPk, Timestamps, Base):
     measurement_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("upsell_measurements.id", ondelete="CASCADE"), index=True
     )
-    checkpoint_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("checkpoints.id"))
+    # Indexed: the outcome report finds each plan's review at its day-30 and day-90 checkpoints.
+    checkpoint_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("checkpoints.id"), index=True
+    )
     reviewer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     assessment: Mapped[ProgressStatus] = mapped_column(
         enum_column(ProgressStatus, "review_assessment")
@@ -383,3 +386,17 @@ class Outcome(UUIDPk, Timestamps, Base):
     decided_at: Mapped[datetime | None] = mapped_column(tz())
     # Undecided after this day, the plan closes as "no decision" (core/upsell/lifecycle.py).
     decide_by: Mapped[date | None] = mapped_column(Date)
+
+
+class OutcomeSnapshot(Base):
+    """The outcome report of every plan, stored by each upsell tracking pass and read from here."""
+
+    __tablename__ = "outcome_snapshots"
+
+    # What the report covers; "all" is every plan, unfiltered (the only one stored so far).
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    analysis: Mapped[dict] = mapped_column(JSONB)  # core.upsell.analysis_schemas.Analysis
+    # [PlanPrediction]: the active plans least likely to succeed, lowest first (a page of them)
+    predictions: Mapped[list] = mapped_column(JSONB)
+    active_plans: Mapped[int] = mapped_column(Integer)  # how many active plans there are in all
+    computed_at: Mapped[datetime] = mapped_column(tz())

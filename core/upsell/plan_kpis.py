@@ -9,7 +9,7 @@
   automatic metric: a usage observation of its metric from the plan's start to the end of that
   day; for a manual one: a value recorded for that window (the audit trail of recorded values,
   or the latest value's time). A plan without metrics tracks nothing and is not active. It
-  follows the report's filters (`TRACKING` is appended to the report's plan query).
+  follows the report's filters (`TRACKING_CTES` join the report's query).
 """
 
 from collections import Counter
@@ -32,7 +32,7 @@ def _within(column: str) -> str:
     )
 
 
-TRACKING = f"""
+TRACKING_CTES = f"""
 , firsts AS (
   SELECT f.id, f.started_on, cp.due_on
     FROM facts f
@@ -56,17 +56,25 @@ TRACKING = f"""
     FROM firsts fi
     JOIN upsell_measurements m ON m.id = fi.id
     LEFT JOIN measurement_metrics x ON x.measurement_id = fi.id
+), tracking AS (
+  SELECT t.id AS measurement_id, m.upsell_id, c.name AS customer_name, u.name AS upsell_name,
+         t.due_on AS since, coalesce(bool_and(t.has_data), false) AS active,
+         coalesce(array_agg(t.name ORDER BY t.position, t.name)
+                  FILTER (WHERE NOT t.has_data AND t.name IS NOT NULL), '{{}}') AS metrics
+    FROM tracked t
+    JOIN upsell_measurements m ON m.id = t.id
+    JOIN upsells u ON u.id = m.upsell_id
+    JOIN customers c ON c.id = m.customer_id
+   GROUP BY t.id, m.upsell_id, c.name, u.name, t.due_on
 )
-SELECT t.id AS measurement_id, m.upsell_id, c.name AS customer_name, u.name AS upsell_name,
-       t.due_on AS since, coalesce(bool_and(t.has_data), false) AS active,
-       coalesce(array_agg(t.name ORDER BY t.position, t.name)
-                FILTER (WHERE NOT t.has_data AND t.name IS NOT NULL), '{{}}') AS metrics
-  FROM tracked t
-  JOIN upsell_measurements m ON m.id = t.id
-  JOIN upsells u ON u.id = m.upsell_id
-  JOIN customers c ON c.id = m.customer_id
- GROUP BY t.id, m.upsell_id, c.name, u.name, t.due_on
- ORDER BY t.due_on DESC, c.name, u.name
+"""
+# Over `tracking` (one row per plan past its first checkpoint day): the counts, and the first
+# plans that were not tracked in time.
+TRACKING_COUNTS = "SELECT count(*) AS plans, count(*) FILTER (WHERE active) AS active FROM tracking"
+TRACKING_IDLE = f"""
+SELECT measurement_id, upsell_id, customer_name, upsell_name, since, metrics
+  FROM tracking WHERE NOT active
+ ORDER BY since DESC, customer_name, upsell_name LIMIT {ROWS}
 """
 
 
@@ -120,26 +128,19 @@ def within_48h(latency: PlanLatency, *, target: float) -> Kpi:
     )
 
 
-def tracking_active(found, *, target: float) -> Kpi:
-    """Return the tracking-active-by-first-review KPI from the `TRACKING` rows."""
-    plans = list(found)
-    active = sum(r.active for r in plans)
-    idle = [
-        KpiRow(kind="untracked", **{k: v for k, v in r._mapping.items() if k != "active"})
-        for r in plans
-        if not r.active
-    ]
-    value = round(active / len(plans), 4) if plans else None
+def tracking_active(*, plans: int, active: int, idle: list[dict], target: float) -> Kpi:
+    """Return the tracking-active-by-first-review KPI: `active` of `plans`, the first `idle`."""
+    value = round(active / plans, 4) if plans else None
     return Kpi(
         key="trackingActive",
         label="Tracking by first review",
         value=value,
         target=target,
         met=_met(value, target),
-        detail=f"{active} of {len(plans)} plans past their first checkpoint had data for every "
+        detail=f"{active} of {plans} plans past their first checkpoint had data for every "
         "metric by that day",
         numerator=active,
-        denominator=len(plans),
-        rows=idle[:ROWS],
-        rows_total=len(idle),
+        denominator=plans,
+        rows=[KpiRow(kind="untracked", **row) for row in idle],
+        rows_total=plans - active,
     )

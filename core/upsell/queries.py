@@ -1,8 +1,9 @@
 """Read upsells and their plans: the one plan loader behind the API's and the page's shapes.
 
 `load_plan` reads a plan once with its upsell, customer, products, criteria, checkpoints, reviews
-and outcome; `success_measurement` shapes it as the PRD's UpsellSuccessMeasurement (the API) and
-`plan_detail` as the Upsell progress page's detail (adding the daily series and expected curves).
+and outcome; `success_measurement` shapes it as the PRD's UpsellSuccessMeasurement (the API; the
+parts only it carries are in `core/upsell/prd.py`) and `plan_detail` as the Upsell progress page's
+detail (adding the daily series and expected curves).
 Both carry the plan's adoption milestones, ROI realized and each metric's measurement frequency
 with whether its data is recent; the page also shows the 60-day feedback ask and its answers.
 """
@@ -20,7 +21,7 @@ from core.base import Direction, Role
 from core.customers.models import Customer
 from core.errors import Invalid, NotFound
 from core.schemas import as_uuid
-from core.upsell import curve, feedback, frequency, milestones, reviews, roi
+from core.upsell import curve, feedback, frequency, milestones, prd, reviews, roi
 from core.upsell.models import (
     Checkpoint,
     Measurement,
@@ -48,7 +49,6 @@ from core.upsell.schemas import (
     CriterionOut,
     MetricProgress,
     MilestoneOut,
-    OutcomeOut,
     OverdueCheckpoint,
     Plan,
     PlanCheckpoint,
@@ -316,22 +316,25 @@ def _progress(loaded: LoadedPlan) -> Progress:
     plan, metrics = loaded.plan, loaded.metrics
     known = [float(m.progress) for m in metrics if m.progress is not None]
     expected = next((float(m.expected) for m in metrics if m.expected is not None), None)
+    each = [
+        MetricProgress.model_validate(m).model_copy(update=recency(m, loaded.now)) for m in metrics
+    ]
     return Progress(
         current_status=plan.progress_status,
+        metrics_progress=each,
+        last_updated=prd.last_updated(plan, metrics),
         expected=expected,
         actual=round(sum(known) / len(known), 4) if known else None,
-        metrics=[
-            MetricProgress.model_validate(m).model_copy(update=recency(m, loaded.now))
-            for m in metrics
-        ],
+        metrics=each,
         milestones=milestone_views(loaded),
         roi_realized=roi_view(loaded),
     )
 
 
-def as_success_measurement(loaded: LoadedPlan) -> SuccessMeasurement:
-    """Shape a loaded plan as the PRD's UpsellSuccessMeasurement."""
-    plan, outcome = loaded.plan, loaded.outcome
+def as_success_measurement(loaded: LoadedPlan, *, benchmarks=()) -> SuccessMeasurement:
+    """Shape a loaded plan (and its criteria's benchmarks) as the PRD's UpsellSuccessMeasurement."""
+    plan = loaded.plan
+    reviewed = [r for r, *_ in loaded.reviews]
     return SuccessMeasurement(
         id=plan.id,
         upsell_id=loaded.upsell.id,
@@ -340,21 +343,20 @@ def as_success_measurement(loaded: LoadedPlan) -> SuccessMeasurement:
         upsell_details=_details(loaded.upsell, loaded.products),
         success_criteria=SuccessCriteria(
             metrics=[CriterionOut.model_validate(m) for m in loaded.metrics],
+            goals=prd.stated_goals(loaded.upsell),
+            benchmarks=list(benchmarks),
             checkpoint_days=[c.day for c in loaded.checkpoints],
         ),
+        measurement_plan=prd.measurement_plan(plan, loaded.checkpoints, reviewed),
         progress=_progress(loaded),
         checkpoints=[CheckpointOut.model_validate(c) for c in loaded.checkpoints],
         reviews=[
             review_out(r, checkpoint_day=day, reviewed_by=email)
             for r, day, email, _ in loaded.reviews
         ],
-        outcome=outcome
-        and OutcomeOut(
-            status=outcome.status,
-            proposed_status=outcome.proposed_status,
-            reasons=[str(x) for x in outcome.proposed_reasons],
-        ),
+        outcome=prd.outcome_out(loaded.outcome, reviewed),
         predicted_success=plan.predicted_success,
+        created_at=plan.created_at,
     )
 
 
@@ -362,9 +364,9 @@ def success_measurement(
     *, session: Session, measurement_id: uuid.UUID, now: datetime | None = None
 ) -> SuccessMeasurement:
     """Return one plan as the PRD's UpsellSuccessMeasurement."""
-    return as_success_measurement(
-        load_plan(session=session, measurement_id=measurement_id, now=now)
-    )
+    loaded = load_plan(session=session, measurement_id=measurement_id, now=now)
+    found = prd.benchmarks(session=session, customer=loaded.customer, metrics=loaded.metrics)
+    return as_success_measurement(loaded, benchmarks=found)
 
 
 def expected_curve(

@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from core.base import Direction
+from core.base import Direction, Segment
 from core.customers.models import MetricKind
 from core.errors import Invalid
 from core.schemas import (
@@ -30,11 +30,13 @@ from core.schemas import (
     Amount,
     CamelModel,
     Day,
+    Forgiving,
     HappenedAt,
     InputModel,
     JsonNumber,
     MultiLine,
     SingleLine,
+    accept_aliases,
 )
 from core.upsell.models import (
     CheckpointStatus,
@@ -44,6 +46,7 @@ from core.upsell.models import (
     OutcomeStatus,
     ProgressStatus,
     TargetSource,
+    UpsellSource,
     UpsellType,
 )
 
@@ -167,6 +170,33 @@ class PlanChanges(CamelModel):
 
 # Request bodies of the upsell API -------------------------------------------------------------
 
+# How Salesforce picklists and people spell these besides our values (`Forgiving[...]`).
+accept_aliases(
+    UpsellType,
+    {
+        UpsellType.EXPANSION: ("expand", "existing business"),
+        UpsellType.UPSELL: ("upgrade",),
+        UpsellType.CROSS_SELL: ("add-on", "addon"),
+    },
+)
+accept_aliases(
+    UpsellSource,
+    {UpsellSource.AMENDMENT: ("amendment",), UpsellSource.MANUAL: ("by hand",)},
+)
+accept_aliases(
+    MeasurementMode,
+    {MeasurementMode.AUTOMATIC: ("auto", "automated"), MeasurementMode.MANUAL: ("by hand",)},
+)
+accept_aliases(
+    ProgressStatus,
+    {
+        ProgressStatus.ON_TRACK: ("on target",),
+        ProgressStatus.AT_RISK: ("risk", "at-risk"),
+        ProgressStatus.BEHIND: ("off track", "lagging"),
+        ProgressStatus.EXCEEDING: ("ahead", "exceeds", "ahead of target"),
+    },
+)
+
 
 Email = Field(
     min_length=3, max_length=EMAIL_LENGTH, description="Email of an active csm/leader/admin"
@@ -179,11 +209,11 @@ class CriterionIn(InputModel):
     """One success criterion asked for; `metricKey` makes it automatic unless told otherwise."""
 
     name: SingleLine = Field(min_length=1, max_length=CRITERION_NAME_LENGTH)
-    type: MetricKind
+    type: Forgiving[MetricKind]
     target: Amount = Field(ge=0)
     unit: SingleLine = Field(min_length=1, max_length=32)
-    direction: Direction = Direction.HIGHER
-    measurement: MeasurementMode | None = None
+    direction: Forgiving[Direction] = Direction.HIGHER
+    measurement: Forgiving[MeasurementMode] | None = None
     baseline: Amount | None = Field(None, ge=0)
     metric_key: SingleLine | None = Field(None, max_length=64)
 
@@ -228,7 +258,7 @@ class MetricValuesIn(InputModel):
 
 class ReviewIn(InputModel):
     checkpoint_day: int | None = Field(None, ge=1, le=MAX_CHECKPOINT_DAY)
-    assessment: ProgressStatus
+    assessment: Forgiving[ProgressStatus]
     findings: MultiLine = Field(min_length=1, max_length=TEXT_LENGTH)
     next_steps: MultiLine | None = Field(None, max_length=TEXT_LENGTH)
     reviewed_by: SingleLine = Email
@@ -240,7 +270,7 @@ ProductCode = Annotated[SingleLine, Field(min_length=1, max_length=64)]
 class ManualUpsellIn(InputModel):
     customer_id: uuid.UUID
     name: SingleLine = Field(min_length=1, max_length=NAME_LENGTH)
-    type: UpsellType = UpsellType.EXPANSION
+    type: Forgiving[UpsellType] = UpsellType.EXPANSION
     arr_increase: Amount = Field(ge=0, description="Zero is a valid no-charge")
     close_date: Day
     products: list[ProductCode] = Field(default_factory=list, max_length=50)
@@ -286,14 +316,38 @@ class CriterionOut(CamelModel):
     target_explanation: str | None = Field(None, description="How the target was set, in words")
 
 
+class CriterionBenchmark(CamelModel):
+    """An industry benchmark of one criterion's metric for the customer's industry and segment."""
+
+    criterion: str
+    metric_key: str
+    industry: str
+    segment: Segment
+    median: JsonNumber
+    top_quartile: JsonNumber
+    unit: str
+
+
 class SuccessCriteria(CamelModel):
     metrics: list[CriterionOut]
+    goals: list[str] = Field(
+        description="The success criteria the deal stated, a sentence each (its own words); "
+        "empty when none were stated"
+    )
+    benchmarks: list[CriterionBenchmark] = Field(
+        description="Industry benchmarks of the criteria's metrics for the customer's industry "
+        "and segment (the caps of relative targets)"
+    )
     checkpoint_days: list[int]
 
 
 class MetricProgress(CamelModel):
     name: str
+    unit: str | None = None
+    baseline: JsonNumber | None = None
+    target: JsonNumber | None = None
     current: JsonNumber | None
+    current_at: datetime | None = Field(None, description="When the current value was measured")
     progress: JsonNumber | None = Field(description="0-1 of the way from baseline to target")
     expected: JsonNumber | None = Field(description="0-1 expected by now on the adoption curve")
     frequency: MeasurementFrequency | None = Field(
@@ -331,9 +385,14 @@ class RoiRealized(CamelModel):
 
 class Progress(CamelModel):
     current_status: ProgressStatus | None
+    metrics_progress: list[MetricProgress] = Field(description="Each criterion's progress")
+    last_updated: datetime | None = Field(
+        description="When the criteria's values or progress last changed (the plan's last "
+        "change while it has no criteria)"
+    )
     expected: float | None
     actual: float | None = Field(description="Average progress of the metrics with a value")
-    metrics: list[MetricProgress]
+    metrics: list[MetricProgress] = Field(description="The same as metricsProgress")
     milestones: list[MilestoneOut] = Field(default_factory=list)
     roi_realized: RoiRealized | None = None
 
@@ -347,6 +406,25 @@ class CheckpointOut(CamelModel):
     doc_url: str | None
 
 
+class PlanCheckpointOut(CamelModel):
+    """A checkpoint of the measurement plan as the PRD names its fields."""
+
+    day: int = Field(description="Days after the plan's start")
+    type: str = Field(description="The checkpoint's kind, e.g. day_30")
+    title: str = Field(description='Its name in words, e.g. "30-day check"')
+    status: CheckpointStatus
+    scheduled_date: date
+    completed_date: date | None = Field(
+        description="The day its review was recorded; null until it is reviewed"
+    )
+
+
+class MeasurementPlan(CamelModel):
+    tracking_start: date = Field(description="The day tracking started (the deal's close)")
+    checkpoints: list[PlanCheckpointOut]
+    dashboard_url: str = Field(description="The plan's page in the web UI (APP_BASE_URL)")
+
+
 class ReviewOut(CamelModel):
     id: uuid.UUID
     checkpoint_day: int | None
@@ -358,13 +436,19 @@ class ReviewOut(CamelModel):
 
 
 class OutcomeOut(CamelModel):
-    status: OutcomeStatus | None
+    status: OutcomeStatus | None = Field(description="The decided outcome; null while proposed")
+    evidence: list[str] = Field(description="What the data showed at the final checkpoint")
+    lessons_learned: list[str] = Field(
+        description="What people wrote when deciding: the reason for overriding the proposal, "
+        "then the findings and next steps of the plan's last review"
+    )
+    documented_at: datetime = Field(description="When it was decided, else proposed")
     proposed_status: OutcomeStatus
-    reasons: list[str]
+    reasons: list[str] = Field(description="The same as evidence")
 
 
 class SuccessMeasurement(CamelModel):
-    """The PRD's UpsellSuccessMeasurement."""
+    """The PRD's UpsellSuccessMeasurement, with a few extras (ids, status, flat checkpoints)."""
 
     id: uuid.UUID
     upsell_id: uuid.UUID
@@ -372,11 +456,13 @@ class SuccessMeasurement(CamelModel):
     status: Literal["active", "completed", "cancelled"]
     upsell_details: UpsellDetails
     success_criteria: SuccessCriteria
+    measurement_plan: MeasurementPlan
     progress: Progress
     checkpoints: list[CheckpointOut]
     reviews: list[ReviewOut]
-    outcome: OutcomeOut | None
+    outcome: OutcomeOut | None = Field(description="Null until proposed at the final checkpoint")
     predicted_success: JsonNumber | None = Field(description="0-100 chance of success")
+    created_at: datetime = Field(description="When the plan was created")
 
 
 # A plan as customized, plan latency and overdue checkpoints -----------------------------------

@@ -56,7 +56,7 @@ def test_an_event_is_recorded_once_per_source_id(client, admin, acme, session):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"kind": "downsell"}, "kind: must be one of churn, contraction, renewal"),
+        ({"kind": "expansion"}, "kind: must be one of churn (or churned"),
         ({"arrChange": 5000}, "arrChange: must be negative for churn"),
         ({"kind": "renewal", "arrChange": -10}, "arrChange: must not be negative for a renewal"),
         (
@@ -68,7 +68,9 @@ def test_an_event_is_recorded_once_per_source_id(client, admin, acme, session):
 def test_rules_answer_422_naming_the_field(client, admin, acme, changes, message):
     response = client.post("/api/customers/acme/events", json=event(**changes), headers=admin)
     assert response.status_code == 422
-    assert message in response.json()["detail"]
+    detail = response.json()["detail"]  # a sentence, or the schema's list of field errors
+    texts = [detail] if isinstance(detail, str) else [error["msg"] for error in detail]
+    assert any(message in text for text in texts)
 
 
 @pytest.mark.parametrize("field", ["sourceId", "arrChange", "occurredOn"])

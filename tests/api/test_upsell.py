@@ -69,6 +69,8 @@ def test_create_plan_from_template_is_camel_case_and_idempotent(client, make_key
     }
     assert set(body["progress"]) == {
         "currentStatus",
+        "metricsProgress",
+        "lastUpdated",
         "expected",
         "actual",
         "metrics",

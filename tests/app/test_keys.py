@@ -3,6 +3,7 @@ from sqlalchemy import select
 from app.keys import main as keys_main
 from core.accounts.models import ApiKey, User
 from core.accounts.service import hash_key
+from core.audit.models import AuditEntry
 from core.base import Role
 from core.db import session_scope
 
@@ -46,3 +47,16 @@ def test_create_as_a_person_binds_the_key_to_them(scratch_db, capsys):
     assert (key.user_id, key.role) == (user.id, "csm")
     assert keys_main(["create", "x", "--role", "admin", "--as", "casey@outcomes.example"]) == 2
     assert "acts with that person's role (csm)" in capsys.readouterr().err
+
+
+def test_creating_and_revoking_are_audited_as_the_command_line(scratch_db, capsys, monkeypatch):
+    monkeypatch.setattr("getpass.getuser", lambda: "ops")
+    keys_main(["create", "bi-tool"])
+    capsys.readouterr()
+    with session_scope() as session:
+        key_id = session.scalar(select(ApiKey.id))
+    keys_main(["revoke", str(key_id)])
+    keys_main(["revoke", str(key_id)])  # already revoked: nothing more to record
+    with session_scope() as session:
+        entries = session.execute(select(AuditEntry.action, AuditEntry.actor)).all()
+    assert sorted(entries) == [("api_key.create", "cli:ops"), ("api_key.revoke", "cli:ops")]

@@ -9,8 +9,8 @@ CORE = Path(__file__).resolve().parents[2] / "core"
 
 # The intended order, lowest first: a package may import only packages listed before it.
 ORDER = (
+    "audit",  # a leaf: the writes of accounts (people, keys) are audited
     "accounts",
-    "audit",
     "integrations",
     "outbox",
     "customers",
@@ -24,7 +24,18 @@ ORDER = (
     "reporting",
 )
 # Root modules every package may use; `core.models` only gathers every table for Alembic.
-ROOT = {"base", "db", "embedded", "errors", "schemas", "settings", "formatting", "upsert", "models"}
+ROOT = {
+    "base",
+    "db",
+    "embedded",
+    "errors",
+    "schemas",
+    "settings",
+    "formatting",
+    "upsert",
+    "models",
+    "paging",
+}
 
 
 def _modules():

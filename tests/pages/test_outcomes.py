@@ -6,6 +6,7 @@ from components.outcome_views import prediction_reasons
 from core.base import Role
 from core.db import session_scope
 from core.upsell.models import CheckpointStatus, MeasurementStatus
+from core.upsell.outcome_report import refresh
 from core.upsell.prediction import predict
 from tests import factories as f
 from tests.core.upsell.scenarios import CONTACTS, checkpoints_of
@@ -204,3 +205,14 @@ def test_plan_latency_and_tracking_list_the_plans_behind_them(seeded):
     idle = [r for r in rows if "no data by then for m0, m1" in r.label]
     assert len(late) == 4 and len(idle) == 4  # each plan once per metric, linking to it
     assert "≤ 48 h: **0**" in texts(at) and "over 4 weeks: **4**" in texts(at)
+
+
+def test_the_figures_say_when_they_were_worked_out(seeded):
+    with session_scope() as session:
+        refresh(session=session, now=f.NOW)
+    at = open_page(seeded)
+    shown = texts(at)
+    assert "As of 2026-" in shown and "every 10 minutes" in shown
+    assert f"As of {f.NOW:%Y-%m-%d %H:%M} UTC" in shown  # the stored report, not a new one
+    at.selectbox(key="oc_product").select("SUPPORT").run()
+    assert "worked out for these filters" in texts(at)

@@ -123,7 +123,7 @@ def test_customer_detail_opens_from_the_query_parameter(app_db, seeded):
         "Goals",
         "Health",
         "Usage metrics",
-        "Feedback",
+        "Contacts & feedback",
         "Timeline",
     ]
 

@@ -13,9 +13,10 @@ from tests.pages import apptest
 
 
 def _seed():
-    # The page judges recency against the clock, so the data is laid out from today.
+    # The page judges recency against the clock, so the data is laid out from today; before noon
+    # UTC today's noon observation would still be in the future, so "today" is the last full noon.
     now = datetime.now(UTC)
-    today = now.date()
+    today = (now - timedelta(hours=12)).date()
     start = today - timedelta(days=62)
     with session_scope() as session:
         owner = csm(session)

@@ -10,6 +10,7 @@ from core.audit.models import AuditEntry
 from core.base import Consent, Role
 from core.db import session_scope
 from core.goals.models import GoalType
+from core.repository import queries
 from core.repository.models import RepositoryEntry
 from tests import factories as f
 from tests.pages import apptest
@@ -127,3 +128,19 @@ def test_an_inverted_value_range_says_what_to_fix(seeded):
     at.number_input(key="rf_value_max").set_value(100).run()
     assert not at.exception
     assert any("valueMax" in w.value for w in at.warning) and not at.tabs
+
+
+def test_a_capped_count_reads_as_a_floor_and_says_why(seeded, monkeypatch):
+    with session_scope() as session:
+        cust = f.customer(session, name="Orchard Labs", consent=Consent.FULL_PUBLIC)
+        for i in range(9):
+            f.repository_entry(session, f"Adoption grew {i}", cust=cust)
+    monkeypatch.setattr(queries, "CAP", 10)
+    at = open_page(seeded["user"])
+    assert [t.label for t in at.tabs][0] == "Results (10+)"
+    shown = texts(at)
+    assert "More than 10 wins match, so the 10 most recent of them are listed" in shown
+    assert "Showing 1–10 of 10+ wins · newest first" in shown
+    at.text_input(key="rf_q").input("automation OR adoption OR onboarding").run()
+    assert [t.label for t in at.tabs][0] == "Results (10+)"
+    assert "the 10 most recent of them are ranked here" in texts(at)

@@ -1,4 +1,4 @@
-"""Customers added by a person: an id made from the name, and no silent take-over of another's id."""
+"""Customers added by a person: an id made from the name, never another customer's id."""
 
 import pytest
 from sqlalchemy import select

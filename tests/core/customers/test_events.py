@@ -4,10 +4,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from core.audit.models import AuditEntry
-from core.customers.events import EventIn, record_event, record_events
+from core.customers.events import EventIn, check, record_event, record_events
 from core.customers.models import CustomerEvent, CustomerEventKind, TimelineEvent
 from core.customers.schemas import CustomerEventIn
 from core.errors import Conflict, Invalid, NotFound
@@ -76,7 +77,6 @@ def test_a_corrected_event_updates_the_event_and_its_line(session, acme):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"kind": "downgrade"}, "kind: must be one of churn, contraction, renewal"),
         ({"arrChange": 100}, "arrChange: must be negative for churn"),
         ({"kind": "contraction", "arrChange": 0}, "arrChange: must be negative for a contraction"),
         ({"kind": "renewal", "arrChange": -1}, "arrChange: must not be negative for a renewal"),
@@ -89,6 +89,14 @@ def test_rules_name_the_field(session, acme, changes, message):
             session=session, customer_ref="acme", body=body(**changes), actor=ACTOR, now=NOW
         )
     assert count(session, CustomerEvent) == 0
+
+
+def test_a_crm_spelling_of_the_kind_is_taken_and_an_unknown_one_refused():
+    assert body(kind="Downgrade", arrChange=-10).kind is CustomerEventKind.CONTRACTION
+    with pytest.raises(ValidationError, match="must be one of churn"):
+        body(kind="expansion")
+    with pytest.raises(Invalid, match="kind: must be one of churn, contraction, renewal"):
+        check(kind="expansion", arr_change=Decimal(1), occurred_on=NOW.date(), today=NOW.date())
 
 
 def test_renewals_may_be_flat_or_grow(session, acme):

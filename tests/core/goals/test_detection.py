@@ -1,11 +1,21 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core.base import Direction
-from core.goals.detection import detect
-from core.goals.models import Achievement, AchievementStatus, GoalStatus, GoalType
+from core.customers.models import Observation
+from core.goals.detection import INGEST_GRACE, detect
+from core.goals.models import (
+    Achievement,
+    AchievementStatus,
+    Goal,
+    GoalStatus,
+    GoalType,
+    Milestone,
+    MilestoneStatus,
+    SuccessPlan,
+)
 from tests import factories as f
 
 NOISY = [48, 52, 49, 51, 50, 47, 53, 50, 49, 51, 52, 48, 50, 51]
@@ -117,3 +127,71 @@ def test_only_goals_with_new_data_are_read_again(session):
     detect(session=session, now=real_now + timedelta(hours=2))
     session.refresh(goal)
     assert goal.evaluated_at == first  # nothing new: not read again
+
+
+def _aged(session, goal, **old):
+    """Give the goal and its series times from before the passes (not new to them)."""
+    session.execute(
+        update(Goal).where(Goal.id == goal.id).values(updated_at=f.NOW - timedelta(days=30), **old)
+    )
+    session.execute(
+        update(Observation)
+        .where(Observation.customer_id == goal.customer_id)
+        .values(ingested_at=f.NOW - timedelta(days=30))
+    )
+
+
+def test_reading_a_goal_is_no_change_to_it(session):
+    """Stamping evaluated_at leaves updated_at alone, else every pass would read it again."""
+    cust = f.customer(session)
+    f.metric(session, "weekly_active_users", Direction.HIGHER, "users")
+    goal = f.goal(session, cust, metric_key="weekly_active_users", target=55)
+    f.observe(session, cust, "weekly_active_users", NOISY)
+    _aged(session, goal)
+    detect(session=session, now=f.NOW)
+    stamped = session.execute(select(Goal.evaluated_at, Goal.updated_at)).one()
+    assert stamped == (f.NOW - INGEST_GRACE, f.NOW - timedelta(days=30))
+
+    detect(session=session, now=f.NOW + timedelta(minutes=10))
+    assert session.scalar(select(Goal.evaluated_at)) == f.NOW - INGEST_GRACE  # not read
+
+
+def test_what_arrived_or_changed_since_the_last_pass_is_read(session):
+    cust = f.customer(session)
+    f.metric(session, "weekly_active_users", Direction.HIGHER, "users")
+    goal = f.goal(session, cust, metric_key="weekly_active_users", target=55, baseline=45)
+    f.observe(session, cust, "weekly_active_users", [*NOISY, 56, 57])
+    _aged(session, goal)
+    detect(session=session, now=f.NOW)
+    assert session.scalar(select(func.count()).select_from(Achievement)) == 0
+
+    later = f.NOW + timedelta(hours=1)
+    f.observe(session, cust, "weekly_active_users", [58], end=later, ingested_at=later)
+    assert len(detect(session=session, now=later + timedelta(hours=1))) == 1  # the new point
+
+    other = f.goal(session, cust, metric_key="weekly_active_users", target=55, name="Again")
+    _aged(session, other, status=GoalStatus.CANCELLED, evaluated_at=f.NOW - INGEST_GRACE)
+    detect(session=session, now=later + timedelta(hours=2))
+    session.execute(update(Goal).where(Goal.id == other.id).values(status=GoalStatus.ACTIVE))
+    # back in play without new data: changed since the last pass, so read again
+    assert len(detect(session=session, now=later + timedelta(hours=3))) == 1
+
+
+def test_a_step_ticked_after_a_pass_is_picked_up(session):
+    cust = f.customer(session)
+    goal = f.goal(session, cust, type=GoalType.SUCCESS_PLAN, name="Go live")
+    plan = f.success_plan(session, cust, goal, ["done", "open"])
+    old = f.NOW - timedelta(days=30)
+    for table in (Goal, SuccessPlan, Milestone):
+        session.execute(update(table).values(updated_at=old))
+    assert detect(session=session, now=f.NOW) == []
+    assert detect(session=session, now=f.NOW + timedelta(minutes=5)) == []  # nothing new
+
+    ticked = f.NOW + timedelta(hours=1)  # a CSM ticks the last step, in a later transaction
+    session.execute(
+        update(Milestone)
+        .where(Milestone.plan_id == plan.id, Milestone.status == MilestoneStatus.OPEN)
+        .values(status=MilestoneStatus.DONE, completed_at=ticked, updated_at=ticked)
+    )
+    assert len(detect(session=session, now=ticked + timedelta(minutes=10))) == 1
+    assert _achievement(session, goal).achieved_at == ticked
