@@ -22,14 +22,14 @@ from sqlalchemy import Connection, text
 
 from core.base import Direction
 from core.marketing import score as marketing
-from core.records.facts import QUOTE_MIN_LENGTH, Quote, RecordFacts
+
+# Milestones and timeline lines of each win's period are read by documentation's own queries.
+from core.records.facts import ACTIVITY, MILESTONES, QUOTE_MIN_LENGTH, Quote, RecordFacts
 from data.catalog import METRIC, PRODUCTS
 from data.load import midnight
 
 FACTOR_MIN = 0.10  # an improvement that counts as a contributing factor
-MILESTONES_SHOWN, ACTIVITY_SHOWN, QUOTES_SHOWN = 5, 3, 3
-PERIOD = """unnest(CAST(:idx AS int[]), CAST(:customers AS uuid[]), CAST(:starts AS timestamptz[]),
-                   CAST(:ends AS timestamptz[])) AS k(i, customer_id, start_at, end_at)"""
+QUOTES_SHOWN = 3
 # One row per (win, metric the customer reports): two short index range scans each.
 ADOPTION = text(
     """
@@ -50,28 +50,6 @@ ADOPTION = text(
       JOIN metrics m ON m.key = k.metric_key
      WHERE f.v IS NOT NULL AND l.v IS NOT NULL AND f.v <> 0
      ORDER BY k.i, m.name
-    """
-)
-MILESTONES = text(
-    f"""
-    SELECT k.i, x.name FROM {PERIOD}
-     CROSS JOIN LATERAL (
-       SELECT m.name, m.completed_at FROM milestones m JOIN success_plans p ON p.id = m.plan_id
-        WHERE p.customer_id = k.customer_id AND m.status = 'done'
-          AND m.completed_at BETWEEN k.start_at AND k.end_at
-        ORDER BY m.completed_at LIMIT {MILESTONES_SHOWN}) x
-     ORDER BY k.i, x.completed_at
-    """
-)
-ACTIVITY = text(
-    f"""
-    SELECT k.i, x.title FROM {PERIOD}
-     CROSS JOIN LATERAL (
-       SELECT t.title, t.occurred_at FROM timeline_events t
-        WHERE t.customer_id = k.customer_id AND t.occurred_at BETWEEN k.start_at AND k.end_at
-          AND t.kind NOT LIKE 'goal%'
-        ORDER BY t.occurred_at DESC LIMIT {ACTIVITY_SHOWN}) x
-     ORDER BY k.i, x.occurred_at DESC
     """
 )
 FEEDBACK = text(
