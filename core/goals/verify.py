@@ -228,14 +228,14 @@ def _held(series, spike: range, target, direction, start, evidence) -> Verdict:
     best = max if direction == Direction.HIGHER else min
     peak = best(p.value for p in points)
     after = series[spike.stop].value
-    z = _z(points, _before(series, spike.start), direction)
+    z = z_score([p.value for p in points], _before(series, spike.start), direction)
     reason = spike_reason(len(points), peak, after, z)
     evidence |= {
         "rule": reason,
         "pattern": "lone_spike",
         "qualifying": 0,
         "spikeZ": round(z, 2),
-        "priorMean": round(statistics.fmean(float(v) for v in _before(series, spike.start)), 4),
+        "priorMean": round(prior_mean(_before(series, spike.start)), 4),
     }
     if spike.start < len(series) - SHOWN:  # an older spike: show it with the days around it
         evidence["observations"] = _shown(series[max(0, spike.start - 3) :][:SHOWN])
@@ -301,16 +301,21 @@ def _before(series: list[Point], index: int) -> list[Decimal]:
     return [p.value for p in series[max(0, index - SPREAD_POINTS) : index]]
 
 
-def _z(points: list[Point], before: list[Decimal], direction: Direction) -> float | None:
-    """How many spreads the points' median lies beyond the level before them (None: too little)."""
+def z_score(values: list[Decimal], before: list[Decimal], direction: Direction) -> float | None:
+    """How many spreads the values' median lies beyond the level before them (None: too little)."""
     if len(before) < MIN_SPREAD_POINTS:
         return None
     prior = [float(v) for v in before]
-    mean = statistics.fmean(prior)
+    mean = prior_mean(before)
     # A quiet metric's spread is floored at 10% of its level: a 25% step is growth, not a spike.
     spread = max(statistics.pstdev(prior), abs(mean) * 0.10) or 1.0
-    level = statistics.median(float(p.value) for p in points)
+    level = statistics.median(float(v) for v in values)
     return (level - mean if direction == Direction.HIGHER else mean - level) / spread
+
+
+def prior_mean(before: list[Decimal]) -> float:
+    """The mean level of the points before an excursion, as the spike rule reads it."""
+    return statistics.fmean(float(v) for v in before)
 
 
 def _last_spike(series, runs: list[range], direction, rules) -> range | None:
@@ -318,7 +323,8 @@ def _last_spike(series, runs: list[range], direction, rules) -> range | None:
     for run in reversed(runs):
         if len(run) >= rules["consecutive"]:
             continue
-        z = _z(series[run.start : run.stop], _before(series, run.start), direction)
+        values = [p.value for p in series[run.start : run.stop]]
+        z = z_score(values, _before(series, run.start), direction)
         if z is not None and z > rules["spike_z"]:
             return run
     return None

@@ -31,9 +31,11 @@ Every step after `seen` is a `LATERAL` over the goal's own arrays, never a join 
 goals, so no estimate of the planner's can turn a pass quadratic (tests and fresh databases run
 without statistics). Numbers keep the reference's arithmetic: comparisons and medians are exact
 `numeric` (a median comes back as its two middle values, averaged in Python as
-`statistics.median` does), the spike statistics are `float8` as the reference's floats (the
-spread is the square root of the exact variance, to 40 places). Python then only words the
-verdict (`verdict`).
+`statistics.median` does); the spike statistics that decide are `float8` like the reference's
+floats (the spread is the square root of the exact variance, to 40 places). The figures a held
+win shows (its z and the mean before it) come from the reference's own functions over the
+points returned with it: the reference sums with `fsum`, and at a tie in the fourth decimal one
+ulp tells the two apart. Otherwise Python only words the verdict (`verdict`).
 
 A goal whose `verification` overrides are not numbers of the right kind is not judged: it comes
 back with the names of the bad rules, for the caller to record as a failed item.
@@ -61,9 +63,11 @@ from core.goals.verify import (
     Verdict,
     after_flapping,
     consecutive_rule,
+    prior_mean,
     rules_for,
     spike_reason,
     window_rule,
+    z_score,
 )
 
 RECENT = 60  # observations read per goal (the latest since its start)
@@ -184,11 +188,9 @@ SCAN = f"""
          count(*) FILTER (WHERE c.m AND c.k > 1 AND c.start_r <= c.armed_r) AS flapped,
          max(c.start_r) FILTER (WHERE c.spike) AS spike_r,
          max(c.len) FILTER (WHERE c.spike) AS spike_len,
-         max(c.start_at) FILTER (WHERE c.spike) AS spike_at,
-         max(c.z) FILTER (WHERE c.spike) AS z,
-         max(c.mean) FILTER (WHERE c.spike) AS spike_mean
+         max(c.start_at) FILTER (WHERE c.spike) AS spike_at
     FROM (  -- the latest excursion whose z is beyond spike_z is the spike
-      SELECT b.*, z.z, z.mean,
+      SELECT b.*, z.z,
              coalesce(z.z > g.spike_z AND count(*) FILTER (WHERE z.z > g.spike_z)
                                           OVER (ORDER BY b.k ROWS UNBOUNDED PRECEDING) = 1,
                       false) AS spike
@@ -215,8 +217,7 @@ SCAN = f"""
         LEFT JOIN LATERAL (  -- a short excursion's distance beyond the spread before it
           SELECT (CASE WHEN g.lower THEN l.mean - l.level ELSE l.level - l.mean END)
                    / CASE WHEN greatest(l.sd, abs(l.mean) * 0.1::float8) = 0 THEN 1.0
-                          ELSE greatest(l.sd, abs(l.mean) * 0.1::float8) END AS z,
-                 l.mean
+                          ELSE greatest(l.sd, abs(l.mean) * 0.1::float8) END AS z
             FROM (SELECT count(*) FILTER (WHERE q.r > b.start_r) AS n,
                          sum(q.v) FILTER (WHERE q.r > b.start_r) AS total,
                          sum(q.v * q.v) FILTER (WHERE q.r > b.start_r) AS squares,
@@ -264,6 +265,8 @@ EVIDENCE = f"""
          CASE WHEN g.lower THEN min(q.v) FILTER (WHERE f.spike)
               ELSE max(q.v) FILTER (WHERE f.spike) END AS spike_peak,
          max(q.v) FILTER (WHERE q.r = s.spike_r - s.spike_len) AS spike_after,
+         array_agg(q.v) FILTER (WHERE f.spike) AS spike_vs,
+         array_agg(q.v) FILTER (WHERE f.before_spike) AS before_spike,
          percentile_disc(0.5) WITHIN GROUP (ORDER BY q.v) FILTER (WHERE f.before_run)
            AS prior_lo,
          percentile_disc(0.5) WITHIN GROUP (ORDER BY q.v DESC) FILTER (WHERE f.before_run)
@@ -289,6 +292,7 @@ EVIDENCE = f"""
                   ELSE q.r <= s.run_len END AS proves,
              NOT v.held AND q.r > s.run_len AND q.r <= s.run_len + {SPREAD_POINTS}
                AS before_run,
+             v.held AND q.r > s.spike_r AND q.r <= s.spike_r + {SPREAD_POINTS} AS before_spike,
              g.start_met AND NOT {_meets("q.v")}
                AND q.r > x.at_r AND q.r <= x.at_r + {SPREAD_POINTS} AS fell_back
     ) f
@@ -323,7 +327,7 @@ seen AS MATERIALIZED (  -- per goal: its latest points as a whole, and them if o
 ), judged AS MATERIALIZED (  -- every goal read, with its verdict and the evidence of one
   SELECT g.id, g.stored, g.evaluated_at, g.verification, g.lower, g.target, g.ratio, g.stated,
          g.window_mode, g.bad_rules, g.start_value, g.start_met, g.n, g.latest_at,
-         v.armed_r, s.run_len, s.run_at, s.flapped, s.spike_len, s.spike_at, s.z, s.spike_mean,
+         v.armed_r, s.run_len, s.run_at, s.flapped, s.spike_len, s.spike_at,
          rec.*, ev.*, v.verdict,
          CASE WHEN s.run_len >= 2 * g.needed AND ev.run_margin >= 0.02::float8
                    AND s.flapped = 0 THEN '{Confidence.HIGH.value}'
@@ -481,13 +485,17 @@ def _crossing(row: Row, evidence: dict) -> Verdict:
 
 
 def _held(row: Row, evidence: dict) -> Verdict:
-    reason = spike_reason(row.spike_len, row.spike_peak, row.spike_after, row.z)
+    # SQL chose the spike by its float8 z; the figures shown are the reference's own floats
+    # (its mean is fsum's, which a tie in the fourth decimal could tell apart).
+    direction = Direction.LOWER if row.lower else Direction.HIGHER
+    z = z_score(row.spike_vs, row.before_spike, direction)
+    reason = spike_reason(row.spike_len, row.spike_peak, row.spike_after, z)
     evidence |= {
         "rule": reason,
         "pattern": "lone_spike",
         "qualifying": 0,
-        "spikeZ": round(row.z, 2),
-        "priorMean": round(row.spike_mean, 4),
+        "spikeZ": round(z, 2),
+        "priorMean": round(prior_mean(row.before_spike), 4),
     }
     return Verdict(
         AchievementStatus.HELD,

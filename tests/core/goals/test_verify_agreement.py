@@ -1,6 +1,7 @@
-"""The SQL verification (core.goals.verify_sql) reaches the verdicts of the readable rules
-(core.goals.verify) on generated goals and series: the same goals reported, with the same
-status, moment, value, confidence, wording, evidence, baseline and improvement.
+"""Verification in SQL reaches the verdicts of the readable rules on generated goals and series.
+
+`core.goals.verify_sql` and `core.goals.verify` report the same goals, with the same status,
+moment, value, confidence, wording, evidence, baseline and improvement.
 
 The reference below wires `verify.evaluate` the way detection did before verification moved
 into SQL: the latest 60 observations since the start, the value at the start, ratio goals
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
@@ -27,7 +28,7 @@ from tests import factories as f
 
 settings.register_profile(
     "verify-agreement",
-    max_examples=int(os.environ.get("VERIFY_EXAMPLES", "60")),
+    max_examples=int(os.environ.get("VERIFY_EXAMPLES", "150")),
     deadline=None,
     database=None,
     # The same examples on every run: a verdict that differs fails every time, never by chance.
@@ -36,7 +37,8 @@ settings.register_profile(
 )
 
 NOW = f.NOW
-PLACES, CENTS = Decimal("0.0001"), Decimal("0.01")
+PLACES = Decimal("0.0001")
+ZERO = Decimal("0.0000")  # as numeric(18, 4) gives zero back
 RATIO_SPELLINGS = ["×", "x", " X ", "ratio", "ROI", "× cost"]
 
 # How far a point lies from the target, as a fraction of it, on the side the goal wants.
@@ -84,10 +86,15 @@ class Case:
     points: list[tuple[datetime, Decimal]]
 
 
+def _stored(value: Decimal) -> Decimal:
+    """The value as a numeric(18, 4) column gives it back (numeric has no -0.0000)."""
+    value = value.quantize(PLACES)
+    return abs(value) if value == 0 else value
+
+
 def _value(scale: Decimal, direction: Direction, offset: float, exact: bool) -> Decimal:
     sign = 1 if direction == Direction.HIGHER else -1
-    value = scale if exact else scale * (1 + sign * Decimal(str(round(offset, 4))))
-    return value.quantize(PLACES)
+    return _stored(scale if exact else scale * (1 + sign * Decimal(str(round(offset, 4)))))
 
 
 @st.composite
@@ -139,8 +146,8 @@ def cases(draw) -> Case:
     start = first + timedelta(days=draw(st.sampled_from([-40, -10, -10, 0, 0, 5, 20, 80])))
     baseline = draw(
         st.none()
-        | st.sampled_from(values[:3] or [scale]).map(lambda v: v.quantize(PLACES))
-        | st.decimals("-100", "50000", places=4)
+        | st.sampled_from(values[:3] or [scale]).map(_stored)
+        | st.decimals("-100", "50000", places=4).map(_stored)
     )
     rules = draw(
         st.fixed_dictionaries(
@@ -157,7 +164,7 @@ def cases(draw) -> Case:
     return Case(
         type=goal_type,
         direction=direction,
-        target=target.quantize(PLACES),
+        target=_stored(target),
         cost=cost,
         unit=unit,
         baseline=baseline,
@@ -255,8 +262,29 @@ def _store(session, case: Case, n: int):
     return goal.id
 
 
+def _flat(target: Decimal, direction: Direction, value: Decimal, days: int) -> Case:
+    """A goal whose every daily point sits at one value (a series the rules must not split)."""
+    return Case(
+        type=GoalType.KPI,
+        direction=direction,
+        target=target,
+        cost=None,
+        unit=None,
+        baseline=None,
+        start=(NOW - timedelta(days=days + 5)).date(),
+        status=GoalStatus.ACTIVE,
+        evaluated_at=None,
+        rules={},
+        points=[(NOW - timedelta(days=d), value) for d in range(days, 0, -1)],
+    )
+
+
 @settings(settings.get_profile("verify-agreement"))
 @given(st.lists(cases(), min_size=1, max_size=4))
+# Lower is better with a target of 0 and nothing but zeros: met from the first point.
+@example([_flat(ZERO, Direction.LOWER, ZERO, 20)])
+@example([_flat(ZERO, Direction.HIGHER, ZERO, 20)])
+@example([_flat(ZERO, Direction.LOWER, ZERO, 2)])
 def test_sql_and_python_reach_the_same_verdicts(session, goals):
     nested = session.begin_nested()
     try:
