@@ -11,11 +11,12 @@ import binascii
 import json
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import Field
-from sqlalchemy import ColumnElement, and_, literal, or_
+from sqlalchemy import ColumnElement, Select, and_, literal, or_
 
 from core.errors import Invalid
 from core.schemas import SingleLine
@@ -86,3 +87,30 @@ def start(*, cursor: str | None, offset: int) -> None:
     """Refuse a request that gives both a cursor and an offset."""
     if cursor is not None and offset:
         raise Invalid("cursor: give either a cursor or an offset, not both")
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """A named sort order that lists page through: its columns and how to read a cursor back.
+
+    `order` holds (column, descending) pairs whose last columns make the order unique; `types`
+    read the cursor's key (one per column) back from JSON.
+    """
+
+    name: str
+    order: tuple[tuple[ColumnElement, bool], ...]
+    types: tuple[Callable[[Any], Any], ...]
+
+    def select(self, stmt: Select, *, cursor: str | None, limit: int | None) -> Select:
+        """Return `stmt` in this order, after `cursor`, with one row past `limit` to look ahead."""
+        stmt = stmt.order_by(*(c.desc() if descending else c for c, descending in self.order))
+        if cursor:
+            stmt = stmt.where(after(self.order, decode(cursor, self.name, self.types)))
+        return stmt.limit(None if limit is None else limit + 1)
+
+    def cut(self, rows: list, limit: int | None, key: Callable[[Any], Sequence[Any]]):
+        """Return the page's rows and the next page's cursor (None when no row follows)."""
+        if limit is None or len(rows) <= limit:
+            return rows, None
+        rows = rows[:limit]
+        return rows, encode(self.name, key(rows[-1]))

@@ -28,10 +28,10 @@ from core.accounts.schemas import (
     UserView,
 )
 from core.accounts.service import (
+    api_key_page,
     create_api_key,
     find_active_user,
     key_view,
-    list_api_keys,
     revoke_api_key,
 )
 from core.base import Role
@@ -182,14 +182,21 @@ def reactivate(
     response_model_by_alias=True,
     summary="List API keys",
     description="Newest first, revoked ones included, with whom bound keys act as; the keys "
-    "themselves are never shown again after their creation. Admin keys only.",
-    responses=errors({403: ADMIN_ONLY}),
+    "themselves are never shown again after their creation. With `limit`, a page of them and "
+    "the next page's `cursor` in the `X-Next-Cursor` header. Admin keys only.",
+    responses=errors({403: ADMIN_ONLY, 422: "A bad limit or cursor (field named)"}) | PAGED,
 )
 def keys(
-    _: ApiKey = Depends(require_roles(Role.ADMIN)), session: Session = Depends(get_read_session)
+    response: Response,
+    limit: Limit = None,
+    cursor: CursorParam = None,
+    _: ApiKey = Depends(require_roles(Role.ADMIN)),
+    session: Session = Depends(get_read_session),
 ) -> list[KeyOut]:
     """List API keys and whom bound keys act as (admins only; secrets are never returned)."""
-    return [KeyOut.from_view(view) for view in list_api_keys(session=session)]
+    views, following = api_key_page(session=session, limit=limit, cursor=cursor)
+    next_page(response, following)
+    return [KeyOut.from_view(view) for view in views]
 
 
 @router.post(

@@ -19,15 +19,15 @@ from core.customers.catalog import get_metric, metric_page, save_metric
 from core.customers.catalog_schemas import KEY_PATTERN, KEY_RULE, MetricIn, MetricOut
 from core.schemas import Forgiving, SingleLine
 from core.upsell.catalog import (
+    benchmark_page,
     delete_benchmark,
     get_product,
     get_template,
-    list_benchmarks,
-    list_products,
-    list_templates,
+    product_page,
     save_benchmark,
     save_product,
     save_template,
+    template_page,
 )
 from core.upsell.catalog_schemas import (
     CODE_LENGTH,
@@ -43,6 +43,7 @@ from core.upsell.catalog_schemas import (
 router = APIRouter(prefix="/api", tags=["catalog"], route_class=SharedPathRoute)
 
 READ = "Any key role may read."
+PAGES = "With `limit`, a page of them and the next page's `cursor` in the `X-Next-Cursor` header."
 WRITE = "Admin keys only."
 UPSERT = (
     "201 when created, 200 when updated or unchanged (the same body again changes nothing). "
@@ -172,14 +173,20 @@ def put_metric(
     response_model=list[ProductOut],
     summary="List products",
     description=f"Every product by name; `hasTemplate` says whether plans have criteria for it. "
-    f"{READ}",
-    responses=errors({}),
+    f"{PAGES} {READ}",
+    responses=errors({422: "A bad limit or cursor (field named)"}) | PAGED,
 )
 def products(
-    _: ApiKey = Depends(require_roles(*ANY_ROLE)), session: Session = Depends(get_read_session)
+    response: Response,
+    limit: Limit = None,
+    cursor: CursorParam = None,
+    _: ApiKey = Depends(require_roles(*ANY_ROLE)),
+    session: Session = Depends(get_read_session),
 ) -> list[ProductOut]:
-    """Return every product."""
-    return list_products(session=session)
+    """Return every product (or a page of them)."""
+    found, following = product_page(session=session, limit=limit, cursor=cursor)
+    next_page(response, following)
+    return found
 
 
 @router.get(
@@ -232,14 +239,20 @@ def put_product(
     "/success-templates",
     response_model=list[SuccessTemplateOut],
     summary="List success templates",
-    description=f"Every product's template, by product name. {READ}",
-    responses=errors({}),
+    description=f"Every product's template, by product name. {PAGES} {READ}",
+    responses=errors({422: "A bad limit or cursor (field named)"}) | PAGED,
 )
 def templates(
-    _: ApiKey = Depends(require_roles(*ANY_ROLE)), session: Session = Depends(get_read_session)
+    response: Response,
+    limit: Limit = None,
+    cursor: CursorParam = None,
+    _: ApiKey = Depends(require_roles(*ANY_ROLE)),
+    session: Session = Depends(get_read_session),
 ) -> list[SuccessTemplateOut]:
-    """Return every success template."""
-    return list_templates(session=session)
+    """Return every success template (or a page of them)."""
+    found, following = template_page(session=session, limit=limit, cursor=cursor)
+    next_page(response, following)
+    return found
 
 
 @router.get(
@@ -305,18 +318,31 @@ def put_template(
     "/benchmarks",
     response_model=list[BenchmarkOut],
     summary="List industry benchmarks",
-    description=f"Every filter given must match; `industry` ignores case. {READ}",
-    responses=errors({422: "A filter is invalid"}),
+    description=f"Every filter given must match; `industry` ignores case. By industry, metric "
+    f"and segment. {PAGES} {READ}",
+    responses=errors({422: "A filter, the limit or the cursor is invalid"}) | PAGED,
 )
 def benchmarks(
+    response: Response,
     industry: Annotated[SingleLine | None, Query(max_length=INDUSTRY_LENGTH)] = None,
     segment: Forgiving[Segment] | None = None,
     metric: Annotated[SingleLine | None, Query(max_length=64, description="A metric key")] = None,
+    limit: Limit = None,
+    cursor: CursorParam = None,
     _: ApiKey = Depends(require_roles(*ANY_ROLE)),
     session: Session = Depends(get_read_session),
 ) -> list[BenchmarkOut]:
-    """Return the benchmarks matching the filters."""
-    return list_benchmarks(session=session, industry=industry, segment=segment, metric_key=metric)
+    """Return the benchmarks matching the filters (or a page of them)."""
+    found, following = benchmark_page(
+        session=session,
+        industry=industry,
+        segment=segment,
+        metric_key=metric,
+        limit=limit,
+        cursor=cursor,
+    )
+    next_page(response, following)
+    return found
 
 
 BENCHMARK = "/benchmarks/{industry}/{segment}/{metricKey}"

@@ -6,11 +6,12 @@ from fastapi import APIRouter, Depends, Path, Query, Response, status
 from sqlalchemy.orm import Session
 
 from app.deps import get_read_session, get_session, require_roles
+from app.paging import PAGED, CursorParam, Limit, next_page
 from app.routes.goals import errors
 from app.routing import SharedPathRoute
 from core.accounts.models import ApiKey
 from core.base import Role
-from core.customers.contacts import list_contacts, upsert_contact
+from core.customers.contacts import contact_page, upsert_contact
 from core.customers.events import record_event
 from core.customers.feedback import list_feedback, record_feedback
 from core.customers.health import customer_health
@@ -162,22 +163,32 @@ def put_contact(
     response_model=list[ContactOut],
     summary="A customer's contacts, the primary one first",
     description="Contacts from the CRM (with their `externalId`) and those a CSM added on the "
-    "customer page (`externalId` null). Keys with role admin, leader or csm.",
+    "customer page (`externalId` null). With `limit`, a page of them and the next page's "
+    "`cursor` in the `X-Next-Cursor` header. Keys with role admin, leader or csm.",
     responses=errors(
         {
             403: "The key's role may not read contacts",
             404: "No customer has this external id",
+            422: "A bad limit or cursor (field named)",
         }
-    ),
+    )
+    | PAGED,
 )
 def get_contacts(
+    response: Response,
     external_id: ExternalId,
+    limit: Limit = None,
+    cursor: CursorParam = None,
     _: ApiKey = Depends(require_roles(*STAFF)),
     session: Session = Depends(get_read_session),
 ) -> list[ContactOut]:
-    """Return the customer's contacts."""
+    """Return the customer's contacts (or a page of them)."""
     customer_id = customer_id_for(session=session, ref=external_id)
-    return list_contacts(session=session, customer_id=customer_id)
+    found, following = contact_page(
+        session=session, customer_id=customer_id, limit=limit, cursor=cursor
+    )
+    next_page(response, following)
+    return found
 
 
 @router.post(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from core import paging
 from core.accounts.models import ApiKey, User
 from core.accounts.schemas import KEY_NAME_LENGTH, Actor, KeyView
 from core.audit.service import record_audit
@@ -141,14 +142,22 @@ def note_key_use(*, connection: Connection, key_id: uuid.UUID) -> datetime | Non
     )
 
 
-def _key_views(session: Session, *conditions) -> list[KeyView]:
-    rows = session.execute(
-        select(ApiKey, User.email, User.active)
-        .outerjoin(User, User.id == ApiKey.user_id)
-        .where(*conditions)
-        .order_by(ApiKey.created_at.desc(), ApiKey.name)
+KEYS = paging.Keyset(
+    "api_keys.newest",
+    ((ApiKey.created_at, True), (ApiKey.name, False), (ApiKey.id, False)),
+    (datetime.fromisoformat, str, uuid.UUID),
+)
+
+
+def _key_views(
+    session: Session, *conditions, limit: int | None = None, cursor: str | None = None
+) -> tuple[list[KeyView], str | None]:
+    query = select(ApiKey, User.email, User.active).outerjoin(User, User.id == ApiKey.user_id)
+    rows = list(session.execute(KEYS.select(query.where(*conditions), cursor=cursor, limit=limit)))
+    rows, following = KEYS.cut(
+        rows, limit, lambda r: (r.ApiKey.created_at, r.ApiKey.name, r.ApiKey.id)
     )
-    return [
+    views = [
         KeyView(
             id=key.id,
             name=key.name,
@@ -163,11 +172,12 @@ def _key_views(session: Session, *conditions) -> list[KeyView]:
         )
         for key, email, active in rows
     ]
+    return views, following
 
 
 def key_view(*, session: Session, key_id: uuid.UUID) -> KeyView:
     """Return one key with the person it is bound to."""
-    views = _key_views(session, ApiKey.id == key_id)
+    views, _ = _key_views(session, ApiKey.id == key_id)
     if not views:
         raise NotFound(f"No API key {key_id}.")
     return views[0]
@@ -175,7 +185,14 @@ def key_view(*, session: Session, key_id: uuid.UUID) -> KeyView:
 
 def list_api_keys(*, session: Session) -> list[KeyView]:
     """Return every key with the person it is bound to, newest first."""
-    return _key_views(session)
+    return _key_views(session)[0]
+
+
+def api_key_page(
+    *, session: Session, limit: int | None = None, cursor: str | None = None
+) -> tuple[list[KeyView], str | None]:
+    """Return keys newest first (a page of them with `limit`) and the next page's cursor."""
+    return _key_views(session, limit=limit, cursor=cursor)
 
 
 def revoke_api_key(

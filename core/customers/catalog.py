@@ -98,22 +98,16 @@ def list_metrics(*, session: Session) -> list[MetricOut]:
     return [_out(row, uses.get(row.key, [])) for row in rows]
 
 
-METRICS = "metrics.name"
-METRICS_ORDER = ((Metric.name, False), (Metric.key, False))
+METRICS = paging.Keyset("metrics.name", ((Metric.name, False), (Metric.key, False)), (str, str))
 
 
 def metric_page(
     *, session: Session, limit: int | None = None, cursor: str | None = None
 ) -> tuple[list[MetricOut], str | None]:
     """Return a page of the catalogue by name (all without `limit`) and the next page's cursor."""
-    query = select(Metric).order_by(Metric.name, Metric.key)
-    if cursor:
-        query = query.where(paging.after(METRICS_ORDER, paging.decode(cursor, METRICS, (str, str))))
-    rows = list(session.scalars(query.limit(None if limit is None else limit + 1)))
-    more = limit is not None and len(rows) > limit
-    rows = rows[:limit]
+    query = METRICS.select(select(Metric), cursor=cursor, limit=limit)
+    rows, following = METRICS.cut(list(session.scalars(query)), limit, lambda r: (r.name, r.key))
     uses = metric_uses(session=session, keys=[row.key for row in rows])
-    following = paging.encode(METRICS, (rows[-1].name, rows[-1].key)) if more else None
     return [_out(row, uses.get(row.key, [])) for row in rows], following
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core import paging
 from core.accounts.models import User
 from core.accounts.service import acting_user
 from core.audit.service import record_audit
@@ -43,16 +44,41 @@ def contact_out(contact: Contact) -> ContactOut:
     )
 
 
+CONTACTS = paging.Keyset(
+    "contacts.primary_first",
+    (
+        (Contact.is_primary, True),
+        (func.lower(Contact.name), False),
+        (Contact.email, False),
+        (Contact.id, False),
+    ),
+    (bool, str, str, uuid.UUID),
+)
+
+
 def list_contacts(*, session: Session, customer_id: uuid.UUID) -> list[ContactOut]:
     """Return the customer's contacts, the primary one first, then by name."""
+    return contact_page(session=session, customer_id=customer_id)[0]
+
+
+def contact_page(
+    *,
+    session: Session,
+    customer_id: uuid.UUID,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> tuple[list[ContactOut], str | None]:
+    """Return the customer's contacts (a page with `limit`) and the next page's cursor."""
     if session.get(Customer, customer_id) is None:
         raise NotFound(f"No customer with id {customer_id}.")
-    rows = session.scalars(
-        select(Contact)
-        .where(Contact.customer_id == customer_id)
-        .order_by(Contact.is_primary.desc(), func.lower(Contact.name), Contact.email)
+    # The database's lower() goes into the cursor: Python's may fold some letters differently.
+    query = select(Contact, func.lower(Contact.name).label("folded"))
+    query = query.where(Contact.customer_id == customer_id)
+    rows = list(session.execute(CONTACTS.select(query, cursor=cursor, limit=limit)))
+    rows, following = CONTACTS.cut(
+        rows, limit, lambda r: (r.Contact.is_primary, r.folded, r.Contact.email, r.Contact.id)
     )
-    return [contact_out(c) for c in rows]
+    return [contact_out(r.Contact) for r in rows], following
 
 
 def upsert_contact(

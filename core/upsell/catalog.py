@@ -16,11 +16,12 @@ Every change is audited with what changed; saving the same thing again changes n
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from core import paging
 from core.accounts.models import User
 from core.audit.service import record_audit
 from core.base import Direction, Segment
@@ -98,11 +99,24 @@ def _product_out(row: Product, templated: set[str]) -> ProductOut:
     )
 
 
+PRODUCTS = paging.Keyset(
+    "products.name", ((Product.name, False), (Product.code, False)), (str, str)
+)
+
+
 def list_products(*, session: Session) -> list[ProductOut]:
     """Return every product by name, saying which have a success template."""
+    return product_page(session=session)[0]
+
+
+def product_page(
+    *, session: Session, limit: int | None = None, cursor: str | None = None
+) -> tuple[list[ProductOut], str | None]:
+    """Return products by name (a page of them with `limit`) and the next page's cursor."""
+    query = PRODUCTS.select(select(Product), cursor=cursor, limit=limit)
+    rows, following = PRODUCTS.cut(list(session.scalars(query)), limit, lambda r: (r.name, r.code))
     templated = _templated(session)
-    rows = session.scalars(select(Product).order_by(Product.name, Product.code))
-    return [_product_out(row, templated) for row in rows]
+    return [_product_out(row, templated) for row in rows], following
 
 
 def get_product(*, session: Session, code: str) -> ProductOut:
@@ -154,26 +168,41 @@ def _template_out(row: SuccessTemplate, product: Product, updated_by: str | None
     )
 
 
-def _templates(session: Session, *conditions) -> list[SuccessTemplateOut]:
-    rows = session.execute(
+TEMPLATES = paging.Keyset(
+    "success_templates.product", ((Product.name, False), (Product.code, False)), (str, str)
+)
+
+
+def _templates(
+    session: Session, *conditions, limit: int | None = None, cursor: str | None = None
+) -> tuple[list[SuccessTemplateOut], str | None]:
+    query = (
         select(SuccessTemplate, Product, User.email)
         .join(Product, Product.code == SuccessTemplate.product_code)
         .outerjoin(User, User.id == SuccessTemplate.updated_by_id)
         .where(*conditions)
-        .order_by(Product.name, Product.code)
         .execution_options(populate_existing=True)
     )
-    return [_template_out(t, p, email) for t, p, email in rows]
+    rows = list(session.execute(TEMPLATES.select(query, cursor=cursor, limit=limit)))
+    rows, following = TEMPLATES.cut(rows, limit, lambda r: (r.Product.name, r.Product.code))
+    return [_template_out(t, p, email) for t, p, email in rows], following
 
 
 def list_templates(*, session: Session) -> list[SuccessTemplateOut]:
     """Return every success template, by product name."""
-    return _templates(session)
+    return _templates(session)[0]
+
+
+def template_page(
+    *, session: Session, limit: int | None = None, cursor: str | None = None
+) -> tuple[list[SuccessTemplateOut], str | None]:
+    """Return success templates by product name (a page with `limit`) and the next cursor."""
+    return _templates(session, limit=limit, cursor=cursor)
 
 
 def get_template(*, session: Session, product_code: str) -> SuccessTemplateOut:
     """Return one product's template; NotFound for an unknown product or one without a template."""
-    found = _templates(session, SuccessTemplate.product_code == product_code)
+    found, _ = _templates(session, SuccessTemplate.product_code == product_code)
     if found:
         return found[0]
     product = session.get(Product, product_code)
@@ -284,6 +313,21 @@ def _benchmark_out(row) -> BenchmarkOut:
     )
 
 
+SEGMENT_ORDER = case(
+    {Segment.SMB.value: 0, Segment.MID_MARKET.value: 1}, value=IndustryBenchmark.segment, else_=2
+)
+BENCHMARKS = paging.Keyset(
+    "benchmarks.industry",
+    (
+        (func.lower(IndustryBenchmark.industry), False),
+        (Metric.name, False),
+        (SEGMENT_ORDER, False),
+        (IndustryBenchmark.id, False),
+    ),
+    (str, str, int, uuid.UUID),
+)
+
+
 def list_benchmarks(
     *,
     session: Session,
@@ -292,17 +336,44 @@ def list_benchmarks(
     metric_key: str | None = None,
 ) -> list[BenchmarkOut]:
     """Return the benchmarks that match every filter given, by industry, metric and segment."""
-    stmt = _benchmark_query()
+    return benchmark_page(
+        session=session, industry=industry, segment=segment, metric_key=metric_key
+    )[0]
+
+
+def benchmark_page(
+    *,
+    session: Session,
+    industry: str | None = None,
+    segment: Segment | None = None,
+    metric_key: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> tuple[list[BenchmarkOut], str | None]:
+    """Return the matching benchmarks (a page with `limit`) and the next page's cursor."""
+    # The database's lower() goes into the cursor: Python's may fold some letters differently.
+    stmt = _benchmark_query().add_columns(
+        func.lower(IndustryBenchmark.industry).label("folded"),
+        SEGMENT_ORDER.label("segment_order"),
+    )
     if industry:
         stmt = stmt.where(func.lower(IndustryBenchmark.industry) == industry.strip().lower())
     if segment:
         stmt = stmt.where(IndustryBenchmark.segment == Segment(segment))
     if metric_key:
         stmt = stmt.where(IndustryBenchmark.metric_key == metric_key)
-    order = [Segment.SMB, Segment.MID_MARKET, Segment.ENTERPRISE]
-    rows = session.execute(stmt.order_by(IndustryBenchmark.industry, Metric.name))
-    found = [_benchmark_out(r) for r in rows]
-    return sorted(found, key=lambda b: (b.industry.lower(), b.metric_name, order.index(b.segment)))
+    rows = list(session.execute(BENCHMARKS.select(stmt, cursor=cursor, limit=limit)))
+    rows, following = BENCHMARKS.cut(
+        rows,
+        limit,
+        lambda r: (
+            r.folded,
+            r.metric_name,
+            r.segment_order,
+            r.IndustryBenchmark.id,
+        ),
+    )
+    return [_benchmark_out(r) for r in rows], following
 
 
 def _locate(session: Session, industry: str, segment: Segment, metric_key: str, lock: bool):

@@ -100,3 +100,48 @@ def test_a_capped_repository_total_says_so(client, make_key, wins, monkeypatch):
     assert (body["total"], body["totalCapped"]) == (3, True)
     body = client.get("/api/value-repository", params={"q": "users 4"}, headers=make_key()).json()
     assert (body["total"], body["totalCapped"]) == (1, False)
+
+
+def test_the_set_up_lists_page_with_a_header_in_their_own_order(client, make_key, session):
+    admin = make_key(Role.ADMIN)
+    cust = f.customer(session, external_id="crm-paged")
+    for i in range(5):
+        f.contact(session, cust, f"Pat {'Ä' if i % 2 else 'a'}", primary=i == 3)
+        f.metric(session, f"paged_metric_{i}", Direction.HIGHER, "users", name=f"Metric {i}")
+        code = f"paged-{i}"
+        # Names repeat, so the code (and the id) must break the tie.
+        assert client.put(f"/api/products/{code}", json={"name": "Suite"}, headers=admin).is_success
+        template = {
+            "criteria": [{"name": "Users", "metricKey": f"paged_metric_{i}", "uplift": 0.1}],
+            "checkpointDays": [30, 60, 90],
+        }
+        put = client.put(f"/api/success-templates/{code}", json=template, headers=admin)
+        assert put.is_success, put.text
+        for segment in ("enterprise", "smb"):
+            industry = "retail" if i % 2 else "Retail"
+            if i < 2:  # one industry however it is spelled: the second spelling updates
+                industry = f"Industry {i}"
+            url = f"/api/benchmarks/{industry}/{segment}/paged_metric_{i}"
+            made = client.put(url, json={"median": 10, "topQuartile": 20}, headers=admin)
+            assert made.is_success, made.text
+    make_key(Role.CSM)  # a few keys besides the admin's
+    make_key(Role.SALES)
+    lists = {
+        "/api/products": "code",
+        "/api/success-templates": "productCode",
+        "/api/benchmarks": "id",
+        "/api/keys": "id",
+        "/api/customers/crm-paged/contacts": "id",
+    }
+    for url, key in lists.items():
+        whole = client.get(url, headers=admin)
+        assert whole.status_code == 200 and "x-next-cursor" not in whole.headers, url
+        paged = walk(client, url, admin, {"limit": 2}, header=True)
+        assert [r[key] for r in paged] == [r[key] for r in whole.json()], url
+        assert len(paged) == len(whole.json()) >= 3, url
+    contacts = client.get("/api/customers/crm-paged/contacts", headers=admin).json()
+    assert contacts[0]["primary"] and len(contacts) == 5
+    filtered = walk(client, "/api/benchmarks", admin, {"limit": 1, "segment": "SMB"}, header=True)
+    assert [b["segment"] for b in filtered] == ["smb"] * len(filtered) and len(filtered) >= 3
+    stale = client.get("/api/products", params={"cursor": "bm90IG91cnM"}, headers=admin)
+    assert stale.status_code == 422 and "cursor" in stale.text
