@@ -145,6 +145,8 @@ def start_processes(url: str, settings) -> dict[str, subprocess.Popen]:
             host,
             "--port",
             str(settings.api_port),
+            "--workers",
+            str(settings.api_workers),
             "--log-level",
             "warning",
         ],

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     )
     app_port: int = 8501
     api_port: int = 8000
+    # API worker processes: one per core serves requests in parallel (each has its own pool).
+    api_workers: int = Field(default=2, ge=1, le=64)
     bind_host: str = "127.0.0.1"
     app_base_url: str = Field(
         default="http://localhost:8501", description="The web UI's public address (API links)."
