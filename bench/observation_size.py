@@ -61,9 +61,12 @@ def _mb(size: int, rows: int) -> str:
     return f"{size / 2**20:,.0f} MB ({per_million:,.0f} MB per million rows)"
 
 
-def run(rows: int = 1_000_000) -> list[str]:
-    """Fill, measure, partition and measure again; return report lines."""
-    customers = max(1, rows // (METRICS * DAYS))
+def run(rows: int = 1_000_000, customers: int | None = None) -> list[str]:
+    """Fill, measure, partition and measure again; return report lines.
+
+    `customers` (8 metrics × 125 days each) sets the rows instead of `rows`.
+    """
+    customers = customers or max(1, rows // (METRICS * DAYS))
     pgdata = Path(tempfile.mkdtemp(prefix="outcomes-bench-pg-"))
     server, url = start_embedded(pgdata, database="bench", cleanup_mode="delete")
     engine = create_engine(url, isolation_level="AUTOCOMMIT")

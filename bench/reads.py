@@ -219,12 +219,23 @@ def _api_lines(engine: Engine, plans: int) -> list[str]:
     return lines
 
 
-def run(entries: int = 20_000, plans: int = 20_000, customers: int = 200) -> list[str]:
-    """Seed, grow to `entries` repository entries and `plans` plans; return report lines."""
+SEED = 200  # the demo the copies are made from
+
+
+def run(
+    customers: int | None = None, entries: int | None = None, plans: int | None = None
+) -> list[str]:
+    """Seed, grow to `entries` repository entries and `plans` plans; return report lines.
+
+    At the scale of `customers`: ten entries and two plans per customer (the issue's 100,000
+    entries and 20,000 plans at 10,000 customers); 20,000 of each without it.
+    """
+    entries = entries or (customers * 10 if customers else 20_000)
+    plans = plans or (customers * 2 if customers else 20_000)
     with scratch_database() as url:
         engine = create_engine(url)
         with engine.begin() as conn:
-            generate(conn, customers=customers, seed=7)
+            generate(conn, customers=SEED, seed=7)
         entries = _grow(engine, "value_repository_entries", entries, WINS)
         plans = _grow(engine, "upsell_measurements", plans, PLANS)
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
