@@ -31,8 +31,8 @@ format: $(VENV)/.dev-installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(VENV)/.dev-installed ## print performance figures (not tests)
-	$(BIN)/python -m bench
+bench: $(VENV)/.dev-installed ## print performance figures (not tests): make bench ARGS="--customers 10000"
+	$(BIN)/python -m bench $(ARGS)
 
 chaos: $(VENV)/.dev-installed ## kill outbox workers at random while the fakes fail; print what arrived
 	$(BIN)/python -m bench chaos
