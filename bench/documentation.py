@@ -20,6 +20,7 @@ from core.documentation.service import document_pending
 from core.goals.detection import detect
 from data.demo import generate
 from jobs import upsell_tracking
+from jobs.memory import settle_after_start
 from jobs.upsell_sync import upsell_sync
 
 TARGETS = (
@@ -35,6 +36,7 @@ def _peak_mb() -> float:
 
 def _first_detection(url: str) -> dict:
     """Run the first goal_detection pass as the job does; return its figures."""
+    settle_after_start()  # as the jobs process does once its jobs are loaded
     engine = create_engine(url)
     with Session(engine) as session:
         started = time.perf_counter()

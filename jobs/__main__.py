@@ -5,6 +5,7 @@ import contextlib
 import logging
 import sys
 
+from jobs.memory import settle_after_start
 from jobs.registry import load_all, run_job
 
 
@@ -20,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s jobs %(levelname)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     jobs = load_all()
+    settle_after_start()
 
     if args.command == "list":
         for entry in jobs.values():

@@ -72,7 +72,7 @@ def job(
     return register
 
 
-NOT_JOBS = {"registry", "scheduler", "__main__"}
+NOT_JOBS = {"registry", "scheduler", "memory", "__main__"}
 
 
 def load_all() -> dict[str, Job]:

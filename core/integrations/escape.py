@@ -32,6 +32,7 @@ def html_text(s: object) -> str:
 # Every ASCII punctuation character that Markdown (CommonMark, GFM, Streamlit's extensions:
 # colour directives, emoji shortcodes, LaTeX) may read as syntax; a backslash makes each literal.
 MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()#+-.!|<>~:$")
+_MARKDOWN_ESCAPES = str.maketrans({ch: "\\" + ch for ch in MARKDOWN_SPECIALS})
 
 
 def markdown_text(s: object, *, inline: bool = False) -> str:
@@ -40,7 +41,7 @@ def markdown_text(s: object, *, inline: bool = False) -> str:
     Escaping `:` and `.` also keeps bare URLs (`https://…`, `www.…`) from becoming links. A line
     break stays a line break; `inline=True` (a table cell, a list item) joins the lines instead.
     """
-    text = "".join("\\" + ch if ch in MARKDOWN_SPECIALS else ch for ch in str(s))
+    text = str(s).translate(_MARKDOWN_ESCAPES)
     return " ".join(text.split()) if inline else text.replace("\r\n", "\n").replace("\n", "  \n")
 
 
