@@ -4,7 +4,17 @@ from fastapi import FastAPI
 
 from app import errors
 from app.limits import DEFAULT_LIMIT, LIMITS, MB, BodyLimit
-from app.routes import admin, catalog, customers, goals, ingest, system, upsell, value_repository
+from app.routes import (
+    admin,
+    catalog,
+    customers,
+    goals,
+    ingest,
+    system,
+    upsell,
+    value_pack,
+    value_repository,
+)
 
 # Answers every route may give besides its own (documented so clients and the fuzzer know them).
 COMMON_RESPONSES = {
@@ -37,6 +47,7 @@ for router in (
     goals.router,
     ingest.router,
     customers.router,
+    value_pack.router,
     upsell.router,
     catalog.router,
 ):

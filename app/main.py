@@ -15,12 +15,19 @@ from sqlalchemy.exc import OperationalError, ProgrammingError  # noqa: E402
 from streamlit import config  # noqa: E402
 
 from app.sign_in_setup import invalid_setting, refusal  # noqa: E402
-from components import auth, deep_link, demo_sign_in, navigation, oidc_sign_in  # noqa: E402
+from components import (  # noqa: E402
+    auth,
+    deep_link,
+    demo_sign_in,
+    navigation,
+    oidc_sign_in,
+    role_guard,
+)
 from core.settings import get_settings  # noqa: E402
 
 st.set_page_config(
     page_title="Outcomes",
-    page_icon=":material/insights:",
+    page_icon=str(ROOT / "app" / "static" / "favicon.png"),
     layout="wide",
     initial_sidebar_state="expanded",
 )
@@ -74,7 +81,7 @@ def main() -> None:
         pages = navigation.navigation_for(user.role)
         page = st.navigation(pages, position="sidebar", expanded=True)
         deep_link.follow(page, user.role)
-        page.run()
+        role_guard.run(page, user.role)  # a page the role lacks explains itself
     except OperationalError:
         st.error(
             "Cannot reach the database. Check `DATABASE_URL`, or start everything with `make run`.",

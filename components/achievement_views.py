@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.cards import Card, empty_state, fact_row
-from components.charts import GRID, PRIMARY, style
+from components.charts import GRID, PRIMARY, figure
 from components.format import escape_md, label, when
 from components.navigation import allowed, page_file
 from core.base import Role
@@ -75,50 +75,80 @@ def _at(day) -> datetime:
     return day if isinstance(day, datetime) else datetime.combine(day, time())
 
 
-def _marker(fig: go.Figure, x: datetime, text: str, color: str, dash: str) -> None:
-    line = {"color": color, "width": 1.5, "dash": dash}
-    fig.add_shape(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper", line=line)
-    fig.add_annotation(
-        x=x, y=1, yref="paper", text=text, showarrow=False, yanchor="bottom", font_color=color
-    )
+def _marker(x: datetime, text: str, color: str, dash: str) -> tuple[dict, dict]:
+    """Return a vertical line at `x` across the plot and its label above it."""
+    line = {
+        "type": "line",
+        "x0": x,
+        "x1": x,
+        "y0": 0,
+        "y1": 1,
+        "yref": "paper",
+        "line": {"color": color, "width": 1.5, "dash": dash},
+    }
+    note = {
+        "x": x,
+        "y": 1,
+        "yref": "paper",
+        "text": text,
+        "showarrow": False,
+        "yanchor": "bottom",
+        "font": {"color": color},
+    }
+    return line, note
 
 
-def _points(d: AchievementDetail, name: str, rows: list, **style) -> go.Scatter:
-    return go.Scatter(
-        x=[getattr(r, "observed_at", None) or r.day for r in rows],
-        y=[float(r.value) for r in rows],
-        name=name,
-        hovertemplate=f"%{{x|%b %d, %Y}}: %{{y:,.2f}} {d.unit or ''}<extra>{name}</extra>",
+def _points(d: AchievementDetail, name: str, rows: list, **style) -> dict:
+    return {
+        "type": "scatter",
+        "x": [getattr(r, "observed_at", None) or r.day for r in rows],
+        "y": [float(r.value) for r in rows],
+        "name": name,
+        "hovertemplate": f"%{{x|%b %d, %Y}}: %{{y:,.2f}} {d.unit or ''}<extra>{name}</extra>",
         **style,
-    )
+    }
 
 
 def before_after(d: AchievementDetail) -> go.Figure:
-    """The metric before and after the goal: baseline, target, start, win, qualifying points."""
+    """The metric before and after the goal: baseline, target, start, win, qualifying points.
+
+    Built in one go: plotly's add_hline/add_vrect re-validate the layout on every call.
+    """
     ring = {"color": "white", "size": 8, "line": {"color": MUTED, "width": 1.5}}
     dot = {"color": GOOD, "size": 9, "line": {"color": "white", "width": 1}}
-    fig = go.Figure(
-        [
-            _points(d, "Daily value", d.series, mode="lines", line={"color": PRIMARY, "width": 2}),
-            _points(
-                d,
-                "Other evidence",
-                [o for o in d.observations if not o.qualifying],
-                mode="markers",
-                marker=ring,
-            ),
-            _points(
-                d,
-                "Qualifying observations",
-                [o for o in d.observations if o.qualifying],
-                mode="markers",
-                marker=dot,
-            ),
-        ]
-    )
+    traces = [
+        _points(d, "Daily value", d.series, mode="lines", line={"color": PRIMARY, "width": 2}),
+        _points(
+            d,
+            "Other evidence",
+            [o for o in d.observations if not o.qualifying],
+            mode="markers",
+            marker=ring,
+        ),
+        _points(
+            d,
+            "Qualifying observations",
+            [o for o in d.observations if o.qualifying],
+            mode="markers",
+            marker=dot,
+        ),
+    ]
     first = _at(d.series[0].day if d.series else d.start_date)
     last = _at(max(d.series[-1].day if d.series else d.start_date, d.achieved_at.date()))
-    fig.add_vrect(x0=first, x1=_at(d.start_date), fillcolor=GRID, opacity=0.5, line_width=0)
+    shapes = [
+        {
+            "type": "rect",
+            "x0": first,
+            "x1": _at(d.start_date),
+            "y0": 0,
+            "y1": 1,
+            "yref": "paper",
+            "fillcolor": GRID,
+            "opacity": 0.5,
+            "line": {"width": 0},
+        }
+    ]
+    notes = []
     values = [float(p.value) for p in [*d.series, *d.observations]]
     lines = [
         (v, n, c)
@@ -128,27 +158,54 @@ def before_after(d: AchievementDetail) -> go.Figure:
     top = max((float(v) for v, _, _ in lines), default=None)
     for value, name, color in lines:
         values.append(float(value))
-        fig.add_hline(y=float(value), line={"color": color, "dash": "dash", "width": 1.5})
-        # Labels sit in the right margin, the higher one above its line, so they never collide.
-        fig.add_annotation(
-            x=1,
-            xref="paper",
-            xanchor="left",
-            y=float(value),
-            showarrow=False,
-            yanchor="bottom" if float(value) == top else "top",
-            font_color=color,
-            text=f"{name}<br>{_fmt(d, value)}",
-            align="left",
+        shapes.append(
+            {
+                "type": "line",
+                "x0": 0,
+                "x1": 1,
+                "xref": "paper",
+                "y0": float(value),
+                "y1": float(value),
+                "line": {"color": color, "dash": "dash", "width": 1.5},
+            }
         )
-    _marker(fig, _at(d.start_date), "Goal start", MUTED, "dot")
-    _marker(fig, d.achieved_at, "Achieved", GOOD, "solid")
+        # Labels sit in the right margin, the higher one above its line, so they never collide.
+        notes.append(
+            {
+                "x": 1,
+                "xref": "paper",
+                "xanchor": "left",
+                "y": float(value),
+                "showarrow": False,
+                "yanchor": "bottom" if float(value) == top else "top",
+                "font": {"color": color},
+                "text": f"{name}<br>{_fmt(d, value)}",
+                "align": "left",
+            }
+        )
+    for marker in (
+        _marker(_at(d.start_date), "Goal start", MUTED, "dot"),
+        _marker(d.achieved_at, "Achieved", GOOD, "solid"),
+    ):
+        shapes.append(marker[0])
+        notes.append(marker[1])
     low, high = min(values, default=0), max(values, default=1)
     pad = (high - low) * 0.12 or abs(high) * 0.1 or 1
-    style(fig, height=380, legend_y=-0.12, right=96, top=28)
-    fig.update_yaxes(range=[low - pad, high + pad], title_text=d.unit or None, tickformat="~s")
-    fig.update_xaxes(range=[first, last + timedelta(days=3)])
-    return fig
+    return figure(
+        traces,
+        xaxis={"range": [first, last + timedelta(days=3)]},
+        yaxis={
+            "range": [low - pad, high + pad],
+            "title": {"text": d.unit or None},
+            "tickformat": "~s",
+        },
+        height=380,
+        legend_y=-0.12,
+        right=96,
+        top=28,
+        shapes=shapes,
+        annotations=notes,
+    )
 
 
 def chart(d: AchievementDetail) -> None:

@@ -1,4 +1,4 @@
-"""The customer page's "Contacts & feedback" tab: the customer's people and what they said.
+"""The customer page's "Contacts & feedback" section: the customer's people and what they said.
 
 CS staff (CSMs, leaders, admins) see the contacts, the primary one marked, and every piece of
 feedback; they add and edit contacts, make one primary, remove one and log a quote from a call.
@@ -6,6 +6,7 @@ Sales and marketing see the feedback as the customer's consent allows and no con
 """
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -89,8 +90,10 @@ class Said:
     quotable: bool = False
 
 
-def contacts_and_feedback(detail: CustomerDetail) -> None:
-    """Render the tab for the signed-in person."""
+def contacts_and_feedback(
+    detail: CustomerDetail, on_change: Callable[[], None] = lambda: None
+) -> None:
+    """Render the section for the signed-in person; `on_change()` runs after every saved change."""
     user = current_user()
     if user is None or user.role not in EDITORS:
         # The detail's rows: already as the customer's consent lets this viewer see them.
@@ -113,9 +116,9 @@ def contacts_and_feedback(detail: CustomerDetail) -> None:
     contacts = data.call(list_contacts, customer_id=customer_id)
     st.markdown("**Contacts**")
     _contacts_table(contacts)
-    _contact_editor(customer_id, contacts, user)
+    _contact_editor(customer_id, contacts, user, on_change)
     st.markdown("**Feedback**")
-    _quote_form(customer_id, user)
+    _quote_form(customer_id, user, on_change)
     page = data.call(list_feedback, customer_id=customer_id, limit=FEEDBACK_SHOWN)
     _feedback_list(
         [
@@ -147,8 +150,9 @@ def score_in_words(kind: str, score: int | None) -> str:
     return f"{name} {score} · {meaning}"
 
 
-def _done(message: str) -> None:
+def _done(message: str, on_change: Callable[[], None]) -> None:
     """Show `message` after the rerun and start the forms afresh."""
+    on_change()
     st.session_state[FLASH] = message
     st.session_state[ROUND] = st.session_state.get(ROUND, 0) + 1
     st.rerun()
@@ -158,8 +162,8 @@ def _contacts_table(contacts: list[ContactOut]) -> None:
     if not contacts:
         empty_state(
             "No contacts yet",
-            "Add one below, or let your CRM send them to the API "
-            "(`PUT /api/customers/{id}/contacts/{contactId}`). Congratulations emails and "
+            "Add one below, or let your CRM send them through the API (Customers, "
+            "“Create or update a contact the CRM knows”). Congratulations emails and "
             "feedback requests go to the primary contact.",
             icon=":material/contacts:",
         )
@@ -183,7 +187,12 @@ def _contacts_table(contacts: list[ContactOut]) -> None:
     )
 
 
-def _contact_editor(customer_id: uuid.UUID, contacts: list[ContactOut], user: UserSummary) -> None:
+def _contact_editor(
+    customer_id: uuid.UUID,
+    contacts: list[ContactOut],
+    user: UserSummary,
+    on_change: Callable[[], None],
+) -> None:
     turn = st.session_state.get(ROUND, 0)
     by_id = {c.id: c for c in contacts}
     with st.expander("Add or edit a contact", icon=":material/person_add:"):
@@ -232,31 +241,34 @@ def _contact_editor(customer_id: uuid.UUID, contacts: list[ContactOut], user: Us
                 for message in in_words(problem, CONTACT_LABELS):
                     st.error(escape_md(message), icon=":material/error:")
             else:
-                _done(f"{'Saved' if current else 'Added'} {saved.name} ({saved.email}).")
+                _done(f"{'Saved' if current else 'Added'} {saved.name} ({saved.email}).", on_change)
         if current is not None:
-            _contact_actions(current, user)
+            _contact_actions(current, user, on_change)
 
 
-def _contact_actions(contact: ContactOut, user: UserSummary) -> None:
+def _contact_actions(contact: ContactOut, user: UserSummary, on_change: Callable[[], None]) -> None:
     make, remove = st.columns(2)
     if not contact.primary and make.button(
         "Make primary contact", key=f"make_primary_{contact.id}", icon=":material/star:"
     ):
-        _act(make_primary, f"{contact.name} is now the primary contact.", contact, user)
+        _act(make_primary, f"{contact.name} is now the primary contact.", contact, user, on_change)
     if remove.button("Remove contact", key=f"remove_{contact.id}", icon=":material/delete:"):
-        _act(remove_contact, f"Removed {contact.name}; their feedback stays.", contact, user)
+        message = f"Removed {contact.name}; their feedback stays."
+        _act(remove_contact, message, contact, user, on_change)
 
 
-def _act(action, message: str, contact: ContactOut, user: UserSummary) -> None:
+def _act(
+    action, message: str, contact: ContactOut, user: UserSummary, on_change: Callable[[], None]
+) -> None:
     try:
         data.call(action, contact_id=contact.id, actor_id=user.id)
     except DomainError as problem:
         st.error(escape_md(str(problem)), icon=":material/error:")
     else:
-        _done(message)
+        _done(message, on_change)
 
 
-def _quote_form(customer_id: uuid.UUID, user: UserSummary) -> None:
+def _quote_form(customer_id: uuid.UUID, user: UserSummary, on_change: Callable[[], None]) -> None:
     turn = st.session_state.get(ROUND, 0)
     today = datetime.now(UTC).date()
     kinds = [None, FeedbackKind.NPS, FeedbackKind.CSAT]
@@ -305,7 +317,9 @@ def _quote_form(customer_id: uuid.UUID, user: UserSummary) -> None:
                 st.error(escape_md(message), icon=":material/error:")
             return
         use = "it will be quoted" if logged.quotable else "its score is too low to be quoted"
-        _done(f"Logged the quote from {logged.respondent.name}; {use} in success records.")
+        _done(
+            f"Logged the quote from {logged.respondent.name}; {use} in success records.", on_change
+        )
 
 
 def _scale(kind: FeedbackKind | None) -> str:

@@ -96,6 +96,9 @@ def to_frame(rows: list[CustomerRow], *, numeric: bool = True) -> pd.DataFrame:
     if numeric:
         for column in ("arr", "health_score"):
             frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+        # Whole numbers rounded here as `format.score` rounds them, so a row shows the number the
+        # customer page shows (the browser would round x.50 the other way).
+        frame["health_score"] = frame["health_score"].round(0)
     return frame
 
 

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 import streamlit as st
 
-from components.navigation import PAGES, ROOT, PageSpec, page_file
+from components.navigation import PAGES, ROOT, PageSpec, page_file, spec_at
 from core.base import Role
 
 TARGET_KEY = "_after_sign_in"
@@ -51,8 +51,8 @@ class Target:
 
 
 def spec_for(url_path: str) -> PageSpec | None:
-    """Return the registered page at `url_path` (the default page has none), or None."""
-    return next((s for s in PAGES if not s.default and s.url_path == url_path), None)
+    """Return the registered page at `url_path` (its own path, never the root), or None."""
+    return spec_at(url_path) if url_path else None
 
 
 def signed_out_pages(sign_in_screen: Callable[[], None]) -> list[st.Page]:
@@ -62,7 +62,6 @@ def signed_out_pages(sign_in_screen: Callable[[], None]) -> list[st.Page]:
         *[
             st.Page(ROOT / s.path, title=s.title, url_path=s.url_path, visibility="hidden")
             for s in PAGES
-            if not s.default
         ],
     ]
 

@@ -7,7 +7,7 @@ value), with the same plain words the API uses.
 
 from pydantic import ValidationError
 
-from core.schemas import AMOUNT_LIMIT, check_text
+from core.schemas import AMOUNT_LIMIT, check_text, problem_words
 
 # The largest amount a number input takes (the API's limit is exclusive).
 AMOUNT_BOUND = float(AMOUNT_LIMIT) - 1
@@ -51,9 +51,6 @@ def _camel(name: str) -> str:
 
 def _plain(error: dict) -> str:
     """Say a pydantic error in the words a form uses."""
-    kind, context = error["type"], error.get("ctx") or {}
-    if kind == "missing" or (kind == "string_too_short" and context.get("min_length") == 1):
-        return "is required."
-    if kind in ("enum", "literal_error"):
+    if error["type"] in ("enum", "literal_error"):
         return "choose one of the options."
-    return error["msg"].removeprefix("Value error, ")
+    return problem_words(error)

@@ -1,7 +1,7 @@
-"""The customer page's "Goals & plans" section, where CS staff set up a customer's work.
+"""Setting up a customer's goals and success plans, under its "Goals, plans & wins" section.
 
-CSMs, CS leaders and admins see it; other roles read a customer's goals in the detail view's
-Goals tab, which shows them as consent allows.
+CSMs, CS leaders and admins see it; other roles read a customer's goals in the section's
+tables, which show them as consent allows.
 """
 
 import uuid
@@ -29,7 +29,7 @@ def goals_and_plans_section(
         return
     view = data.call(goals_and_plans, customer_id=uuid.UUID(customer_id))
     st.divider()
-    st.subheader("Goals & plans")
+    st.markdown("#### Set up goals and plans")
     if flash := st.session_state.pop(FLASH, None):
         st.success(escape_md(flash), icon=":material/check_circle:")
 
@@ -42,9 +42,9 @@ def goals_and_plans_section(
         st.session_state[FLASH] = message
         on_change()
 
-    st.markdown("**Goals**")
+    st.markdown("**Edit goals**")
     goals_list(view, user, saved)
     new_goal_form(view, user, saved)
-    st.markdown("**Success plans**")
+    st.markdown("**Edit success plans**")
     plans_list(view, user, saved, ticked)
     new_plan_form(view, user, saved)

@@ -12,28 +12,41 @@ CUSTOMERS_PAGE = "pages/customers.py"
 
 
 def figure_cards(figures: HomeFigures) -> None:
-    """Render the book (or company) figures and the work waiting on people."""
+    """Render the book (or company) figures and the work waiting on people, each explained."""
     mine = figures.scope == "book"
+    whose = "you own" if mine else "of every CSM"
     metric_row(
         [
-            Card("Customers", figures.customers, "Customers in scope"),
-            Card("ARR", money(figures.arr), "Annual recurring revenue"),
-            Card("Average health", score(figures.avg_health), "Mean health score (0-100)"),
-            Card("Active goals", figures.active_goals, "Goals still being worked towards"),
+            Card("Customers", figures.customers, f"Customers {whose}, now"),
+            Card("ARR", money(figures.arr), f"Annual recurring revenue of the customers {whose}"),
+            Card(
+                "Average health",
+                score(figures.avg_health),
+                f"Mean health score (0-100) of the customers {whose} that have one",
+            ),
+            Card("Active goals", figures.active_goals, f"Goals of customers {whose} still open"),
         ]
     )
     metric_row(
         [
-            Card("Open upsell plans", figures.open_plans, "Success-measurement plans running"),
+            Card(
+                "Open upsell plans",
+                figures.open_plans,
+                f"Success-measurement plans running now for customers {whose}",
+            ),
             Card(
                 "Upsells without a plan",
                 figures.upsells_without_plan,
-                "Closed upsells the jobs process has not planned yet",
+                f"Closed upsells of customers {whose} that the jobs process has not planned yet "
+                "(all time)",
             ),
             Card(
-                "Pending approvals",
+                "Drafts to approve",
                 figures.pending_approvals,
-                "Drafts waiting for your approval" if mine else "Drafts waiting for any approver",
+                "Drafts waiting for your approval now"
+                if mine
+                else "Drafts of every CSM waiting for approval now (leaders and admins may "
+                "approve any)",
             ),
         ]
     )

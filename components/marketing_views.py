@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from components.charts import style
+from components.charts import figure
 from components.format import escape_md, label, when
 from components.repository_views import CONSENT_BADGES
 from core.base import Consent
@@ -261,23 +261,24 @@ def board_card(card: BoardCard, *, on_move: Callable) -> None:
 def flags_chart(usage: Utilization) -> go.Figure:
     """Stacked bars of flags per status, one colour per candidate type."""
     statuses = list(FlagStatus)
-    fig = go.Figure()
+    bars = []
     for kind, color in TYPE_COLORS.items():
         counts = {c.status: c.count for c in usage.counts if c.candidate_type == kind}
         if counts:
-            fig.add_bar(
-                name=label(kind),
-                x=[label(s) for s in statuses],
-                y=[counts.get(s, 0) for s in statuses],
-                marker_color=color,
-                hovertemplate="%{x}: %{y} " + label(kind).lower() + "<extra></extra>",
+            bars.append(
+                {
+                    "type": "bar",
+                    "name": label(kind),
+                    "x": [label(s) for s in statuses],
+                    "y": [counts.get(s, 0) for s in statuses],
+                    "marker": {"color": color},
+                    "hovertemplate": "%{x}: %{y} " + label(kind).lower() + "<extra></extra>",
+                }
             )
-    style(fig, legend_y=-0.15).update_layout(barmode="stack", bargap=0.45)
-    fig.update_yaxes(
-        rangemode="tozero",
-        dtick=1 if max((c.count for c in usage.counts), default=0) < 6 else None,
-    )
-    return fig
+    yaxis = {"rangemode": "tozero"}
+    if max((c.count for c in usage.counts), default=0) < 6:
+        yaxis["dtick"] = 1
+    return figure(bars, yaxis=yaxis, legend_y=-0.15, barmode="stack", bargap=0.45)
 
 
 def candidates_csv(items: list[Candidate]) -> str:

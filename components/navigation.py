@@ -1,7 +1,12 @@
-"""The page registry: which page files exist, where they sit and who may open them.
+"""The page registry: which page files exist, where they sit, who may open them, and landings.
 
 To add a page: create `pages/<name>.py` and append one `PageSpec` to `PAGES`. Sections show in
 the order of `SECTIONS`; a section with no page the signed-in role may see is left out.
+
+Each role lands on its own page at the app's root (`LANDINGS`). Every registered page is in
+every signed-in person's navigation: the ones their role lacks are hidden, so opening their URL
+resolves to the page (and `components.role_guard` explains it is for other roles) instead of
+Streamlit's "Page not found".
 """
 
 from dataclasses import dataclass
@@ -36,7 +41,7 @@ class PageSpec:
     icon: str
     section: str
     roles: frozenset[Role] = EVERYONE
-    default: bool = False
+    default: bool = False  # the landing of a role LANDINGS does not name
     visible: bool = True  # hidden pages are reached by links (e.g. a win's detail page)
 
     @property
@@ -45,7 +50,14 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("pages/home.py", "Home", ":material/space_dashboard:", "Overview", default=True),
+    PageSpec(
+        "pages/home.py",
+        "Home",
+        ":material/space_dashboard:",
+        "Overview",
+        roles=frozenset({Role.CSM, Role.LEADER, Role.ADMIN}),
+        default=True,
+    ),
     PageSpec("pages/customers.py", "Customers", ":material/apartment:", "Overview"),
     PageSpec("pages/wins.py", "Wins", ":material/emoji_events:", "Wins"),
     PageSpec(
@@ -137,6 +149,16 @@ PAGES: tuple[PageSpec, ...] = (
 )
 
 
+# The page each role lands on at the app's root; a role not named lands on the default page.
+LANDINGS: dict[Role, str] = {
+    Role.CSM: "pages/home.py",
+    Role.LEADER: "pages/home.py",
+    Role.MARKETING: "pages/marketing.py",
+    Role.SALES: "pages/value_repository.py",
+    Role.ADMIN: "pages/system.py",
+}
+
+
 def page_file(path: str) -> Path:
     """Return the absolute file of a registry path, for st.page_link and st.switch_page."""
     return ROOT / path
@@ -152,23 +174,47 @@ def allowed(path: str, role: Role) -> bool:
     return any(spec.path == path for spec in specs_for(role))
 
 
+def landing(role: Role) -> PageSpec:
+    """Return the page `role` lands on at the app's root."""
+    path = LANDINGS.get(role)
+    return next(s for s in PAGES if s.path == path or (path is None and s.default))
+
+
+def spec_at(url_path: str) -> PageSpec | None:
+    """Return the registered page whose own URL path is `url_path`, or None."""
+    return next((s for s in PAGES if s.url_path == url_path), None)
+
+
+def _page(spec: PageSpec, *, visible: bool, root: bool = False) -> st.Page:
+    return st.Page(
+        ROOT / spec.path,
+        title=spec.title,
+        icon=spec.icon,
+        # The root page's own path stays free for its hidden twin: links keep working.
+        url_path="" if root else spec.url_path,
+        default=root,
+        visibility="visible" if visible else "hidden",
+    )
+
+
 def navigation_for(role: Role) -> dict[str, list[st.Page]]:
     """Return st.navigation's input for `role`: section title -> pages."""
+    # The landing is served at the root and, hidden, at its own path; pages the role lacks are
+    # hidden, so their URLs resolve (and explain themselves) rather than "Page not found".
     sections: dict[str, list[st.Page]] = {}
     specs = specs_for(role)
+    home = landing(role)
     for section in (*SECTIONS, *sorted({s.section for s in specs} - set(SECTIONS))):
         pages = [
-            st.Page(
-                ROOT / spec.path,
-                title=spec.title,
-                icon=spec.icon,
-                url_path=None if spec.default else spec.url_path,
-                default=spec.default,
-                visibility="visible" if spec.visible else "hidden",
-            )
+            _page(spec, visible=spec.visible, root=spec == home)
             for spec in specs
             if spec.section == section
         ]
         if pages:
             sections[section] = pages
+    # Registered after every visible page: st.page_link and st.switch_page take the first
+    # page with a file, so links to the landing go to the root.
+    extras = [_page(home, visible=False)]
+    extras += [_page(spec, visible=False) for spec in PAGES if role not in spec.roles]
+    sections[home.section].extend(extras)
     return sections

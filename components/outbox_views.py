@@ -3,8 +3,9 @@
 import pandas as pd
 import plotly.graph_objects as go
 
-from components.charts import style
+from components.charts import count_axis, style
 from components.format import label, when
+from core.outbox.models import Channel, DeliveryStatus
 
 STATUS_COLORS = {
     "pending": "#8DA9C4",
@@ -24,11 +25,15 @@ def queue_chart(summary: list[dict]) -> go.Figure:
         counts = {r["channel"]: r["count"] for r in summary if r["status"] == status}
         if counts:
             fig.add_bar(
-                name=label(status),
-                x=[label(c) for c in channels],
+                name=label(DeliveryStatus(status)),
+                x=[label(Channel(c)) for c in channels],
                 y=[counts.get(c, 0) for c in channels],
                 marker_color=color,
             )
+    largest = max(
+        (sum(r["count"] for r in summary if r["channel"] == c) for c in channels), default=0
+    )
+    fig.update_yaxes(count_axis(largest))
     return style(fig, height=280, legend_y=-0.2).update_layout(barmode="stack")
 
 
@@ -37,8 +42,8 @@ def deliveries_frame(deliveries) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "Channel": label(d.channel.value),
-                "Status": label(d.status.value),
+                "Channel": label(d.channel),
+                "Status": label(d.status),
                 "Attempts": f"{d.attempts}/{d.max_attempts}",
                 "Next attempt": when(d.next_attempt_at) if d.status.value == "failed" else "",
                 "Last error": d.last_error or "",

@@ -1,15 +1,21 @@
-"""Upsell outcomes page blocks: filters, PRD metrics, charts, signals, learnings, predictions."""
+"""Upsell outcomes page blocks: filters, PRD metrics, charts, signals, learnings, predictions.
+
+Groups are shown by name: products by their catalogue name (`products`, key -> name), segments,
+ARR bands and sales reps in words; a chart's points carry their group's key (`customdata`) so a
+selection can drill down to the plans behind it (`components.outcome_drill`).
+"""
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from components.cards import Card, metric_row
 from components.charts import ACCENT, GRID, PRIMARY, style
+from components.deltas import pct, target_words, vs_previous, vs_target, window_words
 from components.format import SEGMENT_LABELS, escape_md, label, money, when
 from components.navigation import page_file
 from core.formatting import duration, plain
-from core.upsell.analysis import ARR_BANDS
+from core.reporting.landing_schemas import OutcomePeriods
+from core.upsell.analysis import ARR_BANDS, TARGETS
 from core.upsell.analysis_schemas import Analysis, Bucket, Group, Kpi, KpiRow, PlanPrediction
 from core.upsell.prediction import ARR_BAND_LIMITS, K
 
@@ -23,6 +29,13 @@ ANY = "Any"
 UPSELLS_PAGE = "pages/upsells.py"
 ROWS_SHOWN = 15
 MIN_PLANS_FOR_LEARNING = 2
+TARGET_REALIZATION = TARGETS["valueRealization"]
+KPIS_PER_ROW = 3
+# Shares are labelled as percentages, so a 0%/100% axis never reads as a yes/no in numbers.
+SHARE_TICKS = {
+    "tickvals": [i / 5 for i in range(6)],
+    "ticktext": [f"{i * 20}%" for i in range(6)],
+}
 EARLY_WORDS = {"on_track": "on track or ahead at day 30", "lagging": "at risk or behind at day 30"}
 _LOW, _MID, _HIGH = (money(limit) for limit in ARR_BAND_LIMITS)
 BAND_WORDS = dict(
@@ -39,20 +52,40 @@ BAND_WORDS = dict(
 )
 
 
-def pct(value: float | None) -> str:
-    """Return a share as a whole percentage, or an em dash."""
-    return "—" if value is None else f"{value:.0%}"
+def group_name(dimension: str, value: str | None, products: dict[str, str]) -> str:
+    """Return a group's name in words: a product's name, a segment's label, an ARR band."""
+    if value is None:
+        return "All plans"
+    if dimension == "product":
+        return products.get(value, value)
+    if dimension == "segment":
+        return SEGMENT_LABELS.get(value, label(value))
+    if dimension == "arrBand":
+        return BAND_WORDS.get(value, value)
+    if dimension == "salesRep" and value == "unassigned":
+        return "No sales rep"
+    return value
 
 
-def filter_bar(options: dict[str, list[str]]) -> dict:
+def filter_bar(options: dict[str, list[str]], products: dict[str, str]) -> dict:
     """Render the filters; return them as outcomes_analysis keyword arguments."""
     cols = st.columns([1.2, 1.2, 1.2, 1, 1.2, 2])
     segments = {SEGMENT_LABELS.get(s, label(s)): s for s in ("smb", "mid_market", "enterprise")}
     choice = {
-        "product": cols[0].selectbox("Product", [ANY, *options["product"]], key="oc_product"),
+        "product": cols[0].selectbox(
+            "Product",
+            [ANY, *options["product"]],
+            key="oc_product",
+            format_func=lambda code: code if code == ANY else products.get(code, code),
+        ),
         "segment": segments.get(cols[1].selectbox("Segment", [ANY, *segments], key="oc_segment")),
         "industry": cols[2].selectbox("Industry", [ANY, *options["industry"]], key="oc_industry"),
-        "arr_band": cols[3].selectbox("ARR band", [ANY, *ARR_BANDS], key="oc_band"),
+        "arr_band": cols[3].selectbox(
+            "ARR band",
+            [ANY, *ARR_BANDS],
+            key="oc_band",
+            format_func=lambda band: BAND_WORDS.get(band, band),
+        ),
         "sales_rep": cols[4].selectbox("Sales rep", [ANY, *options["sales_rep"]], key="oc_rep"),
     }
     picked = cols[5].date_input("Closed between", value=(), key="oc_dates", format="YYYY-MM-DD")
@@ -63,20 +96,28 @@ def filter_bar(options: dict[str, list[str]]) -> dict:
     return kwargs
 
 
-def kpi_card(kpi: Kpi) -> Card:
-    """Return one PRD metric as a card: value, target and whether it is met."""
-    sign = "<" if not kpi.higher_is_better else ("=" if kpi.target == 1 else ">")
-    verdict = {True: "✅", False: "⚠️", None: ""}[kpi.met]
-    return Card(
-        label=f"{kpi.label} {verdict}".strip(),
-        value="Not yet known" if kpi.value is None else pct(kpi.value),
-        help=f"Target {sign} {kpi.target:.0%}. {kpi.detail}.",
+def kpi_card(kpi: Kpi) -> None:
+    """Render one PRD metric: its value, the gap to its target (green when met) and its counts."""
+    delta, color = vs_target(kpi.value, kpi.target, kpi.higher_is_better)
+    st.metric(
+        kpi.label,
+        "Not yet known" if kpi.value is None else pct(kpi.value),
+        delta or f"target {target_words(kpi.target, kpi.higher_is_better)}",
+        color,
+        help=f"{kpi.detail}. Target {target_words(kpi.target, kpi.higher_is_better)}; all "
+        "plans to date (coverage and plan latency: every upsell, whatever the filters).",
+        border=True,
+        delta_arrow="off" if delta is None else ("up" if color == "green" else "down"),
     )
 
 
 def kpi_row(analysis: Analysis) -> None:
     """Render the PRD success metrics against their targets, then the rows behind them."""
-    metric_row([kpi_card(k) for k in analysis.kpis])
+    for start in range(0, len(analysis.kpis), KPIS_PER_ROW):  # room for the targets' words
+        row = analysis.kpis[start : start + KPIS_PER_ROW]
+        for column, kpi in zip(st.columns(KPIS_PER_ROW), row, strict=False):
+            with column:
+                kpi_card(kpi)
     st.caption(
         f"Median plan latency: {duration(analysis.latency_median_hours)} from the deal's close"
         f" · median time to value: {_days(analysis.overall.median_days_to_value)}"
@@ -129,8 +170,63 @@ def _days(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f} days"
 
 
+def period_row(periods: OutcomePeriods) -> None:
+    """Render the decided plans of the last period against the period before, both named."""
+    now, before = periods.current, periods.previous
+    named = window_words(periods.current_window)
+    st.markdown(
+        f"**Outcomes decided {named}** (confirmed, else proposed; a plan counts in the period "
+        f"its outcome was decided), against {window_words(periods.previous_window)}"
+    )
+    realization, color = vs_target(now.value_realization, TARGET_REALIZATION)
+    cells = (
+        (
+            "Decided plans",
+            f"{now.decided}",
+            f"{now.decided - before.decided:+d} vs {before.decided} before",
+            "gray",
+            "Plans whose outcome was decided in the period.",
+        ),
+        (
+            "Success rate",
+            pct(now.success_rate),
+            vs_previous(now.success_rate, before.success_rate, periods.previous_window),
+            "normal",
+            f"{now.success} of {now.decided} decided plans succeeded ({before.success} of "
+            f"{before.decided} the period before).",
+        ),
+        (
+            "Realization this period",
+            pct(now.value_realization),
+            vs_previous(now.value_realization, before.value_realization, periods.previous_window),
+            "normal",
+            f"{now.met} of {now.metrics} goals of those plans reached their target "
+            f"({before.met} of {before.metrics} the period before).",
+        ),
+        (
+            "Realization vs target",
+            pct(now.value_realization),
+            realization or f"target {target_words(TARGET_REALIZATION)}",
+            color,
+            f"The PRD target is {target_words(TARGET_REALIZATION)} of goals reached.",
+        ),
+    )
+    for column, (title, value, delta, tone, note) in zip(
+        st.columns(len(cells)), cells, strict=True
+    ):
+        column.metric(
+            title,
+            value,
+            delta,
+            tone,
+            help=note,
+            border=True,
+            delta_arrow="off" if delta is None or tone == "gray" else "auto",
+        )
+
+
 def mix_chart(group: Group) -> go.Figure:
-    """Return a bar per outcome (confirmed, else proposed)."""
+    """Return a bar per outcome (confirmed, else proposed); each bar carries its outcome."""
     names = list(OUTCOME_COLORS)
     fig = go.Figure(
         go.Bar(
@@ -138,16 +234,16 @@ def mix_chart(group: Group) -> go.Figure:
             y=[group.mix[n] for n in names],
             marker_color=[OUTCOME_COLORS[n] for n in names],
             text=[group.mix[n] for n in names],
+            customdata=names,
             hovertemplate="%{x}: %{y} plans<extra></extra>",
         )
     )
     return style(fig)
 
 
-def rate_bars(groups: list[Group], names: dict[str, str] | None = None) -> go.Figure:
-    """Return success and churn rates side by side per group."""
-    names = names or {}
-    x = [names.get(g.value, g.value) for g in groups]
+def rate_bars(groups: list[Group], dimension: str, products: dict[str, str]) -> go.Figure:
+    """Return success and churn rates side by side per group; each bar carries its group."""
+    x = [group_name(dimension, g.value, products) for g in groups]
     fig = go.Figure()
     for title, values, color in (
         ("Success rate", [g.success_rate for g in groups], PRIMARY),
@@ -158,18 +254,19 @@ def rate_bars(groups: list[Group], names: dict[str, str] | None = None) -> go.Fi
             x=x,
             y=values,
             marker_color=color,
+            customdata=[g.value for g in groups],
             hovertemplate="%{x}: %{y:.0%}<extra>" + title + "</extra>",
         )
-    fig.update_yaxes(tickformat=".0%", range=[0, 1])
+    fig.update_yaxes(range=[0, 1], **SHARE_TICKS)
     return style(fig).update_layout(showlegend=True, barmode="group")
 
 
-def realization_table(groups: list[Group]) -> pd.DataFrame:
-    """Return value realization per group as a table."""
+def realization_table(groups: list[Group], products: dict[str, str]) -> pd.DataFrame:
+    """Return value realization per group as a table, each group by name."""
     return pd.DataFrame(
         [
             {
-                "Group": g.value,
+                "Group": group_name(g.dimension, g.value, products),
                 "Decided plans": g.decided,
                 "Goals met": g.met,
                 "Goals": g.metrics,
@@ -209,19 +306,19 @@ def calibration_chart(buckets: list[Bucket]) -> go.Figure:
         marker={"size": [8 + 2 * min(b.plans, 10) for b in buckets], "color": ACCENT},
         text=[f"{b.plans} plans" for b in buckets],
         textposition="top center",
-        customdata=[f"{b.low}–{b.high}%" for b in buckets],
-        hovertemplate="Predicted %{customdata}: %{text}<br>on average %{x:.0%} predicted, "
+        customdata=[f"{b.low}-{b.high}" for b in buckets],
+        hovertemplate="Predicted %{customdata}%: %{text}<br>on average %{x:.0%} predicted, "
         "%{y:.0%} succeeded<extra></extra>",
     )
-    fig.update_xaxes(tickformat=".0%", range=[0, 1], title="Predicted success")
-    fig.update_yaxes(tickformat=".0%", range=[0, 1], title="Succeeded")
+    fig.update_xaxes(range=[0, 1], title="Predicted success", **SHARE_TICKS)
+    fig.update_yaxes(range=[0, 1], title="Succeeded", **SHARE_TICKS)
     return style(fig).update_layout(showlegend=True)
 
 
-def learnings(analysis: Analysis) -> list[str]:
+def learnings(analysis: Analysis, products: dict[str, str]) -> list[str]:
     """Return a few plain sentences the data supports (groups with too few plans are skipped)."""
     said = []
-    for dim, noun, names in (("product", "product", {}), ("segment", "segment", SEGMENT_LABELS)):
+    for dim, noun in (("product", "product"), ("segment", "segment")):
         rated = [
             g
             for g in analysis.breakdowns[dim]
@@ -232,7 +329,7 @@ def learnings(analysis: Analysis) -> list[str]:
         best = max(rated, key=lambda g: g.success_rate)
         worst = min(rated, key=lambda g: g.success_rate)
         if best.success_rate > worst.success_rate:
-            top, low = (escape_md(names.get(g.value, g.value)) for g in (best, worst))
+            top, low = (escape_md(group_name(dim, g.value, products)) for g in (best, worst))
             said.append(
                 f"Best {noun}: {top} ({pct(best.success_rate)} of {best.decided} plans "
                 f"succeeded); weakest: {low} ({pct(worst.success_rate)} of {worst.decided})."

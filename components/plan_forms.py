@@ -241,6 +241,7 @@ def _fields(
         num_rows="dynamic",
         hide_index=True,
         width="stretch",
+        placeholder="—",  # an empty cell, not the word "None"
         key=f"{key}_steps",
         column_config={
             "id": None,

@@ -8,6 +8,7 @@ from core.formatting import number
 from core.upsell.frequency import LABELS as FREQUENCY_LABELS
 from core.upsell.frequency import window
 from core.upsell.page_schemas import MetricView, PlanDetail
+from core.upsell.target_rules import MET_UNIT
 
 MILESTONE_BADGES = {
     "completed": ":green-badge[Completed]",
@@ -20,7 +21,11 @@ def current_text(metric: MetricView) -> str:
     """The current value as people read it, or 'no recent data' when it is too old to count."""
     if metric.no_recent_data:
         return "no recent data"
-    return "—" if metric.current is None else f"{float(metric.current):,.4g}"
+    if metric.current is None:
+        return "—"
+    if metric.unit == MET_UNIT:
+        return "met" if metric.current >= 1 else "not met"
+    return f"{float(metric.current):,.4g}"
 
 
 def recency_caption(metric: MetricView) -> None:

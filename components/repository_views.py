@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components import forms
-from components.charts import ACCENT, GRID, PRIMARY, style
-from components.format import escape_md, label, money, when
+from components.charts import ACCENT, GRID, PRIMARY, figure
+from components.format import USE_PURPOSE_LABELS, escape_md, label, money, when
 from core.base import Consent
 from core.formatting import value_text
 from core.goals.models import GoalType
@@ -42,13 +42,7 @@ CONSENT_BADGES = {
     Consent.LOGO: ("blue", ":material/image:"),
     Consent.FULL_PUBLIC: ("green", ":material/public:"),
 }
-PURPOSE_LABELS = {
-    UsePurpose.QBR: "QBR",
-    UsePurpose.RENEWAL: "Renewal",
-    UsePurpose.SALES: "Sales",
-    UsePurpose.MARKETING: "Marketing",
-    UsePurpose.OTHER: "Other",
-}
+PURPOSE_LABELS = USE_PURPOSE_LABELS
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
 
 
@@ -80,6 +74,21 @@ def clear_filters() -> None:
         st.session_state.pop(key, None)
 
 
+# The filters' labels by the names core's messages give them (camelCase, as the API).
+FILTER_LABELS = {
+    "q": "Search wins",
+    "industry": "Industry",
+    "useCase": "Use case",
+    "product": "Product",
+    "goalType": "Goal type",
+    "dateFrom": "Achieved between",
+    "dateTo": "Achieved between",
+    "valueMin": "Value from",
+    "valueMax": "Value to",
+    "consent": "Consent",
+}
+
+
 def filter_panel(options: RepositoryOptions) -> RepoFilters:
     """Render the search box and filters; return what was chosen."""
     search, industry, use_case, product = st.columns([3, 1.4, 1.4, 1.4])
@@ -92,7 +101,7 @@ def filter_panel(options: RepositoryOptions) -> RepoFilters:
         "(automating finds automation). Quote phrases; a leading - excludes a word.",
         max_chars=NAME_LENGTH,
     )
-    if problem := forms.line("Search", text, NAME_LENGTH):
+    if problem := forms.line("Search wins", text, NAME_LENGTH):
         search.error(escape_md(problem), icon=":material/error:")
         text = ""
     with industry:
@@ -285,24 +294,34 @@ def _bars(rows: list[AggregateRow], *, horizontal=False, money_axis=False, color
     hover = [f"{r.count} win{'s' * (r.count != 1)}, {money(r.value_total)} in USD" for r in rows]
     if horizontal:
         labels, values, text, hover = labels[::-1], values[::-1], text[::-1], hover[::-1]
-    fig = go.Figure(
-        go.Bar(
-            x=values if horizontal else labels,
-            y=labels if horizontal else values,
-            orientation="h" if horizontal else "v",
-            text=text,
-            textposition="outside",
-            cliponaxis=False,
-            customdata=hover,
-            marker_color=PRIMARY if money_axis else color,
-            hovertemplate=f"%{{{'y' if horizontal else 'x'}}}: %{{customdata}}<extra></extra>",
-        )
-    )
-    style(fig, right=24, top=16).update_layout(bargap=0.35 if len(rows) > 5 else 0.6)
-    fig.update_xaxes(showgrid=horizontal)
-    values_axis = fig.update_xaxes if horizontal else fig.update_yaxes
-    values_axis(showticklabels=not horizontal, gridcolor=GRID, zeroline=False, rangemode="tozero")
+    bars = {
+        "type": "bar",
+        "x": values if horizontal else labels,
+        "y": labels if horizontal else values,
+        "orientation": "h" if horizontal else "v",
+        "text": text,
+        "textposition": "outside",
+        "cliponaxis": False,
+        "customdata": hover,
+        "marker": {"color": PRIMARY if money_axis else color},
+        "hovertemplate": f"%{{{'y' if horizontal else 'x'}}}: %{{customdata}}<extra></extra>",
+    }
+    value_axis = {
+        "showticklabels": not horizontal,
+        "gridcolor": GRID,
+        "zeroline": False,
+        "rangemode": "tozero",
+    }
+    category_axis = {"showgrid": False, "type": "category"}
+    xaxis, yaxis = (value_axis, category_axis) if horizontal else (category_axis, value_axis)
+    xaxis["showgrid"] = horizontal
     if money_axis:
-        fig.update_yaxes(tickprefix="$", tickformat="~s")
-    (fig.update_yaxes if horizontal else fig.update_xaxes)(showgrid=False, type="category")
-    return fig
+        yaxis.update(tickprefix="$", tickformat="~s")
+    return figure(
+        [bars],
+        xaxis=xaxis,
+        yaxis=yaxis,
+        right=24,
+        top=16,
+        bargap=0.35 if len(rows) > 5 else 0.6,
+    )

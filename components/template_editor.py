@@ -312,6 +312,7 @@ def _editor(code, base, current, metrics, user, moved: bool) -> None:
     text = st.column_config.TextColumn
     criteria = st.data_editor(
         _criteria_frame(base, names, {m.key: m for m in metrics}),
+        placeholder="—",
         key=f"{T}_criteria_{code}_{gen}",
         num_rows="dynamic",
         hide_index=True,
@@ -348,6 +349,7 @@ def _editor(code, base, current, metrics, user, moved: bool) -> None:
     )
     milestones = st.data_editor(
         _milestones_frame(base),
+        placeholder="—",
         key=f"{T}_milestones_{code}_{gen}",
         num_rows="dynamic",
         hide_index=True,

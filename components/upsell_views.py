@@ -1,16 +1,20 @@
 """Pieces of the Upsell progress page: plan table, progress charts, timeline and the forms."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from components import data, forms, plan_tracking
-from components.charts import PRIMARY, style
-from components.format import escape_md, label, money, score, when
+from components import data, form_messages, forms, plan_tracking, upsell_data
+from components.cards import Card
+from components.charts import PRIMARY, frame, value_axis
+from components.format import DIRECTION_LABELS, escape_md, label, money, score, when
 from core.accounts.schemas import UserSummary
 from core.base import Direction
+from core.customers.catalog import list_metrics
+from core.customers.catalog_schemas import MetricOut
 from core.errors import Conflict, DomainError
 from core.schemas import NOTE_LENGTH, TEXT_LENGTH
 from core.upsell.curve import LABELS
@@ -21,6 +25,7 @@ from core.upsell.plans import criteria_changes, customize_plan
 from core.upsell.progress import record_manual_values
 from core.upsell.reviews import record_review
 from core.upsell.schemas import CRITERION_NAME_LENGTH
+from core.upsell.target_rules import MET_UNIT
 
 STATUS_LABELS = {k: v.capitalize() for k, v in LABELS.items()}
 COLORS = {"on_track": "green", "exceeding": "blue", "at_risk": "orange", "behind": "red"}
@@ -42,6 +47,17 @@ CHECKPOINT_STATES = {
     "skipped": "passed without a review",
 }
 FLASH, ERROR = "upsells_flash", "upsells_error"
+CRITERIA_ERROR = "upsells_criteria_error"
+CRITERIA_LABELS = {
+    "metrics": "Criteria",
+    "name": "Criterion",
+    "metricKey": "Usage metric",
+    "unit": "Unit",
+    "direction": "Better when",
+    "target": "Target",
+    "baseline": "Baseline",
+    "checkpointDays": "Checkpoint days",
+}
 EXPECTED, TARGET, BASELINE = "#9AA5B1", "#4E9F6B", "#C8553D"
 TABLE_COLUMNS = ["name", "metric_key", "unit", "direction", "target", "baseline"]
 UPDATABLE = ("direction", "target", "baseline")  # what the table changes on an existing criterion
@@ -149,68 +165,126 @@ def plan_picker(rows: list[PlanRow]) -> str | None:
     return picked or current
 
 
+def _hline(y: float, color: str, text: str, yanchor: str) -> tuple[dict, dict]:
+    """Return a dotted line across the chart at `y` and its label at the left end."""
+    line = {
+        "type": "line",
+        "xref": "paper",
+        "x0": 0,
+        "x1": 1,
+        "yref": "y",
+        "y0": y,
+        "y1": y,
+        "line": {"color": color, "dash": "dot"},
+    }
+    note = {
+        "xref": "paper",
+        "x": 0,
+        "xanchor": "left",
+        "yref": "y",
+        "y": y,
+        "yanchor": yanchor,
+        "text": text,
+        "showarrow": False,
+    }
+    return line, note
+
+
 def progress_chart(metric: MetricView, plan: PlanDetail) -> go.Figure:
-    """Actual values vs the expected curve, with target, baseline and checkpoint lines."""
-    fig = go.Figure()
+    """Actual values vs the expected curve, with target, baseline and checkpoint lines.
+
+    Built as one figure description: plotly's add_hline/add_vline re-validate the whole layout
+    on every call, which made a plan of six criteria cost most of a second per rerun.
+    """
     hover = f"%{{x|%b %d}}: %{{y:,.1f}} {metric.unit}<extra>%{{fullData.name}}</extra>"
+    traces = []
     if metric.series:
-        fig.add_scatter(
-            x=[p.day for p in metric.series],
-            y=[p.value for p in metric.series],
-            mode="lines",
-            name="Actual",
-            line={"color": PRIMARY, "width": 2.5},
-            hovertemplate=hover,
+        traces.append(
+            {
+                "x": [p.day for p in metric.series],
+                "y": [p.value for p in metric.series],
+                "mode": "lines",
+                "name": "Actual",
+                "line": {"color": PRIMARY, "width": 2.5},
+            }
         )
     elif metric.current is not None:
         at = metric.current_at.date() if metric.current_at else plan.close_date
-        fig.add_scatter(
-            x=[at],
-            y=[float(metric.current)],
-            mode="markers",
-            name="Latest value",
-            marker={"color": PRIMARY, "size": 11},
-            hovertemplate=hover,
+        traces.append(
+            {
+                "x": [at],
+                "y": [float(metric.current)],
+                "mode": "markers",
+                "name": "Latest value",
+                "marker": {"color": PRIMARY, "size": 11},
+            }
         )
     if metric.expected_curve:
-        fig.add_scatter(
-            x=[p.day for p in metric.expected_curve],
-            y=[p.value for p in metric.expected_curve],
-            mode="lines",
-            name="Expected",
-            line={"color": EXPECTED, "dash": "dash"},
-            hovertemplate=hover,
+        traces.append(
+            {
+                "x": [p.day for p in metric.expected_curve],
+                "y": [p.value for p in metric.expected_curve],
+                "mode": "lines",
+                "name": "Expected",
+                "line": {"color": EXPECTED, "dash": "dash"},
+            }
         )
-    fig.add_hline(
-        y=float(metric.target),
-        line={"color": TARGET, "dash": "dot"},
-        annotation_text="Target",
-        annotation_position="top left",
-    )
+    lines = [_hline(float(metric.target), TARGET, "Target", "bottom")]
     if metric.baseline is not None:
-        fig.add_hline(
-            y=float(metric.baseline),
-            line={"color": BASELINE, "dash": "dot"},
-            annotation_text="Baseline",
-            annotation_position="bottom left",
-        )
+        lines.append(_hline(float(metric.baseline), BASELINE, "Baseline", "top"))
+    shapes = [shape for shape, _ in lines]
+    notes = [note for _, note in lines]
     for c in plan.checkpoints:
-        fig.add_vline(
-            x=pd.Timestamp(c.due_on).timestamp() * 1000,
-            line={"color": "#D0D7DE"},
-            annotation_text=f"Day {c.day}",
-            annotation_position="top",
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "x",
+                "x0": c.due_on,
+                "x1": c.due_on,
+                "yref": "paper",
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": "#D0D7DE"},
+            }
         )
-    fig.update_yaxes(title_text=metric.unit, tickformat="~s")
-    fig.update_xaxes(
+        notes.append(
+            {
+                "xref": "x",
+                "x": c.due_on,
+                "yref": "paper",
+                "y": 1,
+                "yanchor": "bottom",
+                "text": f"Day {c.day}",
+                "showarrow": False,
+            }
+        )
+    layout = frame(height=280, legend_y=1.15)
+    layout["xaxis"].update(
         range=[
             plan.started_on - timedelta(days=32),
             plan.started_on + timedelta(days=plan.horizon_days + 5),
-        ]
+        ],
+        type="date",
     )
-    style(fig, height=280)
-    fig.update_layout(showlegend=True, legend={"orientation": "h", "y": 1.15, "x": 0})
-    return fig
+    values = [float(t) for trace in traces for t in trace["y"]] + [float(metric.target)]
+    layout["yaxis"].update(value_axis(metric.unit, values))
+    layout.update(shapes=shapes, annotations=notes)
+    scatters = [{"type": "scatter", "hovertemplate": hover, **t} for t in traces]
+    return go.Figure({"data": scatters, "layout": layout})
+
+
+def prediction_card(plan: PlanDetail) -> Card:
+    """The predicted chance of success, saying so when no upsell has an outcome to learn from."""
+    if plan.predicted_success is None:
+        return Card("Predicted success", "—")
+    shown = f"{score(plan.predicted_success)}%"
+    if plan.prediction_note and plan.prediction_note.startswith("no history yet"):
+        return Card(
+            "Predicted success",
+            f"{shown} (no history yet)",
+            help="No upsell has a confirmed outcome yet, so this is the starting estimate.",
+        )
+    return Card("Predicted success", shown, help="From the outcomes of similar upsells.")
 
 
 def metric_card(metric: MetricView, plan: PlanDetail) -> None:
@@ -220,10 +294,14 @@ def metric_card(metric: MetricView, plan: PlanDetail) -> None:
         st.markdown(f"**{escape_md(metric.name)}** {arrow}  ·  {label(metric.measurement)}")
         progress = "—" if metric.progress is None else f"{float(metric.progress):.0%}"
         expected = "—" if metric.expected is None else f"{float(metric.expected):.0%}"
+        figures = (
+            "Met or not"
+            if metric.unit == MET_UNIT
+            else f"Baseline {_num(metric.baseline)} → target {_num(metric.target)} "
+            f"{escape_md(metric.unit)}"
+        )
         st.caption(
-            f"Baseline {_num(metric.baseline)} → target {_num(metric.target)} "
-            f"{escape_md(metric.unit)} · "
-            f"now {plan_tracking.current_text(metric)} · progress {progress} "
+            f"{figures} · now {plan_tracking.current_text(metric)} · progress {progress} "
             f"(expected {expected})"
         )
         plan_tracking.recency_caption(metric)
@@ -288,6 +366,7 @@ def _run(action, message: str, **kwargs) -> bool:
     except DomainError as exc:
         st.error(escape_md(str(exc)), icon=":material/error:")
         return False
+    upsell_data.forget()
     st.session_state[FLASH] = message
     return True
 
@@ -358,7 +437,9 @@ def manual_values_form(plan: PlanDetail, user: UserSummary) -> None:
     with st.form(f"manual_{plan.id}"):
         values = {
             m.name: st.number_input(
-                f"{m.name} ({m.unit})",
+                f"{m.name} (1 = met, 0 = not met)"
+                if m.unit == MET_UNIT
+                else f"{m.name} ({m.unit})",
                 value=None,
                 key=f"mv_{m.id}",
                 placeholder=f"now {_num(m.current)}",
@@ -394,17 +475,36 @@ def table_criteria(edited: pd.DataFrame) -> list[dict]:
     return list(rows.values())
 
 
+def metric_names(metrics: list[MetricOut]) -> dict[str, str]:
+    """Return {metric key: the name a table shows}, names made unique with their unit."""
+    counts: dict[str, int] = {}
+    for m in metrics:
+        counts[m.name] = counts.get(m.name, 0) + 1
+    return {m.key: m.name if counts[m.name] == 1 else f"{m.name} ({m.unit})" for m in metrics}
+
+
+def _as_values(edited: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """Turn the table's words back into what the plan stores: metric keys and directions."""
+    keys = {name: key for key, name in names.items()}
+    directions = {text: d.value for d, text in DIRECTION_LABELS.items()}
+    return edited.assign(
+        metric_key=edited["metric_key"].map(lambda v: keys.get(v, v)),
+        direction=edited["direction"].map(lambda v: directions.get(v, v)),
+    )
+
+
 def customize_form(plan: PlanDetail, user: UserSummary) -> None:
     """Edit targets and directions, add or remove criteria, change checkpoint days."""
     key = f"upsell_version_{plan.id}"
     version = st.session_state.setdefault(key, plan.version)
+    names = metric_names(data.call(list_metrics))
     frame = pd.DataFrame(
         [
             {
                 "name": m.name,
-                "metric_key": m.metric_key,
+                "metric_key": names.get(m.metric_key, m.metric_key),
                 "unit": m.unit,
-                "direction": m.direction.value,
+                "direction": DIRECTION_LABELS[m.direction],
                 "target": float(m.target),
                 "baseline": None if m.baseline is None else float(m.baseline),
             }
@@ -422,46 +522,65 @@ def customize_form(plan: PlanDetail, user: UserSummary) -> None:
                 "name": st.column_config.TextColumn(
                     "Criterion", required=True, max_chars=CRITERION_NAME_LENGTH
                 ),
-                "metric_key": st.column_config.TextColumn(
-                    "Usage metric key", help="Empty for a manual metric", max_chars=64
+                "metric_key": st.column_config.SelectboxColumn(
+                    "Usage metric",
+                    options=sorted(names.values()),
+                    help="Empty for a criterion entered by hand",
                 ),
-                "unit": st.column_config.TextColumn("Unit", max_chars=32),
+                "unit": st.column_config.TextColumn(
+                    "Unit", max_chars=32, help="'met' for a criterion that is done or not"
+                ),
                 "target": "Target",
                 "baseline": "Baseline",
                 "direction": st.column_config.SelectboxColumn(
-                    "Better when", options=[d.value for d in Direction], required=True
+                    "Better when", options=list(DIRECTION_LABELS.values()), required=True
                 ),
             },
+            placeholder="—",
         )
         days = st.text_input(
             "Checkpoint days", ", ".join(str(c.day) for c in plan.checkpoints), max_chars=200
         )
         if st.form_submit_button("Save criteria", type="primary"):
-            try:
-                picked = sorted({int(d) for d in days.replace(",", " ").split()})
-            except ValueError:
-                st.session_state[ERROR] = "Checkpoint days must be whole numbers, e.g. 30, 60, 90."
-                st.rerun()
-            try:
-                saved = data.call(
-                    customize_plan,
-                    measurement_id=plan.id,
-                    metrics=criteria_changes(
-                        plan.metrics, table_criteria(edited), updatable=UPDATABLE
-                    ),
-                    checkpoint_days=picked or None,
-                    expected_version=version,
-                    actor=user,
-                )
-            except Conflict as exc:
-                st.session_state.pop(key, None)  # the next run loads the latest version
-                st.session_state[ERROR] = f"{exc} The latest criteria are loaded below."
-            except DomainError as exc:
-                st.session_state[ERROR] = str(exc)
-            else:
-                st.session_state[key] = saved.version
-                st.session_state[FLASH] = "Saved the plan's criteria."
-            st.rerun()
+            _save_criteria(plan, user, edited, names, days, version)
+        form_messages.show(st.session_state.pop(f"{CRITERIA_ERROR}_{plan.id}", []))
+
+
+def _save_criteria(plan, user, edited, names, days, version) -> None:
+    """Save the criteria table; refused entries are said next to the form, edits kept."""
+    key = f"upsell_version_{plan.id}"
+    try:
+        picked = sorted({int(d) for d in days.replace(",", " ").split()})
+    except ValueError:
+        form_messages.show(["Checkpoint days: write whole numbers, e.g. 30, 60, 90."])
+        return
+    try:
+        saved = data.call(
+            customize_plan,
+            measurement_id=plan.id,
+            metrics=criteria_changes(
+                plan.metrics, table_criteria(_as_values(edited, names)), updatable=UPDATABLE
+            ),
+            checkpoint_days=picked or None,
+            expected_version=version,
+            actor=user,
+        )
+    except Conflict as exc:
+        st.session_state.pop(key, None)  # the next run loads the latest version
+        upsell_data.forget()
+        st.session_state[f"{CRITERIA_ERROR}_{plan.id}"] = [
+            f"{exc} The latest criteria are loaded below."
+        ]
+    except DomainError as exc:
+        # "metrics.2.target: …" names a cell of the table: its column says enough.
+        plain = DomainError(re.sub(r"\bmetrics\.\d+\.", "", str(exc)))
+        form_messages.show(form_messages.form_messages(plain, CRITERIA_LABELS))
+        return
+    else:
+        upsell_data.forget()
+        st.session_state[key] = saved.version
+        st.session_state[FLASH] = "Saved the plan's criteria."
+    st.rerun()
 
 
 def outcome_form(plan: PlanDetail, user: UserSummary) -> None:

@@ -3,7 +3,7 @@
 import plotly.graph_objects as go
 import streamlit as st
 
-from components.charts import ACCENT, style
+from components.charts import ACCENT, figure
 from components.format import escape_md, when
 from components.navigation import page_file
 from components.wins_views import ACHIEVEMENT_PAGE
@@ -113,20 +113,26 @@ def metric_cards(metrics: list[SuccessMetric]) -> None:
 
 def delay_chart(m: SuccessMetric) -> go.Figure:
     """Bars of wins by time from reaching the goal to its success record."""
-    fig = go.Figure(
-        go.Bar(
-            x=[b.label for b in m.bins],
-            y=[b.count for b in m.bins],
-            marker_color=ACCENT,
-            text=[b.count for b in m.bins],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{x}: %{y} wins<extra></extra>",
-        )
+    bars = {
+        "type": "bar",
+        "x": [b.label for b in m.bins],
+        "y": [b.count for b in m.bins],
+        "marker": {"color": ACCENT},
+        "text": [b.count for b in m.bins],
+        "textposition": "outside",
+        "cliponaxis": False,
+        "hovertemplate": "%{x}: %{y} wins<extra></extra>",
+    }
+    return figure(
+        [bars],
+        xaxis={
+            "type": "category",
+            "title": {"text": "from reaching the goal to its success record"},
+        },
+        yaxis={"rangemode": "tozero", "showticklabels": False, "showgrid": False},
+        height=220,
+        right=24,
     )
-    fig.update_xaxes(type="category", title_text="from reaching the goal to its success record")
-    fig.update_yaxes(rangemode="tozero", showticklabels=False, showgrid=False)
-    return style(fig, height=220, right=24)
 
 
 def _row_link(row: MetricRow, mine: bool) -> None:

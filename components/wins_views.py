@@ -9,7 +9,7 @@ import streamlit as st
 
 from components import forms
 from components.cards import empty_state
-from components.charts import ACCENT, HEIGHT, PRIMARY, style
+from components.charts import ACCENT, HEIGHT, PRIMARY, figure
 from components.format import escape_md, label, money, when
 from components.navigation import page_file
 from core.formatting import duration, number
@@ -101,10 +101,6 @@ def headline(o: WinsOverview) -> None:
         column.metric(title, value, help=note, border=True)
 
 
-def _layout(fig: go.Figure, height: int) -> go.Figure:
-    return style(fig, height=height, right=24)
-
-
 def _hbars(rows: list[Slice], names: list[str], color: str, notes: list, grid=True) -> go.Figure:
     if len(rows) > TOP_BARS:  # fold the long tail so bars stay readable at a fixed height
         rest = rows[TOP_BARS - 1 :]
@@ -113,24 +109,26 @@ def _hbars(rows: list[Slice], names: list[str], color: str, notes: list, grid=Tr
         )
         rows, names = [*rows[: TOP_BARS - 1], other], [*names[: TOP_BARS - 1], "Other"]
         notes = [*notes[: TOP_BARS - 1], _wins_note(other)]
-    fig = go.Figure(
-        go.Bar(
-            x=[r.wins for r in rows][::-1],
-            y=names[::-1],
-            orientation="h",
-            marker_color=color,
-            text=[r.wins for r in rows][::-1],
-            textposition="outside",
-            cliponaxis=False,
-            customdata=notes[::-1],
-            hovertemplate="%{y}: %{customdata}<extra></extra>",
-        )
+    bars = {
+        "type": "bar",
+        "x": [r.wins for r in rows][::-1],
+        "y": names[::-1],
+        "orientation": "h",
+        "marker": {"color": color},
+        "text": [r.wins for r in rows][::-1],
+        "textposition": "outside",
+        "cliponaxis": False,
+        "customdata": notes[::-1],
+        "hovertemplate": "%{y}: %{customdata}<extra></extra>",
+        "width": 0.6 if len(rows) > 3 else 0.4,
+    }
+    return figure(
+        [bars],
+        xaxis={"showticklabels": False, "showgrid": False},
+        yaxis={"showgrid": False, "type": "category"},
+        height=HEIGHT if grid else 34 * len(rows) + 40,
+        right=24,
     )
-    _layout(fig, height=HEIGHT if grid else 34 * len(rows) + 40)
-    fig.update_traces(width=0.6 if len(rows) > 3 else 0.4)
-    fig.update_xaxes(showticklabels=False, showgrid=False)
-    fig.update_yaxes(showgrid=False, type="category")
-    return fig
 
 
 def _wins_note(r: Slice) -> str:
@@ -141,32 +139,35 @@ def _wins_note(r: Slice) -> str:
 
 def over_time(o: WinsOverview) -> go.Figure:
     """Bars of wins per week or month across the period."""
-    fig = go.Figure(
-        go.Bar(
-            x=[p.start for p in o.over_time],
-            y=[p.wins for p in o.over_time],
-            marker_color=PRIMARY,
-            customdata=[_wins_note(p) for p in o.over_time],
-            hovertemplate=f"{o.bucket.title()} of %{{x|%b %d, %Y}}: %{{customdata}}<extra></extra>",
-        )
-    )
-    fig.update_yaxes(rangemode="tozero", dtick=1 if max(p.wins for p in o.over_time) < 6 else None)
-    return _layout(fig, HEIGHT)
+    bars = {
+        "type": "bar",
+        "x": [p.start for p in o.over_time],
+        "y": [p.wins for p in o.over_time],
+        "marker": {"color": PRIMARY},
+        "customdata": [_wins_note(p) for p in o.over_time],
+        "hovertemplate": f"{o.bucket.title()} of %{{x|%b %d, %Y}}: %{{customdata}}<extra></extra>",
+    }
+    yaxis = {"rangemode": "tozero"}
+    if max(p.wins for p in o.over_time) < 6:
+        yaxis["dtick"] = 1
+    return figure([bars], yaxis=yaxis, right=24)
 
 
 def time_to_achieve(o: WinsOverview) -> go.Figure:
     """A histogram of days from goal start to achievement, in 30-day bins."""
-    fig = go.Figure(
-        go.Bar(
-            x=[b.label for b in o.days_bins],
-            y=[b.wins for b in o.days_bins],
-            marker_color=ACCENT,
-            hovertemplate="%{x} days: %{y} wins<extra></extra>",
-        )
+    bars = {
+        "type": "bar",
+        "x": [b.label for b in o.days_bins],
+        "y": [b.wins for b in o.days_bins],
+        "marker": {"color": ACCENT},
+        "hovertemplate": "%{x} days: %{y} wins<extra></extra>",
+    }
+    return figure(
+        [bars],
+        xaxis={"type": "category", "title": {"text": "days from goal start to achievement"}},
+        yaxis={"rangemode": "tozero"},
+        right=24,
     )
-    fig.update_xaxes(type="category", title_text="days from goal start to achievement")
-    fig.update_yaxes(rangemode="tozero")
-    return _layout(fig, HEIGHT)
 
 
 def _chart(title: str, fig: go.Figure, key: str, note: str | None = None) -> None:

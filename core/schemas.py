@@ -35,6 +35,7 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     PlainSerializer,
+    ValidationError,
     ValidationInfo,
     field_validator,
 )
@@ -445,3 +446,72 @@ def as_uuid(ref: str) -> uuid.UUID | None:
         return uuid.UUID(str(ref))
     except ValueError:
         return None
+
+
+# A refused input in plain words ----------------------------------------------------------------
+
+_NUMBER_KINDS = ("float_parsing", "float_type", "decimal_parsing", "decimal_type", "finite_number")
+_WHOLE_KINDS = ("int_parsing", "int_type", "int_from_float")
+_PLAIN_LIMITS = {
+    "greater_than_equal": ("ge", "must be at least {}."),
+    "greater_than": ("gt", "must be more than {}."),
+    "less_than_equal": ("le", "must be at most {}."),
+    "less_than": ("lt", "must be less than {}."),
+    "string_too_long": ("max_length", "can be at most {} characters."),
+    "too_long": ("max_length", "can have at most {} entries."),
+    "too_short": ("min_length", "needs at least {} entries."),
+}
+_COLLECTIONS = ("List", "Tuple", "Set", "Frozenset", "Dictionary")
+_PYDANTIC_PHRASES = (("Input should be ", "must be "), ("String should ", "must "))
+
+
+def problem_words(error: Mapping) -> str:
+    """Say one pydantic error without its field, in the words a person reads: 'is required.'."""
+    kind, context = error.get("type", ""), error.get("ctx") or {}
+    if kind == "missing" or (kind == "string_too_short" and context.get("min_length") == 1):
+        return "is required."
+    if kind == "string_too_short":
+        return f"needs at least {context.get('min_length')} characters."
+    if kind == "too_short" and context.get("min_length") == 1:
+        return "needs at least one entry."
+    if kind in _PLAIN_LIMITS and _PLAIN_LIMITS[kind][0] in context:
+        bound, words = _PLAIN_LIMITS[kind]
+        if kind == "too_long" and context.get("field_type") not in _COLLECTIONS:
+            words = _PLAIN_LIMITS["string_too_long"][1]  # text checked after it was tidied
+        value = context[bound]
+        if isinstance(value, float | Decimal) and math.isfinite(value) and value == int(value):
+            value = int(value)  # "at least 0", not "at least 0.0"
+        return words.format(f"{value:,}" if isinstance(value, int) else value)
+    if kind in _WHOLE_KINDS:
+        return "must be a whole number."
+    if kind in _NUMBER_KINDS:
+        return "must be a number."
+    if kind.startswith("decimal_max"):
+        return "has too many digits."
+    if kind.startswith(("date_", "datetime_")):
+        return "must be a date (YYYY-MM-DD)."
+    if kind.startswith("uuid"):
+        return "must be an id (a UUID)."
+    if kind == "extra_forbidden":
+        return "is not expected here."
+    if kind in ("enum", "literal_error") and str(error.get("msg", "")).startswith("Input "):
+        return "must be one of the listed options."  # ours (Forgiving) list the spellings
+    message = str(error.get("msg", "is not valid"))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    for pydantic_words, plain_words in _PYDANTIC_PHRASES:
+        message = message.replace(pydantic_words, plain_words)
+    return message if message.endswith((".", "?", "!")) else message + "."
+
+
+def problems_text(exc: ValidationError) -> str:
+    """Return an input model's errors as one Invalid message: 'field: problem; other: problem'.
+
+    Fields are named as the API names them (camelCase); a problem of the whole input has none.
+    """
+    parts = []
+    for error in exc.errors():
+        field = ".".join(to_camel(p) if isinstance(p, str) else str(p) for p in error["loc"])
+        words = problem_words(error)
+        parts.append(f"{field}: {words}" if field else words[0].upper() + words[1:])
+    return "; ".join(parts)

@@ -9,11 +9,13 @@ import sys
 import time
 from collections import Counter, defaultdict
 from contextlib import ExitStack
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session
 
+from core.customers.health import refresh_scores
 from data import (
     activity,
     expansions,
@@ -26,7 +28,7 @@ from data import (
     usage,
     win_history,
 )
-from data.load import copy_rows, rebuilt_afterwards, stream
+from data.load import copy_rows, midnight, rebuilt_afterwards, stream
 from data.reference import load_reference
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,7 +101,28 @@ def generate(
     counts.update(
         win_history.load(conn, stream(seed, "win_history"), all_goals, deals, metrics_of, as_of)
     )
+    counts.update(_settle_health(conn, as_of))
     return dict(counts)
+
+
+def _settle_health(conn: Connection, as_of: date) -> dict[str, int]:
+    """Store every customer's score as the health rules combine its seeded factors.
+
+    The seeded score is the CRM's and becomes the `crm_health` factor; the list, Home and the
+    customer page then show the same number from the first moment, not after the first job run.
+    Nothing is queued for the CRM: it already holds the history the demo writes.
+    """
+    factors = text("SELECT count(*) FROM health_factors")
+    before = conn.execute(factors).scalar_one()
+    session = Session(bind=conn)
+    try:
+        # Computed just before as_of, like everything else the app did before it.
+        computed = midnight(as_of) - timedelta(seconds=1)
+        refresh_scores(session=session, now=computed, write_back=False)
+        session.flush()
+    finally:
+        session.close()
+    return {"health_factors": conn.execute(factors).scalar_one() - before}
 
 
 def _load_accounts(conn: Connection, accounts) -> dict[str, int]:

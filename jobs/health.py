@@ -5,11 +5,11 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from core.customers.adoption import refresh_adoption
-from core.customers.health import refresh_scores
+from core.customers.health import PASS_MINUTES, refresh_scores
 from jobs.registry import job
 
 
-@job("customer_health", seconds=300, first_delay=30)
+@job("customer_health", seconds=PASS_MINUTES * 60, first_delay=30)
 def customer_health(*, session: Session, now: datetime | None = None) -> dict:
     """Refresh adoption factors and combined health scores; queue CRM write-backs of changes."""
     now = now or datetime.now(UTC)

@@ -1,6 +1,8 @@
-"""Customers: filter and export the customer list, open one customer's detail.
+"""Customers: filter and export the customer list, open one customer's page (its 360).
 
-Sales and marketing see each customer as its consent allows (core.reporting.customers).
+Sales and marketing see each customer as its consent allows (core.reporting.customers). The
+customer's sections render one at a time (the section picker), so only the chosen one reads
+more than the cached page read.
 """
 
 import uuid
@@ -10,17 +12,32 @@ import streamlit as st
 from components import data
 from components.auth import require_user
 from components.cards import empty_state, page_header
-from components.customer_detail import detail_view
+from components.customer_activity import goals_view, timeline_view, upsells_view
+from components.customer_contacts import contacts_and_feedback
+from components.customer_detail import (
+    GOALS,
+    HEALTH,
+    PEOPLE,
+    UPSELLS,
+    USAGE,
+    VALUE_PACK,
+    header,
+    health_section,
+    section_picker,
+    sections,
+    usage_section,
+)
 from components.customer_form import add_customer_form
 from components.customer_table import PAGE_SIZE, Filters, customer_table, filter_bar, to_csv
 from components.goals_section import goals_and_plans_section
 from components.upsell_form import manual_upsell_form
+from components.value_pack import value_pack_section
 from core.base import Role
-from core.customers.health import customer_health
-from core.customers.schemas import CustomerHealthOut
 from core.errors import NotFound
 from core.reporting.customers import customer_detail, filter_options, list_customers, metric_series
 from core.reporting.schemas import CustomerDetail, CustomerFilters, CustomerPage, MetricSeries
+
+FRESH = "customer_fresh"  # set by a change made here: the next run reads the primary
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -39,19 +56,26 @@ def load_page(filters: Filters, offset: int, role: Role) -> CustomerPage:
 
 @st.cache_data(ttl=60, show_spinner=False)
 def load_detail(customer_id: str, role: Role) -> CustomerDetail:
-    """Return one customer's detail as `role` may see it."""
+    """Return one customer's page as `role` may see it (the viewer's role decides the view)."""
     return data.read(customer_detail, customer_id=uuid.UUID(customer_id), viewer=role)
+
+
+def fresh_detail(customer_id: str, role: Role) -> CustomerDetail:
+    """Return the page from the primary, right after this person's own change."""
+    return data.call(customer_detail, customer_id=uuid.UUID(customer_id), viewer=role)
+
+
+def changed() -> None:
+    """Forget cached reads after a change made on this page; the next run reads the primary."""
+    load_detail.clear()
+    load_series.clear()
+    load_page.clear()
+    st.session_state[FRESH] = True
 
 
 def export_rows(filters: Filters, role: Role) -> bytes:
     """Return every customer matching `filters` as CSV, named as `role` may see them."""
     return to_csv(data.call(list_customers, **filters.as_kwargs(), limit=None, viewer=role).rows)
-
-
-@st.cache_data(ttl=60, show_spinner=False)
-def load_health(customer_id: str) -> CustomerHealthOut:
-    """Return one customer's health score with its factors, weights and sources."""
-    return data.call(customer_health, customer_id=uuid.UUID(customer_id))
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -64,7 +88,7 @@ user = require_user()
 page_header("Customers", "Search and filter customers; select a row to open its details.")
 added = add_customer_form(user)
 if added:
-    load_page.clear()
+    changed()
     load_options.clear()
     st.query_params["customer"] = added
 filters = filter_bar(load_options(), default_owner=user.id if user.role == Role.CSM else None)
@@ -108,12 +132,29 @@ selected = st.query_params.get("customer")
 if selected:
     st.divider()
     try:
-        detail = load_detail(selected, user.role)
+        fresh = st.session_state.pop(FRESH, False)
+        detail = (fresh_detail if fresh else load_detail)(selected, user.role)
     except (NotFound, ValueError):
         st.warning("That customer does not exist (any more). Pick another row above.")
     else:
-        detail_view(detail, lambda key: load_series(selected, key), load_health(selected))
-        goals_and_plans_section(selected, user, on_change=load_detail.clear)
-        manual_upsell_form(selected, user)
+        header(detail)
+        section = section_picker(sections(user.role, value_pack=True))
+        with st.container(key=f"customer_{section}"):
+            if section == HEALTH:
+                health_section(detail)
+            elif section == GOALS:
+                goals_view(detail)
+                goals_and_plans_section(selected, user, on_change=changed)
+            elif section == UPSELLS:
+                upsells_view(detail, user.role)
+                manual_upsell_form(selected, user, on_change=changed)
+            elif section == PEOPLE:
+                contacts_and_feedback(detail, on_change=changed)
+            elif section == USAGE:
+                usage_section(detail, lambda key: load_series(selected, key))
+            elif section == VALUE_PACK:
+                value_pack_section(selected, user)
+            else:
+                timeline_view(detail, user.role)
 elif total:
-    st.caption(":material/touch_app: Select a row to see goals, usage, feedback and timeline.")
+    st.caption(":material/touch_app: Select a row to see health, goals, upsells and timeline.")

@@ -2,14 +2,25 @@
 
 import streamlit as st
 
-from components import data
+from components import data, form_messages
 from components.auth import require_user
 from components.cards import Card, empty_state, metric_row, page_header
+from components.format import label, when
 from components.outbox_views import deliveries_frame, queue_chart
 from core.base import Role
 from core.errors import DomainError
 from core.integrations.status import integration_states
 from core.outbox.service import list_deliveries, queue_summary, retry_many
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def load_summary() -> list[dict]:
+    """Return how many deliveries each channel has per status, at most 15 seconds old.
+
+    A group-by over the whole queue; the latest deliveries below stay live.
+    """
+    return data.call(queue_summary)
+
 
 user = require_user(Role.ADMIN)
 page_header(
@@ -27,7 +38,7 @@ for column, state in zip(st.columns(len(integration_states())), integration_stat
         if not state.configured:
             st.caption("Needs  \n" + "  \n".join(f"`{s}`" for s in state.settings))
 
-summary = data.call(queue_summary)
+summary = load_summary()
 totals = {}
 for row in summary:
     totals[row["status"]] = totals.get(row["status"], 0) + row["count"]
@@ -71,7 +82,9 @@ if retryable:
         chosen = st.multiselect(
             "Deliveries",
             retryable,
-            format_func=lambda d: f"{d.channel.value} · {d.idempotency_key} · {d.status.value}",
+            format_func=lambda d: (
+                f"{label(d.channel)} · {label(d.status)} · queued {when(d.created_at)}"
+            ),
         )
         everything = st.checkbox(f"All {len(retryable)} shown above")
         if st.form_submit_button("Retry now", type="primary"):
@@ -87,7 +100,10 @@ if retryable:
                         actor_user_id=user.id,
                     )
                 except DomainError as exc:
-                    st.error(str(exc))
+                    form_messages.show(
+                        form_messages.form_messages(exc, {"deliveryIds": "Deliveries"})
+                    )
                 else:
+                    load_summary.clear()
                     st.toast(f"{len(targets)} deliveries queued again.")
                     st.rerun()

@@ -10,9 +10,10 @@ from functools import partial
 
 import streamlit as st
 
-from components import data, forms
+from components import data, forms, marketing_data
 from components.auth import require_user
 from components.cards import empty_state, page_header
+from components.form_messages import form_messages
 from components.format import escape_md, label
 from components.marketing_views import (
     board,
@@ -26,19 +27,24 @@ from components.marketing_views import (
 from core.base import Role
 from core.errors import DomainError, Invalid
 from core.marketing.models import FlagStatus
-from core.marketing.queries import (
-    MAX_LIMIT,
-    candidate_industries,
-    flag_board,
-    list_candidates,
-    utilization,
-)
+from core.marketing.queries import MAX_LIMIT
 from core.marketing.schemas import Candidate
 from core.marketing.service import flag_candidate, move_candidate_flag
 from core.schemas import NOTE_LENGTH
 
 PAGE_SIZE = 10
 NOTICE = "mk_notice"
+# Labels of the filters and the flag form by the names core's messages give them.
+LABELS = {
+    "minScore": "Minimum score",
+    "candidateType": "Candidate type",
+    "industry": "Industry",
+    "consent": "Consent",
+    "flagStatus": "Flag status",
+    "sort": "Sort by",
+    "notes": "Notes",
+    "status": "Status",
+}
 
 
 def flag(item: Candidate, actor_id: uuid.UUID) -> None:
@@ -58,12 +64,13 @@ def flag(item: Candidate, actor_id: uuid.UUID) -> None:
             notes=notes,
         )
     except DomainError as exc:
-        st.session_state[NOTICE] = ("error", str(exc))
+        st.session_state[NOTICE] = ("error", " ".join(form_messages(exc, LABELS)))
     else:
         st.session_state[NOTICE] = (
             "success",
             f"{item.reference} flagged as a {label(kind).lower()}; it is on the board.",
         )
+    marketing_data.forget()  # also after a refusal: someone else's flag shows as it is now
 
 
 def move(flag_id: uuid.UUID, version: int, status: FlagStatus, actor_id: uuid.UUID) -> None:
@@ -77,9 +84,10 @@ def move(flag_id: uuid.UUID, version: int, status: FlagStatus, actor_id: uuid.UU
             actor_id=actor_id,
         )
     except DomainError as exc:
-        st.session_state[NOTICE] = ("error", str(exc))
+        st.session_state[NOTICE] = ("error", " ".join(form_messages(exc, LABELS)))
     else:
         st.session_state[NOTICE] = ("success", f"Moved to {label(status).lower()}.")
+    marketing_data.forget()  # also after a refusal: someone else's move shows as it is now
 
 
 def show_notice() -> None:
@@ -93,11 +101,12 @@ def show_notice() -> None:
 
 def candidates_tab(actor_id: uuid.UUID) -> None:
     """Render the filters, the CSV export and one page of candidate cards."""
-    filters = filter_panel(data.call(candidate_industries))
+    filters = filter_panel(marketing_data.industries())
     try:
-        found = data.call(list_candidates, **filters.as_kwargs(), limit=MAX_LIMIT)
+        found = marketing_data.candidates(filters)
     except Invalid as exc:
-        st.warning(str(exc))
+        for message in form_messages(exc, LABELS):
+            st.warning(escape_md(message), icon=":material/rule:")
         return
     if not found.items:
         empty_state(
@@ -120,13 +129,17 @@ def candidates_tab(actor_id: uuid.UUID) -> None:
         st.button("Clear filters", key="mk_clear", on_click=clear_filters)
         st.download_button(
             "CSV",
-            data=candidates_csv(found.items),
+            data=lambda: candidates_csv(found.items),  # built only when downloaded
             file_name="marketing-candidates.csv",
             mime="text/csv",
             icon=":material/download:",
             key="mk_export",
             help="Download every matching win (consent-safe, like this page).",
         )
+    st.caption(
+        "The list holds every documented win the filters match; **Candidates** above counts "
+        "only the wins that qualify for at least one candidate type (pick one to list just those)."
+    )
     for item in shown:
         candidate_card(item, on_flag=partial(flag, actor_id=actor_id))
 
@@ -138,7 +151,7 @@ page_header(
     "testimonials, references or social proof, and track them until they are used.",
 )
 show_notice()
-usage = data.call(utilization)
+usage = marketing_data.usage()
 if not usage.wins:
     empty_state(
         "No wins to market yet",
@@ -157,7 +170,7 @@ with found_tab:
     candidates_tab(user.id)
 with board_tab:
     if flags_total:
-        board(data.call(flag_board), on_move=partial(move, actor_id=user.id))
+        board(marketing_data.board(), on_move=partial(move, actor_id=user.id))
     else:
         empty_state(
             "No flags yet",

@@ -9,11 +9,21 @@ from components.cards import Card, empty_state, fact_row, metric_row, page_heade
 from components.format import label, when
 from components.system_views import failed_items_frame, job_runs_frame
 from core.base import Role
+from core.reporting.schemas import SystemStatus
 from core.reporting.system import system_status
 
+
+@st.cache_data(ttl=30, show_spinner=False)
+def load_status() -> SystemStatus:
+    """Return the database, job runs, failed items and API keys, at most half a minute old."""
+    return data.call(system_status)
+
+
 require_user(Role.ADMIN)
-page_header("System", "Health of the database, the jobs process and API access.")
-status = data.call(system_status)
+page_header(
+    "System", "Health of the database, the jobs process and API access. Refreshed every 30 seconds."
+)
+status = load_status()
 
 st.subheader("Database")
 db = status.database

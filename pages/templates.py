@@ -6,6 +6,7 @@ import streamlit as st
 from components import data, forms
 from components.auth import require_user
 from components.cards import page_header
+from components.form_messages import form_messages
 from components.format import escape_md, when
 from core.base import Role
 from core.drafts.templates import (
@@ -32,6 +33,7 @@ key = st.selectbox(
 current = templates[key]
 SUBJECT, BODY, VERSION = f"tpl_subject_{key}", f"tpl_body_{key}", f"tpl_version_{key}"
 state = st.session_state
+LABELS = {"subject": "Subject", "body": "Body"}
 if SUBJECT not in state:  # first open, or reloaded after someone else's save
     state[SUBJECT], state[BODY], state[VERSION] = current.subject, current.body, current.version
 
@@ -56,7 +58,7 @@ def _save() -> None:
         for name in (SUBJECT, BODY, VERSION):
             state.pop(name, None)
     except DomainError as exc:
-        state["tpl_error"] = f"Not saved. {exc}"
+        state["tpl_error"] = "Not saved. " + " ".join(form_messages(exc, LABELS))
     else:
         state[VERSION] = saved.version
         state["tpl_flash"] = f"Saved {saved.name}. New drafts use this text from now on."
@@ -96,7 +98,8 @@ with show:
             subject=state[SUBJECT], body=state[BODY], context=sample_context(key)
         )
     except Invalid as exc:
-        st.error(escape_md(str(exc)), icon=":material/error:")
+        for message in form_messages(exc, LABELS):
+            st.error(escape_md(message), icon=":material/error:")
         st.caption("Fix the template; it cannot be saved while the preview fails.")
     else:
         with st.container(border=True):

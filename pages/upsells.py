@@ -4,13 +4,13 @@ import uuid
 
 import streamlit as st
 
-from components import data, plan_tracking, upsell_views
+from components import data, plan_tracking, upsell_data, upsell_views
 from components.auth import require_user
 from components.cards import Card, empty_state, fact_row, page_header
 from components.format import escape_md, money, score, when
 from core.base import Role
 from core.errors import NotFound
-from core.upsell.queries import list_plans, plan_detail
+from core.upsell.queries import list_plans
 
 user = require_user(Role.CSM, Role.LEADER, Role.ADMIN)
 page_header(
@@ -38,7 +38,7 @@ if not selected:
         st.caption(":material/touch_app: Choose a plan to see its charts, reviews and outcome.")
     st.stop()
 try:
-    plan = data.call(plan_detail, measurement_id=uuid.UUID(selected))
+    plan = upsell_data.plan(uuid.UUID(selected))
 except (NotFound, ValueError):
     st.warning("That plan does not exist (any more). Choose another one above.")
     st.stop()
@@ -53,7 +53,7 @@ next_cp = next((c for c in plan.checkpoints if c.status not in ("reviewed", "ski
 fact_row(
     [
         Card("ARR increase", money(plan.arr_increase)),
-        Card("Predicted success", score(plan.predicted_success)),
+        upsell_views.prediction_card(plan),
         Card("Next checkpoint", upsell_views.checkpoint_text(next_cp)),
         Card("Health before → after", f"{score(plan.health_before)} → {score(plan.health_after)}"),
         plan_tracking.roi_card(plan),

@@ -13,8 +13,10 @@ import streamlit as st
 from components import data
 from components.auth import require_user
 from components.cards import empty_state, page_header
+from components.form_messages import form_messages
 from components.format import escape_md
 from components.repository_views import (
+    FILTER_LABELS,
     PURPOSE_LABELS,
     RepoFilters,
     clear_filters,
@@ -173,7 +175,8 @@ else:
         first = load_page(filters, 0)
         trends = load_insights(filters)
     except Invalid as exc:
-        st.warning(f"Please check the filters — {escape_md(str(exc))}", icon=":material/rule:")
+        for message in form_messages(exc, FILTER_LABELS):
+            st.warning(f"Please check the filters — {escape_md(message)}", icon=":material/rule:")
     else:
         found, charts = st.tabs([f"Results ({first.total_text})", "Insights"])
         with found:

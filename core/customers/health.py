@@ -15,8 +15,16 @@ The inbound `healthScore` is only ever the `crm_health` factor, so it never over
 factors; sending null removes that factor. A score stored before the app first computed the
 customer's health (older data, seeds) is kept as the `crm_health` factor at that moment.
 
+The stored score (`customers.health_score`) is the one number everywhere: the customer list,
+its filters, Home's band counts, the 360 header and the CRM write-back all read it, and
+`customer_health` answers it too, with `computed_at` (`health_refreshed_at`, when the score was
+last computed from its factors). A factor written without a refresh (a documented win's goal
+attainment) leaves the score as it was until the next pass, at most `PASS_MINUTES` later;
+`pending` tells the reader so instead of showing a second number.
+
 `refresh_scores` recomputes the combined score (for some customers right after a factor
-changed, for everyone in the `customer_health` job); when it changes, `health_revision` counts up
+changed, for everyone in the `customer_health` job) and notes when it did for every customer
+whose factors changed since; when the score changes, `health_revision` counts up
 and, for a customer with a CRM id, one Salesforce write-back of the new value to the Account's
 health field is enqueued (idempotency key: customer, revision and value). A score that goes
 away (no factor left) is not written back.
@@ -50,6 +58,7 @@ ITEM = "health"  # a customer whose score to combine (job_item_failures.item_typ
 WRITE_BACK_ITEM = "health_write_back"  # a customer's score to queue for the CRM
 CENT = Decimal("0.01")
 METHOD = "Weighted mean of the factors present; a missing factor is left out, not counted as 0."
+PASS_MINUTES = 5  # how often the `customer_health` job recomputes every score
 
 
 @dataclass(frozen=True)
@@ -112,7 +121,8 @@ SYNC_WEIGHTS = text(
 CURRENT = text(
     """
     SELECT c.id, c.crm_id, c.health_score, c.health_revision,
-           c.health_refreshed_at IS NULL AS never,
+           c.health_refreshed_at IS NULL
+           OR coalesce(max(f.updated_at) > c.health_refreshed_at, false) AS behind,
            coalesce(array_agg(f.score) FILTER (WHERE f.id IS NOT NULL), '{}') AS scores,
            coalesce(array_agg(f.weight) FILTER (WHERE f.id IS NOT NULL), '{}') AS weights
       FROM customers c LEFT JOIN health_factors f ON f.customer_id = c.id
@@ -223,8 +233,12 @@ def refresh_scores(
     session: Session,
     customer_ids: Iterable[uuid.UUID] | None = None,
     now: datetime | None = None,
+    write_back: bool = True,
 ) -> dict[str, int]:
-    """Recompute combined scores (all customers with factors when no ids); enqueue write-backs."""
+    """Recompute combined scores (all customers with factors when no ids); enqueue write-backs.
+
+    `write_back=False` (seeding data the CRM already holds) stores the scores and queues nothing.
+    """
     now = now or datetime.now(UTC)
     ids = _ids(customer_ids)
     session.flush()
@@ -240,7 +254,7 @@ def refresh_scores(
             with scores.item(row.id, savepoint=False) if ids is None else nullcontext():
                 score = combine(zip(row.scores, row.weights, strict=True))
                 changed = score != row.health_score
-                if changed or row.never:
+                if changed or row.behind:
                     writes.append((row, score, row.health_revision + changed))
     stored = set()
     if writes:
@@ -271,7 +285,7 @@ def refresh_scores(
             "related_id": customer_id,
         }
         for customer_id, crm_id, score, revision in due
-        if crm_id and score is not None
+        if crm_id and score is not None and write_back
     ]
     stmt = insert(Delivery).on_conflict_do_nothing(index_elements=["idempotency_key"])
     with batch(session, WRITE_BACK_ITEM) as write_backs:
@@ -296,7 +310,11 @@ def customer_health(*, session: Session, customer_id: uuid.UUID) -> CustomerHeal
     """Return a customer's combined score with every factor, its weight, share and source."""
     customer = session.execute(
         select(
-            Customer.id, Customer.external_id, Customer.name, Customer.health_refreshed_at
+            Customer.id,
+            Customer.external_id,
+            Customer.name,
+            Customer.health_score,
+            Customer.health_refreshed_at,
         ).where(Customer.id == customer_id)
     ).first()
     if customer is None:
@@ -321,16 +339,27 @@ def customer_health(*, session: Session, customer_id: uuid.UUID) -> CustomerHeal
         )
         for r in rows
     ]
-    # The mean of the factors shown, so the answer adds up even before the next refresh.
-    score = combine((r.score, r.weight) for r in rows)
+    # The stored score, as the list, Home and the CRM show it; `pending` says when the factors
+    # below have moved on since it was computed.
     return CustomerHealthOut(
         customer_id=customer.id,
         external_id=customer.external_id,
         name=customer.name,
-        score=score,
-        band=health_band(score),
+        score=customer.health_score,
+        band=health_band(customer.health_score),
         method=METHOD,
         factors=factors,
         weights=WEIGHTS,
         computed_at=customer.health_refreshed_at,
     )
+
+
+def pending(health: CustomerHealthOut) -> bool:
+    """True when a factor changed after the stored score was computed (the next pass catches up)."""
+    if not health.factors:
+        return False
+    if health.computed_at is None:
+        return True
+    if any(f.updated_at > health.computed_at for f in health.factors):
+        return True
+    return combine((f.score, f.weight) for f in health.factors) != health.score

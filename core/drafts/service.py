@@ -4,9 +4,9 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, String, case, cast, func, literal, or_, select, true, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.accounts.models import User
@@ -16,10 +16,11 @@ from core.audit.service import record_audit
 from core.base import Role
 from core.customers.models import Customer, TimelineEvent
 from core.drafts.models import Draft, DraftKind, DraftStatus
+from core.drafts.queries import as_row, detailed, queue, queue_status, status_is
 from core.drafts.schemas import KIND_LABELS, BulkResult, DraftRow
 from core.drafts.templates import check_subject, diff_summary
 from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from core.outbox.models import Channel, Delivery, DeliveryStatus
+from core.outbox.models import Channel
 from core.outbox.service import enqueue
 
 STALE = "Someone else saved this draft since you opened it."
@@ -115,38 +116,6 @@ def create_drafts(*, session: Session, rows: Sequence[dict]) -> None:
     insert_rows(session, Draft.__table__, rows, skip_conflicts_on=ONCE_PER)
 
 
-def _visible(viewer_id: uuid.UUID, viewer_role: Role | str) -> ColumnElement[bool]:
-    role = Role(viewer_role)
-    if role in (Role.ADMIN, Role.LEADER):
-        return true()
-    if role == Role.CSM:
-        return or_(Draft.owner_id == viewer_id, Customer.owner_csm_id == viewer_id)
-    raise Forbidden("The approval queue is for CSMs, CS leaders and admins.")
-
-
-def _queue_status() -> ColumnElement[str]:
-    """Draft status as people see it: a dead-lettered email makes its draft 'failed'."""
-    sent = (Draft.status == DraftStatus.SENT) | (Delivery.status == DeliveryStatus.SENT)
-    failed = (Draft.status == DraftStatus.FAILED) | (Delivery.status == DeliveryStatus.DEAD)
-    return case(
-        (Draft.status.in_([DraftStatus.PENDING, DraftStatus.REJECTED]), cast(Draft.status, String)),
-        (sent, literal("sent")),
-        (failed, literal("failed")),
-        else_=literal("approved"),
-    )
-
-
-def _queue(columns: list, viewer_id: uuid.UUID, viewer_role: Role | str):
-    key = literal("draft:") + cast(Draft.id, String) + literal(":gmail")
-    return (
-        select(*columns)
-        .select_from(Draft)
-        .join(Customer, Customer.id == Draft.customer_id)
-        .outerjoin(Delivery, Delivery.idempotency_key == key)
-        .where(_visible(viewer_id, viewer_role))
-    )
-
-
 def list_drafts(
     *,
     session: Session,
@@ -157,54 +126,25 @@ def list_drafts(
     limit: int = 100,
 ) -> list[DraftRow]:
     """Return the drafts this viewer may see, with customer, recipients and delivery state."""
-    owner, decider, queue_status = aliased(User), aliased(User), _queue_status()
-    columns = [Draft, Customer.name, owner.name, decider.name, Delivery, queue_status]
-    stmt = (
-        _queue(columns, viewer_id, viewer_role)
-        .outerjoin(owner, owner.id == Draft.owner_id)
-        .outerjoin(decider, decider.id == Draft.decided_by_id)
-    )
-    if status:
-        stmt = stmt.where(queue_status == DraftStatus(status).value)
-    if kind:
-        stmt = stmt.where(Draft.kind == DraftKind(kind))
-    order = Draft.created_at.asc() if status == DraftStatus.PENDING else Draft.created_at.desc()
-    may_act = Role(viewer_role) in (Role.ADMIN, Role.CSM)
-    rows = session.execute(stmt.order_by(order, Draft.id).limit(limit))
-    return [_row(*row, may_act=may_act) for row in rows]
 
+    def chosen(stmt, _):
+        if status:
+            stmt = stmt.where(status_is(status))
+        if kind:
+            stmt = stmt.where(Draft.kind == DraftKind(kind))
+        newest = status != DraftStatus.PENDING
+        order = Draft.created_at.desc() if newest else Draft.created_at.asc()
+        return stmt.order_by(order, Draft.id).limit(limit)
 
-def _row(d: Draft, customer, owner_name, decided_by, delivery, queue_status, *, may_act):
-    return DraftRow(
-        id=d.id,
-        kind=d.kind,
-        status=DraftStatus(queue_status),
-        customer_id=d.customer_id,
-        customer_name=customer,
-        owner_id=d.owner_id,
-        owner_name=owner_name,
-        to_addresses=list(d.to_addresses or []),
-        subject=d.subject,
-        body=d.body,
-        edited=(d.subject, d.body) != (d.original_subject, d.original_body),
-        version=d.version,
-        created_at=d.created_at,
-        decided_at=d.decided_at,
-        decided_by_name=decided_by,
-        rejected_reason=d.rejected_reason,
-        delivery_status=delivery.status.value if delivery else None,
-        delivery_error=delivery.last_error if delivery else None,
-        sent_at=delivery.sent_at if delivery else None,
-        can_act=may_act and queue_status == DraftStatus.PENDING.value,
-    )
+    return [as_row(r, viewer_role) for r in detailed(session, viewer_id, viewer_role, chosen)]
 
 
 def approval_stats(
     *, session: Session, viewer_id: uuid.UUID, viewer_role: Role | str
 ) -> dict[str, int]:
     """Count the drafts this viewer may see by queue status (every status present)."""
-    queue_status = _queue_status()
-    stmt = _queue([queue_status, func.count()], viewer_id, viewer_role).group_by(queue_status)
+    status = queue_status()
+    stmt = queue([status, func.count()], viewer_id, viewer_role).group_by(status)
     counts = {s.value: 0 for s in DraftStatus}
     counts.update({s: n for s, n in session.execute(stmt)})
     return counts

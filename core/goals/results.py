@@ -58,7 +58,7 @@ def describe_result(facts) -> str:
         verb = "cut" if Direction(facts.direction) == Direction.LOWER else "raised"
         sentence = f"{verb} {subject} from {before} to {now} (target {target})"
     else:
-        sentence = f"reached {now} {subject} (target {target})"
+        sentence = f"brought {subject} to {now} (target {target})"
     beyond = facts.beyond_target
     if beyond and beyond > 0.005:
         sentence += f", {beyond:.0%} beyond target"

@@ -149,6 +149,14 @@ def progress_pct(row) -> float | None:
 
 
 MAX_MILESTONES = 100
+# A goal of each type inside a sentence ("target: a KPI goal with a metric needs a target").
+A_GOAL = {
+    GoalType.SUCCESS_PLAN: "a success-plan goal",
+    GoalType.KPI: "a KPI goal",
+    GoalType.ONBOARDING: "an onboarding goal",
+    GoalType.ROI: "an ROI goal",
+    GoalType.CUSTOM: "a custom goal",
+}
 
 
 class MilestoneIn(InputModel):
@@ -261,15 +269,15 @@ def goal_problems(values: dict, milestones: int) -> list[str]:
     needs_milestones = kind == GoalType.SUCCESS_PLAN or (
         kind == GoalType.ONBOARDING and metric is None
     )
-    problems = []
+    problems, a_goal = [], A_GOAL[GoalType(kind)]
     if needs_metric and metric is None:
-        problems.append(f"metric: a {kind.value} goal needs a metric")
+        problems.append(f"metric: {a_goal} needs a metric")
     if needs_metric and target is None:
-        problems.append(f"target: a {kind.value} goal with a metric needs a target")
+        problems.append(f"target: {a_goal} with a metric needs a target")
     if kind == GoalType.SUCCESS_PLAN and metric is not None:
-        problems.append("metric: success_plan goals are measured by milestones; leave it out")
+        problems.append("metric: success-plan goals are measured by milestones; leave it out")
     if needs_milestones and not milestones:
-        problems.append(f"milestones: a {kind.value} goal without a metric needs at least one")
+        problems.append(f"milestones: {a_goal} without a metric needs at least one")
     due, start = values["due_date"], values["start_date"]
     if due is not None and due < start:
         problems.append(f"dueDate: must not be before startDate ({start.isoformat()})")

@@ -27,9 +27,13 @@ the numbers can be shown without the name).
 from dataclasses import dataclass
 from datetime import date
 
+from core.goals.schemas import A_GOAL
+
 CONSENT_FACTOR = {"full_public": 1.0, "logo": 0.9, "anonymized": 0.7, "internal_only": 0.4}
 CONSENT_RANK = {"internal_only": 0, "anonymized": 1, "logo": 2, "full_public": 3}
 GOAL_TYPE_POINTS = {"roi": 10, "kpi": 8, "success_plan": 5, "onboarding": 4, "custom": 3}
+# "KPI goal", "success-plan goal": the goal's own words without their article.
+GOAL_TYPE_WORDS = {kind.value: words.split(" ", 1)[1] for kind, words in A_GOAL.items()}
 FATIGUE_PER_ASK, FATIGUE_MAX = 10, 30
 
 
@@ -69,7 +73,8 @@ def score(i: ScoreInputs) -> Score:
     if i.money_value is not None:
         money = 15 if i.money_value >= 100_000 else 10 if i.money_value >= 25_000 else 5
     parts.append((money, "quantified money value"))
-    parts.append((GOAL_TYPE_POINTS.get(i.goal_type, 3), f"{i.goal_type.replace('_', ' ')} goal"))
+    goal_words = GOAL_TYPE_WORDS.get(i.goal_type, "custom goal")
+    parts.append((GOAL_TYPE_POINTS.get(i.goal_type, 3), goal_words))
     parts.append((_sentiment(i), "customer sentiment (NPS/CSAT)"))
     parts.append((max(0.0, min(10.0, (i.health or 0) / 10)), "account health"))
     parts.append((_tenure(i), "tenure"))

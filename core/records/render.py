@@ -1,9 +1,17 @@
 """Render a success record as Markdown, HTML, Google Doc blocks and a Slack announcement."""
 
+from core.base import Segment
 from core.formatting import number
 from core.goals.results import value_summary
 from core.integrations import escape
 from core.records.facts import RecordFacts
+
+# How a segment reads inside a sentence ("Acme (Retail, SMB) raised …").
+SEGMENT_WORDS = {
+    Segment.SMB: "SMB",
+    Segment.MID_MARKET: "mid-market",
+    Segment.ENTERPRISE: "enterprise",
+}
 
 
 def title(facts: RecordFacts) -> str:
@@ -14,7 +22,7 @@ def title(facts: RecordFacts) -> str:
 def summary(facts: RecordFacts) -> str:
     """Return the one-paragraph story of the win."""
     return (
-        f"{facts.customer_name} ({facts.industry}, {facts.segment.replace('_', '-')}) "
+        f"{facts.customer_name} ({facts.industry}, {SEGMENT_WORDS[Segment(facts.segment)]}) "
         f"{facts.result} in {facts.days_to_achieve} days, delivering {value_summary(facts)}."
     )
 

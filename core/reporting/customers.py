@@ -24,11 +24,21 @@ from sqlalchemy.types import Date
 
 from core.accounts.models import User
 from core.base import Role, Segment
-from core.customers.models import Customer, Feedback, Metric, Observation, TimelineEvent
+from core.customers.health import customer_health
+from core.customers.models import Customer, Feedback, Metric, Observation
 from core.customers.queries import HEALTHY_FROM, WATCH_FROM, health_band_expr
 from core.customers.schemas import HealthBand
 from core.errors import NotFound
-from core.goals.models import Goal, GoalStatus
+from core.goals.models import Achievement, Goal, GoalStatus
+from core.reporting.customer_activity import (
+    SHOWN_WINS,
+    health_readings,
+    last_renewal,
+    success_plans,
+    timeline,
+    upsells,
+    wins,
+)
 from core.reporting.schemas import (
     CustomerDetail,
     CustomerFilters,
@@ -40,14 +50,10 @@ from core.reporting.schemas import (
     MetricSeries,
     Owner,
     SeriesPoint,
-    TimelineRow,
 )
 from core.repository.consent import Audience, CustomerView, audience, customer_views, named_levels
 
 RECENT_FEEDBACK = 10
-
-
-RECENT_EVENTS = 20
 
 
 def _band_condition(band: HealthBand) -> ColumnElement[bool]:
@@ -149,16 +155,24 @@ def filter_options(*, session: Session) -> CustomerFilters:
 def customer_detail(
     *, session: Session, customer_id: uuid.UUID, viewer: Role | None = None
 ) -> CustomerDetail:
-    """Return one customer with goals, recent feedback, timeline and observed metrics."""
-    row = session.execute(_row_select().where(Customer.id == customer_id)).one_or_none()
+    """Return one customer's page: facts, health, goals and wins, plans and upsells (CS staff),
+    recent feedback, the timeline with links and observed metrics, in a fixed number of reads."""
+    renewal = last_renewal(session=session, customer_id=customer_id)
+    row = session.execute(
+        _row_select()
+        .add_columns(
+            Customer.use_case,
+            Customer.customer_since,
+            Customer.website,
+            Customer.external_id,
+            User.email.label("csm_email"),
+        )
+        .outerjoin(User, User.id == Customer.owner_csm_id)
+        .where(Customer.id == customer_id)
+    ).one_or_none()
     if row is None:
         raise NotFound(f"No customer with id {customer_id}.")
-    customer = session.get_one(Customer, customer_id)
-    csm_email = (
-        session.scalar(select(User.email).where(User.id == customer.owner_csm_id))
-        if customer.owner_csm_id
-        else None
-    )
+    won = aliased(Achievement)
     goals = session.execute(
         select(
             Goal.id,
@@ -171,8 +185,10 @@ def customer_detail(
             Goal.unit,
             Goal.start_date,
             Goal.due_date,
+            won.id.label("achievement_id"),
         )
         .outerjoin(Metric, Metric.key == Goal.metric_key)
+        .outerjoin(won, and_(won.goal_id == Goal.id, won.status.in_(SHOWN_WINS)))
         .where(Goal.customer_id == customer_id)
         .order_by(Goal.status, Goal.due_date.nulls_last(), Goal.name)
     )
@@ -181,12 +197,6 @@ def customer_detail(
         .where(Feedback.customer_id == customer_id)
         .order_by(Feedback.responded_at.desc())
         .limit(RECENT_FEEDBACK)
-    )
-    events = session.scalars(
-        select(TimelineEvent)
-        .where(TimelineEvent.customer_id == customer_id)
-        .order_by(TimelineEvent.occurred_at.desc())
-        .limit(RECENT_EVENTS)
     )
     metrics = session.execute(
         select(
@@ -201,28 +211,32 @@ def customer_detail(
         .group_by(Metric.key)
         .order_by(Metric.name)
     )
-    views = customer_views(session=session, seen_by=audience(viewer), customer_ids=[customer_id])
-    view = views[customer_id]
+    seen_by = audience(viewer)
+    view = customer_views(session=session, seen_by=seen_by, customer_ids=[customer_id])[customer_id]
     said = [FeedbackRow.model_validate(f, from_attributes=True) for f in feedback]
+    health = customer_health(session=session, customer_id=customer_id)
+    health = health.model_copy(
+        update={"name": view.label, "external_id": health.external_id if view.shows.name else None}
+    )
+    sold = upsells(session=session, customer_id=customer_id, view=view)
+    staff = seen_by == Audience.INTERNAL
     return CustomerDetail(
         customer=CustomerRow.model_validate(row._asdict() | {"name": view.label}),
-        use_case=view.text(customer.use_case) or None,
-        customer_since=customer.customer_since,
-        website=customer.website if view.shows.name else None,
-        external_id=customer.external_id if view.shows.name else None,
-        csm_email=csm_email,
+        use_case=view.text(row.use_case) or None,
+        customer_since=row.customer_since,
+        website=row.website if view.shows.name else None,
+        external_id=row.external_id if view.shows.name else None,
+        csm_email=row.csm_email,
         goals=[GoalRow.model_validate(g._asdict() | {"name": view.text(g.name)}) for g in goals],
         feedback=[_feedback_as_seen(f, view) for f in said],
-        timeline=[
-            TimelineRow(
-                occurred_at=e.occurred_at,
-                kind=e.kind,
-                title=view.text(e.title),
-                body=view.text(e.body) or None,
-            )
-            for e in events
-        ],
+        timeline=timeline(session=session, customer_id=customer_id, view=view),
         metrics=[MetricOption.model_validate(m._asdict()) for m in metrics],
+        health=health,
+        health_readings=health_readings(upsells=sold, score=health.score, at=datetime.now(UTC)),
+        wins=wins(session=session, customer_id=customer_id, view=view),
+        plans=success_plans(session=session, customer_id=customer_id, view=view) if staff else [],
+        upsells=sold if staff else [],
+        last_renewal=renewal,
     )
 
 

@@ -9,8 +9,9 @@ from pydantic import BaseModel
 
 from core.base import Consent, Role, Segment
 from core.customers.models import FeedbackKind
-from core.customers.schemas import HealthBand
-from core.goals.models import GoalStatus, GoalType
+from core.customers.schemas import CustomerHealthOut, HealthBand
+from core.goals.models import AchievementStatus, GoalStatus, GoalType, PlanStatus
+from core.upsell.models import MeasurementStatus, OutcomeStatus, ProgressStatus, UpsellType
 
 
 class MetricRow(BaseModel):
@@ -216,6 +217,7 @@ class GoalRow(BaseModel):
     unit: str | None
     start_date: date
     due_date: date | None
+    achievement_id: uuid.UUID | None = None  # the goal's win, when it has one (not rejected)
 
 
 class FeedbackRow(BaseModel):
@@ -232,6 +234,61 @@ class TimelineRow(BaseModel):
     kind: str
     title: str
     body: str | None
+    achievement_id: uuid.UUID | None = None  # the win the line is about (its details page)
+    plan_id: uuid.UUID | None = None  # the measurement plan the line is about (its progress)
+
+
+class WinRow(BaseModel):
+    """A win of the customer (a verified or held achievement) and whether it is documented."""
+
+    achievement_id: uuid.UUID
+    goal_name: str
+    goal_type: GoalType
+    status: AchievementStatus
+    achieved_at: datetime
+    record_title: str | None  # None: no success record written yet
+
+
+class SuccessPlanRow(BaseModel):
+    """A success plan of the customer with how many of its milestones are done."""
+
+    id: uuid.UUID
+    name: str
+    status: PlanStatus
+    start_date: date
+    target_date: date | None
+    milestones_total: int
+    milestones_done: int
+
+
+class UpsellRow(BaseModel):
+    """An upsell of the customer and where its measurement plan stands (None: no plan yet)."""
+
+    id: uuid.UUID
+    name: str
+    type: UpsellType
+    arr_increase: Decimal
+    close_date: date
+    plan_id: uuid.UUID | None
+    plan_status: MeasurementStatus | None
+    progress_status: ProgressStatus | None
+    started_on: date | None
+    horizon_days: int | None
+    predicted_success: Decimal | None
+    outcome: OutcomeStatus | None  # the confirmed outcome
+    proposed_outcome: OutcomeStatus | None
+    health_before: Decimal | None
+    health_after: Decimal | None
+    evaluated_at: datetime | None
+
+
+class HealthReading(BaseModel):
+    """A stored health score at a moment: an upsell plan's start or outcome, or the score now."""
+
+    at: date
+    score: Decimal
+    moment: Literal["plan_start", "plan_outcome", "current"]
+    upsell_name: str | None = None
 
 
 class MetricOption(BaseModel):
@@ -257,6 +314,12 @@ class CustomerDetail(BaseModel):
     feedback: list[FeedbackRow]
     timeline: list[TimelineRow]
     metrics: list[MetricOption]
+    health: CustomerHealthOut | None = None
+    health_readings: list[HealthReading] = []  # oldest first
+    wins: list[WinRow] = []
+    plans: list[SuccessPlanRow] = []  # CS staff only, as the goals-and-plans set-up
+    upsells: list[UpsellRow] = []  # CS staff only, as the upsell pages
+    last_renewal: date | None = None  # the latest renewal the CRM reported (no end date is kept)
 
 
 class SeriesPoint(BaseModel):

@@ -18,6 +18,24 @@
   ones and reached-but-not-recorded ones), leaving out undocumented ones reached less than 24 h
   ago, which still have time. Overdue custom goals have no moment of reaching: only capture
   counts them.
+
+  How the reached-but-not-recorded goals are found (`UNRECORDED`): the earlier query read every
+  observation since each goal's start and cut the whole series into runs with three window
+  passes and sorts (1.0 s of a cold Wins page at 1,000 customers, spilling its sort to disk).
+  Now each goal is handled on its own, in observation order:
+  1. a goal whose observations since its start hold the target fewer than `consecutive` times
+     can never have a run that long; counting its hits stops at the `consecutive`-th, and this
+     drops most goals without an achievement (they are mostly goals not reached yet);
+  2. for the rest, one streaming pass keeps the running length of the current run, its start
+     and whether a long enough miss run came before (for goals met at start), and stops at the
+     first qualifying run: the goal was reached when it began, and later points cannot change
+     that; with a period end it also stops once a point after the end lies outside a run begun
+     before it, as no run found later could begin in the period.
+  Whether the goal was met at start, the scope and the period are unchanged. No new index is
+  needed. Rejected: bounding by min/max of the value since the start (it reads the same rows
+  as the hit count, which stops sooner and is exact about `consecutive`); a stored "first
+  reached at" per goal (a second source of truth for a number leaders see). Equality with the
+  earlier query is checked on generated goals in tests/core/reporting/test_unrecorded_agreement.py.
 - **Customer communication** = wins whose congratulations email was sent ÷ verified wins.
 - **Marketing utilization** = wins with a marketing flag marked used ÷ verified wins.
 """
@@ -96,28 +114,43 @@ UNRECORDED = text(
         ) v ON true
        WHERE s.type IN ('kpi', 'onboarding', 'roi') AND s.target IS NOT NULL
          AND s.metric_key IS NOT NULL
-    ), points AS (
-      SELECT s.id, s.needed, s.met_at_start, o.observed_at, {_meets(_measure("o.value"))} AS ok,
-             row_number() OVER (PARTITION BY s.id ORDER BY o.observed_at) AS n_all
-        FROM metric_goals s
-        JOIN metric_observations o
-          ON o.customer_id = s.customer_id AND o.metric_key = s.metric_key
-         AND o.observed_at >= s.started AND o.observed_at <= :now
-    ), stretches AS (  -- runs of consecutive points that meet (or miss) the target
-      SELECT id, ok, min(observed_at) AS began, count(*) AS n, min(needed) AS needed,
-             bool_and(met_at_start) AS met_at_start
-        FROM (SELECT *, n_all - row_number() OVER (PARTITION BY id, ok ORDER BY observed_at)
-                        AS stretch FROM points) p
-       GROUP BY id, ok, stretch
-    ), armed AS (  -- a goal met at start counts a crossing only after a sustained fall back
-      SELECT *, coalesce(bool_or(NOT ok AND n >= needed) OVER (
-                  PARTITION BY id ORDER BY began ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
-                false) AS fell_back
-        FROM stretches
     ), reached AS (
-      SELECT 'not_recorded' AS kind, id, min(began) AS at
-        FROM armed WHERE ok AND n >= needed AND (NOT met_at_start OR fell_back)
-       GROUP BY id
+      SELECT 'not_recorded' AS kind, s.id, first.began AS at
+        FROM metric_goals s
+        CROSS JOIN LATERAL (  -- the goal's first qualifying run; the scan stops at it
+          SELECT r.began,
+                 r.ok AND r.run >= s.needed AND (NOT s.met_at_start OR r.armed) AS qualifies
+            FROM (SELECT p.*, bool_or(NOT p.ok AND p.run >= s.needed) OVER w AS armed
+                    FROM (SELECT q.*,  -- run: points in a row on this point's side, it included
+                                 q.n - coalesce(
+                                   CASE WHEN q.ok THEN max(CASE WHEN NOT q.ok THEN q.n END) OVER w
+                                        ELSE max(CASE WHEN q.ok THEN q.n END) OVER w END,
+                                   0) AS run,
+                                 max(CASE WHEN q.ok AND q.prev_ok IS NOT TRUE
+                                          THEN q.observed_at END) OVER w AS began
+                            FROM (SELECT o.observed_at, {_meets(_measure("o.value"))} AS ok,
+                                         count(*) OVER w AS n,
+                                         lag({_meets(_measure("o.value"))}) OVER w AS prev_ok
+                                    FROM metric_observations o
+                                   WHERE o.customer_id = s.customer_id
+                                     AND o.metric_key = s.metric_key
+                                     AND o.observed_at >= s.started AND o.observed_at <= :now
+                                  WINDOW w AS (ORDER BY o.observed_at)) q
+                          WINDOW w AS (ORDER BY q.observed_at)) p
+                  WINDOW w AS (ORDER BY p.observed_at)) r
+           WHERE (r.ok AND r.run >= s.needed AND (NOT s.met_at_start OR r.armed))
+              OR (r.observed_at >= CAST(:end AS timestamptz)  -- nothing later is in the period
+                  AND (NOT r.ok OR r.began >= CAST(:end AS timestamptz)))
+           ORDER BY r.observed_at
+           LIMIT 1
+        ) first
+       WHERE first.qualifies
+         AND (SELECT count(*) FROM (  -- a run needs this many hits: most goals never get them
+               SELECT FROM metric_observations o
+                WHERE o.customer_id = s.customer_id AND o.metric_key = s.metric_key
+                  AND o.observed_at >= s.started AND o.observed_at <= :now
+                  AND {_meets(_measure("o.value"))}
+                LIMIT s.needed) hits) >= s.needed
       UNION ALL
       SELECT 'milestones_done', s.id, max(m.completed_at)
         FROM scope s JOIN milestones m ON m.goal_id = s.id

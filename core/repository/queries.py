@@ -19,7 +19,6 @@ from datetime import date
 
 import sqlalchemy as sa
 from pydantic import ValidationError
-from pydantic.alias_generators import to_camel
 from sqlalchemy import (
     ARRAY,
     REAL,
@@ -63,6 +62,7 @@ from core.repository.schemas import (
     RepositoryOptions,
     RepositoryPage,
 )
+from core.schemas import problems_text
 
 MAX_LIMIT = 500
 CAP = 1000  # matches ranked and counted at most; a total beyond it reads "1,000+"
@@ -108,11 +108,7 @@ def _validated(**kwargs) -> RepositoryFilters:
     try:
         return RepositoryFilters(**kwargs)
     except ValidationError as exc:
-        problems = [
-            f"{to_camel(str(e['loc'][0]))}: {e['msg'].removeprefix('Value error, ')}"
-            for e in exc.errors()
-        ]
-        raise Invalid("; ".join(problems)) from None
+        raise Invalid(problems_text(exc)) from None
 
 
 def _tsquery(q: str) -> ColumnElement:

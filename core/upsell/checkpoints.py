@@ -160,7 +160,7 @@ def _status_line(plan, summary: dict) -> str:
     return line
 
 
-def _draft(cp: Checkpoint, plan, summary: dict, template) -> dict:
+def _draft(cp, plan, summary: dict, template) -> dict:
     """Return the review summary draft for the CSM to edit and approve."""
     findings = [
         f"- {m['name']}: no value yet (target {m['target']} {m['unit']})"
@@ -197,7 +197,7 @@ def caught_up_text(*, day: int, prepared_day: int) -> str:
     return f"Day {day} check, prepared on day {prepared_day} from data up to day {day}."
 
 
-def _summary(cp: Checkpoint, plan, shot: asof.Snapshot, now: datetime, later: int | None) -> dict:
+def _summary(cp, plan, shot: asof.Snapshot, now: datetime, later: int | None) -> dict:
     summary = reviews.build_summary(
         day=cp.day,
         metrics=shot.metrics,
@@ -231,7 +231,7 @@ class _Prepared:
 
 
 def _prepare(
-    cp: Checkpoint,
+    cp,
     plan,
     shot: asof.Snapshot,
     now: datetime,
@@ -318,11 +318,14 @@ def _expire(session: Session) -> None:
             session.expire(obj)
 
 
-def trigger_due(*, session: Session, now: datetime | None = None) -> dict[str, int]:
+def trigger_due(
+    *, session: Session, now: datetime | None = None, shape: tuple[float, ...] | None = None
+) -> dict[str, int]:
     """Prepare every due checkpoint from its own day's data, in order; skip superseded ones."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
-    due = session.scalars(
-        select(Checkpoint)
+    # Plain rows, not loaded checkpoints: a backlog can be tens of thousands of them.
+    due = session.execute(
+        select(Checkpoint.id, Checkpoint.measurement_id, Checkpoint.day, Checkpoint.due_on)
         .join(Measurement, Measurement.id == Checkpoint.measurement_id)
         .where(
             Checkpoint.status == CheckpointStatus.SCHEDULED,
@@ -337,7 +340,7 @@ def trigger_due(*, session: Session, now: datetime | None = None) -> dict[str, i
     ids = list({cp.measurement_id for cp in due})
     plans = {row.id: row for row in session.execute(PLAN_CONTEXT, {"ids": ids})}
     points = [(cp.id, cp.measurement_id, asof.moment(cp.due_on, now)) for cp in due]
-    shots = asof.snapshots(session=session, points=points)
+    shots = asof.snapshots(session=session, points=points, shape=shape)
     last = {cp.measurement_id: cp.day for cp in due}  # ordered by day: the latest wins
     template = load(session=session, key="review_summary")
     with batch(session, ITEM) as plans_done:

@@ -24,10 +24,10 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.audit.failures import batch
-from core.drafts.models import DraftKind, DraftStatus
-from core.drafts.service import create_draft
+from core.drafts.models import Draft, DraftKind, DraftStatus
+from core.drafts.service import ONCE_PER, draft_row
 from core.drafts.templates import get_template, preview
-from core.upsell import curve
+from core.upsell import bulk, curve
 
 ASK_DAY = 60
 ANSWER_DAYS = 60
@@ -116,15 +116,24 @@ def ask_due(*, session: Session, now: datetime | None = None) -> dict[str, int]:
     if not due:
         return {"feedback_asks": 0}
     template = get_template(session=session, key=TEMPLATE)  # read once for the whole pass
-    drafted = 0
+    drafts = []
     with batch(session, ITEM) as asks_done:
         for row in due:
-            with asks_done.item(row.id):  # one plan's ask that cannot be drafted stays alone
-                drafted += _ask(session, template, row) is not None
+            # One plan's ask that cannot be drafted stays alone; the rest are written together.
+            with asks_done.item(row.id, savepoint=False):
+                drafts.append(_ask(template, row))
+        drafted = bulk.insert(
+            asks_done, Draft.__table__, drafts, key=_plan_of, skip_conflicts_on=ONCE_PER
+        )
     return {"feedback_asks": drafted}
 
 
-def _ask(session: Session, template, row):
+def _plan_of(draft: dict) -> uuid.UUID:
+    return draft["related_id"]
+
+
+def _ask(template, row) -> dict:
+    """Return the draft row of one plan's ask; raise Invalid if its text breaks a rule."""
     context = {
         "customer_name": row.customer,
         "contact_name": row.contact_name.split()[0] if row.contact_name else "there",
@@ -133,8 +142,7 @@ def _ask(session: Session, template, row):
         "csm_name": row.csm_name or "the customer success team",
     }
     subject, body = preview(subject=template.subject, body=template.body, context=context)
-    return create_draft(
-        session=session,
+    return draft_row(
         kind=DraftKind.FEEDBACK_REQUEST,
         customer_id=row.customer_id,
         owner_id=row.csm_id,

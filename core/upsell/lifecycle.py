@@ -14,7 +14,6 @@ that cannot be queued leaves its checkpoint unescalated (tried again on the next
 recorded with its reason; the others go out.
 """
 
-import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import text
@@ -22,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from core.audit.failures import batch
 from core.integrations import escape
+from core.outbox.bulk import delivery
 from core.outbox.models import Channel
-from core.outbox.service import enqueue
+from core.upsell import bulk
 from core.upsell.models import Checkpoint, Measurement, Outcome
 from core.upsell.reviews import checkpoint_title
 
@@ -108,21 +108,24 @@ def escalate_overdue(*, session: Session, now: datetime | None = None) -> dict[s
     now = (now or datetime.now(UTC)).astimezone(UTC)
     session.flush()
     rows = session.execute(OVERDUE).all()
-    sent = 0
+    dms = []
     with batch(session, ITEM) as reminders:
         for row in rows:
-            with reminders.item(row.id):  # one that cannot be queued is tried on the next pass
-                sent += _remind(session, row) is not None
-        escalated = [r.id for r in rows if reminders.ok(r.id)]
+            # Preparing only computes; the reminders are then queued a chunk at a time, and
+            # one that cannot be queued is tried on the next pass.
+            with reminders.item(row.id, savepoint=False):
+                dms.append(_remind(row))
+        sent = bulk.enqueue(reminders, dms)
+        escalated = [d["related_id"] for d in dms if reminders.ok(d["related_id"])]
         if escalated:
             session.execute(ESCALATED, {"now": now, "ids": escalated})
             _expire(session)
     return {"overdue_escalations": sent}
 
 
-def _remind(session: Session, row) -> uuid.UUID | None:
-    return enqueue(
-        session=session,
+def _remind(row) -> dict:
+    """Return the reminder DM of one overdue checkpoint review (a delivery row)."""
+    return delivery(
         channel=Channel.SLACK_DM,
         payload=_payload(row),
         idempotency_key=f"checkpoint:{row.id}:overdue",

@@ -29,20 +29,21 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 
 from sqlalchemy import Uuid, any_, bindparam, select, text
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from core.audit.failures import batch
 from core.base import Direction
 from core.customers.models import MetricKind
 from core.formatting import number
-from core.upsell import curve, frequency
+from core.upsell import bulk, curve, frequency
 from core.upsell.models import Measurement, MeasurementMode, MilestoneStatus, PlanMilestone
 
 DEFAULT_STEPS = ((0.25, 30), (0.5, 60))  # (share of the way to target, due day)
 DEFAULT_KINDS = (MetricKind.USAGE.value, MetricKind.ADOPTION.value)
 DEFAULT_CRITERIA = 2
 ITEM = "plan_milestones"  # a plan whose milestones to lay out (job_item_failures.item_type)
+ONE_NAME = ("measurement_id", "name")  # a plan's milestones are unique by name
 
 TO_LAY_OUT = text(
     f"""
@@ -83,20 +84,28 @@ def _meets(value: str) -> str:
     )
 
 
-def _rolled_value() -> str:
-    """SQL: the window average of a day for the milestone's frequency (named windows w<days>)."""
-    cases = " ".join(
-        f"WHEN '{f.value}' THEN sum(total) OVER w{d} / sum(n) OVER w{d}"
+def _rolled() -> str:
+    """SQL: each automatic milestone's days since the start, averaged over its frequency window."""
+    # A milestone has one frequency: a branch per frequency reads its milestones' observations
+    # and computes only the window it needs.
+    return " UNION ALL ".join(
+        f"""
+        SELECT id, day, threshold, direction, sum(total) OVER w / sum(n) OVER w AS value
+          FROM (SELECT o.id, o.threshold, o.direction,
+                       (x.observed_at AT TIME ZONE 'UTC')::date AS day, sum(x.value) AS total,
+                       count(*) AS n
+                  FROM open o
+                  JOIN metric_observations x ON x.customer_id = o.customer_id
+                   AND x.metric_key = o.metric_key
+                   AND x.observed_at >= (o.started_on::timestamp AT TIME ZONE 'UTC')
+                   AND x.observed_at <= :now
+                 WHERE o.measurement = '{MeasurementMode.AUTOMATIC.value}'
+                   AND o.frequency = '{f.value}'
+                 GROUP BY o.id, o.threshold, o.direction, day) daily
+        WINDOW w AS (PARTITION BY id ORDER BY day
+                     RANGE BETWEEN interval '{d - 1} days' PRECEDING AND CURRENT ROW)
+        """
         for f, d in frequency.WINDOW_DAYS.items()
-    )
-    return f"CASE frequency {cases} END"
-
-
-def _windows() -> str:
-    return ", ".join(
-        f"w{d} AS (PARTITION BY id ORDER BY day "
-        f"RANGE BETWEEN interval '{d - 1} days' PRECEDING AND CURRENT ROW)"
-        for d in frequency.WINDOW_DAYS.values()
     )
 
 
@@ -110,20 +119,8 @@ REACH = text(
         JOIN measurement_metrics mm ON mm.id = ms.metric_id
         JOIN upsell_measurements m ON m.id = ms.measurement_id
        WHERE m.status = 'active' AND ms.reached_on IS NULL
-    ), daily AS (
-      SELECT o.id, o.frequency, o.threshold, o.direction,
-             (x.observed_at AT TIME ZONE 'UTC')::date AS day, sum(x.value) AS total, count(*) AS n
-        FROM open o
-        JOIN metric_observations x ON x.customer_id = o.customer_id
-         AND x.metric_key = o.metric_key
-         AND x.observed_at >= (o.started_on::timestamp AT TIME ZONE 'UTC')
-         AND x.observed_at <= :now
-       WHERE o.measurement = '{MeasurementMode.AUTOMATIC.value}'
-       GROUP BY 1, 2, 3, 4, 5
     ), rolled AS (
-      SELECT id, day, threshold, direction, {_rolled_value()} AS value
-        FROM daily
-      WINDOW {_windows()}
+      {_rolled()}
     ), reached AS (
       SELECT id, min(day) AS day FROM rolled WHERE {_meets("value")} GROUP BY id
       UNION ALL
@@ -262,18 +259,14 @@ def lay_out(*, session: Session, now: datetime | None = None) -> dict[str, int]:
             # A plan whose template milestones cannot be read stays unstamped (tried again).
             with laid_out.item(p.plan_id, savepoint=False):
                 rows.extend(_plan_rows(p, criteria[p.plan_id]))
-        stmt = insert(PlanMilestone.__table__).on_conflict_do_nothing()
-        # executemany sends pages of multi-row VALUES that fit; a failing chunk goes row by row.
-        laid_out.chunked(rows, lambda part: _write(session, stmt, part), key=_plan_of)
+        planned = bulk.insert(
+            laid_out, PlanMilestone.__table__, rows, key=_plan_of, skip_conflicts_on=ONE_NAME
+        )
         stamped = [i for i in ids if laid_out.ok(i)]
         if stamped:
             session.execute(STAMP, {"ids": stamped, "now": now})
     _expire(session)
-    return {"milestones_planned": len(rows)}
-
-
-def _write(session: Session, stmt, rows) -> None:
-    session.execute(stmt, list(rows))
+    return {"milestones_planned": planned}
 
 
 def _plan_of(row: dict) -> uuid.UUID:

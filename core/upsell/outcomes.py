@@ -16,8 +16,10 @@ of now when a CSM decides before that day. The CSM has GRACE_DAYS (30) from the 
 decide (`decide_by`); after that the plan closes as "no decision" (`core/upsell/lifecycle.py`),
 which a later confirmation replaces. "No decision" is never a choice a person makes.
 
-Each plan is proposed in its own savepoint: one that fails is recorded with its reason (System
-page) and tried again on the next pass, while the others are proposed.
+Each plan is proposed on its own and the proposals are written a chunk at a time
+(`core/upsell/bulk.py`): a plan that cannot be proposed, or whose proposal the database refuses,
+is recorded with its reason (System page) and tried again on the next pass, while the others
+are proposed.
 
 Confirmation completes the plan and upserts the customer's `upsell_realization` health factor:
 the outcome sets the band (success 80-100, partial 50-79, at risk 25-49, failed 0-24) and the
@@ -27,21 +29,20 @@ queues its write-back to the CRM when it changed.
 """
 
 import uuid
-from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from core.audit.bulk import insert_rows
 from core.audit.failures import batch
 from core.audit.service import record_audit
 from core.customers.health import refresh_scores, upsert_factor
 from core.customers.models import Customer, TimelineEvent
 from core.errors import Conflict, Invalid, NotFound
-from core.upsell import asof, reviews
+from core.upsell import asof, bulk, reviews
 from core.upsell.curve import fmt, target_met
 from core.upsell.models import (
     Checkpoint,
@@ -63,6 +64,7 @@ BANDS = {
     OutcomeStatus.FAILED: (0, 24),
 }
 FACTOR = "upsell_realization"
+ONE_PER_PLAN = ("measurement_id",)
 ITEM = "outcome"  # a plan whose outcome to propose (job_item_failures.item_type)
 
 SHRINK_KINDS = ("contraction", "upsell_contracted")
@@ -141,7 +143,11 @@ def propose(
 
 
 def propose_outcomes(
-    *, session: Session, now: datetime | None = None, measurement_ids: list | None = None
+    *,
+    session: Session,
+    now: datetime | None = None,
+    measurement_ids: list | None = None,
+    shape: tuple[float, ...] | None = None,
 ) -> dict[str, int]:
     """Propose an outcome for every active plan whose final checkpoint has been triggered."""
     now = now or datetime.now(UTC)
@@ -151,37 +157,44 @@ def propose_outcomes(
     if not plans:
         return {"outcomes_proposed": 0}
     points = [(p.id, p.id, asof.moment(p.final_due, now)) for p in plans]
-    shots = asof.snapshots(session=session, points=points)
-    proposed = 0
+    shots = asof.snapshots(session=session, points=points, shape=shape)
+    if measurement_ids is not None:
+        # A person deciding a plan now gets any error itself; nothing is recorded.
+        rows = [_propose_one(plan, shots[plan.id], now) for plan in plans]
+        insert_rows(session, Outcome.__table__, rows, skip_conflicts_on=ONE_PER_PLAN)
+        return {"outcomes_proposed": len(rows)}
+    rows = []
     with batch(session, ITEM) as outcomes:
         for plan in plans:
-            # In the pass one plan that cannot be proposed stays alone; a person deciding a
-            # plan now gets the error itself.
-            step = outcomes.item(plan.id) if measurement_ids is None else nullcontext()
-            with step:
-                proposed += _propose_one(session, plan, shots[plan.id], now) is not None
+            # Proposing only computes; one plan that cannot be proposed stays alone, and the
+            # proposals are then written a chunk at a time.
+            with outcomes.item(plan.id, savepoint=False):
+                rows.append(_propose_one(plan, shots[plan.id], now))
+        proposed = bulk.insert(
+            outcomes, Outcome.__table__, rows, key=_plan_of, skip_conflicts_on=ONE_PER_PLAN
+        )
     return {"outcomes_proposed": proposed}
 
 
-def _propose_one(session: Session, plan, shot: asof.Snapshot, now: datetime) -> uuid.UUID | None:
+def _plan_of(row: dict) -> uuid.UUID:
+    return row["measurement_id"]
+
+
+def _propose_one(plan, shot: asof.Snapshot, now: datetime) -> dict:
+    """Return the proposed outcome row of one plan from its data as of its final checkpoint."""
     status, reasons = propose(
         shot.metrics,
         shrink=[f"Contraction signal — {e}" for e in plan.shrink_events],
         product=plan.product or plan.upsell,
         now=shot.at,
     )
-    return session.execute(
-        insert(Outcome)
-        .values(
-            id=uuid.uuid4(),
-            measurement_id=plan.id,
-            proposed_status=status,
-            proposed_reasons=reasons,
-            decide_by=now.date() + timedelta(days=GRACE_DAYS),
-        )
-        .on_conflict_do_nothing(index_elements=["measurement_id"])
-        .returning(Outcome.id)
-    ).scalar_one_or_none()
+    return {
+        "id": uuid.uuid4(),
+        "measurement_id": plan.id,
+        "proposed_status": status,
+        "proposed_reasons": reasons,
+        "decide_by": now.date() + timedelta(days=GRACE_DAYS),
+    }
 
 
 def realization_score(status: OutcomeStatus, average: float | None) -> Decimal:

@@ -139,6 +139,8 @@ class PlanDetail(BaseModel):
     customer_id: uuid.UUID
     customer_name: str
     upsell_name: str
+    # Why the prediction is what it is when that matters ("no history yet: …"), else None.
+    prediction_note: str | None = None
     arr_increase: Decimal
     close_date: date
     started_on: date

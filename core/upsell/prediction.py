@@ -185,9 +185,16 @@ def _score(rate: Decimal) -> Decimal:
 
 def _store(session: Session, targets: list, *, now: datetime, only_changed: bool) -> int:
     counts = _history(session, [t.id for t in targets])
+    # Plans with the same features get the same prediction: worked out once per combination.
+    explained: dict[tuple, tuple[Decimal, dict]] = {}
     rows = []
     for target in targets:
-        rate, basis = explain(counts, features(target))
+        feats = features(target)
+        key = tuple(feats.values())
+        if key not in explained:
+            explained[key] = explain(counts, feats)
+        rate, shared = explained[key]
+        basis = dict(shared)  # each plan's own top level: its prediction time is added below
         score = _score(rate)
         stored = dict(target.prediction_basis or {})
         stored.pop("predictedAt", None)

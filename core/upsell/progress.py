@@ -13,7 +13,7 @@ again; recovering to on track or exceeding clears it. The idempotency key
 Per plan: a plan the pass cannot score keeps its last score, and an alert that cannot be queued
 leaves `alerted_status` as it was (so the next pass tries again); either is recorded with its
 reason (`core.audit.failures`, System page) and the other plans go on. Reading and writing stay
-set-based (arrays, one statement each).
+set-based (arrays, one statement each; the DMs a chunk at a time, `core/upsell/bulk.py`).
 """
 
 import uuid
@@ -23,8 +23,8 @@ from contextlib import nullcontext
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import Uuid, any_, bindparam, select, text
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from core.accounts.models import User
@@ -33,9 +33,9 @@ from core.audit.failures import batch
 from core.audit.service import record_audit
 from core.errors import Invalid, NotFound
 from core.integrations import escape
+from core.outbox.bulk import delivery
 from core.outbox.models import Channel
-from core.outbox.service import enqueue
-from core.upsell import curve, frequency
+from core.upsell import bulk, curve, frequency
 from core.upsell.models import (
     Measurement,
     MeasurementMetric,
@@ -115,6 +115,15 @@ ALERT_CANDIDATES = text(
      ORDER BY m.id
     """
 )
+ALERT_METRICS = text(
+    """
+    SELECT mm.measurement_id, mm.name, mm.unit, mm.baseline, mm.target, mm.current, mm.progress,
+           mm.expected
+      FROM measurement_metrics mm
+     WHERE mm.measurement_id = ANY(CAST(:ids AS uuid[]))
+     ORDER BY mm.measurement_id, mm.position
+    """
+)
 CLEAR_ALERTS = text(
     """
     UPDATE upsell_measurements SET alerted_status = NULL, updated_at = now()
@@ -139,7 +148,11 @@ def _expire(session: Session) -> None:
 
 
 def update_progress(
-    *, session: Session, now: datetime | None = None, measurement_ids: Iterable | None = None
+    *,
+    session: Session,
+    now: datetime | None = None,
+    measurement_ids: Iterable | None = None,
+    shape: tuple[float, ...] | None = None,
 ) -> dict[str, int]:
     """Refresh automatic metrics from usage and rescore every active plan in one pass."""
     now = now or datetime.now(UTC)
@@ -148,7 +161,8 @@ def update_progress(
     session.flush()
     frequency.assign_defaults(session=session)
     refreshed = session.execute(CURRENT_FROM_USAGE, {"now": now, "ids": ids}).rowcount
-    shape = curve.learned_curve(session=session) or curve.LINEAR
+    # The tracking pass learns the expected curve once and hands it to each step.
+    shape = shape or curve.learned_curve(session=session) or curve.LINEAR
     plans: dict[uuid.UUID, list] = defaultdict(list)
     for row in session.execute(PLAN_METRICS, {"ids": ids}):
         plans[row.plan_id].append(row)
@@ -199,7 +213,7 @@ def _score(metrics: list, *, today: date, now: datetime, shape) -> tuple[list, s
     return rows, plan.status.value if plan.status else None
 
 
-def alert_reasons(metrics: list[MeasurementMetric], *, days: int, horizon: int) -> list[str]:
+def alert_reasons(metrics: list, *, days: int, horizon: int) -> list[str]:
     """Explain a slipping plan: average vs expected progress, then its weakest metrics."""
     known = [m.progress for m in metrics if m.progress is not None]
     expected = next((m.expected for m in metrics if m.expected is not None), None)
@@ -242,9 +256,9 @@ def _alert_payload(row, reasons: list[str]) -> dict:
     }
 
 
-def _alert(session: Session, row, reasons: list[str], today: date) -> uuid.UUID | None:
-    return enqueue(
-        session=session,
+def _alert(row, reasons: list[str], today: date) -> dict:
+    """Return the DM telling the CSM that the plan fell to its status (a delivery row)."""
+    return delivery(
         channel=Channel.SLACK_DM,
         payload=_alert_payload(row, reasons),
         idempotency_key=f"plan:{row.id}:alert:{row.progress_status}:{today.isoformat()}",
@@ -259,27 +273,27 @@ def send_alerts(*, session: Session, now: datetime | None = None) -> dict[str, i
     today: date = now.astimezone(UTC).date()
     cleared = session.execute(CLEAR_ALERTS).rowcount
     candidates = session.execute(ALERT_CANDIDATES).all()
-    metrics: dict[uuid.UUID, list[MeasurementMetric]] = defaultdict(list)
+    metrics: dict[uuid.UUID, list] = defaultdict(list)
     if candidates:
-        stmt = select(MeasurementMetric).where(
-            MeasurementMetric.measurement_id
-            == any_(bindparam("plans", [c.id for c in candidates], type_=ARRAY(Uuid)))
-        )
-        for m in session.scalars(stmt.order_by(MeasurementMetric.position)):
+        for m in session.execute(ALERT_METRICS, {"ids": [c.id for c in candidates]}):
             metrics[m.measurement_id].append(m)
-    updates, sent = [], 0
+    handled, dms = [], []
     with batch(session, ALERT_ITEM) as alerts:
         for row in candidates:
             worse = SEVERITY[row.progress_status] > SEVERITY.get(row.alerted_status, 0)
             if worse and not row.email:
                 continue  # no CSM to tell yet: alert once someone owns the customer
-            with alerts.item(row.id):  # one alert that cannot be queued waits for the next pass
+            # Preparing only computes; the DMs are then queued a chunk at a time, and one that
+            # cannot be queued waits for the next pass.
+            with alerts.item(row.id, savepoint=False):
                 if worse:
                     reasons = alert_reasons(
                         metrics[row.id], days=(today - row.started_on).days, horizon=row.horizon
                     )
-                    sent += _alert(session, row, reasons, today) is not None
-                updates.append((row.id, row.progress_status))
+                    dms.append(_alert(row, reasons, today))
+                handled.append(row)
+        sent = bulk.enqueue(alerts, dms)
+    updates = [(row.id, row.progress_status) for row in handled if alerts.ok(row.id)]
     _write_plans(session, "alerted_status", updates)
     _expire(session)
     return {"alerts": sent, "alerts_cleared": cleared}

@@ -421,6 +421,7 @@ def plan_detail(
         customer_id=customer.id,
         customer_name=customer.name,
         upsell_name=upsell.name,
+        prediction_note=(plan.prediction_basis or {}).get("note"),
         arr_increase=upsell.arr_increase,
         close_date=upsell.close_date,
         started_on=plan.started_on,

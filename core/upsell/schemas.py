@@ -37,6 +37,8 @@ from core.schemas import (
     MultiLine,
     SingleLine,
     accept_aliases,
+    problem_words,
+    problems_text,
 )
 from core.upsell.models import (
     CheckpointStatus,
@@ -62,10 +64,7 @@ def validated(model: type[M], data) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()
-        )
-        raise Invalid(problems) from None
+        raise Invalid(problems_text(exc)) from None
 
 
 # Inputs services validate ---------------------------------------------------------------------
@@ -232,7 +231,7 @@ class CriteriaIn(InputModel):
         try:  # the same day rules as the UI
             PlanChanges(checkpoint_days=self.checkpoint_days)
         except ValidationError as exc:
-            raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+            raise ValueError(problem_words(exc.errors()[0])) from None
         return self
 
 

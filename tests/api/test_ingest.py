@@ -129,7 +129,7 @@ def test_put_goal_creates_then_is_idempotent(client, admin, session, acme):
     [
         ({"customerExternalId": "ghost"}, "customerExternalId"),
         ({"metric": "nope"}, "metric: unknown metric 'nope'"),
-        ({"target": None}, "target: a kpi goal"),
+        ({"target": None}, "target: a KPI goal"),
         ({"type": "onboarding", "metric": None}, "milestones:"),
         ({"type": "success_plan", "metric": None, "target": None}, "milestones:"),
         ({"dueDate": "2000-01-01"}, "dueDate"),

@@ -67,7 +67,7 @@ def test_leader_home_shows_company_figures(ui, page, seeded, tmp_path):
     from playwright.sync_api import expect
 
     page.goto(f"{ui}/?user={seeded['people'][Role.LEADER].email}")
-    page.get_by_role("heading", name="Company overview").wait_for()
+    page.get_by_role("heading", name="Team wins and outcomes").wait_for()
     expect(metric(page, "Customers")).to_contain_text(str(seeded["total"]))
     page.locator(".js-plotly-plot").first.wait_for()
     page.screenshot(path=tmp_path / "home.png", full_page=True)
@@ -80,7 +80,7 @@ def test_csm_moves_from_their_book_to_customers(ui, page, seeded, tmp_path):
     from playwright.sync_api import expect
 
     page.goto(f"{ui}/?user={seeded['people'][Role.CSM].email}")
-    page.get_by_role("heading", name="Your book").wait_for()
+    page.get_by_role("heading", name="Today").wait_for()
     expect(metric(page, "Customers")).to_contain_text(str(seeded["book"]))
     page.get_by_role("link", name="Customers").click()
     page.get_by_text(f"of {seeded['book']} customers").wait_for()

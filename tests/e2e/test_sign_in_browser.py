@@ -189,12 +189,12 @@ def test_csm_follows_a_deep_link_through_sign_in_then_signs_out(ui, page, seeded
 
     # ?user= belongs to demo sign-in: here it changes nobody.
     page.goto(f"{ui}/?user={admin.email}")
-    page.get_by_role("heading", name="Your book").wait_for()
+    page.get_by_role("heading", name="Today").wait_for()
     page.get_by_text(csm.name).first.wait_for()
     assert "System" not in nav_links(page)
 
     sign_out(page)
-    expect(page.get_by_role("heading", name="Your book")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Today")).to_have_count(0)
     page.goto(f"{ui}/")
     page.get_by_text("Sign in with your company account").wait_for()
 

@@ -1,45 +1,108 @@
-"""The Approvals page on a scratch database: edit, approve, conflicts, reject and bulk."""
+"""The Approvals inbox on a scratch database: list, filters, the detail pane, decisions, bulk."""
 
 import uuid
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
 from core.accounts.schemas import UserSummary
 from core.base import Role
 from core.db import session_scope
 from core.drafts import service
-from core.drafts.models import Draft, DraftStatus
+from core.drafts.models import Draft, DraftKind, DraftStatus
 from core.outbox.models import Delivery
+from core.upsell.models import Checkpoint
 from tests import factories as f
 from tests.pages import apptest
+from tests.pages.visible_text import problems
 
 BODY = "Hi Pat,\n\nYou cut resolution time to 3.6 hours.\n\nCasey"
+NOW = datetime.now(UTC)
 
 
 def _people() -> dict[str, UserSummary]:
     with session_scope() as session:
         users = {
             "csm": f.csm(session, "Casey CSM", email="casey@outcomes.example"),
+            "other": f.csm(session, "Robin CSM", email="robin@outcomes.example"),
             "admin": f.user(session, Role.ADMIN, "Ada Admin", email="ada@outcomes.example"),
             "leader": f.user(session, Role.LEADER, "Lee Leader", email="lee@outcomes.example"),
         }
         return {k: f.actor(u) for k, u in users.items()}
 
 
-def _draft(owner: UserSummary, name: str = "Acme Corp") -> uuid.UUID:
+def _draft(
+    owner: UserSummary,
+    name: str = "Acme Corp",
+    *,
+    days_old: float = 0,
+    kind: DraftKind = DraftKind.CUSTOMER_EMAIL,
+    to: tuple[str, ...] = ("pat@acme.example",),
+) -> uuid.UUID:
     with session_scope() as session:
         customer = f.customer(session, name=name, owner=owner)
-        return f.draft(session, customer, owner, subject=f"Congratulations, {name}", body=BODY).id
+        row = f.draft(
+            session,
+            customer,
+            owner,
+            subject=f"Congratulations, {name}",
+            body=BODY,
+            kind=kind,
+            to=to,
+        )
+        # A plain UPDATE: an ORM change would count as an edit (a new version).
+        session.execute(
+            update(Draft)
+            .where(Draft.id == row.id)
+            .values(created_at=NOW - timedelta(days=days_old, minutes=1))
+            .execution_options(synchronize_session=False)
+        )
+        return row.id
 
 
-def _open(user: UserSummary) -> AppTest:
-    return apptest.open_page(user.id, "../pages/approvals.py")
+def _win_draft(owner: UserSummary, name: str = "Acme Corp") -> tuple[uuid.UUID, uuid.UUID]:
+    """A congratulations draft written for a real win; return (draft id, achievement id)."""
+    with session_scope() as session:
+        customer = f.customer(session, name=name, owner=owner)
+        win = f.achievement(session, f.goal(session, customer, name="Cut resolution time"))
+        draft = service.create_draft(
+            session=session,
+            kind=DraftKind.CUSTOMER_EMAIL,
+            customer_id=customer.id,
+            owner_id=owner.id,
+            related_type="achievement",
+            related_id=win.id,
+            to=["pat@acme.example"],
+            subject=f"Congratulations, {name}",
+            body=BODY,
+        )
+        return draft.id, win.id
+
+
+def _open(user: UserSummary, **query: str) -> AppTest:
+    return apptest.open_page(user.id, "../pages/approvals.py", **query)
 
 
 def _texts(at: AppTest) -> str:
-    parts = [*at.markdown, *at.caption, *at.info, *at.success, *at.error, *at.warning]
-    return "\n".join(str(p.value) for p in parts).replace("\\", "")  # drop markdown escapes
+    toasts = [t.value for t in at.toast]
+    return apptest.texts(at) + "\n" + "\n".join(toasts).replace("\\", "")
+
+
+def _listed(at: AppTest) -> list[uuid.UUID]:
+    """The drafts of the list, in order."""
+    prefix = "approvals_open_"
+    return [uuid.UUID(b.key.removeprefix(prefix)) for b in at.button if b.key.startswith(prefix)]
+
+
+def _opened(at: AppTest) -> uuid.UUID | None:
+    """The draft the detail pane shows (its editor, or its row framed as open)."""
+    pane = at.get_by_key("approvals_pane")
+    editors = [w.key for w in pane.get("text_input") if str(w.key).startswith("draft_subject_")]
+    if editors:
+        return uuid.UUID(editors[0].removeprefix("draft_subject_"))
+    framed = [b for b in at.button if b.key.startswith("approvals_open_") and "primary[" in b.label]
+    return uuid.UUID(framed[0].key.removeprefix("approvals_open_")) if framed else None
 
 
 def _stored(draft_id) -> Draft:
@@ -53,26 +116,160 @@ def test_empty_queue_explains_where_drafts_come_from(scratch_db):
     assert "achieves a goal" in _texts(at) and "checkpoint review is due" in _texts(at)
 
 
-def test_csm_edits_and_approves_and_the_edited_email_is_queued(scratch_db):
+def test_the_list_is_compact_oldest_first_and_opens_the_first_draft(scratch_db):
     people = _people()
-    draft_id = _draft(people["csm"])
+    newer = _draft(people["csm"], "Globex", days_old=1)
+    oldest = _draft(people["csm"], "Acme Corp", days_old=3)
+    newest = _draft(people["csm"], "Initech", days_old=0, kind=DraftKind.REVIEW_SUMMARY, to=())
     at = _open(people["csm"])
-    assert "Acme Corp" in _texts(at) and "pat@acme.example" in _texts(at)
-    at.text_input(key=f"draft_subject_{draft_id}").input("Well done, Acme: 3.6 hours")
-    at.text_area(key=f"draft_body_{draft_id}").input("Hi Pat,\n\nEdited in the queue.")
-    at.button(key=f"draft_approve_{draft_id}").click().run()
+    assert _listed(at) == [oldest, newer, newest]
+    text = _texts(at)
+    assert "1–3 of 3 drafts" in text
+    assert ":orange-badge[Pending] · Customer email · 3 days · Casey CSM" in text
+    assert "Review summary · under an hour · Casey CSM" in text
+    assert _opened(at) == oldest
+    assert not problems(at), problems(at)
+
+    at.selectbox(key="approvals_sort").select("newest").run()
+    assert _listed(at) == [newest, newer, oldest]
+    assert _opened(at) == newest
+    at.selectbox(key="approvals_sort").select("customer").run()
+    assert _listed(at) == [oldest, newer, newest]
+
+
+def test_filters_and_search_narrow_the_list(scratch_db):
+    people = _people()
+    acme = _draft(people["csm"], "Acme Corp", days_old=8)
+    globex = _draft(people["csm"], "Globex", days_old=2)
+    summary = _draft(people["csm"], "Initech", kind=DraftKind.REVIEW_SUMMARY, to=())
+    robins = _draft(people["other"], "Umbrella", days_old=4)
+    at = _open(people["admin"])
+    assert set(_listed(at)) == {acme, globex, summary, robins}
+
+    at.text_input(key="approvals_search").input("glob").run()
+    assert _listed(at) == [globex]
+    assert "1–1 of 1 drafts" in _texts(at)
+    at.text_input(key="approvals_search").input("Congratulations, Init").run()  # the subject
+    assert _listed(at) == [summary]
+    at.text_input(key="approvals_search").input("").run()
+
+    at.selectbox(key="approvals_kind").select(DraftKind.REVIEW_SUMMARY).run()
+    assert _listed(at) == [summary]
+    at.selectbox(key="approvals_kind").select("any").run()
+    at.selectbox(key="approvals_age").select(3).run()
+    assert _listed(at) == [acme, robins]
+    at.selectbox(key="approvals_owner").select(people["other"].id).run()
+    assert _listed(at) == [robins]
+    at.selectbox(key="approvals_owner").select("any").run()
+    with session_scope() as session:
+        customer_id = session.get(Draft, acme).customer_id
+    at.selectbox(key="approvals_customer").select(customer_id).run()
+    assert _listed(at) == [acme]
+
+    at.text_input(key="approvals_search").input("nobody like this").run()
+    assert "No drafts match" in _texts(at)
+    at.button[0].click().run()  # "Clear the filters"
+    assert len(_listed(at)) == 4
     assert not at.exception
-    assert "Approved the draft for Acme Corp" in _texts(at)
+
+
+def test_opening_a_draft_shows_its_win_recipients_and_edits(scratch_db):
+    people = _people()
+    _draft(people["csm"], "Globex", days_old=5)
+    draft_id, win_id = _win_draft(people["csm"])
+    with session_scope() as session:
+        service.update_draft(
+            session=session,
+            draft_id=draft_id,
+            subject="Well done, Acme",
+            body=BODY.replace("3.6 hours", "3.5 hours"),
+            expected_version=1,
+            actor=people["csm"],
+        )
+    at = _open(people["csm"])
+    at.button(key=f"approvals_open_{draft_id}").click().run()
+    assert _opened(at) == draft_id
+    [link] = at.get_by_key("approvals_pane").get("page_link")
+    assert link.label == "From the win: Cut resolution time"
+    assert (link.proto.page, link.proto.query_string) == ("achievement", f"achievement={win_id}")
+    assert "To: pat@acme.example" in _texts(at)
+    [diff] = at.get_by_key("approvals_pane").get("code")
+    assert "-Subject: Congratulations, Acme Corp" in diff.value
+    assert "+Subject: Well done, Acme" in diff.value
+    assert "+You cut resolution time to 3.5 hours." in diff.value
+    assert not problems(at), problems(at)
+
+
+def test_approve_sends_the_edit_and_the_next_draft_opens(scratch_db):
+    people = _people()
+    first = _draft(people["csm"], "Acme Corp", days_old=3)
+    second = _draft(people["csm"], "Globex", days_old=2)
+    third = _draft(people["csm"], "Initech", days_old=1)
+    at = _open(people["csm"])
+    at.button(key=f"approvals_open_{second}").click().run()
+    at.text_input(key=f"draft_subject_{second}").input("Well done, Globex: 3.6 hours")
+    at.text_area(key=f"draft_body_{second}").input("Hi Pat,\n\nEdited in the inbox.")
+    at.button(key=f"draft_approve_{second}").click().run()
+    assert not at.exception
+    [toast] = [t.value.replace("\\", "") for t in at.toast]
+    assert toast == "Approved and sending to pat@acme.example: “Well done, Globex: 3.6 hours”"
     with session_scope() as session:
         [delivery] = session.scalars(select(Delivery))
-    assert delivery.payload["subject"] == "Well done, Acme: 3.6 hours"
-    assert delivery.payload["text"] == "Hi Pat,\n\nEdited in the queue."
+    assert delivery.payload["subject"] == "Well done, Globex: 3.6 hours"
+    assert delivery.payload["text"] == "Hi Pat,\n\nEdited in the inbox."
     assert delivery.payload["sender"] == "casey@outcomes.example"
-    assert _stored(draft_id).status == DraftStatus.APPROVED
+    assert _stored(second).status == DraftStatus.APPROVED
+    assert _listed(at) == [first, third]
+    assert _opened(at) == third  # the next one in the list's order, not the first
+
+    at.button(key=f"draft_approve_{third}").click().run()
+    assert _opened(at) == first  # the last one decided: the one before it opens
+    at.button(key=f"draft_approve_{first}").click().run()
     assert "Nothing is waiting for approval" in _texts(at)
 
 
-def test_a_stale_save_shows_the_conflict_and_loads_the_latest_text(scratch_db):
+def test_an_empty_subject_is_refused_in_the_pane_and_the_typing_is_kept(scratch_db):
+    people = _people()
+    draft_id = _draft(people["csm"], "Acme Corp", days_old=2)
+    after = _draft(people["csm"], "Globex", days_old=1)
+    at = _open(people["csm"])
+    at.text_input(key=f"draft_subject_{draft_id}").input("")
+    at.text_area(key=f"draft_body_{draft_id}").input("Hi Pat,\n\nMy careful edit.")
+    at.button(key=f"draft_approve_{draft_id}").click().run()
+    assert not at.exception
+    form = at.get_by_key(f"draft_{draft_id}")
+    [error] = form.get("error")
+    assert "The subject must not be empty" in error.value
+    nodes = list(form)
+    approve = next(n for n in nodes if getattr(n, "key", None) == f"draft_approve_{draft_id}")
+    assert nodes.index(error) < nodes.index(approve)  # right above the button that caused it
+    assert len(at.error) == 1
+    assert at.text_area(key=f"draft_body_{draft_id}").value == "Hi Pat,\n\nMy careful edit."
+    assert _opened(at) == draft_id and after in _listed(at)
+    assert _stored(draft_id).status == DraftStatus.PENDING
+
+
+def test_reject_needs_a_reason_then_the_next_draft_opens(scratch_db):
+    people = _people()
+    draft_id = _draft(people["csm"], "Acme Corp", days_old=2)
+    after = _draft(people["csm"], "Globex", days_old=1)
+    at = _open(people["csm"])
+    at.button(key=f"draft_reject_{draft_id}").click().run()
+    [error] = at.get_by_key(f"draft_{draft_id}").get("error")
+    assert "Give a reason to reject" in error.value
+    assert _stored(draft_id).status == DraftStatus.PENDING
+    at.text_input(key=f"draft_reason_{draft_id}").input("Goal not confirmed yet")
+    at.button(key=f"draft_reject_{draft_id}").click().run()
+    assert "Rejected the draft for Acme Corp; nothing was sent" in _texts(at)
+    stored = _stored(draft_id)
+    assert (stored.status, stored.rejected_reason) == (
+        DraftStatus.REJECTED,
+        "Goal not confirmed yet",
+    )
+    assert _opened(at) == after
+
+
+def test_a_stale_save_loads_the_latest_text_and_keeps_what_was_typed(scratch_db):
     people = _people()
     draft_id = _draft(people["csm"])
     at = _open(people["csm"])
@@ -91,49 +288,12 @@ def test_a_stale_save_shows_the_conflict_and_loads_the_latest_text(scratch_db):
     assert any("Someone else saved this draft since you opened it" in e.value for e in at.error)
     assert at.text_area(key=f"draft_body_{draft_id}").value == "Admin's text"
     assert at.text_input(key=f"draft_subject_{draft_id}").value == "Admin subject"
-    assert _stored(draft_id).body == "Admin's text"
+    assert any("Casey's text" in c.value for c in at.get_by_key("approvals_pane").get("code"))
 
     at.text_area(key=f"draft_body_{draft_id}").input("Casey's text, on top of the admin's")
     at.button(key=f"draft_save_{draft_id}").click().run()
     assert "Saved the draft for Acme Corp" in _texts(at)
     assert _stored(draft_id).body == "Casey's text, on top of the admin's"
-
-
-def test_reject_needs_a_reason(scratch_db):
-    people = _people()
-    draft_id = _draft(people["csm"])
-    at = _open(people["csm"])
-    at.button(key=f"draft_reject_{draft_id}").click().run()
-    assert any("Give a reason to reject" in e.value for e in at.error)
-    assert _stored(draft_id).status == DraftStatus.PENDING
-    at.text_input(key=f"draft_reason_{draft_id}").input("Goal not confirmed yet")
-    at.button(key=f"draft_reject_{draft_id}").click().run()
-    assert "Rejected the draft for Acme Corp; nothing was sent" in _texts(at)
-    stored = _stored(draft_id)
-    assert (stored.status, stored.rejected_reason) == (
-        DraftStatus.REJECTED,
-        "Goal not confirmed yet",
-    )
-
-
-def test_leaders_see_the_queue_read_only(scratch_db):
-    people = _people()
-    _draft(people["csm"])
-    at = _open(people["leader"])
-    assert "Acme Corp" in _texts(at) and "Congratulations, Acme Corp" in _texts(at)
-    assert "Only the owning CSM or an admin can approve" in _texts(at)
-    assert not [b for b in at.button if str(b.key).startswith("draft_")]
-
-
-def test_bulk_approve_approves_the_chosen_drafts(scratch_db):
-    people = _people()
-    first, second = _draft(people["csm"], "Acme Corp"), _draft(people["csm"], "Globex")
-    at = _open(people["admin"])
-    at.multiselect(key="approvals_bulk").select(first).select(second).run()
-    at.button(key="approvals_bulk_go").click().run()
-    assert not at.exception
-    assert "Approved 2 drafts; 2 emails are queued." in _texts(at)
-    assert {_stored(first).status, _stored(second).status} == {DraftStatus.APPROVED}
 
 
 def test_a_draft_decided_meanwhile_explains_itself(scratch_db):
@@ -146,9 +306,59 @@ def test_a_draft_decided_meanwhile_explains_itself(scratch_db):
         )
     at.button(key=f"draft_approve_{draft_id}").click().run()
     assert not at.exception
-    assert "Acme Corp: This draft was already approved" in _texts(at)
+    [error] = at.get_by_key("approvals_pane").get("error")
+    assert "This draft was already approved" in error.value
     with session_scope() as session:
         assert len(list(session.scalars(select(Delivery)))) == 1
+
+
+def test_leaders_see_the_inbox_read_only(scratch_db):
+    people = _people()
+    first = _draft(people["csm"], "Acme Corp", days_old=2)
+    second = _draft(people["other"], "Globex", days_old=1)
+    at = _open(people["leader"])
+    assert _listed(at) == [first, second]
+    assert "Congratulations, Acme Corp" in _texts(at)
+    assert "Only the owning CSM or an admin can approve this draft" in _texts(at)
+    assert not [b for b in at.button if str(b.key).startswith(("draft_", "approvals_bulk"))]
+    assert not at.text_area
+    at.button(key=f"approvals_open_{second}").click().run()
+    assert "Robin CSM" in _texts(at) and "Congratulations, Globex" in _texts(at)
+    assert not problems(at), problems(at)
+
+
+def test_admins_act_for_the_owning_csm(scratch_db):
+    people = _people()
+    draft_id = _draft(people["other"], "Umbrella")
+    at = _open(people["admin"])
+    assert "You act for Robin CSM: the email goes out from their address" in _texts(at)
+    at.button(key=f"draft_approve_{draft_id}").click().run()
+    with session_scope() as session:
+        [delivery] = session.scalars(select(Delivery))
+    assert delivery.payload["sender"] == "robin@outcomes.example"
+
+
+def test_bulk_approve_names_what_will_be_sent_before_sending(scratch_db):
+    people = _people()
+    first, second = _draft(people["csm"], "Acme Corp"), _draft(people["csm"], "Globex")
+    third = _draft(people["csm"], "Initech")
+    at = _open(people["admin"])
+    at.multiselect(key="approvals_bulk").select(first).select(second).run()
+    at.button(key="approvals_bulk_review").click().run()
+    [confirm] = at.warning
+    assert "Approve 2 drafts and send 2 emails" in confirm.value
+    assert "Acme Corp" in confirm.value and "Congratulations, Globex" in confirm.value
+    assert "Initech" not in confirm.value
+    assert {_stored(first).status, _stored(second).status} == {DraftStatus.PENDING}
+
+    at.button(key="approvals_bulk_cancel").click().run()
+    assert not at.warning and _stored(first).status == DraftStatus.PENDING
+    at.button(key="approvals_bulk_review").click().run()
+    at.button(key="approvals_bulk_go").click().run()
+    assert not at.exception
+    assert "Approved 2 drafts (Acme Corp, Globex); 2 emails queued." in _texts(at)
+    assert {_stored(first).status, _stored(second).status} == {DraftStatus.APPROVED}
+    assert _listed(at) == [third]
 
 
 def test_bulk_approve_names_a_draft_changed_meanwhile_and_approves_nothing(scratch_db):
@@ -165,11 +375,90 @@ def test_bulk_approve_names_a_draft_changed_meanwhile_and_approves_nothing(scrat
             actor=people["admin"],
         )
     at.multiselect(key="approvals_bulk").select(first).select(second).run()
+    at.button(key="approvals_bulk_review").click().run()
     at.button(key="approvals_bulk_go").click().run()
     assert "Globex — “Changed by Ada”: Someone else saved this draft" in _texts(at)
     assert "Nothing was approved" in _texts(at)
     assert {_stored(first).status, _stored(second).status} == {DraftStatus.PENDING}
-    assert any("Someone else saved a newer version" in w.value for w in at.warning)
-    at.button(key=f"draft_reload_{second}").click().run()
-    assert at.text_area(key=f"draft_body_{second}").value == "New text"
-    assert not at.warning
+
+
+def test_the_list_is_paged_honestly(scratch_db):
+    people = _people()
+    ids = [_draft(people["csm"], f"Customer {i:02}", days_old=40 - i) for i in range(30)]
+    at = _open(people["csm"])
+    assert "1–25 of 30 drafts" in _texts(at)
+    assert _listed(at) == ids[:25]
+    at.button(key="approvals_next").click().run()
+    assert "26–30 of 30 drafts" in _texts(at)
+    assert _listed(at) == ids[25:]
+    assert _opened(at) == ids[25]
+    for draft_id in ids[25:]:  # deciding the whole last page goes back to the one before
+        at.button(key=f"draft_approve_{draft_id}").click().run()
+    assert "1–25 of 25 drafts" in _texts(at)
+    assert "approvals_next" not in [b.key for b in at.button]  # one page: no pager
+
+
+def test_a_link_opens_one_draft(scratch_db):
+    people = _people()
+    _draft(people["csm"], "Acme Corp", days_old=2)
+    linked = _draft(people["csm"], "Globex", days_old=1)
+    at = _open(people["csm"], draft=str(linked))
+    assert _opened(at) == linked
+
+
+def test_decided_drafts_show_their_outcome(scratch_db):
+    people = _people()
+    draft_id = _draft(people["csm"])
+    with session_scope() as session:
+        service.reject(
+            session=session,
+            draft_id=draft_id,
+            reason="Too early",
+            expected_version=1,
+            actor=people["csm"],
+        )
+    at = _open(people["csm"])
+    at.segmented_control(key="approvals_status").set_value(DraftStatus.REJECTED).run()
+    assert _listed(at) == [draft_id]
+    assert "Rejected by Casey CSM" in _texts(at) and "Too early" in _texts(at)
+    assert not problems(at), problems(at)
+
+
+def test_a_review_summary_links_to_its_upsell_plan(scratch_db):
+    people = _people()
+    with session_scope() as session:
+        customer = f.customer(session, name="Acme Corp", owner=people["csm"])
+        plan = f.plan(session, customer, started_on=date(2026, 9, 1), name="Analytics expansion")
+        day_30 = session.scalar(
+            select(Checkpoint).where(Checkpoint.measurement_id == plan.id, Checkpoint.day == 30)
+        )
+        service.create_draft(
+            session=session,
+            kind=DraftKind.REVIEW_SUMMARY,
+            customer_id=customer.id,
+            owner_id=people["csm"].id,
+            related_type="checkpoint",
+            related_id=day_30.id,
+            to=[],
+            subject="Acme Corp: day 30 review of Analytics expansion",
+            body="Numbers for the review.",
+        )
+        plan_id = plan.id
+    at = _open(people["csm"])
+    [link] = at.get_by_key("approvals_pane").get("page_link")
+    assert link.label == "From the upsell plan: Analytics expansion (day 30 check)"
+    assert (link.proto.page, link.proto.query_string) == ("upsells", f"plan={plan_id}")
+    assert "To: nobody (an internal summary for the CSM)" in _texts(at)
+    assert at.button(key=f"draft_approve_{_opened(at)}").label == "Approve"
+    at.button(key=f"draft_approve_{_opened(at)}").click().run()
+    assert "Approved the review summary for Acme Corp; nothing is emailed." in _texts(at)
+
+
+def test_a_refused_search_says_why_in_plain_words(scratch_db):
+    people = _people()
+    _draft(people["csm"])
+    at = _open(people["csm"])
+    at.text_input(key="approvals_search").input("Acme\x07").run()
+    assert not at.exception
+    assert "Search: must not contain control characters" in _texts(at)
+    assert not problems(at), problems(at)

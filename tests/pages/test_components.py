@@ -3,9 +3,11 @@
 import uuid
 from decimal import Decimal
 
+from streamlit.testing.v1 import AppTest
+
 from components.customer_table import to_csv
 from components.format import escape_md, label, money
-from components.navigation import PAGES, SECTIONS, allowed, specs_for
+from components.navigation import PAGES, SECTIONS, allowed, landing, specs_for
 from core.base import Consent, Role, Segment
 from core.customers.schemas import HealthBand
 from core.reporting.schemas import CustomerRow
@@ -61,10 +63,41 @@ def test_csv_has_readable_headers_exact_amounts_and_no_formulas():
     assert text[2].startswith("'=HYPERLINK(1),")
 
 
-def test_registry_gives_everyone_home_and_customers_and_only_admins_system():
+def test_registry_gives_everyone_customers_and_only_admins_system():
     for role in Role:
         paths = [spec.path for spec in specs_for(role)]
-        assert paths[:2] == ["pages/home.py", "pages/customers.py"]
+        assert "pages/customers.py" in paths
+        assert ("pages/home.py" in paths) == (role in {Role.CSM, Role.LEADER, Role.ADMIN})
         assert allowed("pages/system.py", role) == (role == Role.ADMIN)
+        assert allowed(landing(role).path, role)
     assert sum(spec.default for spec in PAGES) == 1
     assert all(spec.section in SECTIONS for spec in PAGES)
+
+
+def _navigation_app():
+    import streamlit as st
+
+    from components import navigation
+    from core.base import Role
+
+    found = {}
+    for role in Role:
+        pages = [p for section in navigation.navigation_for(role).values() for p in section]
+        found[role.value] = [(p.url_path, p.title, p.visibility) for p in pages]
+    st.session_state["pages"] = found
+
+
+def test_navigation_serves_the_landing_at_the_root_and_hides_what_the_role_lacks():
+    at = AppTest.from_function(_navigation_app).run()
+    assert not at.exception
+    for role in Role:
+        pages = at.session_state["pages"][role.value]
+        (root,) = [p for p in pages if p[0] == ""]
+        assert root[1:] == (landing(role).title, "visible")
+        # Every registered page resolves by its own path, the landing too (its hidden twin).
+        assert sorted(p[0] for p in pages if p[0]) == sorted(spec.url_path for spec in PAGES)
+        lacked = {spec.url_path for spec in PAGES if role not in spec.roles}
+        hidden = {p[0] for p in pages if p[2] == "hidden"}
+        assert lacked | {landing(role).url_path} <= hidden
+        # st.page_link takes a file's first page: links to the landing go to the root.
+        assert next(p for p in pages if p[0] in ("", landing(role).url_path)) == root

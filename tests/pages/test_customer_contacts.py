@@ -1,4 +1,4 @@
-"""The customer page's "Contacts & feedback" tab: a CSM adds a contact and logs a quote."""
+"""The customer page's "Contacts & feedback" section: a CSM adds a contact and logs a quote."""
 
 from sqlalchemy import select
 
@@ -9,7 +9,7 @@ from tests import factories as f
 from tests.pages import apptest
 
 PAGE = "../pages/customers.py"
-TAB = "Contacts & feedback"
+SECTION = "people"
 WORDS = "Onboarding took two weeks instead of two months; the team was impressed."
 
 
@@ -22,7 +22,7 @@ def _setup(role: Role = Role.CSM):
 
 
 def _tab(at):
-    return next(t for t in at.tabs if t.label == TAB)
+    return at.get_by_key(f"customer_{SECTION}")
 
 
 def _fill(scope, **values):
@@ -37,7 +37,7 @@ def _submit(scope, form: str):
 
 def test_a_csm_adds_a_contact_and_it_becomes_primary(scratch_db):
     csm_id, customer_id = _setup()
-    at = apptest.open_page(csm_id, PAGE, customer=str(customer_id))
+    at = apptest.open_page(csm_id, PAGE, customer=str(customer_id), section=SECTION)
     tab = _tab(at)
     table = tab.dataframe[0].value
     assert list(table["Name"]) == ["Dana Ortiz"]
@@ -59,7 +59,7 @@ def test_a_csm_adds_a_contact_and_it_becomes_primary(scratch_db):
 
 def test_a_bad_email_is_named_and_nothing_typed_is_lost(scratch_db):
     csm_id, customer_id = _setup()
-    at = apptest.open_page(csm_id, PAGE, customer=str(customer_id))
+    at = apptest.open_page(csm_id, PAGE, customer=str(customer_id), section=SECTION)
     tab = _tab(at)
     _fill(tab, Name="Lee Park", Email="lee at acme")
     _submit(tab, "contact")
@@ -74,7 +74,7 @@ def test_a_bad_email_is_named_and_nothing_typed_is_lost(scratch_db):
 
 def test_a_csm_logs_a_quote_from_a_call(scratch_db):
     csm_id, customer_id = _setup()
-    at = apptest.open_page(csm_id, PAGE, customer=str(customer_id))
+    at = apptest.open_page(csm_id, PAGE, customer=str(customer_id), section=SECTION)
     tab = _tab(at)
     _fill(tab, Quote=WORDS, **{"Who said it": "Dana Ortiz", "Their title": "VP Support"})
     _submit(tab, "quote")
@@ -91,7 +91,7 @@ def test_a_csm_logs_a_quote_from_a_call(scratch_db):
 
 def test_a_short_quote_is_refused_in_plain_words(scratch_db):
     csm_id, customer_id = _setup()
-    at = apptest.open_page(csm_id, PAGE, customer=str(customer_id))
+    at = apptest.open_page(csm_id, PAGE, customer=str(customer_id), section=SECTION)
     tab = _tab(at)
     _fill(tab, Quote="Love it", **{"Who said it": "Dana Ortiz"})
     _submit(tab, "quote")
@@ -102,7 +102,7 @@ def test_a_short_quote_is_refused_in_plain_words(scratch_db):
 
 def test_sales_sees_feedback_but_no_contacts_or_forms(scratch_db):
     sales_id, customer_id = _setup(Role.SALES)
-    at = apptest.open_page(sales_id, PAGE, customer=str(customer_id))
+    at = apptest.open_page(sales_id, PAGE, customer=str(customer_id), section=SECTION)
     tab = _tab(at)
     assert not tab.dataframe and not tab.text_input
     assert "NPS 9 · promoter" in apptest.texts(at)

@@ -1,11 +1,19 @@
 """The Upsell outcomes page: empty state before any outcome, then metrics, charts and learnings."""
 
-import pytest
+from datetime import UTC, datetime, timedelta
 
+import pytest
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from components.deltas import window_words
+from components.outcome_drill import BY_KEY, VALUE_KEY
 from components.outcome_views import prediction_reasons
 from core.base import Role
 from core.db import session_scope
-from core.upsell.models import CheckpointStatus, MeasurementStatus
+from core.reporting.outcome_periods import PERIOD_DAYS
+from core.reporting.team import windows
+from core.upsell.models import CheckpointStatus, MeasurementStatus, Outcome
 from core.upsell.outcome_report import refresh
 from core.upsell.prediction import predict
 from tests import factories as f
@@ -13,6 +21,7 @@ from tests.core.upsell.scenarios import CONTACTS, checkpoints_of
 from tests.core.upsell.test_analysis import START, decided
 from tests.pages import apptest
 from tests.pages.apptest import texts
+from tests.pages.visible_text import problems
 
 PAGE = "../pages/outcomes.py"
 
@@ -65,10 +74,10 @@ def test_leader_sees_metrics_charts_signals_and_learnings(seeded):
     assert len(at.get("plotly_chart")) == 3  # too few confirmed outcomes for calibration
     shown = texts(at)
     assert "Not enough confirmed outcomes yet (4 of 20)" in shown
-    assert "Best product: ANALYTICS (100% of 2 plans succeeded)" in shown
-    assert "weakest: SUPPORT (0% of 2)" in shown
+    assert "Best product: Analytics Pro (100% of 2 plans succeeded)" in shown
+    assert "weakest: Support (0% of 2)" in shown  # products by name, never their keys
     assert "Plans on track at day 30 succeeded 100% of the time" in shown
-    signals = at.dataframe[0].value
+    signals = next(d.value for d in at.dataframe if "Succeeded" in d.value.columns)
     assert list(signals["Status at day 30"]) == ["Behind", "On track"]
     at.selectbox(key="oc_product").select("SUPPORT").run()
     assert not at.exception
@@ -146,12 +155,14 @@ def test_without_history_the_page_says_so_instead_of_a_number(scratch_db):
     assert "assumed 60%" in table["Why"][0]
 
 
-def test_csm_may_not_open_the_page(seeded):
+def test_csm_opening_the_page_is_told_whose_it_is(seeded):
     with session_scope() as session:
         csm_id = f.csm(session).id
-    at = apptest.signed_in(csm_id)
-    with pytest.raises(ValueError, match="navigation page"):
-        at.switch_page(PAGE)
+    at = open_page(csm_id)
+    assert at.title[0].value == "Upsell outcomes"
+    (info,) = at.info
+    assert info.value.startswith("This page is for CS leaders and admins — ask an admin")
+    assert not at.metric and not at.get("plotly_chart")  # nothing of the page itself ran
 
 
 def _basis(*counts, early="lagging"):
@@ -216,3 +227,94 @@ def test_the_figures_say_when_they_were_worked_out(seeded):
     assert f"As of {f.NOW:%Y-%m-%d %H:%M} UTC" in shown  # the stored report, not a new one
     at.selectbox(key="oc_product").select("SUPPORT").run()
     assert "worked out for these filters" in texts(at)
+
+
+def _metric(at, title):
+    return next(m for m in at.metric if m.label == title)
+
+
+def test_targets_and_the_period_before_are_named(seeded):
+    with session_scope() as session:
+        first = session.scalars(
+            select(Outcome).where(Outcome.status == "success").order_by(Outcome.id)
+        ).first()
+        first.created_at = datetime.now(UTC) - timedelta(days=120)  # the period before
+    at = open_page(seeded)
+    current, previous = windows(datetime.now(UTC).date(), PERIOD_DAYS)
+    shown = texts(at)
+    assert f"Outcomes decided {window_words(current)}" in shown
+    assert f"against {window_words(previous)}" in shown
+    realization = _metric(at, "Value realization")  # every plan to date: 4 of 8 goals
+    assert realization.value == "50%" and realization.delta == "-30 pts vs ≥ 80% target"
+    target = _metric(at, "Realization vs target")
+    decided = _metric(at, "Decided plans")
+    assert decided.value == "3" and decided.delta == "+2 vs 1 before"
+    # 3 plans decided now: 2 goals of 6 met (33%); the one before met 2 of 2 (100%)
+    assert target.value == "33%" and target.delta == "-47 pts vs ≥ 80% target"
+    assert _metric(at, "Realization this period").delta == f"-67 pts vs {window_words(previous)}"
+
+
+def test_the_drill_down_lists_the_plans_behind_a_group_with_links(seeded):
+    at = open_page(seeded)
+    table = next(d.value for d in at.dataframe if "Plan" in d.value.columns)
+    assert len(table) == 4 and set(table["Product"]) == {"Analytics Pro", "Support"}
+    at.selectbox(key=VALUE_KEY).select("failed").run()
+    table = next(d.value for d in at.dataframe if "Plan" in d.value.columns)
+    assert list(table["Product"]) == ["Support", "Support"]
+    assert set(table["Outcome"]) == {"Failed"} and set(table["Goals met"]) == {"0 of 2"}
+    assert all(link.startswith("upsells?plan=") for link in table["Plan"])
+    assert "2 plans — outcome: Failed" in texts(at)
+    at.selectbox(key=BY_KEY).select("product").run()
+    at.selectbox(key=VALUE_KEY).select("ANALYTICS").run()
+    table = next(d.value for d in at.dataframe if "Plan" in d.value.columns)
+    assert list(table["Outcome"]) == ["Success", "Success"]
+    product = at.selectbox(key="oc_product")
+    assert "Support" in product.options and "SUPPORT" not in product.options  # shown by name
+    for dimension in ("segment", "salesRep", "arrBand"):  # every grouping in plain words
+        at.segmented_control(key="oc_dim").set_value(dimension).run()
+        assert problems(at, keys={"ANALYTICS", "SUPPORT"}) == []
+
+
+def _drill_app():
+    import streamlit as st
+
+    from components.outcome_drill import drill_down, pick_from_chart
+    from core.reporting.landing_schemas import OutcomePlan, OutcomePlans
+
+    def plan(name, outcome, product):
+        return OutcomePlan(
+            measurement_id="00000000-0000-0000-0000-00000000000" + str(len(name)),
+            customer=name,
+            upsell="Expansion",
+            product=product,
+            product_name=product.title(),
+            segment="smb",
+            industry="Retail",
+            arr_band="<10k",
+            sales_rep="unassigned",
+            outcome=outcome,
+            confirmed=outcome,
+            metrics=2,
+            met=1,
+            signal_30=None,
+            predicted_success=None,
+        )
+
+    found = OutcomePlans(
+        plans=[plan("A", "success", "alpha"), plan("Bb", "failed", "beta")],
+        total=2,
+        products={"alpha": "Alpha", "beta": "Beta"},
+    )
+    event = st.session_state.get("fake_event")
+    pick_from_chart(event, "product")
+    drill_down(found)
+
+
+def test_selecting_a_bar_picks_its_group_once(scratch_db):
+    at = AppTest.from_function(_drill_app).run()
+    assert len(at.dataframe[0].value) == 2
+    at.session_state["fake_event"] = {"selection": {"points": [{"customdata": "beta"}]}}
+    at.run()
+    assert list(at.dataframe[0].value["Customer"]) == ["Bb"]
+    at.selectbox(key=VALUE_KEY).select("alpha").run()  # a later pick in the box wins
+    assert list(at.dataframe[0].value["Customer"]) == ["A"]

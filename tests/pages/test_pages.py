@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from streamlit.testing.v1 import AppTest
 
-from components.navigation import PAGES, specs_for
+from components.navigation import PAGES, landing, specs_for
+from components.role_guard import who
 from core import db
 from core.base import Role
 from core.models import Customer, User
@@ -60,7 +61,7 @@ def test_sign_in_through_the_widget_then_sign_out(app_db, seeded):
     at.button(key="sign_in_leader").click().run()
     assert not at.exception
     assert at.session_state["user_id"] == str(seeded["users"][Role.LEADER].id)
-    assert "Company overview" in texts(at)
+    assert "Team wins and outcomes" in texts(at)
     at.button(key="sign_out").click().run()
     assert "user_id" not in at.session_state
     assert "Demo sign-in" in texts(at)
@@ -84,6 +85,23 @@ def test_unknown_email_shows_the_sign_in_screen_with_a_notice(app_db, seeded):
     assert "No active user with email" in texts(at)
 
 
+LANDING_TITLES = {
+    Role.CSM: "Today",
+    Role.LEADER: "Team wins and outcomes",
+    Role.MARKETING: "Marketing candidates",
+    Role.SALES: "Value repository",
+    Role.ADMIN: "System",
+}
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_each_role_lands_on_its_own_page_at_the_root(app_db, seeded, role):
+    at = signed_in(seeded["users"][role].id)  # no page asked for: the URL "/"
+    assert not at.exception
+    assert at.title[0].value == LANDING_TITLES[role]
+    assert "Pending approvals" not in {m.label for m in at.metric}
+
+
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
 def test_every_page_of_every_role_renders(app_db, seeded, role):
     at = signed_in(seeded["users"][role].id)
@@ -92,7 +110,7 @@ def test_every_page_of_every_role_renders(app_db, seeded, role):
     for spec in specs_for(role):
         at.switch_page(page(spec.path)).run()
         assert not at.exception, f"{spec.path} failed for {role}: {at.exception}"
-        assert at.title[0].value in {spec.title, "Your book", "Company overview"}
+        assert at.title[0].value in {spec.title, "Today", "Team wins and outcomes"}
         if spec.path == "pages/home.py":
             metrics = {m.label: m.value for m in at.metric}
             assert metrics["Customers"] == str(expected_customers)
@@ -104,13 +122,21 @@ def test_every_page_of_every_role_renders(app_db, seeded, role):
 
 
 @pytest.mark.parametrize("role", [r for r in Role if r != Role.ADMIN], ids=lambda r: r.value)
-def test_roles_without_a_page_cannot_reach_it(app_db, seeded, role):
+def test_roles_without_a_page_are_told_whose_it_is(app_db, seeded, role):
     at = signed_in(seeded["users"][role].id)
     hidden = [spec for spec in PAGES if role not in spec.roles]
     assert "pages/system.py" in [spec.path for spec in hidden]
+    home = landing(role)
     for spec in hidden:
-        with pytest.raises(ValueError, match="navigation page"):
-            at.switch_page(page(spec.path))
+        at.switch_page(page(spec.path)).run()
+        assert not at.exception, f"{spec.path} for {role}: {at.exception}"
+        assert [t.value for t in at.title] == [spec.title]
+        (info,) = at.info
+        assert info.value.startswith(f"This page is for {who(spec.roles)} — ask an admin")
+        (link,) = [x.proto for x in at.get("page_link") if x.proto.label.startswith("Go to")]
+        assert link.label == f"Go to {home.title}"
+        assert link.page == ""  # the landing is served at the root
+        assert not at.dataframe and not at.metric  # the page itself never ran
 
 
 def test_customer_detail_opens_from_the_query_parameter(app_db, seeded):
@@ -119,13 +145,7 @@ def test_customer_detail_opens_from_the_query_parameter(app_db, seeded):
     at.switch_page(page("pages/customers.py")).run()
     assert not at.exception
     assert seeded["customer"].name in {s.value.replace("\\", "") for s in at.subheader}
-    assert [t.label.split(" (")[0] for t in at.tabs] == [
-        "Goals",
-        "Health",
-        "Usage metrics",
-        "Contacts & feedback",
-        "Timeline",
-    ]
+    assert at.button_group(key="section").options[:2] == ["Health", "Goals, plans & wins"]
 
 
 def test_unknown_customer_shows_a_message(app_db, seeded):

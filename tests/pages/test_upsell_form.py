@@ -31,7 +31,7 @@ def errors(at) -> list[str]:
 
 def test_a_csm_records_an_upsell_and_gets_a_link_to_its_plan(acme):
     owner_id, customer_id = acme
-    at = apptest.open_page(owner_id, PAGE, customer=str(customer_id))
+    at = apptest.open_page(owner_id, PAGE, customer=str(customer_id), section="upsells")
     products = at.multiselect(key=f"{FORM}_products")
     assert products.options == ["Analytics", "Automation", "No template", "Support"]  # by name
     at.text_input(key=f"{FORM}_name").input("Analytics for the EU team")
@@ -59,7 +59,7 @@ def test_a_csm_records_an_upsell_and_gets_a_link_to_its_plan(acme):
 
 def test_a_refused_entry_names_the_field_and_keeps_what_was_typed(acme):
     owner_id, customer_id = acme
-    at = apptest.open_page(owner_id, PAGE, customer=str(customer_id))
+    at = apptest.open_page(owner_id, PAGE, customer=str(customer_id), section="upsells")
     at.number_input(key=f"{FORM}_arr").set_value(5000.0)
     at.text_input(key=f"{FORM}_rep").input("Sam")
     at.button(key=SUBMIT).click().run()
@@ -75,6 +75,6 @@ def test_a_sales_user_sees_no_upsell_form(scratch_db):
         seller = f.user(session, Role.SALES)
         cust = f.customer(session, name="Acme")
         ids = seller.id, cust.id
-    at = apptest.open_page(ids[0], PAGE, customer=str(ids[1]))
+    at = apptest.open_page(ids[0], PAGE, customer=str(ids[1]), section="upsells")
     assert "Record a manual upsell" not in [e.label for e in at.expander]
     assert not [b for b in at.button if b.key and b.key.startswith("FormSubmitter:upsell")]

@@ -84,6 +84,7 @@ def test_recording_a_30_day_review(scratch_db):
     assert not at.exception
     assert _shown(at.success, "Recorded the day-30 review")
     assert _count(Review, measurement_id=plan_id) == 1
+    assert any(t.label == "Reviews (1)" for t in at.tabs)  # the cached plan was dropped
     with session_scope() as session:
         review = session.scalar(select(Review))
         assert review.findings == "Strong start in the EU team" and review.checkpoint_id

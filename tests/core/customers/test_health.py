@@ -11,6 +11,7 @@ from core.customers.adoption import refresh_adoption
 from core.customers.health import (
     combine,
     customer_health,
+    pending,
     refresh_scores,
     set_crm_health,
     upsert_factor,
@@ -180,8 +181,14 @@ def test_the_health_read_names_weights_shares_and_sources(session):
         source="goal_detection",
         details={"achieved": 1, "tracked": 3},
     )
+    waiting = customer_health(session=session, customer_id=cust.id)
+    # The stored score until the next refresh, which the read says is due.
+    assert waiting.score == Decimal(80) and waiting.band == HealthBand.HEALTHY
+    assert waiting.computed_at == NOW and pending(waiting)
+    refresh_scores(session=session, customer_ids=[cust.id], now=NOW + timedelta(days=11))
     health = customer_health(session=session, customer_id=cust.id)
     assert health.score == Decimal(65) and health.band == HealthBand.WATCH  # (160 + 35) ÷ 3
+    assert not pending(health)
     assert [(x.label, x.weight, x.share, x.source) for x in health.factors] == [
         ("CRM health score", Decimal(2), pytest.approx(0.6667), "CRM"),
         ("Goal attainment", Decimal(1), pytest.approx(0.3333), "Goal detection"),
@@ -203,3 +210,24 @@ def test_the_job_refreshes_adoption_then_scores(session):
     assert [d.payload["value"] for d in write_backs(session)] == [60.0]
     again = health_job(session=session, now=NOW)
     assert again["health_changed"] == again["health_write_backs"] == 0
+
+
+def test_the_pass_notes_a_changed_factor_even_when_the_score_stays(session):
+    cust = f.customer(session, health=None)
+    set_crm_health(session=session, customer_id=cust.id, score=Decimal(60), now=NOW)
+    later = NOW + timedelta(minutes=3)
+    # 60 × 2 + 60 = 60 × 3: a new factor that leaves the number where it was.
+    upsert_factor(
+        session=session,
+        customer_id=cust.id,
+        factor="goal_attainment",
+        score=Decimal(60),
+        source="goal_detection",
+        now=later,
+    )
+    assert pending(customer_health(session=session, customer_id=cust.id))
+    details = health_job(session=session, now=later + timedelta(minutes=2))
+    assert details["health_changed"] == 0 and details["health_write_backs"] == 0
+    health = customer_health(session=session, customer_id=cust.id)
+    assert health.score == Decimal(60) and not pending(health)
+    assert health.computed_at == later + timedelta(minutes=2)

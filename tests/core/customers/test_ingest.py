@@ -120,12 +120,12 @@ def test_goal_upsert_is_idempotent_and_defaults_from_the_metric(session, acme):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ({"metric": None}, "metric: a kpi goal needs a metric"),
-        ({"target": None}, "target: a kpi goal with a metric needs a target"),
-        ({"type": "roi", "target": None}, "target: a roi goal"),
-        ({"type": "success_plan", "metric": None, "target": None}, "milestones: a success_plan"),
-        ({"type": "success_plan", "milestones": [{"name": "a"}]}, "metric: success_plan"),
-        ({"type": "onboarding", "metric": None}, "milestones: a onboarding goal"),
+        ({"metric": None}, "metric: a KPI goal needs a metric"),
+        ({"target": None}, "target: a KPI goal with a metric needs a target"),
+        ({"type": "roi", "target": None}, "target: an ROI goal"),
+        ({"type": "success_plan", "metric": None, "target": None}, "milestones: a success-plan"),
+        ({"type": "success_plan", "milestones": [{"name": "a"}]}, "metric: success-plan goals"),
+        ({"type": "onboarding", "metric": None}, "milestones: an onboarding goal"),
         ({"metric": "nope"}, "metric: unknown metric 'nope'"),
         ({"customerExternalId": "ghost"}, "customerExternalId: no customer"),
         ({"dueDate": "2025-01-01"}, "dueDate: must not be before startDate"),

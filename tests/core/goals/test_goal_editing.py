@@ -77,8 +77,8 @@ def test_a_csm_creates_a_goal_with_the_metric_s_unit_and_direction(session, setu
             {"direction": Direction.LOWER},
             "target: must be below the baseline 40 users for a lower-is-better goal.",
         ),
-        ({"metric": None}, "metric: a kpi goal needs a metric"),
-        ({"target": None}, "target: a kpi goal with a metric needs a target"),
+        ({"metric": None}, "metric: a KPI goal needs a metric"),
+        ({"target": None}, "target: a KPI goal with a metric needs a target"),
         ({"due_date": date(2026, 9, 1)}, "dueDate: must not be before startDate"),
     ],
 )

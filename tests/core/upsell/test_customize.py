@@ -116,7 +116,7 @@ def test_unknown_plan(session, plan):
     ("metrics", "days", "message"),
     [
         ([ADD | {"metricKey": "no_such_metric"}], None, "Unknown metric key"),
-        ([ADD | {"target": -5}], None, "greater than or equal to 0"),
+        ([ADD | {"target": -5}], None, "target: must be at least 0"),
         ([{"action": "update", "name": "Weekly active users", "baseline": -1}], None, "baseline"),
         ([ADD | {"direction": "sideways"}], None, "direction"),
         ([ADD | {"unit": "%", "target": 120}], None, "cannot exceed 100"),

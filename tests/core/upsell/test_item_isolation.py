@@ -121,7 +121,7 @@ def test_an_outcome_that_cannot_be_proposed_leaves_the_others(session, owner, mo
             .where(checkpoints.Checkpoint.measurement_id == plan.id)
             .values(status=CheckpointStatus.TRIGGERED)
         )
-    _fail_for(monkeypatch, outcomes, "_propose_one", bad.id, lambda args: args[1].id)
+    _fail_for(monkeypatch, outcomes, "_propose_one", bad.id, lambda args: args[0].id)
 
     assert outcomes.propose_outcomes(session=session, now=NOW) == {"outcomes_proposed": 1}
     proposed = set(session.scalars(select(Outcome.measurement_id)))
@@ -163,7 +163,7 @@ def test_an_alert_that_cannot_be_queued_is_sent_on_the_next_pass(session, owner,
         .values(progress_status=ProgressStatus.BEHIND)
     )
     good, bad = plans
-    _fail_for(monkeypatch, progress, "_alert", bad.id, lambda args: args[1].id)
+    _fail_for(monkeypatch, progress, "_alert", bad.id, lambda args: args[0].id)
 
     assert progress.send_alerts(session=session, now=NOW)["alerts"] == 1
     alerted = dict(session.execute(select(Measurement.id, Measurement.alerted_status)).all())
@@ -182,7 +182,7 @@ def test_an_overdue_reminder_that_cannot_be_queued_stays_unescalated(session, ow
         cp.status, cp.review_due_on = CheckpointStatus.OVERDUE, TODAY - timedelta(days=5)
     session.flush()
     good, bad = plans
-    _fail_for(monkeypatch, lifecycle, "_remind", cps[bad.id].id, lambda args: args[1].id)
+    _fail_for(monkeypatch, lifecycle, "_remind", cps[bad.id].id, lambda args: args[0].id)
 
     assert lifecycle.escalate_overdue(session=session, now=NOW) == {"overdue_escalations": 1}
     assert ("overdue_review", str(cps[bad.id].id)) in _failures(session)

@@ -238,7 +238,7 @@ def test_manual_upsell_splits_its_arr_over_the_products(session, cust):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"arr_increase": -1}, "arr_increase"),
+        ({"arr_increase": -1}, "arrIncrease: must be at least 0"),
         ({"name": "  "}, "name"),
         ({"type": "downsell"}, "type"),
         ({"products": ["nope"]}, "unknown product"),
