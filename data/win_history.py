@@ -16,9 +16,10 @@ milestone goal whose milestones are all done. For each such goal reached before
 
 Each is documented at once: success record (`core.records.render`), value-repository entry,
 marketing score and timeline line, as `core.documentation.service.document` writes them (facts
-from data.win_facts), plus the customer's `goal_attainment` health factor. The announcement,
-Google Doc and congratulations email of past wins are not replayed: their deliveries would be
-history, not work. Wins reached in the last BACKLOG_DAYS are the backlog the jobs' first run
+from data.win_facts), plus the customer's `goal_attainment` health factor. The announcement
+and Google Doc of past wins are not replayed (their deliveries would be history, not work);
+the congratulations emails CSMs decided and the stories marketing used are
+(data.win_outreach). Wins reached in the last BACKLOG_DAYS are the backlog the jobs' first run
 detects and documents ("do not fake the current backlog").
 """
 
@@ -37,6 +38,7 @@ from core.goals.verify import Point, Start, evaluate, met_at_start, rules_for
 from core.records import render
 from core.records.facts import RecordFacts
 from core.schemas import json_ready
+from data import win_outreach
 from data.activity import TIMELINE_COLUMNS
 from data.catalog import METRIC
 from data.goals import Goal
@@ -409,4 +411,6 @@ def load(
         "health_factors": copy_rows(
             conn, "health_factors", FACTOR_COLUMNS, _attainment(rng, goals, wins)
         ),
+        # after the achievements they point at
+        **win_outreach.load(conn, rng, wins, facts, cutoff),
     }

@@ -41,7 +41,7 @@ HISTORY_TABLES = (
     "value_repository_entries",
 )
 # Work only the jobs (or people) do: the demo leaves it to them.
-JOB_TABLES = ("drafts", "outbox_deliveries", "marketing_flags", "plan_milestones", "job_runs")
+JOB_TABLES = ("outbox_deliveries", "plan_milestones", "job_runs")
 VOLATILE = ("created_at", "updated_at", "ingested_at")
 
 

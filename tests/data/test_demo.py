@@ -35,6 +35,30 @@ def test_counts_match_the_tables_and_fall_in_range(connection, counts):
         assert one(connection, f"SELECT count(*) FROM {table}") == 0, table
 
 
+def test_past_wins_emails_and_stories_are_history_not_work(connection, counts):
+    wins = counts["goal_achievements"]
+    assert counts["drafts"] == wins  # every past win's customer has a contact
+    decided = dict(rows(connection, "SELECT status, count(*) FROM drafts GROUP BY status"))
+    assert set(decided) == {"sent", "rejected"} and decided["sent"] > 0.7 * wins
+    assert one(connection, "SELECT count(*) FROM drafts WHERE decided_at >= :day", day=AS_OF) == 0
+    unrelated = """SELECT count(*) FROM drafts d
+                    WHERE NOT EXISTS (SELECT 1 FROM goal_achievements a WHERE a.id = d.related_id)"""
+    assert one(connection, unrelated) == 0
+    assert (
+        one(
+            connection,
+            "SELECT count(*) FROM drafts WHERE status = 'rejected' AND rejected_reason IS NULL",
+        )
+        == 0
+    )
+    flags = dict(rows(connection, "SELECT status, count(*) FROM marketing_flags GROUP BY 1"))
+    assert set(flags) <= {"contacted", "used"} and flags.get("used", 0) > 0
+    outside = """SELECT count(*) FROM marketing_flags f JOIN goal_achievements a
+                   ON a.id = f.achievement_id
+                  WHERE NOT f.candidate_type::text = ANY(a.marketing_candidates)"""
+    assert one(connection, outside) == 0
+
+
 def test_staff_and_customers_look_like_a_real_book(connection, counts):
     roles = dict(rows(connection, "SELECT role, count(*) FROM users GROUP BY role"))
     assert roles == {"csm": 8, "leader": 2, "marketing": 2, "admin": 1, "sales": 3}
