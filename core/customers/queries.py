@@ -22,17 +22,22 @@ from core.customers.schemas import HealthBand
 from core.errors import NotFound
 from core.schemas import as_uuid
 
-# Health scores run 0-100; the bands are what people scan for.
+# Health scores run 0-100; the bands are what people scan for. Scores show as whole numbers,
+# so a band starts where its first whole number does: 69.6 shows as 70 and is Healthy (70+),
+# never "70 · Watch (40-69)".
 HEALTHY_FROM = Decimal(70)
 WATCH_FROM = Decimal(40)
+SHOWN_AS = Decimal("0.5")  # a score this far below a threshold is shown as the threshold
+HEALTHY_AT = HEALTHY_FROM - SHOWN_AS  # the exact scores the bands start at
+WATCH_AT = WATCH_FROM - SHOWN_AS
 
 
 def health_band_expr(score: ColumnElement) -> ColumnElement[str]:
     """Return a SQL expression naming the health band of `score`."""
     return case(
         (score.is_(None), literal(HealthBand.UNKNOWN.value)),
-        (score >= HEALTHY_FROM, literal(HealthBand.HEALTHY.value)),
-        (score >= WATCH_FROM, literal(HealthBand.WATCH.value)),
+        (score >= HEALTHY_AT, literal(HealthBand.HEALTHY.value)),
+        (score >= WATCH_AT, literal(HealthBand.WATCH.value)),
         else_=literal(HealthBand.AT_RISK.value),
     )
 
@@ -41,9 +46,9 @@ def health_band(score: Decimal | None) -> HealthBand:
     """Return the health band of `score` (the same thresholds as `health_band_expr`)."""
     if score is None:
         return HealthBand.UNKNOWN
-    if score >= HEALTHY_FROM:
+    if score >= HEALTHY_AT:
         return HealthBand.HEALTHY
-    return HealthBand.WATCH if score >= WATCH_FROM else HealthBand.AT_RISK
+    return HealthBand.WATCH if score >= WATCH_AT else HealthBand.AT_RISK
 
 
 def resolve_customers(*, session: Session, refs: Iterable[str]) -> dict[str, uuid.UUID]:

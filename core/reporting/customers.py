@@ -26,7 +26,7 @@ from core.accounts.models import User
 from core.base import Role, Segment
 from core.customers.health import customer_health
 from core.customers.models import Customer, Feedback, Metric, Observation
-from core.customers.queries import HEALTHY_FROM, WATCH_FROM, health_band_expr
+from core.customers.queries import HEALTHY_AT, WATCH_AT, health_band_expr
 from core.customers.schemas import HealthBand
 from core.errors import NotFound
 from core.goals.models import Achievement, Goal, GoalStatus
@@ -60,9 +60,9 @@ def _band_condition(band: HealthBand) -> ColumnElement[bool]:
     score = Customer.health_score
     return {
         HealthBand.UNKNOWN: score.is_(None),
-        HealthBand.HEALTHY: score >= HEALTHY_FROM,
-        HealthBand.WATCH: and_(score >= WATCH_FROM, score < HEALTHY_FROM),
-        HealthBand.AT_RISK: score < WATCH_FROM,
+        HealthBand.HEALTHY: score >= HEALTHY_AT,
+        HealthBand.WATCH: and_(score >= WATCH_AT, score < HEALTHY_AT),
+        HealthBand.AT_RISK: score < WATCH_AT,
     }[band]
 
 
