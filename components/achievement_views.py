@@ -13,9 +13,10 @@ from components.charts import GRID, PRIMARY, figure
 from components.format import escape_md, label, when
 from components.navigation import allowed, page_file
 from core.base import Role
-from core.documentation.detail import AchievementDetail, RecordView
+from core.documentation.detail import AchievementDetail, DeliveryInfo, RecordView
 from core.formatting import number
 from core.goals.models import AchievementStatus
+from core.repository.consent import CS_STAFF
 
 GOOD, MUTED, WARN = "#4E9F6B", "#8A99A8", "#D9A441"
 CHANNELS = {
@@ -23,6 +24,20 @@ CHANNELS = {
     "google_doc": "Google Doc",
     "slack_dm": "Slack DM to the CSM",
     "gmail": "Congratulations email",
+}
+# What CS staff who are not admins read: whether it went out, never why not.
+PLAIN_CHANNELS = {
+    "slack_message": ("Posted to Slack", "Not posted to Slack yet"),
+    "google_doc": ("Google Doc written", "Google Doc not written yet"),
+    "slack_dm": ("CSM told in Slack", "CSM not told in Slack yet"),
+    "gmail": ("Congratulations email sent", "Congratulations email not sent yet"),
+}
+DRAFT_STATES = {
+    "pending": "waiting for approval",
+    "approved": "approved",
+    "rejected": "rejected",
+    "sent": "sent",
+    "failed": "approved, not sent yet",
 }
 STATUS_COLORS = {
     "sent": "green",
@@ -62,13 +77,23 @@ def header(d: AchievementDetail) -> None:
     days = max(0, (d.achieved_at.date() - d.start_date).days)
     fact_row(
         [
-            Card("Baseline", _fmt(d, d.baseline)),
-            Card("Target", _fmt(d, d.target)),
-            Card("Achieved", _fmt(d, d.achieved)),
+            *_result_cards(d),
             Card("Days to achieve", days, "From the goal's start"),
             Card("Started", when(d.start_date)),
         ]
     )
+
+
+def _result_cards(d: AchievementDetail) -> list[Card]:
+    """Return the baseline, target and result, or the milestones done for a goal without them."""
+    if any(v is not None for v in (d.baseline, d.target, d.achieved)):
+        return [
+            Card("Baseline", _fmt(d, d.baseline)),
+            Card("Target", _fmt(d, d.target)),
+            Card("Achieved", _fmt(d, d.achieved)),
+        ]
+    done = d.evidence.get("milestones")
+    return [Card("Milestones done", done, "Every milestone of the plan")] if done else []
 
 
 def _at(day) -> datetime:
@@ -302,29 +327,46 @@ def evidence(d: AchievementDetail) -> None:
 
 
 def follow_up(d: AchievementDetail, role: Role) -> None:
-    """Render the Slack, Doc and email status of the win."""
+    """Render the Slack, Doc and email status of the win: in full for admins, plainly for CS."""
+    if role not in CS_STAFF:
+        return  # how a win is announced is the CS team's business, not sales' or marketing's
     with st.container(border=True):
         st.subheader("Announcements")
         if not d.deliveries and not d.draft:
             st.caption("Nothing queued yet: announcements follow once the win is documented.")
         for item in d.deliveries:
-            color = STATUS_COLORS.get(item.status, "gray")
-            detail = item.last_error or (f"ref {item.external_ref}" if item.external_ref else "")
-            st.markdown(
-                f"{CHANNELS.get(item.channel, label(item.channel))} "
-                f":{color}-badge[{label(item.status)}]"
-            )
-            if detail:
-                st.caption(escape_md(detail))
+            if role == Role.ADMIN:
+                _delivery_for_admin(item)
+            else:
+                st.markdown(_delivery_plainly(item))
         if d.draft:
-            color = STATUS_COLORS.get(d.draft.status, "gray")
-            st.markdown(f"Congratulations email draft :{color}-badge[{label(d.draft.status)}]")
+            if role == Role.ADMIN:
+                color = STATUS_COLORS.get(d.draft.status, "gray")
+                st.markdown(f"Congratulations email draft :{color}-badge[{label(d.draft.status)}]")
+            else:
+                st.markdown(f"Congratulations email draft: {DRAFT_STATES[d.draft.status]}")
             if d.draft.status == "pending" and allowed("pages/approvals.py", role):
                 st.page_link(
                     page_file("pages/approvals.py"),
                     label="Review it in Approvals",
                     icon=":material/fact_check:",
                 )
+
+
+def _delivery_for_admin(item: DeliveryInfo) -> None:
+    color = STATUS_COLORS.get(item.status, "gray")
+    detail = item.last_error or (f"ref {item.external_ref}" if item.external_ref else "")
+    st.markdown(
+        f"{CHANNELS.get(item.channel, label(item.channel))} :{color}-badge[{label(item.status)}]"
+    )
+    if detail:
+        st.caption(escape_md(detail))
+
+
+def _delivery_plainly(item: DeliveryInfo) -> str:
+    """Say whether a delivery went out, without the integration's state or settings."""
+    done, waiting = PLAIN_CHANNELS.get(item.channel, ("Sent", "Not sent yet"))
+    return f":green-badge[{done}]" if item.status == "sent" else f":gray-badge[{waiting}]"
 
 
 def marketing(d: AchievementDetail) -> None:

@@ -10,10 +10,10 @@ import streamlit as st
 
 from components import forms
 from components.draft_views import BADGES, FILTERS, age
-from components.format import escape_md
+from components.format import escape_md, without_customer
 from core.drafts.models import DraftKind, DraftStatus
 from core.drafts.schemas import KIND_LABELS, DraftListRow, DraftOptions, DraftPage, DraftSort
-from core.schemas import NAME_LENGTH
+from core.schemas import NAME_LENGTH, as_uuid
 
 PAGE_SIZE = 25
 OPEN, OFFSET = "approvals_open", "approvals_offset"
@@ -63,6 +63,9 @@ def _named(choices) -> dict[uuid.UUID, str]:
 def filter_bar(status: DraftStatus, options: DraftOptions) -> dict:
     """Render search, filters and sort; return them as the queue query's keyword arguments."""
     customers, owners = _named(options.customers), _named(options.owners)
+    if linked := as_uuid(st.query_params.pop("owner", "")):  # a link to one owner's drafts
+        st.session_state[OWNER] = linked if linked in owners else ANY
+        start_over()
     search, kind, customer, owner, older, sort = st.columns([2, 1.6, 1.6, 1.3, 1.3, 1.3])
     common = {"on_change": start_over}
     with search:
@@ -150,7 +153,7 @@ def _open(draft_id: uuid.UUID) -> None:
 
 def _row(row: DraftListRow, is_open: bool) -> None:
     # Subjects often start with the customer's name, which the row already shows.
-    subject = row.subject.removeprefix(row.customer_name).lstrip(" :,-–") or row.subject
+    subject = without_customer(row.subject, row.customer_name)
     room = max(LABEL_SHOWN - len(row.customer_name) - 6 * is_open, 12)
     subject = subject if len(subject) <= room else subject[: room - 1] + "…"
     label = f"**{escape_md(row.customer_name)}** · {escape_md(subject)}"
@@ -163,6 +166,7 @@ def _row(row: DraftListRow, is_open: bool) -> None:
             icon=":material/drafts:" if is_open else ":material/mail:",
             on_click=_open,
             args=(row.id,),
+            help=escape_md(row.subject),  # the row shows one line of it: hovering shows it all
         )
         owner = escape_md(row.owner_name or "no owner")
         facts = [BADGES[row.status], KIND_LABELS[row.kind], age(row.created_at), owner]
@@ -174,7 +178,12 @@ def _row(row: DraftListRow, is_open: bool) -> None:
 def draft_list(page: DraftPage, open_id: uuid.UUID | None) -> None:
     """Render one page of drafts as rows to open, with the count and the pager."""
     first, last = page.offset + 1, page.offset + len(page.rows)
-    st.caption(f"{first:,}–{last:,} of {page.total:,} drafts")
+    if page.total == 1:
+        st.caption("1 draft")
+    elif first == 1 and last == page.total:
+        st.caption(f"{page.total:,} drafts")
+    else:
+        st.caption(f"{first:,}–{last:,} of {page.total:,} drafts")
     # A long page scrolls inside its box, so the pane beside it stays in view.
     height = LIST_HEIGHT if len(page.rows) > SCROLL_FROM else "content"
     with st.container(height=height, gap="small", key="approvals_list"):

@@ -136,12 +136,13 @@ def sections(role: Role, *, value_pack: bool) -> list[str]:
 
 def section_picker(options: list[str]) -> str:
     """Let the reader choose one section (kept in the address); return it."""
-    asked = st.query_params.get(SECTION_KEY)
+    # Bound to the address: the widget reads ?section= itself, and a default equal to the asked
+    # section would drop it from the address (a bound value equal to its default is left out).
     chosen = st.segmented_control(
         "Section",
         options,
         format_func=lambda s: f"{SECTION_ICONS[s]} {SECTION_LABELS[s]}",
-        default=asked if asked in options else HEALTH,
+        default=HEALTH,
         key=SECTION_KEY,
         required=True,
         bind="query-params",

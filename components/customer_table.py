@@ -128,7 +128,7 @@ def customer_table(rows: list[CustomerRow], *, key: str) -> uuid.UUID | None:
             ),
             **{c: st.column_config.Column(t) for c, t in COLUMNS.items() if c in _PLAIN},
         },
-        height=min(38 + 35 * max(len(frame), 1), 400),
+        height="content",  # a page is at most PAGE_SIZE rows: show them all, no blank space
     )
     selected = event.selection.rows if event else []
     return uuid.UUID(frame.iloc[selected[0]]["id"]) if selected else None

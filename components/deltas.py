@@ -24,22 +24,29 @@ def points(gap: float) -> str:
 
 
 def target_words(target: float, higher_is_better: bool = True) -> str:
-    """Return the target as people say it: '≥ 80%', '< 10%'."""
+    """Return the target as people say it: 'target 80%+', 'target 100%', 'target under 10%'."""
     if not higher_is_better:
-        return f"< {target:.0%}"
-    return f"{'=' if target == 1 else '≥'} {target:.0%}"
+        return f"target under {target:.0%}"
+    return f"target {target:.0%}" + ("" if target >= 1 else "+")
 
 
 def vs_target(
     value: float | None, target: float, higher_is_better: bool = True
 ) -> tuple[str | None, str]:
-    """Return the gap to the target in points ('+4 pts vs ≥ 80% target') and its colour."""
+    """Return the gap to the target in points ('+4 pts vs target 80%+') and its colour."""
     if value is None:
         return None, "gray"
     met = value >= target if higher_is_better else value < target
-    return f"{points(value - target)} pts vs {target_words(target, higher_is_better)} target", (
-        "green" if met else "red"
-    )
+    gap = points(value - target)
+    shown = "on" if gap in ("+0", "-0") else f"{gap} pts vs"
+    return f"{shown} {target_words(target, higher_is_better)}", "green" if met else "red"
+
+
+def arrow(value: float | None, target: float) -> str:
+    """Return the delta arrow: it follows the number (up when above the target), not its colour."""
+    if value is None or points(value - target) in ("+0", "-0"):
+        return "off"
+    return "up" if value > target else "down"
 
 
 def vs_previous(current: float | None, previous: float | None, before: Window) -> str | None:

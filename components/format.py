@@ -175,3 +175,13 @@ def when(value: datetime | date | None) -> str:
 def escape_md(text: str | None) -> str:
     """Escape people's text so Streamlit markdown shows it literally (links, URLs included)."""
     return markdown_text(text) if text else ""
+
+
+def without_customer(text: str, customer: str) -> str:
+    """Drop a leading customer name from `text` shown next to that name (the whole text if all)."""
+    return text.removeprefix(customer).lstrip(" :,-–—") or text
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """Count things in plain words: '1 plan', '12 plans', '1,204 plans' ('words' if irregular)."""
+    return f"{n:,} {word if n == 1 else words or word + 's'}"

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.charts import figure
+from components.deltas import target_words, vs_target
 from components.format import escape_md, label, when
 from components.repository_views import CONSENT_BADGES
 from core.base import Consent
@@ -107,8 +108,8 @@ def kpi_row(usage: Utilization) -> None:
         (
             "Utilization",
             f"{share:.0%}",
-            f"Used wins ÷ documented wins; the target is more than {target:.0%}",
-            f"{(share - target) * 100:+.0f} pts vs {target:.0%} target",
+            f"Used wins ÷ documented wins; {target_words(target)}",
+            vs_target(share, target)[0],
         ),
     ]
     for column, (title, value, help_text, delta) in zip(

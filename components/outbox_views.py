@@ -2,6 +2,7 @@
 
 import pandas as pd
 import plotly.graph_objects as go
+import streamlit as st
 
 from components.charts import count_axis, style
 from components.format import label, when
@@ -35,6 +36,36 @@ def queue_chart(summary: list[dict]) -> go.Figure:
     )
     fig.update_yaxes(count_axis(largest))
     return style(fig, height=280, legend_y=-0.2).update_layout(barmode="stack")
+
+
+ROW, HEADER, ROWS_SHOWN = 35, 38, 15  # pixels per row and header; rows before it scrolls
+_COLUMN_WIDTHS = {
+    "Channel": "small",
+    "Status": "small",
+    "Attempts": "small",
+    "Next attempt": "small",
+    "Last error": "large",
+    "Reference": "small",
+    "About": "small",
+    "Created": "small",
+    "Key": "small",
+}
+
+
+def deliveries_table(frame: pd.DataFrame) -> None:
+    """Render the deliveries: every column in view, as tall as its rows up to ROWS_SHOWN."""
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        height=HEADER + ROW * max(min(len(frame), ROWS_SHOWN), 1),
+        column_config={c: st.column_config.Column(c, width=w) for c, w in _COLUMN_WIDTHS.items()},
+    )
+
+
+def shown_of(shown: int, total: int) -> str:
+    """Say how many rows the table lists of how many exist: 'The latest 200 of 488'."""
+    return f"All {shown:,}" if shown >= total else f"The latest {shown:,} of {total:,}"
 
 
 def deliveries_frame(deliveries) -> pd.DataFrame:

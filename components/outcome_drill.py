@@ -7,7 +7,7 @@ two select boxes pick it too, and stay the one place the choice is kept.
 import pandas as pd
 import streamlit as st
 
-from components.format import SEGMENT_LABELS, label
+from components.format import SEGMENT_LABELS, label, plural
 from components.navigation import page_file
 from core.reporting.landing_schemas import OutcomePlan, OutcomePlans
 from core.upsell.prediction import DECIDED
@@ -133,8 +133,8 @@ def drill_down(found: OutcomePlans) -> None:
         else ""
     )
     st.caption(
-        f"{len(plans):,} plans — {shown}{more}. Outcome: confirmed, else proposed. Goals met: "
-        "the plan's goals at their target now. Select a row to open its plan."
+        f"{plural(len(plans), 'plan')} — {shown}{more}. Outcome: confirmed, else proposed. "
+        "Goals met: the plan's goals at their target now. Select a row to open its plan."
     )
     event = st.dataframe(
         plans_table(plans),

@@ -1,4 +1,4 @@
-"""Upsell outcomes page blocks: filters, PRD metrics, charts, signals, learnings, predictions.
+"""Upsell outcomes page blocks: filters, success measures, charts, signals, learnings, predictions.
 
 Groups are shown by name: products by their catalogue name (`products`, key -> name), segments,
 ARR bands and sales reps in words; a chart's points carry their group's key (`customdata`) so a
@@ -10,8 +10,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.charts import ACCENT, GRID, PRIMARY, style
-from components.deltas import pct, target_words, vs_previous, vs_target, window_words
-from components.format import SEGMENT_LABELS, escape_md, label, money, when
+from components.deltas import arrow, pct, target_words, vs_previous, vs_target, window_words
+from components.format import SEGMENT_LABELS, escape_md, label, money, plural, when
 from components.navigation import page_file
 from core.formatting import duration, plain
 from core.reporting.landing_schemas import OutcomePeriods
@@ -97,22 +97,22 @@ def filter_bar(options: dict[str, list[str]], products: dict[str, str]) -> dict:
 
 
 def kpi_card(kpi: Kpi) -> None:
-    """Render one PRD metric: its value, the gap to its target (green when met) and its counts."""
+    """Render one success measure: its value, the gap to its target (green when met), counts."""
     delta, color = vs_target(kpi.value, kpi.target, kpi.higher_is_better)
     st.metric(
         kpi.label,
         "Not yet known" if kpi.value is None else pct(kpi.value),
-        delta or f"target {target_words(kpi.target, kpi.higher_is_better)}",
+        delta or target_words(kpi.target, kpi.higher_is_better),
         color,
-        help=f"{kpi.detail}. Target {target_words(kpi.target, kpi.higher_is_better)}; all "
+        help=f"{kpi.detail}. {target_words(kpi.target, kpi.higher_is_better).capitalize()}; all "
         "plans to date (coverage and plan latency: every upsell, whatever the filters).",
         border=True,
-        delta_arrow="off" if delta is None else ("up" if color == "green" else "down"),
+        delta_arrow=arrow(kpi.value, kpi.target),
     )
 
 
 def kpi_row(analysis: Analysis) -> None:
-    """Render the PRD success metrics against their targets, then the rows behind them."""
+    """Render the success measures against their targets, then the rows behind them."""
     for start in range(0, len(analysis.kpis), KPIS_PER_ROW):  # room for the targets' words
         row = analysis.kpis[start : start + KPIS_PER_ROW]
         for column, kpi in zip(st.columns(KPIS_PER_ROW), row, strict=False):
@@ -192,23 +192,23 @@ def period_row(periods: OutcomePeriods) -> None:
             pct(now.success_rate),
             vs_previous(now.success_rate, before.success_rate, periods.previous_window),
             "normal",
-            f"{now.success} of {now.decided} decided plans succeeded ({before.success} of "
-            f"{before.decided} the period before).",
+            f"{now.success} of {plural(now.decided, 'decided plan')} succeeded "
+            f"({before.success} of {before.decided} the period before).",
         ),
         (
             "Realization this period",
             pct(now.value_realization),
             vs_previous(now.value_realization, before.value_realization, periods.previous_window),
             "normal",
-            f"{now.met} of {now.metrics} goals of those plans reached their target "
+            f"{now.met} of {plural(now.metrics, 'goal')} of those plans reached their target "
             f"({before.met} of {before.metrics} the period before).",
         ),
         (
             "Realization vs target",
             pct(now.value_realization),
-            realization or f"target {target_words(TARGET_REALIZATION)}",
+            realization or target_words(TARGET_REALIZATION),
             color,
-            f"The PRD target is {target_words(TARGET_REALIZATION)} of goals reached.",
+            f"Our {target_words(TARGET_REALIZATION)} of goals reached.",
         ),
     )
     for column, (title, value, delta, tone, note) in zip(
@@ -221,7 +221,8 @@ def period_row(periods: OutcomePeriods) -> None:
             tone,
             help=note,
             border=True,
-            delta_arrow="off" if delta is None or tone == "gray" else "auto",
+            # "on target" has no sign for "auto" to follow
+            delta_arrow="auto" if tone != "gray" and delta and delta[0] in "+-" else "off",
         )
 
 
@@ -235,7 +236,8 @@ def mix_chart(group: Group) -> go.Figure:
             marker_color=[OUTCOME_COLORS[n] for n in names],
             text=[group.mix[n] for n in names],
             customdata=names,
-            hovertemplate="%{x}: %{y} plans<extra></extra>",
+            hovertext=[plural(group.mix[n], "plan") for n in names],
+            hovertemplate="%{x}: %{hovertext}<extra></extra>",
         )
     )
     return style(fig)
@@ -301,14 +303,12 @@ def calibration_chart(buckets: list[Bucket]) -> go.Figure:
     fig.add_scatter(
         x=[b.predicted for b in buckets],
         y=[b.actual for b in buckets],
-        mode="lines+markers+text",
+        mode="lines+markers",  # counts in the hover: labels beside the markers overlapped
         name="Confirmed outcomes",
         marker={"size": [8 + 2 * min(b.plans, 10) for b in buckets], "color": ACCENT},
-        text=[f"{b.plans} plans" for b in buckets],
-        textposition="top center",
-        customdata=[f"{b.low}-{b.high}" for b in buckets],
-        hovertemplate="Predicted %{customdata}%: %{text}<br>on average %{x:.0%} predicted, "
-        "%{y:.0%} succeeded<extra></extra>",
+        customdata=[[f"{b.low}-{b.high}", plural(b.plans, "plan")] for b in buckets],
+        hovertemplate="Predicted %{customdata[0]}%: %{customdata[1]}<br>on average %{x:.0%} "
+        "predicted, %{y:.0%} succeeded<extra></extra>",
     )
     fig.update_xaxes(range=[0, 1], title="Predicted success", **SHARE_TICKS)
     fig.update_yaxes(range=[0, 1], title="Succeeded", **SHARE_TICKS)
@@ -331,7 +331,7 @@ def learnings(analysis: Analysis, products: dict[str, str]) -> list[str]:
         if best.success_rate > worst.success_rate:
             top, low = (escape_md(group_name(dim, g.value, products)) for g in (best, worst))
             said.append(
-                f"Best {noun}: {top} ({pct(best.success_rate)} of {best.decided} plans "
+                f"Best {noun}: {top} ({pct(best.success_rate)} of {plural(best.decided, 'plan')} "
                 f"succeeded); weakest: {low} ({pct(worst.success_rate)} of {worst.decided})."
             )
     ahead, behind = analysis.on_track_at_30_success, analysis.behind_at_30_success

@@ -24,13 +24,13 @@ def current_text(metric: MetricView) -> str:
     if metric.current is None:
         return "—"
     if metric.unit == MET_UNIT:
-        return "met" if metric.current >= 1 else "not met"
-    return f"{float(metric.current):,.4g}"
+        return "met" if metric.current >= 1 else "not met yet"
+    return number(metric.current, metric.unit)
 
 
 def recency_caption(metric: MetricView) -> None:
     """Say how often the metric is measured and, when its data is too old, since when."""
-    if metric.frequency is None:
+    if metric.frequency is None or metric.unit == MET_UNIT:  # a yes/no answer is not averaged
         return
     line = f"Measured {FREQUENCY_LABELS[metric.frequency]}"
     if metric.no_recent_data and metric.current_at is not None:

@@ -3,9 +3,9 @@
 import streamlit as st
 
 from components.deltas import (
+    arrow,
     count_vs_previous,
     pct,
-    points,
     vs_previous,
     vs_target,
     window_words,
@@ -19,10 +19,6 @@ from core.upsell.analysis_schemas import Analysis, Kpi
 WINS_PAGE = "pages/wins.py"
 OUTCOMES_PAGE = "pages/outcomes.py"
 OUTCOME_KPIS = ("valueRealization", "adoptionSuccess")
-
-
-def _arrow(color: str) -> str:
-    return {"green": "up", "red": "down"}.get(color, "off")
 
 
 def wins_headlines(team: TeamHeadlines) -> None:
@@ -53,17 +49,23 @@ def wins_headlines(team: TeamHeadlines) -> None:
             "Achievement capture", "—", help="No win reached in the period.", border=True
         )
     else:
-        color = "green" if m.met else "red"
+        delta, color = vs_target(m.rate, m.target)
         capture.metric(
             "Achievement capture",
             pct(m.rate),
-            f"{points(m.rate - m.target)} pts vs > {m.target:.0%} target",
+            delta,
             color,
             help=f"Wins with a success record, of every win reached {named}: {summary(m)}.",
             border=True,
-            delta_arrow=_arrow(color),
+            delta_arrow=arrow(m.rate, m.target),
         )
-    st.page_link(page_file(WINS_PAGE), label="See every win", icon=":material/emoji_events:")
+    period = team.current_window  # the Wins page opens on the same days, so its figures match
+    st.page_link(
+        page_file(WINS_PAGE),
+        label="See every win",
+        icon=":material/emoji_events:",
+        query_params={"from": period.first.isoformat(), "to": period.last.isoformat()},
+    )
 
 
 def _kpi(column, kpi: Kpi) -> None:
@@ -75,7 +77,7 @@ def _kpi(column, kpi: Kpi) -> None:
         color,
         help=f"{kpi.detail}; every plan to date.",
         border=True,
-        delta_arrow=_arrow(color),
+        delta_arrow=arrow(kpi.value, kpi.target),
     )
 
 
@@ -84,7 +86,7 @@ def outcome_headlines(analysis: Analysis, periods: OutcomePeriods) -> None:
     named = window_words(periods.current_window)
     st.subheader("Upsell outcomes")
     st.caption(
-        "How expansions turned out: every plan to date against the PRD targets, and the plans "
+        "How expansions turned out: every plan to date against our targets, and the plans "
         f"decided {named} (the last 90 days) against the 90 days before."
     )
     columns = st.columns(3)

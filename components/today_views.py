@@ -1,9 +1,12 @@
 """The CSM's Today list: what waits for them, each item linking to where it is handled."""
 
+import uuid
+
 import streamlit as st
 
+from components.auth import current_user
 from components.deltas import day_words
-from components.format import escape_md
+from components.format import escape_md, without_customer
 from components.navigation import page_file
 from core.reporting.landing_schemas import Today, TodayGroup, TodayItem
 
@@ -43,28 +46,38 @@ GROUPS = {
 }
 
 
-def _link(item: TodayItem, page: str) -> None:
-    params = {"plan": str(item.plan_id)} if item.plan_id else None
+def _link(item: TodayItem, page: str, params: dict | None) -> None:
+    if item.plan_id:
+        params = {"plan": str(item.plan_id)}
+    own_words = without_customer(item.subject, item.customer_name)
     st.page_link(
         page_file(page),
-        label=f"**{escape_md(item.customer_name)}** — {escape_md(item.subject)}",
+        label=f"**{escape_md(item.customer_name)}** — {escape_md(own_words)}",
         query_params=params,
         icon=":material/chevron_right:",
+        help=escape_md(item.subject),  # a long subject is cut to one line: hovering shows it
     )
     st.caption(f"{escape_md(item.detail)} · since {day_words(item.since)}")
 
 
-def _group(name: str, group: TodayGroup) -> None:
+def _group(name: str, group: TodayGroup, user_id: uuid.UUID) -> None:
     title, counts, page, go = GROUPS[name]
     with st.container(border=True, height="stretch"):
         st.markdown(f"**{title}** · {group.total}", help=counts)
         if not group.total:
             st.caption("Nothing waiting.")
             return
+        # Approvals also lists drafts of the CSM's customers owned by others: narrow it to theirs.
+        params = {"owner": str(user_id)} if page == APPROVALS_PAGE else None
         for item in group.items:
-            _link(item, page)
+            _link(item, page, params)
         more = f" ({group.total - len(group.items)} more)" if group.total > len(group.items) else ""
-        st.page_link(page_file(page), label=f"{go}{more}", icon=":material/arrow_forward:")
+        st.page_link(
+            page_file(page),
+            label=f"{go}{more}",
+            icon=":material/arrow_forward:",
+            query_params=params,
+        )
 
 
 def today_list(today: Today) -> None:
@@ -76,8 +89,8 @@ def today_list(today: Today) -> None:
             icon=":material/check_circle:",
         )
         return
-    names = list(GROUPS)
+    names, user = list(GROUPS), current_user()
     for row in (names[:2], names[2:]):
         for column, name in zip(st.columns(2, gap="medium"), row, strict=True):
             with column:
-                _group(name, getattr(today, name))
+                _group(name, getattr(today, name), user.id)

@@ -10,12 +10,13 @@ import streamlit as st
 from components import data, form_messages, forms, plan_tracking, upsell_data
 from components.cards import Card
 from components.charts import PRIMARY, frame, value_axis
-from components.format import DIRECTION_LABELS, escape_md, label, money, score, when
+from components.format import DIRECTION_LABELS, escape_md, label, money, plural, score, when
 from core.accounts.schemas import UserSummary
 from core.base import Direction
 from core.customers.catalog import list_metrics
 from core.customers.catalog_schemas import MetricOut
 from core.errors import Conflict, DomainError
+from core.formatting import number
 from core.schemas import NOTE_LENGTH, TEXT_LENGTH
 from core.upsell.curve import LABELS
 from core.upsell.models import TargetSource
@@ -133,7 +134,8 @@ def plan_table(rows: list[PlanRow]) -> None:
             "Next checkpoint": [
                 f"Day {r.next_day} · {when(r.next_due)}" if r.next_day else "—" for r in rows
             ],
-            "Review overdue since": [when(r.overdue_since) for r in rows],
+            # A past checkpoint can still wait for its review while the next one is scheduled.
+            "Review overdue": [_overdue(r) for r in rows],
             "Predicted success": [
                 None if r.predicted_success is None else float(r.predicted_success) for r in rows
             ],
@@ -292,38 +294,98 @@ def metric_card(metric: MetricView, plan: PlanDetail) -> None:
     with st.container(border=True):
         arrow = "↑" if metric.direction == Direction.HIGHER else "↓"
         st.markdown(f"**{escape_md(metric.name)}** {arrow}  ·  {label(metric.measurement)}")
-        progress = "—" if metric.progress is None else f"{float(metric.progress):.0%}"
-        expected = "—" if metric.expected is None else f"{float(metric.expected):.0%}"
-        figures = (
-            "Met or not"
-            if metric.unit == MET_UNIT
-            else f"Baseline {_num(metric.baseline)} → target {_num(metric.target)} "
-            f"{escape_md(metric.unit)}"
-        )
-        st.caption(
-            f"{figures} · now {plan_tracking.current_text(metric)} · progress {progress} "
-            f"(expected {expected})"
-        )
+        st.caption(figures_text(metric))
         plan_tracking.recency_caption(metric)
         if metric.target_source is not None:
-            why = f" — {escape_md(metric.target_explanation)}" if metric.target_explanation else ""
-            st.caption(f"Target: **{TARGET_SOURCES[metric.target_source]}**{why}")
+            st.caption(target_text(metric))
         if not metric.series and metric.current is None:
             where = "usage data arrives" if metric.metric_key else "someone enters a value"
             st.caption(f":material/hourglass_empty: No values yet; the line appears once {where}.")
         st.plotly_chart(progress_chart(metric, plan), key=f"chart_{metric.id}")
 
 
+def figures_text(metric: MetricView) -> str:
+    """A criterion's figures: baseline → target, now, progress vs expected; a yes/no just met."""
+    now = plan_tracking.current_text(metric)
+    if metric.unit == MET_UNIT:  # done or not: no progress share, no expected share
+        return "Met" if now == "met" else "Not met yet" if now != "—" else "Not answered yet"
+    progress = "—" if metric.progress is None else f"{float(metric.progress):.0%}"
+    expected = "—" if metric.expected is None else f"{float(metric.expected):.0%}"
+    return escape_md(
+        f"Baseline {number(metric.baseline, metric.unit)} → target "
+        f"{number(metric.target, metric.unit)} · now {now} · progress {progress} "
+        f"(expected {expected} by now)"
+    )
+
+
+def target_text(metric: MetricView) -> str:
+    """Say where the target comes from, and how, unless the explanation only repeats the source."""
+    source = TARGET_SOURCES[metric.target_source]
+    why = (metric.target_explanation or "").strip()
+    if why.rstrip(".").casefold() == source.casefold():
+        why = ""
+    return f"Target: **{source}**" + (f" — {escape_md(why)}" if why else "")
+
+
+def _overdue(row: PlanRow) -> str:
+    if not row.overdue:
+        return "—"
+    return f"{plural(row.overdue, 'review')}, due {when(row.overdue_since)}"
+
+
+def waiting_checkpoint(plan: PlanDetail):
+    """Return the oldest past checkpoint whose review is still open (None when none waits)."""
+    return next((c for c in plan.checkpoints if c.status in ("triggered", "overdue")), None)
+
+
+def next_checkpoint(plan: PlanDetail):
+    """Return the next checkpoint still to come (the plans table shows the same one)."""
+    return next((c for c in plan.checkpoints if c.status == "scheduled"), None)
+
+
 def checkpoint_text(cp) -> str:
-    """Name a checkpoint with its due date and, once prepared, when its review is due."""
+    """Name a checkpoint still to come with its due date."""
+    return "—" if cp is None else f"Day {cp.day} · {when(cp.due_on)}"
+
+
+def review_waiting_text(cp) -> str:
+    """Name the checkpoint waiting for its review and when that review is (was) due."""
     if cp is None:
         return "—"
-    text = f"Day {cp.day} · {when(cp.due_on)}"
+    text = f"Day {cp.day} ({when(cp.due_on)})"
     if cp.status == "overdue":
-        return f"{text} :red[(review overdue since {when(cp.review_due_on)})]"
-    if cp.status == "triggered" and cp.review_due_on:
-        return f"{text} (review due by {when(cp.review_due_on)})"
-    return text
+        return f"{text} :red[overdue since {when(cp.review_due_on)}]"
+    return f"{text}, due by {when(cp.review_due_on)}" if cp.review_due_on else text
+
+
+def checkpoint_cards(plan: PlanDetail) -> list[Card]:
+    """The plan's next checkpoint and, apart, a past one still waiting for its review."""
+    cards = [Card("Next checkpoint", checkpoint_text(next_checkpoint(plan)))]
+    if waiting := waiting_checkpoint(plan):
+        cards.append(Card("Review waiting", review_waiting_text(waiting)))
+    return cards
+
+
+def health_card(plan: PlanDetail) -> Card:
+    """Health at the start and after the outcome, saying what a missing figure means."""
+    before = "no score" if plan.health_before is None else score(plan.health_before)
+    after = "not decided yet" if plan.health_after is None else score(plan.health_after)
+    return Card("Health at start → after", f"{before} at start → {after}")
+
+
+def status_reason(plan: PlanDetail) -> str | None:
+    """Say why the plan has its status: the average of its criteria against the expected share."""
+    known = [float(m.progress) for m in plan.metrics if m.progress is not None]
+    expected = next((m.expected for m in plan.metrics if m.expected is not None), None)
+    if not known or expected is None or plan.progress_status is None:
+        return None
+    average = sum(known) / len(known)
+    status = STATUS_LABELS[getattr(plan.progress_status, "value", plan.progress_status)]
+    return (
+        f"{status}: its {plural(len(known), 'criterion', 'criteria')} average {average:.0%} "
+        f"progress against {float(expected):.0%} expected by now. The status follows the "
+        "average, so one criterion can lag while others make up for it."
+    )
 
 
 def checkpoint_line(cp) -> str:
@@ -337,10 +399,6 @@ def checkpoint_line(cp) -> str:
     if cp.doc_url:
         line += f" · [review document]({cp.doc_url})"
     return line
-
-
-def _num(value) -> str:
-    return "—" if value is None else f"{float(value):,.4g}"
 
 
 def reviews_timeline(plan: PlanDetail) -> None:
@@ -442,7 +500,7 @@ def manual_values_form(plan: PlanDetail, user: UserSummary) -> None:
                 else f"{m.name} ({m.unit})",
                 value=None,
                 key=f"mv_{m.id}",
-                placeholder=f"now {_num(m.current)}",
+                placeholder=f"now {plan_tracking.current_text(m)}",
                 min_value=-forms.AMOUNT_BOUND,
                 max_value=forms.AMOUNT_BOUND,
             )

@@ -1,9 +1,10 @@
-"""The Wins page's PRD success metrics: cards against their targets and the rows behind each."""
+"""The Wins page's success measures: cards against their targets and the rows behind each."""
 
 import plotly.graph_objects as go
 import streamlit as st
 
 from components.charts import ACCENT, figure
+from components.deltas import arrow, target_words, vs_target
 from components.format import escape_md, when
 from components.navigation import page_file
 from components.wins_views import ACHIEVEMENT_PAGE
@@ -26,6 +27,15 @@ METRIC_TEXT = {
         "Wins whose success record was written at most 24 h after the goal was reached (not "
         "after the app noticed); wins never documented count as late once 24 h have passed",
     ),
+}
+# What each figure is out of, under its card: the PRD gives each metric its own denominator.
+DENOMINATORS = {
+    "capture": "Out of every win reached: verified, met in the data but never recorded, "
+    "or custom and past due.",
+    "communication": "Out of verified wins only.",
+    "utilization": "Out of verified wins only.",
+    "documented_24h": "Out of wins reached, except custom goals past due and wins reached in "
+    "the last 24 h.",
 }
 # How many rows of a kind stand behind a metric, in words: "2 wins verified but not written up".
 GAP_WORDS = {
@@ -90,16 +100,17 @@ def reason(row: MetricRow) -> str:
 
 
 def metric_cards(metrics: list[SuccessMetric]) -> None:
-    """Render the PRD success metrics against their targets, green when met."""
+    """Render the success measures against their targets, green when met."""
     for column, m in zip(st.columns(len(metrics)), metrics, strict=True):
         title, meaning = METRIC_TEXT[m.key]
-        note = f"{meaning}. {summary(m)} (target > {m.target:.0%})."
+        note = f"{meaning}. {summary(m)} ({target_words(m.target)})."
         if m.rate is None:
             column.metric(
                 title, "—", "no wins yet", "gray", help=note, border=True, delta_arrow="off"
             )
+            column.caption(DENOMINATORS[m.key])
             continue
-        delta = f"{round((m.rate - m.target) * 100):+d} pts vs > {m.target:.0%} target"
+        delta, _ = vs_target(m.rate, m.target)
         column.metric(
             title,
             f"{m.rate:.0%}",
@@ -107,8 +118,9 @@ def metric_cards(metrics: list[SuccessMetric]) -> None:
             "green" if m.met else "red",
             help=note,
             border=True,
-            delta_arrow="up" if m.met else "down",
+            delta_arrow=arrow(m.rate, m.target),
         )
+        column.caption(DENOMINATORS[m.key])
 
 
 def delay_chart(m: SuccessMetric) -> go.Figure:

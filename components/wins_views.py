@@ -8,13 +8,16 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components import forms
+from components.auth import current_user
 from components.cards import empty_state
 from components.charts import ACCENT, HEIGHT, PRIMARY, figure
 from components.format import escape_md, label, money, when
 from components.navigation import page_file
+from core.base import Role
 from core.formatting import duration, number
 from core.goals.models import GoalType
 from core.reporting.wins import PendingConfirmation, Slice, WinsOverview
+from core.repository.consent import CS_STAFF
 from core.schemas import NOTE_LENGTH
 
 ACHIEVEMENT_PAGE = "pages/achievement.py"
@@ -222,9 +225,22 @@ def recognition(o: WinsOverview) -> None:
     _chart("CSM recognition", fig, "wins_csms", "CSMs whose customers won most in the period.")
 
 
+def _slack_badge(status: str | None, role: Role | None) -> list[str]:
+    """Return the Slack badge `role` may see: the delivery state for admins, plainer for CS."""
+    if role == Role.ADMIN:
+        return [SLACK_BADGES.get(status or "", ":gray-badge[No announcement]")]
+    if role in CS_STAFF:
+        return [
+            SLACK_BADGES["sent"] if status == "sent" else ":gray-badge[Not posted to Slack yet]"
+        ]
+    return []
+
+
 def recent_feed(o: WinsOverview, *, mine: bool) -> None:
     """Render the latest wins, each linking to its success record and evidence."""
     st.subheader("Recent wins")
+    viewer = current_user()
+    role = viewer.role if viewer else None
     for win in o.recent:
         with st.container(border=True, gap="xxsmall"):
             st.page_link(
@@ -239,7 +255,7 @@ def recent_feed(o: WinsOverview, *, mine: bool) -> None:
             ]
             if not mine:
                 parts.append(f":gray-badge[CSM: {escape_md(win.csm_name or 'unassigned')}]")
-            parts.append(SLACK_BADGES.get(win.slack_status or "", ":gray-badge[No announcement]"))
+            parts += _slack_badge(win.slack_status, role)
             if not win.documented:
                 parts.append(":red-badge[Not documented yet]")
             st.markdown(" ".join(parts))

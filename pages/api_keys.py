@@ -84,7 +84,7 @@ def _revoke(key_id, name: str) -> None:
 
 keys = data.call(list_api_keys)
 if keys:
-    st.dataframe(keys_frame(keys), hide_index=True, width="stretch")
+    st.dataframe(keys_frame(keys), hide_index=True, width="stretch", height="content")
 else:
     empty_state(
         "No API keys yet",

@@ -18,6 +18,7 @@ from components.customer_detail import (
     GOALS,
     HEALTH,
     PEOPLE,
+    SECTION_KEY,
     UPSELLS,
     USAGE,
     VALUE_PACK,
@@ -84,6 +85,19 @@ def load_series(customer_id: str, metric_key: str) -> MetricSeries:
     return data.read(metric_series, customer_id=uuid.UUID(customer_id), metric_key=metric_key)
 
 
+LINKED_SECTION = "customer_section_linked"  # the ?section= last applied to the picker
+
+
+def section_from_link(options: list[str]) -> None:
+    """Open the section a new address asks for (value_pack and value-pack alike)."""
+    asked = st.query_params.get(SECTION_KEY, "").replace("_", "-")
+    if asked == st.session_state.get(LINKED_SECTION):
+        return  # applied already: a later click in the picker stands
+    st.session_state[LINKED_SECTION] = asked
+    if asked in options:
+        st.session_state[SECTION_KEY] = asked
+
+
 user = require_user()
 page_header("Customers", "Search and filter customers; select a row to open its details.")
 added = add_customer_form(user)
@@ -138,7 +152,9 @@ if selected:
         st.warning("That customer does not exist (any more). Pick another row above.")
     else:
         header(detail)
-        section = section_picker(sections(user.role, value_pack=True))
+        shown = sections(user.role, value_pack=True)
+        section_from_link(shown)
+        section = section_picker(shown)
         with st.container(key=f"customer_{section}"):
             if section == HEALTH:
                 health_section(detail)

@@ -6,7 +6,7 @@ from components import data, form_messages
 from components.auth import require_user
 from components.cards import Card, empty_state, metric_row, page_header
 from components.format import label, when
-from components.outbox_views import deliveries_frame, queue_chart
+from components.outbox_views import deliveries_frame, deliveries_table, queue_chart, shown_of
 from core.base import Role
 from core.errors import DomainError
 from core.integrations.status import integration_states
@@ -22,6 +22,10 @@ def load_summary() -> list[dict]:
     return data.call(queue_summary)
 
 
+PER_ROW = 3
+ATTENTION = ("dead", "failed", "not_configured")
+LIMIT = 200
+
 user = require_user(Role.ADMIN)
 page_header(
     "Integrations",
@@ -30,7 +34,10 @@ page_header(
 )
 
 st.subheader("Configuration")
-for column, state in zip(st.columns(len(integration_states())), integration_states(), strict=True):
+states = integration_states()
+# Three to a row: narrower cards would break setting names like SALESFORCE_INSTANCE_URL.
+cells = [cell for _ in range(0, len(states), PER_ROW) for cell in st.columns(PER_ROW)]
+for column, state in zip(cells, states, strict=False):
     with column, st.container(border=True, height="stretch"):
         badge = ":green-badge[Configured]" if state.configured else ":gray-badge[Not configured]"
         st.markdown(f"**{state.name}** {badge}")
@@ -68,14 +75,19 @@ show = st.segmented_control(
     default="Needs attention",
     key="outbox_filter",
 )
-statuses = ["dead", "failed", "not_configured"] if show == "Needs attention" else None
-deliveries = data.call(list_deliveries, statuses=statuses, limit=200)
+statuses = list(ATTENTION) if show == "Needs attention" else None
+deliveries = data.call(list_deliveries, statuses=statuses, limit=LIMIT)
 if not deliveries:
     st.success("Nothing needs attention: every delivery went out or is on its way.")
     st.stop()
-st.dataframe(deliveries_frame(deliveries), hide_index=True, width="stretch")
+attention = sum(totals.get(s, 0) for s in ATTENTION)
+# The totals are up to 15 seconds old: never say fewer exist than the table lists.
+exist = max(attention if statuses else sum(totals.values()), len(deliveries))
+what = "deliveries that need attention" if statuses else "deliveries"
+st.caption(f"{shown_of(len(deliveries), exist)} {what}, most recently changed first.")
+deliveries_table(deliveries_frame(deliveries))
 
-retryable = [d for d in deliveries if d.status.value in ("dead", "failed", "not_configured")]
+retryable = [d for d in deliveries if d.status.value in ATTENTION]
 if retryable:
     with st.form("retry"):
         st.markdown("**Retry deliveries**: fix the cause first (settings, channel, address).")
@@ -86,7 +98,15 @@ if retryable:
                 f"{label(d.channel)} · {label(d.status)} · queued {when(d.created_at)}"
             ),
         )
-        everything = st.checkbox(f"All {len(retryable)} shown above")
+        rest = max(attention - len(retryable), 0)
+        everything = st.checkbox(
+            f"All {len(retryable):,} listed above"
+            + (f" (of {attention:,} that need attention)" if rest else ""),
+            help=f"Retry acts on the deliveries listed; the other {rest:,} appear here once "
+            "these leave the list."
+            if rest
+            else None,
+        )
         if st.form_submit_button("Retry now", type="primary"):
             targets = retryable if everything else chosen
             if not targets:

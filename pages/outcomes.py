@@ -1,5 +1,5 @@
-"""Upsell outcomes: PRD metrics against targets and the period before, outcome mix, rates by
-group with the plans behind them, signals and success predictions."""
+"""Upsell outcomes: the success measures against their targets and the period before, outcome
+mix, rates by group with the plans behind them, signals and success predictions."""
 
 from datetime import UTC, date, datetime
 
@@ -94,7 +94,7 @@ user = require_user(Role.LEADER, Role.ADMIN)
 viewer = str(user.id)
 page_header(
     "Upsell outcomes",
-    "How expansions turned out: the PRD success metrics against their targets and the period "
+    "How expansions turned out: the success measures against our targets and the period "
     "before, which products and segments succeed (select a bar to list its plans), what the "
     "30-day check says about day 90, and how well success was predicted.",
 )

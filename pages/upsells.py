@@ -7,7 +7,7 @@ import streamlit as st
 from components import data, plan_tracking, upsell_data, upsell_views
 from components.auth import require_user
 from components.cards import Card, empty_state, fact_row, page_header
-from components.format import escape_md, money, score, when
+from components.format import escape_md, money, when
 from core.base import Role
 from core.errors import NotFound
 from core.upsell.queries import list_plans
@@ -49,13 +49,14 @@ st.markdown(
     f"{upsell_views.badge(plan.progress_status)} :gray-badge[{upsell_views.detail_state(plan)}] "
     f"upsell closed {when(plan.close_date)}, {plan.days_since_close} days ago"
 )
-next_cp = next((c for c in plan.checkpoints if c.status not in ("reviewed", "skipped")), None)
+if reason := upsell_views.status_reason(plan):
+    st.caption(reason)
 fact_row(
     [
         Card("ARR increase", money(plan.arr_increase)),
         upsell_views.prediction_card(plan),
-        Card("Next checkpoint", upsell_views.checkpoint_text(next_cp)),
-        Card("Health before → after", f"{score(plan.health_before)} → {score(plan.health_after)}"),
+        *upsell_views.checkpoint_cards(plan),
+        upsell_views.health_card(plan),
         plan_tracking.roi_card(plan),
     ]
 )

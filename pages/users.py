@@ -165,7 +165,7 @@ role = right.selectbox(
 )
 views = data.call(user_views, status=show, role=role)
 if views:
-    st.dataframe(people_frame(views), hide_index=True, width="stretch")
+    st.dataframe(people_frame(views), hide_index=True, width="stretch", height="content")
 else:
     empty_state("Nobody here", "Nobody matches these filters.", icon=":material/person_off:")
 

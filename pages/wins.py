@@ -1,7 +1,7 @@
-"""Wins: verified customer wins, the PRD success metrics, recent wins and what waits for a CSM."""
+"""Wins: verified customer wins, the success measures, recent wins and what waits for a CSM."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import streamlit as st
@@ -54,6 +54,41 @@ def load_pending(csm_id: str | None) -> list[PendingConfirmation]:
     return data.call(pending_confirmations, csm_id=uuid.UUID(csm_id) if csm_id else None)
 
 
+DATES, LINKED = "wins_dates", "wins_dates_linked"  # the period widget's key; the link applied
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None  # a mistyped link falls back to the default period
+
+
+def period_from_link() -> None:
+    """Set the period from `?from=YYYY-MM-DD&to=YYYY-MM-DD` when the address brings a new one."""
+    link = (st.query_params.get("from"), st.query_params.get("to"))
+    if link == st.session_state.get(LINKED):
+        return  # already applied: the person's own choice since then stands
+    st.session_state[LINKED] = link
+    first, last = _day(link[0]), _day(link[1])
+    if first and last and first <= last:
+        st.session_state[DATES] = (first, last)
+
+
+def period_to_link(filters: WinsFilters) -> None:
+    """Keep the chosen period in the address, so a shared link shows the same figures."""
+    link = (
+        filters.date_from.isoformat() if filters.date_from else None,
+        filters.date_to.isoformat() if filters.date_to else None,
+    )
+    for key, value in zip(("from", "to"), link, strict=True):
+        if value:
+            st.query_params[key] = value
+        else:
+            st.query_params.pop(key, None)
+    st.session_state[LINKED] = (st.query_params.get("from"), st.query_params.get("to"))
+
+
 def confirm(goal_id: str, user: UserSummary) -> None:
     """Confirm one waiting win with the note and value from its form (a submit callback)."""
     note = st.session_state.get(f"confirm_note_{goal_id}") or ""
@@ -97,7 +132,9 @@ options = load_options()
 whole_team = not is_csm or st.toggle(
     "Whole team", key="wins_team", help="Off: only the customers you own. On: every CSM's wins."
 )
+period_from_link()
 filters = filter_bar(options.industries, datetime.now(UTC).date())
+period_to_link(filters)
 mine = not whole_team
 overview = load_overview(None if whole_team else str(user.id), filters, user.role)
 

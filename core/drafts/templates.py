@@ -40,7 +40,7 @@ DEFAULT_TEMPLATES: dict[str, DefaultTemplate] = {
         subject="{{ customer_name }} reached “{{ goal_name }}”",
         body="""Hi {{ contact_name }},
 
-Good news worth pausing for: your team has reached "{{ goal_name }}". You {{ result }}, \
+Congratulations: your team has reached "{{ goal_name }}". You {{ result }}, \
 and you got there in {{ days_to_achieve }} days.
 {% if value_summary %}
 In practical terms, that means {{ value_summary }}.

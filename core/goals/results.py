@@ -1,5 +1,6 @@
 """Direction-aware arithmetic and wording for goal results."""
 
+import re
 from decimal import Decimal
 
 from core.base import Direction
@@ -65,6 +66,18 @@ def describe_result(facts) -> str:
     return sentence
 
 
+def with_article(phrase: str) -> str:
+    """Put "a" or "an" before `phrase` as its first word is spoken: "an 81% improvement"."""
+    digits = re.match(r"\d[\d,]*", phrase)
+    if digits:
+        whole = digits.group().replace(",", "")
+        # eight…, eighty…, eight hundred…; eleven and eighteen (thousand, million …)
+        vowel = whole[0] == "8" or (len(whole) % 3 == 2 and whole[:2] in ("11", "18"))
+    else:
+        vowel = phrase[:1].lower() in tuple("aeiou")
+    return f"{'an' if vowel else 'a'} {phrase}"
+
+
 def value_summary(facts) -> str:
     """The value in the customer's terms: money when the metric is money, else the improvement."""
     if facts.is_money and facts.achieved is not None:
@@ -73,9 +86,9 @@ def value_summary(facts) -> str:
         return f"a return of {float(facts.achieved):.1f}× the investment"
     if facts.improvement and facts.improvement >= 0.01:
         subject = noun(facts.metric_name or "the metric")
-        return f"a {facts.improvement:.0%} improvement in {subject}"
+        return with_article(f"{facts.improvement:.0%} improvement in {subject}")
     if facts.goal_type in ("success_plan", "onboarding"):
-        return "a completed plan, milestone by milestone"
+        return "the full plan, with nothing left undone"
     return "an outcome the team confirmed"
 
 

@@ -292,8 +292,8 @@ def spike_reason(count: int, peak: Decimal, after: Decimal, z: float) -> str:
     shown = "1 observation" if count == 1 else f"{count} observations"
     return (
         f"a lone spike: {shown} beyond the target (up to {plain(peak)}) fell back to "
-        f"{plain(after)}, {z:.1f} standard deviations outside the spread before it; "
-        "a CSM must confirm"
+        f"{plain(after)}, a short jump far outside the usual range ({z:.0f}× the usual "
+        "variation); a CSM must confirm"
     )
 
 

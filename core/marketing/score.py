@@ -78,11 +78,12 @@ def score(i: ScoreInputs) -> Score:
     parts.append((_sentiment(i), "customer sentiment (NPS/CSAT)"))
     parts.append((max(0.0, min(10.0, (i.health or 0) / 10)), "account health"))
     parts.append((_tenure(i), "tenure"))
-    parts.append((10 if i.quote_ready else 4 if i.any_comment else 0, "quote available"))
+    parts.append((10 if i.quote_ready else 4 if i.any_comment else 0, _quote_words(i)))
     novelty = (
         10 if i.similar_wins == 0 else 6 if i.similar_wins <= 2 else 3 if i.similar_wins <= 5 else 0
     )
-    parts.append((novelty, f"novelty ({i.similar_wins} similar wins in the repository)"))
+    similar = f"{i.similar_wins} similar win{'' if i.similar_wins == 1 else 's'}"
+    parts.append((novelty, f"novelty ({similar} in the repository)"))
 
     base = sum(p for p, _ in parts)
     factor = CONSENT_FACTOR.get(i.consent, 0.4)
@@ -93,6 +94,15 @@ def score(i: ScoreInputs) -> Score:
     if fatigue:
         reasons.append(f"−{fatigue} fatigue: {i.asks_last_90_days} marketing ask(s) in 90 days")
     return Score(value, reasons, candidates(i, value))
+
+
+def _quote_words(i: ScoreInputs) -> str:
+    """Name the quote part, saying when consent keeps the quote from being used."""
+    if CONSENT_RANK.get(i.consent, 0) == 0:
+        return (
+            "quote on file, but consent keeps it internal" if i.quote_ready else "comment on file"
+        )
+    return "quote available" if i.quote_ready else "comment on file"
 
 
 def candidates(i: ScoreInputs, value: int) -> list[str]:

@@ -1,6 +1,6 @@
 """Render a success record as Markdown, HTML, Google Doc blocks and a Slack announcement."""
 
-from core.base import Segment
+from core.base import Consent, Segment
 from core.formatting import number
 from core.goals.results import value_summary
 from core.integrations import escape
@@ -55,7 +55,7 @@ def facts_table(f: RecordFacts) -> list[list[str]]:
     """Return the result table: measure, baseline, target, achieved, timing, verification."""
     beyond = f"{f.beyond_target:.0%}" if f.beyond_target is not None else "—"
     return [
-        ["Measure", f.metric_name or f.goal_type.replace("_", " ")],
+        ["Measure", f.metric_name or f.goal_type.replace("_", " ").capitalize()],
         ["Baseline", _baseline(f)],
         ["Target", number(f.target, f.unit, money=f.is_money)],
         ["Achieved", _achieved(f)],
@@ -68,6 +68,15 @@ def facts_table(f: RecordFacts) -> list[list[str]]:
     ]
 
 
+def _no_quote(f: RecordFacts) -> str:
+    """Say why no quote is shown, without claiming there is none when consent withholds one."""
+    # Internal-only consent hides quotes from sales and marketing, so "no quote yet" could be
+    # untrue for them; the sentence below is true for every reader.
+    if f.consent_level == Consent.INTERNAL_ONLY:
+        return "None to share: this customer's consent keeps their words internal."
+    return "No quote yet — ask at the next check-in."
+
+
 def sections(f: RecordFacts) -> list[tuple[str, list[str]]]:
     """Return the record's listed sections: contributing factors, quotes, context."""
     quotes = [
@@ -76,7 +85,7 @@ def sections(f: RecordFacts) -> list[tuple[str, list[str]]]:
     ]
     return [
         ("Contributing factors", f.factors),
-        ("In the customer's words", quotes or ["No quote yet — ask at the next check-in."]),
+        ("In the customer's words", quotes or [_no_quote(f)]),
         (
             "Context",
             [

@@ -43,6 +43,7 @@ from core.formatting import MONEY_UNITS
 from core.records import render
 from core.records.facts import stored_facts
 from core.records.models import SuccessRecord
+from core.repository import headline as headlines
 from core.repository.consent import (
     CONSENT_ORDER,
     PLACEHOLDER,
@@ -355,6 +356,7 @@ def search_entries(
                 RECORDED_NAME.label("recorded_name"),
                 window.c.rank,
                 headline.label("raw_headline"),
+                snippet.label("shown_snippet"),
             )
         )
         .outerjoin(SuccessRecord, SuccessRecord.achievement_id == E.achievement_id)
@@ -408,7 +410,9 @@ def _item(row) -> RepositoryItem:
         **fields,
         customer_name=view.name,
         customer_label=view.label,
-        headline=_headline_html(view.text(row.raw_headline)),
+        headline=_headline_html(
+            view.text(headlines.tidy(row.raw_headline, row.shown_snippet, marks=(START, STOP)))
+        ),
         proof_point=proof_point(row, view),
         consent_level=view.consent,
         rank=None if row.rank is None else float(row.rank),

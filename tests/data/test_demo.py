@@ -41,8 +41,8 @@ def test_past_wins_emails_and_stories_are_history_not_work(connection, counts):
     decided = dict(rows(connection, "SELECT status, count(*) FROM drafts GROUP BY status"))
     assert set(decided) == {"sent", "rejected"} and decided["sent"] > 0.7 * wins
     assert one(connection, "SELECT count(*) FROM drafts WHERE decided_at >= :day", day=AS_OF) == 0
-    unrelated = """SELECT count(*) FROM drafts d
-                    WHERE NOT EXISTS (SELECT 1 FROM goal_achievements a WHERE a.id = d.related_id)"""
+    unrelated = """SELECT count(*) FROM drafts d WHERE NOT EXISTS
+                     (SELECT 1 FROM goal_achievements a WHERE a.id = d.related_id)"""
     assert one(connection, unrelated) == 0
     assert (
         one(

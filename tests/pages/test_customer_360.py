@@ -218,3 +218,15 @@ def test_a_goal_added_here_shows_at_once_despite_the_cache(acme):
     assert not at.exception, at.exception
     assert "Cut ticket backlog" in list(table(at, "Goal")["Goal"])
     assert "2 open goals" in apptest.texts(at)
+
+
+@pytest.mark.parametrize("asked", ["timeline", "value_pack", "value-pack"])
+def test_a_shared_link_opens_its_section_and_keeps_it_in_the_address(acme, asked):
+    at = apptest.open_page(acme["csm"], PAGE, customer=str(acme["customer"]), section=asked)
+    shown = asked.replace("_", "-")
+    assert at.button_group(key="section").value == shown
+    assert at.get_by_key(f"customer_{shown}")  # that section renders, not Health
+    at.button_group(key="section").set_value("usage").run()  # a later click still counts
+    assert at.get_by_key("customer_usage")
+    # The address keeps a section other than Health: the picker's default is Health, not the
+    # asked one (a bound value equal to its default leaves the address); seen in the browser.

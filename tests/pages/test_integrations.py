@@ -1,6 +1,6 @@
 """The Integrations page: configuration state, the queue, and retrying a dead letter."""
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
 from core.base import Role
@@ -63,3 +63,22 @@ def test_retry_without_a_choice_says_what_to_do(scratch_db):
     at = _open(_admin_with_queue())
     at.button(key="FormSubmitter:retry-Retry now").click().run()
     assert any("Choose at least one delivery" in str(w.value) for w in at.warning)
+
+
+def test_counts_say_what_is_listed_of_what_exists(scratch_db):
+    with session_scope() as session:
+        admin = f.user(session, Role.ADMIN, "Ada Admin", email="ada@outcomes.example")
+        for n in range(205):
+            service.enqueue(
+                session=session, channel="slack_message", payload={}, idempotency_key=f"k{n}"
+            )
+        session.flush()
+        session.execute(update(Delivery).values(status=DeliveryStatus.DEAD))
+        admin_id = admin.id
+    at = _open(admin_id)
+    assert len(at.dataframe[0].value) == 200
+    captions = " ".join(c.value for c in at.caption)
+    assert "The latest 200 of 205 deliveries that need attention" in captions
+    (everything,) = at.checkbox
+    assert everything.label == "All 200 listed above (of 205 that need attention)"
+    assert "the other 5 appear here" in everything.help

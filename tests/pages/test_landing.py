@@ -35,7 +35,7 @@ def book(scratch_db):
     with session_scope() as session:
         csm = f.csm(session, email="casey@outcomes.example")
         acme = f.customer(session, owner=csm, name="Acme Health")
-        f.draft(session, acme, csm, subject="Congratulations on faster tickets")
+        f.draft(session, acme, csm, subject="Acme Health: faster tickets")
         held = f.goal(session, acme, name="Halve response time")
         f.achievement(session, held, status=AchievementStatus.HELD, rule="a single reading")
         plan = f.plan(session, acme, started_on=date(2026, 8, 1), name="Seats expansion")
@@ -54,7 +54,10 @@ def test_a_csm_lands_on_today_with_each_item_linking_to_where_it_is_handled(book
         assert f"**{title}** · 1" in shown
     by_page = links(at)
     (draft,) = [x for x in by_page["approvals"] if "Acme Health" in x.label]
-    assert "Congratulations on faster tickets" in draft.label
+    assert draft.label == "**Acme Health** — faster tickets"  # the name once, then its words
+    assert draft.help.replace("\\", "") == "Acme Health: faster tickets"  # in full on hover
+    # Approvals also lists colleagues' drafts for the CSM's customers: the links count theirs.
+    assert {x.query_string for x in by_page["approvals"]} == {f"owner={book['csm']}"}
     assert [x for x in by_page["wins"] if "Halve response time" in x.label]
     plan_links = [x for x in by_page["upsells"] if x.query_string == f"plan={book['plan']}"]
     assert len(plan_links) == 2  # its overdue review, and the plan lagging
@@ -105,12 +108,19 @@ def test_a_leader_lands_on_the_team_wins_and_outcomes(team):
     assert metrics["Wins"].delta == f"+1 vs 1 in {window_words(previous)}"
     assert f"Every CSM's verified wins reached {window_words(current)}" in texts(at)
     realization = metrics["Value realization"]
-    assert realization.value == "50%" and realization.delta == "-30 pts vs ≥ 80% target"
+    assert realization.value == "50%" and realization.delta == "-30 pts vs target 80%+"
     assert metrics["Success rate, last 90 days"].value == "50%"
     by_page = links(at)
     assert "wins" in by_page and "outcomes" in by_page
+    (every_win,) = by_page["wins"]  # opens the same 30 days, so the figures match
+    assert every_win.query_string == f"from={current.first}&to={current.last}"
     assert metrics["Drafts to approve"].value == "0"
     assert problems(at, keys=["ANALYTICS"]) == []
+    wins = apptest.open_page(
+        team, "../pages/wins.py", **{"from": str(current.first)}, to=str(current.last)
+    )
+    assert {m.label: m.value for m in wins.metric}["Wins"] == "2"  # not the default year's 3
+    assert wins.date_input(key="wins_dates").value == (current.first, current.last)
 
 
 def test_sales_and_marketing_have_no_home_page(scratch_db):

@@ -6,13 +6,15 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from components.deltas import window_words
+from components.deltas import arrow, target_words, vs_target, window_words
+from components.format import plural
 from components.outcome_drill import BY_KEY, VALUE_KEY
-from components.outcome_views import prediction_reasons
+from components.outcome_views import calibration_chart, prediction_reasons
 from core.base import Role
 from core.db import session_scope
 from core.reporting.outcome_periods import PERIOD_DAYS
 from core.reporting.team import windows
+from core.upsell.analysis_schemas import Bucket
 from core.upsell.models import CheckpointStatus, MeasurementStatus, Outcome
 from core.upsell.outcome_report import refresh
 from core.upsell.prediction import predict
@@ -245,12 +247,12 @@ def test_targets_and_the_period_before_are_named(seeded):
     assert f"Outcomes decided {window_words(current)}" in shown
     assert f"against {window_words(previous)}" in shown
     realization = _metric(at, "Value realization")  # every plan to date: 4 of 8 goals
-    assert realization.value == "50%" and realization.delta == "-30 pts vs ≥ 80% target"
+    assert realization.value == "50%" and realization.delta == "-30 pts vs target 80%+"
     target = _metric(at, "Realization vs target")
     decided = _metric(at, "Decided plans")
     assert decided.value == "3" and decided.delta == "+2 vs 1 before"
     # 3 plans decided now: 2 goals of 6 met (33%); the one before met 2 of 2 (100%)
-    assert target.value == "33%" and target.delta == "-47 pts vs ≥ 80% target"
+    assert target.value == "33%" and target.delta == "-47 pts vs target 80%+"
     assert _metric(at, "Realization this period").delta == f"-67 pts vs {window_words(previous)}"
 
 
@@ -318,3 +320,34 @@ def test_selecting_a_bar_picks_its_group_once(scratch_db):
     assert list(at.dataframe[0].value["Customer"]) == ["Bb"]
     at.selectbox(key=VALUE_KEY).select("alpha").run()  # a later pick in the box wins
     assert list(at.dataframe[0].value["Customer"]) == ["A"]
+
+
+def test_targets_read_one_way_and_arrows_follow_the_number():
+    # churn on expansion: 14% against under 10% is a rise (up arrow) and bad (red)
+    assert vs_target(0.14, 0.10, higher_is_better=False) == ("+4 pts vs target under 10%", "red")
+    assert arrow(0.14, 0.10) == "up"
+    assert vs_target(1.0, 1.0) == ("on target 100%", "green") and arrow(1.0, 1.0) == "off"
+    assert vs_target(0.86, 0.90) == ("-4 pts vs target 90%+", "red")
+    assert arrow(0.86, 0.90) == "down"
+    assert target_words(0.2) == "target 20%+"
+
+
+def test_the_page_says_success_measures_in_plain_words(seeded):
+    at = open_page(seeded)
+    shown = texts(at)
+    assert "PRD" not in shown and "≥" not in shown and "pts vs >" not in shown
+    assert "the success measures against our targets" in shown
+    deltas = [str(m.delta) for m in at.metric if m.delta]
+    assert deltas and not any(sign in d for d in deltas for sign in "≥>=")
+    assert "-30 pts vs target 80%+" in deltas
+
+
+def test_counts_are_in_the_singular_for_one():
+    assert (plural(1, "plan"), plural(12, "plan")) == ("1 plan", "12 plans")
+    assert plural(1_204, "criterion", "criteria") == "1,204 criteria"
+
+
+def test_calibration_counts_are_in_the_hover_not_beside_the_markers():
+    buckets = [Bucket(low=0, high=10, predicted=0.05, actual=0.0, plans=1)]
+    trace = calibration_chart(buckets).data[1]
+    assert "text" not in trace.mode and list(trace.customdata[0]) == ["0-10", "1 plan"]

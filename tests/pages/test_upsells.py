@@ -19,12 +19,14 @@ from core.upsell.models import (
     OutcomeStatus,
     ProgressStatus,
     Review,
+    TargetSource,
 )
 from core.upsell.outcomes import confirm_outcome, propose_outcomes
 from core.upsell.progress import update_progress
 from tests.core.upsell.scenarios import CONTACTS, checkpoints_of
 from tests.factories import NOW, auto, csm, customer, manual, observe_days, plan
 from tests.pages import apptest
+from tests.pages.visible_text import problems
 
 START = NOW.date() - timedelta(days=35)
 
@@ -232,3 +234,53 @@ def test_a_closed_plan_leaves_the_active_list(scratch_db):
     at = _open(owner_id, plan_id)
     assert any("Closed — success" in m.value for m in at.markdown)
     assert _shown(at.markdown, "Proposed: **" + proposed)
+
+
+def _seed_plain_words() -> tuple:
+    """A plan past day 60 whose day-60 review waits while day 90 comes next."""
+    start = NOW.date() - timedelta(days=65)
+    with session_scope() as session:
+        owner = csm(session)
+        cust = customer(session, owner=owner, name="Contoso", contacts=CONTACTS)
+        metrics = [
+            {**manual("Annualized cost savings", 21_350, 28_900, 29_080), "unit": "USD"},
+            {**manual("Tickets closed", 1_200, 4_500, 61.52)},
+            {
+                **manual("Signed off", 0, 1, 0),
+                "unit": "met",
+                "target_source": TargetSource.STATED,
+                "target_explanation": "Stated on the opportunity.",
+            },
+        ]
+        row = plan(session, cust, started_on=start, metrics=metrics, health_before=25)
+        cps = checkpoints_of(session, row)
+        cps[30].status = CheckpointStatus.REVIEWED
+        cps[60].status = CheckpointStatus.TRIGGERED
+        cps[60].review_due_on = start + timedelta(days=87)
+        update_progress(session=session, now=NOW, measurement_ids=[row.id])
+        return owner.id, row.id, start
+
+
+def test_a_plan_reads_in_plain_words(scratch_db):
+    owner_id, plan_id, start = _seed_plain_words()
+    at = _open(owner_id, plan_id)
+    shown = apptest.texts(at)
+    assert "e+0" not in shown and "1.2e" not in shown
+    assert "Baseline $21.4K → target $28.9K · now $29.1K" in shown
+    assert "Baseline 1,200 units → target 4,500 units · now 61.5 units" in shown
+    # a yes/no criterion: met or not, no progress share, no averaging window, no repeated source
+    signed = next(c.value for c in at.caption if c.value in ("Met", "Not met yet"))
+    assert signed == "Not met yet"
+    assert "Target: **Stated on the opportunity**" in shown
+    assert "Stated on the opportunity — Stated" not in shown
+    # the next checkpoint and the review still waiting are two facts, not two "next" values
+    cards = [str(m.value) for m in at.markdown]
+    assert f"**Day 90 · {start + timedelta(days=90)}**" in cards
+    due = start + timedelta(days=87)
+    assert f"**Day 60 ({start + timedelta(days=60)}), due by {due}**" in cards
+    assert "**25 at start → not decided yet**" in cards
+    assert "average, so one criterion can lag" in shown
+    table = _open(owner_id).dataframe[0].value
+    assert list(table["Next checkpoint"]) == [f"Day 90 · {start + timedelta(days=90)}"]
+    # a ProgressColumn draws a missing prediction as an empty cell, not as 'None'
+    assert [p for p in problems(at) if "'Predicted success'" not in p] == []

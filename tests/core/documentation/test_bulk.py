@@ -115,7 +115,7 @@ def test_a_win_counts_the_similar_wins_documented_before_it_in_the_same_pass(ses
     }
     assert novelty == {
         "+10 novelty (0 similar wins in the repository)",
-        "+6 novelty (1 similar wins in the repository)",
+        "+6 novelty (1 similar win in the repository)",
         "+6 novelty (2 similar wins in the repository)",
     }
 

@@ -17,6 +17,9 @@ def test_defaults_render_with_the_documented_variables(session):
     subject, body = templates.render(session=session, key="congratulations_email", context=CONTEXT)
     assert subject == "Northwind Logistics reached “Faster ticket resolution”"
     assert "Hi Priya," in body and "cut average resolution to 3.6 hours" in body
+    assert body.splitlines()[2].startswith(
+        'Congratulations: your team has reached "Faster ticket resolution". You cut'
+    )
     assert "  - Launch the self-service portal\n  - Reach a CSAT of 90\n" in body
     assert body.rstrip().endswith("Casey Morgan\nCustomer Success Manager")
     context = templates.sample_context("review_summary")

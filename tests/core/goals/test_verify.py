@@ -48,7 +48,7 @@ def test_level_shift_is_celebrated_however_big_the_jump():
     assert verdict.confidence == Confidence.HIGH  # held 30 days, far clear of the target
     assert verdict.evidence["pattern"] == "level_shift"
     assert verdict.evidence["heldDays"] == 29.0
-    assert "standard deviations" not in verdict.reason
+    assert "usual variation" not in verdict.reason
     # the day it crossed, not the day the app noticed
     assert verdict.achieved_at == series([*LOW_LEVEL, *HIGH_LEVEL])[len(LOW_LEVEL)].observed_at
 
@@ -72,7 +72,7 @@ def test_lone_spike_that_falls_back_is_held():
     verdict = run([*NOISY, 50, 49, 51, 400, 50], 55)
     assert verdict.status == AchievementStatus.HELD
     assert verdict.confidence == Confidence.LOW
-    assert "lone spike" in verdict.reason and "standard deviations" in verdict.reason
+    assert "lone spike" in verdict.reason and "× the usual variation" in verdict.reason
     assert verdict.achieved_value == 400
     assert verdict.evidence["pattern"] == "lone_spike"
     assert [o["qualifying"] for o in verdict.evidence["observations"][:3]] == [False, True, False]

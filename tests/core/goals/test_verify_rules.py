@@ -87,7 +87,7 @@ def test_level_shift_read_at_once_is_celebrated_with_high_confidence(session):
     assert len(detect(session=session, now=f.NOW)) == 1
     win = _achievement(session, goal)
     assert win.status == AchievementStatus.VERIFIED and win.confidence == Confidence.HIGH
-    assert "standard deviations" not in win.rule
+    assert "usual variation" not in win.rule
 
 
 def test_lower_is_better_level_shift_is_celebrated(session):

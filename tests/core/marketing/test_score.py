@@ -88,3 +88,13 @@ def test_candidate_flags_follow_consent_and_evidence():
     assert internal.candidates == []
     anonymized = score(replace(BASE, consent="anonymized", similar_wins=0))
     assert anonymized.candidates == ["social_proof"]
+
+
+def test_reasons_say_when_consent_keeps_a_quote_internal_and_count_wins_plainly():
+    public = score(BASE).reasons
+    assert "+10 quote available" in public
+    assert "+6 novelty (1 similar win in the repository)" in public
+    internal = score(replace(BASE, consent="internal_only", similar_wins=2)).reasons
+    assert "+10 quote on file, but consent keeps it internal" in internal
+    assert "+6 novelty (2 similar wins in the repository)" in internal
+    assert "+4 comment on file" in score(replace(BASE, quote_ready=False)).reasons

@@ -135,7 +135,8 @@ REFERENCE = text(
 # How far a point lies from the target, as a fraction of it, on the side the goal wants.
 LEVELS = {"hit": (0.0, 0.3), "miss": (-0.3, -0.01), "exact": (0.0, 0.0)}
 RUNS = st.lists(
-    st.tuples(st.sampled_from(["hit", "hit", "miss", "miss", "exact"]), st.integers(1, 7)), max_size=8
+    st.tuples(st.sampled_from(["hit", "hit", "miss", "miss", "exact"]), st.integers(1, 7)),
+    max_size=8,
 )
 CONSECUTIVE = st.sampled_from([None, 1, 2, 3, 4, 6, 0, -2, 2.6, "3"])
 PERIODS = st.sampled_from(

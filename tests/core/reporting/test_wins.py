@@ -266,7 +266,7 @@ def test_pending_lists_held_wins_first_then_custom_goals(session):
     f.goal(session, beta, type=GoalType.CUSTOM, name="Dropped", status=GoalStatus.CANCELLED)
     items = pending_confirmations(session=session)
     assert [i.goal_id for i in items] == [held.id, sooner.id, later.id]
-    assert items[0].kind == "held" and "standard deviations" in items[0].reason
+    assert items[0].kind == "held" and "usual variation" in items[0].reason
     assert items[0].suggested_value == 900 and items[1].kind == "custom"
     assert [i.goal_id for i in pending_confirmations(session=session, csm_id=casey.id)] == [
         held.id,

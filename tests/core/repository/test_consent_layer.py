@@ -269,7 +269,8 @@ def test_the_record_reads_by_role_and_escapes_peoples_text(session):
         assert not leaks("\n".join(records.values()))
         hidden = records[ids[w["lakewater"].id]]
         assert hidden.startswith("# A mid\\-market fintech company\\: Grow the customer weekly")
-        assert "In the customer's words" in hidden and "No quote yet" in hidden  # internal only
+        assert "In the customer's words" in hidden and "No quote yet" not in hidden
+        assert "consent keeps their words internal" in hidden  # internal only: a quote is held
         assert "the customer got a full day back" in records[ids[w["brightline"].id]].lower()
     inside = repo.record_markdown(session=session, entry_ids=ids.values(), viewer=Role.CSM)
     assert inside[ids[w["lakewater"].id]].startswith("# Lakewater Group\\: Grow Lakewater Group")

@@ -70,6 +70,23 @@ def test_web_search_syntax_and_escaped_highlights(session):
     assert repo.search_entries(session=session, q="   ").total == 2
 
 
+def test_a_cut_headline_starts_at_its_sentence_and_marks_the_cuts(session):
+    opening = "Fourteen teams moved onto the new workspace over two quarters of steady work. "
+    closing = " Renewal talks open next spring with a larger scope and a new executive sponsor."
+    body = (
+        "The customer (SaaS, SMB) completed every milestone of its automation plan, then went"
+        " on to train every regional office, retire two legacy tools and cut tickets by half"
+        " while keeping its new workflows running through the busiest season of the year."
+    )
+    f.repository_entry(session, "Rollout win", opening + body + closing)
+    (item,) = repo.search_entries(session=session, q="automation").items
+    assert item.headline.startswith("… The customer (SaaS, SMB) completed"), item.headline
+    assert item.headline.endswith("…") and "<mark>automation</mark>" in item.headline
+    f.repository_entry(session, "Short win", "Tickets closed in 4 hours.")
+    (short,) = repo.search_entries(session=session, q="tickets closed").items
+    assert short.headline == "<mark>Tickets</mark> <mark>closed</mark> in 4 hours."
+
+
 def test_every_filter_narrows_and_they_combine(session):
     f.repository_entry(
         session,
