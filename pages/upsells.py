@@ -4,7 +4,7 @@ import uuid
 
 import streamlit as st
 
-from components import data, plan_tracking, upsell_data, upsell_views
+from components import data, plan_tracking, upsell_data, upsell_forms, upsell_views
 from components.auth import require_user
 from components.cards import Card, empty_state, fact_row, page_header
 from components.format import escape_md, money, when
@@ -74,11 +74,11 @@ with reviews:
     upsell_views.reviews_timeline(plan)
     plan_tracking.feedback_panel(plan)
     st.markdown("**Record a review**")
-    upsell_views.review_form(plan, user)
+    upsell_forms.review_form(plan, user)
 with criteria:
     st.markdown("**Enter manual metric values**")
-    upsell_views.manual_values_form(plan, user)
+    upsell_forms.manual_values_form(plan, user)
     st.markdown("**Customize criteria**")
-    upsell_views.customize_form(plan, user)
+    upsell_forms.customize_form(plan, user)
 with outcome:
-    upsell_views.outcome_form(plan, user)
+    upsell_forms.outcome_form(plan, user)

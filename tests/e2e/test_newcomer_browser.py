@@ -110,7 +110,7 @@ def test_a_new_team_sets_itself_up_and_sees_its_first_win(on_empty, tmp_path, ca
         metric.get_by_label("Name", exact=True).fill("Weekly reports")
         metric.get_by_label("Unit", exact=True).fill("reports")
         metric.get_by_role("button", name="Save metric").click()
-        expect(page.get_by_text("Weekly reports").first).to_be_visible()
+        expect(page.get_by_text("Added the metric Weekly reports.")).to_be_visible()
         page.get_by_role("tab", name="Products").click()
         product = _form(page, "Save product")
         product.get_by_label("Code", exact=True).fill("reports-pro")

@@ -6,7 +6,8 @@ import pandas as pd
 from sqlalchemy import func, select, update
 from streamlit.testing.v1 import AppTest
 
-from components.upsell_views import OUTCOME_LABELS, TABLE_COLUMNS, table_criteria
+from components.upsell_forms import TABLE_COLUMNS, table_criteria
+from components.upsell_views import OUTCOME_LABELS
 from core.accounts.models import User
 from core.base import Role
 from core.db import session_scope
