@@ -7,9 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from components.cards import empty_state
-from components.format import TIMELINE_LABELS, escape_md, label, money, score, when
+from components.format import TIMELINE_LABELS, escape_md, label, money, when
 from components.navigation import allowed, page_file
-from components.upsell_views import badge, plan_state
+from components.upsell_views import badge, plan_state, prediction_words
 from core.base import Role
 from core.formatting import number
 from core.goals.models import AchievementStatus
@@ -140,7 +140,8 @@ def _upsell(u: UpsellRow, role: Role) -> None:
         if state == "Active" and u.started_on:
             shown.append(f":gray-badge[Day {_day(u)} of {u.horizon_days}]")
         if u.predicted_success is not None:
-            shown.append(f":violet-badge[Predicted success {score(u.predicted_success)}%]")
+            words = prediction_words(u.predicted_success, u.prediction_unlearned)
+            shown.append(f":violet-badge[Predicted success {words}]")
         st.markdown(" ".join(shown))
         plan_link(u.plan_id, "Open in Upsell progress", role)
 

@@ -255,14 +255,16 @@ def prediction_card(plan: PlanDetail) -> Card:
     """The predicted chance of success, saying so when no upsell has an outcome to learn from."""
     if plan.predicted_success is None:
         return Card("Predicted success", "—")
-    shown = f"{score(plan.predicted_success)}%"
-    if plan.prediction_note and plan.prediction_note.startswith("no history yet"):
-        return Card(
-            "Predicted success",
-            f"{shown} (no history yet)",
-            help="No upsell has a confirmed outcome yet, so this is the starting estimate.",
-        )
+    shown = prediction_words(plan.predicted_success, plan.prediction_unlearned)
+    if plan.prediction_unlearned:
+        help_text = "No upsell has a confirmed outcome yet, so this is the starting estimate."
+        return Card("Predicted success", shown, help=help_text)
     return Card("Predicted success", shown, help="From the outcomes of similar upsells.")
+
+
+def prediction_words(predicted, unlearned: bool) -> str:
+    """The predicted chance as shown: '62%', or '60% (no history yet)' for the starting prior."""
+    return f"{score(predicted)}%" + (" (no history yet)" if unlearned else "")
 
 
 def metric_card(metric: MetricView, plan: PlanDetail) -> None:

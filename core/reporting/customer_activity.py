@@ -96,6 +96,9 @@ def upsells(*, session: Session, customer_id: uuid.UUID, view: CustomerView) -> 
             Measurement.started_on,
             Measurement.horizon_days,
             Measurement.predicted_success,
+            func.coalesce(Measurement.prediction_basis["history"].as_integer() == 0, False).label(
+                "prediction_unlearned"
+            ),
             Outcome.status.label("outcome"),
             Outcome.proposed_status.label("proposed_outcome"),
             Measurement.health_before,

@@ -275,6 +275,7 @@ class UpsellRow(BaseModel):
     started_on: date | None
     horizon_days: int | None
     predicted_success: Decimal | None
+    prediction_unlearned: bool = False  # predicted before any upsell had a confirmed outcome
     outcome: OutcomeStatus | None  # the confirmed outcome
     proposed_outcome: OutcomeStatus | None
     health_before: Decimal | None

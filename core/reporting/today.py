@@ -103,7 +103,7 @@ def _checkpoints(session: Session, user_id: uuid.UUID) -> TodayGroup:
             customer_name=r.name,
             subject=r.upsell,
             since=r.due_on,
-            detail=f"day-{r.day} review overdue since its due day",
+            detail=f"Day {r.day} review overdue since its due day",
             plan_id=r.plan_id,
         ),
     )

@@ -140,7 +140,8 @@ class PlanDetail(BaseModel):
     customer_name: str
     upsell_name: str
     # Why the prediction is what it is when that matters ("no history yet: …"), else None.
-    prediction_note: str | None = None
+    # No upsell had a confirmed outcome when it was predicted: the figure is the starting prior.
+    prediction_unlearned: bool = False
     arr_increase: Decimal
     close_date: date
     started_on: date

@@ -421,7 +421,7 @@ def plan_detail(
         customer_id=customer.id,
         customer_name=customer.name,
         upsell_name=upsell.name,
-        prediction_note=(plan.prediction_basis or {}).get("note"),
+        prediction_unlearned=(plan.prediction_basis or {}).get("history") == 0,
         arr_increase=upsell.arr_increase,
         close_date=upsell.close_date,
         started_on=plan.started_on,

@@ -67,3 +67,12 @@ def test_a_form_names_the_field_by_its_label():
     assert in_words(refused, {"checkpointDays": "Checkpoint days"}) == [
         "Checkpoint days: must be at least 1."
     ]
+
+
+def test_a_prediction_without_history_says_so():
+    from decimal import Decimal
+
+    from components.upsell_views import prediction_words
+
+    assert prediction_words(Decimal("60.0"), True) == "60% (no history yet)"
+    assert prediction_words(Decimal("61.6"), False) == "62%"

@@ -62,7 +62,7 @@ def test_a_csm_lands_on_today_with_each_item_linking_to_where_it_is_handled(book
     plan_links = [x for x in by_page["upsells"] if x.query_string == f"plan={book['plan']}"]
     assert len(plan_links) == 2  # its overdue review, and the plan lagging
     assert "held for you to confirm: a single reading" in shown
-    assert "day-30 review overdue" in shown
+    assert "Day 30 review overdue" in shown
     assert "adoption behind the expected curve · since Aug 1, 2026" in shown
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Customers"] == "1"  # their book only

@@ -162,3 +162,14 @@ def test_a_customer_without_history_reads_only_its_current_score(session):
     detail = customer_detail(session=session, customer_id=cust.id, viewer=Role.CSM)
     assert detail.health.score is None and detail.health_readings == []
     assert detail.wins == [] and detail.timeline == [] and detail.last_renewal is None
+
+
+def test_an_upsell_predicted_before_any_outcome_says_so(session, acme):
+    world = add_world(session, acme, 2)
+    unlearned, learned = world["plans"]
+    unlearned.predicted_success, unlearned.prediction_basis = Decimal(60), {"history": 0}
+    learned.predicted_success, learned.prediction_basis = Decimal(62), {"history": 14}
+    session.flush()
+    detail = customer_detail(session=session, customer_id=acme.id, viewer=Role.CSM)
+    said = {u.plan_id: u.prediction_unlearned for u in detail.upsells}
+    assert said == {unlearned.id: True, learned.id: False}

@@ -53,7 +53,7 @@ def test_each_kind_of_work_waits_for_its_own_csm_only(session):
     assert "one reading only" in found.confirmations.items[0].detail
     (checkpoint,) = found.checkpoints.items
     assert checkpoint.plan_id == late.id and checkpoint.subject == "Seats"
-    assert checkpoint.detail.startswith("day-30 review overdue")
+    assert checkpoint.detail.startswith("Day 30 review overdue")
     assert [i.plan_id for i in found.lagging.items] == [behind.id, late.id]  # behind first
     assert found.lagging.items[0].detail == "adoption behind the expected curve"
     assert found.waiting == SHOWN + 2 + 2 + 1 + 2
