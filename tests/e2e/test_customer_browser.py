@@ -70,10 +70,18 @@ def test_csm_opens_a_customer_reads_it_and_follows_a_win(ui, page, book, tmp_pat
     page.get_by_text("Showing 1–1 of 1 customers").wait_for()
     grid = page.get_by_test_id("stDataFrame").first
     grid.get_by_text(book["customer"], exact=True).wait_for(state="attached")
-    grid.hover()
-    grid.click(position={"x": 18, "y": 54})  # the only row's selection box, below the header
-
-    expect(page.get_by_role("heading", name=book["customer"])).to_be_visible()
+    heading = page.get_by_role("heading", name=book["customer"])
+    for _ in range(3):
+        # The grid draws on a canvas; a click before it has painted its rows selects nothing,
+        # so click the only row's selection box (below the header) until the customer opens.
+        grid.hover()
+        grid.click(position={"x": 18, "y": 54})
+        try:
+            heading.wait_for(timeout=15_000)
+            break
+        except Exception:  # noqa: BLE001 - the row was not selected yet; click again
+            continue
+    expect(heading).to_be_visible()
     for fact in ("ARR", "Owner CSM", "Health", "Consent", "Customer since"):
         card = page.get_by_test_id("stCaptionContainer").get_by_text(fact, exact=True)
         expect(card.first).to_be_visible()

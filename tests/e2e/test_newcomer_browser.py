@@ -116,7 +116,7 @@ def test_a_new_team_sets_itself_up_and_sees_its_first_win(on_empty, tmp_path, ca
         product.get_by_label("Code", exact=True).fill("reports-pro")
         product.get_by_label("Name", exact=True).fill("Reports Pro")
         product.get_by_role("button", name="Save product").click()
-        expect(page.get_by_text("Reports Pro").first).to_be_visible()
+        expect(page.get_by_text("Added the product Reports Pro.")).to_be_visible()
 
         # An API key for the integration, shown once.
         page.get_by_role("link", name="API keys").click()
