@@ -17,6 +17,7 @@ from core.goals.models import Achievement, Goal, Milestone, SuccessPlan
 from core.marketing.models import MarketingFlag
 from core.outbox.models import Delivery
 from core.records.models import SuccessRecord
+from core.reporting.models import GoalFirstReach
 from core.repository.models import RepositoryEntry
 from core.upsell.models import (
     Checkpoint,
@@ -43,6 +44,7 @@ __all__ = [
     "Draft",
     "Feedback",
     "Goal",
+    "GoalFirstReach",
     "HealthFactor",
     "IndustryBenchmark",
     "JobItemFailure",

@@ -22,7 +22,8 @@ from core.marketing.models import FlagStatus, MarketingFlag
 from core.outbox.models import Channel, Delivery
 from core.records.models import SuccessRecord
 from core.reporting.schemas import SuccessMetric
-from core.reporting.success_metrics import success_metrics, unrecorded_goals
+from core.reporting.success_metrics import success_metrics
+from core.reporting.unrecorded import unrecorded_goals
 from core.repository.consent import audience, customer_views
 
 RECENT = 15

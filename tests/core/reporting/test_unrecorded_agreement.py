@@ -5,6 +5,10 @@ and cut the series into runs with window functions; `unrecorded_goals` prunes an
 Both run over generated goals (directions, ratio ROI goals, goals met at start that fell back,
 consecutive overrides, milestone and overdue custom goals, goals already won) and periods.
 
+Each example is checked three times: derived from the observations (no stored first reach yet),
+read from what `refresh_first_reach` stored, and with half the goals edited since the refresh
+(those derived again, the rest read from the store).
+
 `UNRECORDED_EXAMPLES=2000 pytest tests/core/reporting/test_unrecorded_agreement.py` runs longer.
 """
 
@@ -15,12 +19,18 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import func, select, text, update
 
+from core.audit.watermarks import write_watermark
 from core.base import Direction
-from core.goals.models import GoalStatus, GoalType
+from core.goals.models import Goal, GoalStatus, GoalType
 from core.goals.results import RATIO_UNITS
-from core.reporting.success_metrics import START_LOOKBACK_DAYS, unrecorded_goals
+from core.reporting.unrecorded import (
+    START_LOOKBACK_DAYS,
+    WATERMARK,
+    refresh_first_reach,
+    unrecorded_goals,
+)
 from tests import factories as f
 
 settings.register_profile(
@@ -357,6 +367,17 @@ def test_the_query_finds_what_the_reference_query_found(session, goals, period, 
         for n, case in enumerate(goals):
             _store(session, case, n)
         expected = _reference(session, *period, goal_type)
+        assert _found(session, *period, goal_type) == expected, goals
+        # Stored: every goal and series is older than the watermark, so none is derived.
+        refresh_first_reach(session=session, now=NOW)
+        after = session.scalar(select(func.now())) + timedelta(minutes=1)
+        write_watermark(session, WATERMARK, after)
+        assert _found(session, *period, goal_type) == expected, goals
+        # Half the goals edited since: those are derived again, the others stay stored.
+        ids = sorted(session.scalars(select(Goal.id)))
+        session.execute(
+            update(Goal).where(Goal.id.in_(ids[::2])).values(updated_at=after + timedelta(1))
+        )
         assert _found(session, *period, goal_type) == expected, goals
         for kind in sorted({row[0] for row in expected}) or ["nothing found"]:
             event(kind)  # shown by --hypothesis-show-statistics
