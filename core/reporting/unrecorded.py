@@ -27,7 +27,7 @@ tests/core/reporting/test_unrecorded_agreement.py.
 Stored first reach. Even pruned, reading every metric goal's series takes seconds at 10,000
 customers, and every leader's page shows capture. The moment a goal first reached its target
 only changes when the goal changes (`updated_at`) or its series receives observations (a new
-or corrected one moves `ingested_at`), so the `goal_first_reach` job stores it per goal
+or corrected one moves `ingested_at`), so the `achievement_capture` job stores it per goal
 (`refresh_first_reach`) with a watermark: the refresh's start less the ingest grace that
 detection uses. A reader takes a stored moment only for a goal with a row that is unchanged
 since the watermark and whose series got nothing since then; every other metric goal in scope

@@ -5,7 +5,7 @@ Revises: 0021
 Create Date: 2026-11-30
 
 Achievement capture counts goals reached but never recorded; finding them read every metric
-goal's series on each page view (seconds at 10,000 customers). The `goal_first_reach` job now
+goal's series on each page view (seconds at 10,000 customers). The `achievement_capture` job now
 stores, per metric goal, when its observations first held the target (NULL: never), with a
 watermark in `sync_watermarks`; readers derive only the goals changed since then.
 """

@@ -6,7 +6,7 @@ from sqlalchemy import update
 
 from core.base import Direction
 from core.goals.models import Goal
-from jobs.reporting import goal_first_reach
+from jobs.reporting import achievement_capture
 from tests import factories as f
 
 
@@ -18,8 +18,8 @@ def test_the_job_reads_new_goals_then_has_nothing_to_do(session):
     f.observe(session, cust, "seats", [40, 60, 60, 60], end=day_before, ingested_at=day_before)
     session.execute(update(Goal).values(updated_at=day_before))  # set up the day before
 
-    first = goal_first_reach(session=session, now=f.NOW)
-    idle = goal_first_reach(session=session, now=f.NOW + timedelta(minutes=10))
+    first = achievement_capture(session=session, now=f.NOW)
+    idle = achievement_capture(session=session, now=f.NOW + timedelta(minutes=10))
 
     assert first == {"goals_read": 1}
     assert idle == {}
