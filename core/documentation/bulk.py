@@ -11,8 +11,9 @@ documenting them one by one did.
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import Row, text
 from sqlalchemy.orm import Session
@@ -60,6 +61,25 @@ SCORED = text(
      WHERE a.id = x.id
     """
 )
+
+
+class SettledFacts(RecordFacts):
+    """A win's facts whose derived values are worked out once, not once per rendering.
+
+    The record, its Markdown, the Doc, the Slack message, the email and the score each read the
+    result sentence, the improvement and the days taken (a dozen times per win in all). The facts
+    of a win being documented no longer change, so each is kept once read.
+    """
+
+    days_to_achieve = cached_property(RecordFacts.days_to_achieve.fget)
+    beyond_target = cached_property(RecordFacts.beyond_target.fget)
+    improvement = cached_property(RecordFacts.improvement.fget)
+    result = cached_property(RecordFacts.result.fget)
+
+    @classmethod
+    def of(cls, facts: RecordFacts) -> "SettledFacts":
+        """Return settled facts with the same values as `facts`."""
+        return cls(**{f.name: getattr(facts, f.name) for f in fields(RecordFacts)})
 
 
 @dataclass(frozen=True)
@@ -118,9 +138,10 @@ def read(
     """Read what a chunk of wins needs: facts, frames, next goals, contacts, score signals."""
     frames = {row.id: row for row in session.execute(WIN_FRAME, {"ids": list(achievement_ids)})}
     customers = {row.customer_id for row in frames.values()}
+    facts = gather_many(session=session, achievement_ids=achievement_ids)
     return Reads(
         shared=shared,
-        facts=gather_many(session=session, achievement_ids=achievement_ids),
+        facts={key: SettledFacts.of(found) for key, found in facts.items()},
         frames=frames,
         next_goals=next_goals(session=session, customers=[str(c) for c in customers]),
         contacts=primary_contacts(session=session, customer_ids=customers),

@@ -22,7 +22,8 @@ PEERS_SHOWN, IDEAS_SHOWN = 2, 3
 
 # For the industries and metrics of the wins `ids`, per (industry, metric reached first, metric
 # name reached next): how many customers did that, the name's place in the database's order of
-# names, and which of the wins' own customers are among them (none is a peer of itself).
+# names, and which of the wins' own customers are among them (none is a peer of itself). The
+# achievements on a metric in the wins' industries are read once, then paired per customer.
 PEERS_NEXT = text(
     """
     WITH wins AS (
@@ -31,17 +32,20 @@ PEERS_NEXT = text(
         JOIN goals g ON g.id = a.goal_id
         JOIN customers c ON c.id = a.customer_id
        WHERE a.id = ANY(CAST(:ids AS uuid[])) AND g.metric_key IS NOT NULL),
+    reached AS MATERIALIZED (
+      SELECT a.customer_id, a.achieved_at, a.status, g.metric_key AS metric, c.industry
+        FROM goal_achievements a
+        JOIN goals g ON g.id = a.goal_id
+        JOIN customers c ON c.id = a.customer_id
+       WHERE g.metric_key IS NOT NULL AND c.industry IN (SELECT industry FROM wins)),
     next AS (
-      SELECT DISTINCT c.industry, g1.metric_key AS metric, m.name, a1.customer_id
-        FROM goal_achievements a1
-        JOIN goals g1 ON g1.id = a1.goal_id
-        JOIN customers c ON c.id = a1.customer_id
-        JOIN goal_achievements a2
-          ON a2.customer_id = a1.customer_id AND a2.achieved_at > a1.achieved_at
-        JOIN goals g2 ON g2.id = a2.goal_id
-        JOIN metrics m ON m.key = g2.metric_key
-       WHERE (c.industry, g1.metric_key) IN (SELECT industry, metric FROM wins)
-         AND g2.metric_key <> g1.metric_key AND a2.status = 'verified')
+      SELECT DISTINCT r1.industry, r1.metric, m.name, r1.customer_id
+        FROM reached r1
+        JOIN reached r2
+          ON r2.customer_id = r1.customer_id AND r2.achieved_at > r1.achieved_at
+         AND r2.status = 'verified' AND r2.metric <> r1.metric
+        JOIN metrics m ON m.key = r2.metric
+       WHERE (r1.industry, r1.metric) IN (SELECT industry, metric FROM wins))
     SELECT n.industry, n.metric, n.name, count(*) AS peers,
            dense_rank() OVER (PARTITION BY n.industry, n.metric ORDER BY n.name) AS place,
            coalesce(array_agg(n.customer_id) FILTER (

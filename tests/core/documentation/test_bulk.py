@@ -6,12 +6,15 @@ from sqlalchemy import event, func, select
 
 from core.audit.models import JobItemFailure
 from core.base import Consent, Direction
+from core.documentation.bulk import SettledFacts
 from core.documentation.service import document_pending
 from core.drafts import sandbox
 from core.drafts.models import Draft, MessageTemplate
 from core.goals.detection import detect
 from core.goals.models import Achievement, Goal
 from core.outbox.models import Delivery
+from core.records import render
+from core.records.facts import gather_many
 from core.records.models import SuccessRecord
 from core.repository.models import RepositoryEntry
 from tests import factories as f
@@ -160,3 +163,24 @@ def test_a_win_failing_on_two_counts_fails_as_documenting_it_alone_would(session
 
     [failure] = session.scalars(select(JobItemFailure))
     assert failure.reason.startswith("The database refused it: value too long")
+
+
+def test_settled_facts_read_and_render_as_the_facts_they_were_made_from(session):
+    owner = f.csm(session)
+    _wins(session, owner, 2, name="Settled")
+    ids = list(session.scalars(select(Achievement.id)))
+    plain_ones = gather_many(session=session, achievement_ids=ids)
+    assert len(plain_ones) == 2
+
+    for plain in plain_ones.values():
+        settled = SettledFacts.of(plain)
+        for _ in range(2):  # kept values read the same the second time
+            assert (settled.result, settled.improvement, settled.beyond_target) == (
+                plain.result,
+                plain.improvement,
+                plain.beyond_target,
+            )
+            assert settled.days_to_achieve == plain.days_to_achieve
+        assert settled.as_dict() == plain.as_dict()
+        for rendering in (render.markdown, render.doc_blocks, render.slack_announcement):
+            assert rendering(settled) == rendering(plain)
