@@ -72,6 +72,8 @@ class Confidence(enum.StrEnum):
 
 class SuccessPlan(UUIDPk, Timestamps, Base):
     __tablename__ = "success_plans"
+    # "Changed since the last detection pass" (migration 0023).
+    __table_args__ = (Index("ix_success_plans_updated_at", "updated_at"),)
 
     external_id: Mapped[str | None] = mapped_column(String(128), unique=True)
     customer_id: Mapped[uuid.UUID] = mapped_column(
@@ -87,7 +89,10 @@ class SuccessPlan(UUIDPk, Timestamps, Base):
 
 class Goal(UUIDPk, Timestamps, Base):
     __tablename__ = "goals"
-    __table_args__ = (Index("ix_goals_active_metric", "metric_key", "customer_id"),)
+    __table_args__ = (
+        Index("ix_goals_active_metric", "metric_key", "customer_id"),
+        Index("ix_goals_updated_at", "updated_at"),  # changed since the last detection pass
+    )
 
     external_id: Mapped[str | None] = mapped_column(String(128), unique=True)
     customer_id: Mapped[uuid.UUID] = mapped_column(
@@ -125,6 +130,7 @@ class Milestone(UUIDPk, Timestamps, Base):
     """A step of a success plan; onboarding checklist items point at their goal."""
 
     __tablename__ = "milestones"
+    __table_args__ = (Index("ix_milestones_updated_at", "updated_at"),)  # see SuccessPlan
 
     plan_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("success_plans.id", ondelete="CASCADE"), index=True

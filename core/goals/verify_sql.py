@@ -325,7 +325,8 @@ seen AS MATERIALIZED (  -- per goal: its latest points as a whole, and them if o
                        LIMIT :recent) y) x
     ) w
 ), judged AS MATERIALIZED (  -- every goal read, with its verdict and the evidence of one
-  SELECT g.id, g.stored, g.evaluated_at, g.verification, g.lower, g.target, g.ratio, g.stated,
+  SELECT g.id, g.customer_id, g.stored, g.evaluated_at, g.verification, g.lower, g.target,
+         g.ratio, g.stated,
          g.window_mode, g.bad_rules, g.start_value, g.start_met, g.n, g.latest_at,
          v.armed_r, s.run_len, s.run_at, s.flapped, s.spike_len, s.spike_at,
          rec.*, ev.*, v.verdict,
@@ -335,7 +336,7 @@ seen AS MATERIALIZED (  -- per goal: its latest points as a whole, and them if o
               THEN '{Confidence.MEDIUM.value}'
               ELSE '{Confidence.LOW.value}' END AS confidence
     FROM seen g
-    CROSS JOIN LATERAL ({SCAN}) s
+    CROSS JOIN LATERAL ({SCAN} WHERE g.any_m) s  -- no point meets: no streak to scan
     CROSS JOIN LATERAL ({RECENT_POINTS}) rec
     CROSS JOIN LATERAL (  -- the verdict
       SELECT a.armed_r,
@@ -366,22 +367,16 @@ def judged_ctes(candidates: str) -> str:
     return f"{_goal_cte(candidates)},{_judged_ctes()}"
 
 
-# The judged goals worth reporting (a verdict, a move in or out of met at start, bad rules)
-# and, on the first row (there is one even when no goal is reported), the ids of the goals read:
-# those with observations since their start and rules that are rules. The caller stamps those
-# with one constant array, which PostgreSQL hashes whatever it believes about the table.
+# The judged goals worth reporting: a verdict, a move in or out of met at start, or bad rules.
+# (The goals read are those with observations since their start and rules that are rules:
+# `READ`, for a statement that stamps them.)
+READ = "j.n > 0 AND cardinality(j.bad_rules) = 0"
 REPORT = """
-SELECT r.*, CASE WHEN coalesce(r.nth, 1) = 1 THEN s.read END AS read
-  FROM (SELECT coalesce(array_agg(j.id) FILTER (WHERE j.n > 0 AND cardinality(j.bad_rules) = 0),
-                        CAST(ARRAY[] AS uuid[])) AS read
-          FROM judged j) s
-  LEFT JOIN (
-    SELECT j.*, row_number() OVER () AS nth FROM judged j
-     WHERE j.n > 0
-       AND (cardinality(j.bad_rules) > 0 OR j.verdict IS NOT NULL
-            OR ((j.armed_r IS NULL) <> (j.stored = 'met_at_start')
-                AND j.stored <> 'pending_confirmation'))
-  ) r ON true
+SELECT j.* FROM judged j
+ WHERE j.n > 0
+   AND (cardinality(j.bad_rules) > 0 OR j.verdict IS NOT NULL
+        OR ((j.armed_r IS NULL) <> (j.stored = 'met_at_start')
+            AND j.stored <> 'pending_confirmation'))
 """
 
 
@@ -418,7 +413,7 @@ def judge(*, session: Session, now: datetime, goal_ids: list[uuid.UUID]) -> dict
     candidates = "SELECT * FROM goals WHERE id = ANY(CAST(:ids AS uuid[]))"
     statement = text(f"WITH {judged_ctes(candidates)} {REPORT}")
     rows = session.execute(statement, judge_params(now) | {"ids": goal_ids})
-    return {row.id: verdict(row) for row in rows if row.id is not None and not row.bad_rules}
+    return {row.id: verdict(row) for row in rows if not row.bad_rules}
 
 
 def verdict(row: Row) -> Verdict:

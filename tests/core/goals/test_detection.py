@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from core.base import Direction
 from core.customers.models import Observation
@@ -195,3 +195,21 @@ def test_a_step_ticked_after_a_pass_is_picked_up(session):
     )
     assert len(detect(session=session, now=ticked + timedelta(minutes=10))) == 1
     assert _achievement(session, goal).achieved_at == ticked
+
+
+def test_a_pass_with_nothing_new_is_one_statement(session):
+    """The watermark, what changed since and what failed are one round trip when idle."""
+    cust = f.customer(session)
+    f.metric(session, "weekly_active_users", Direction.HIGHER, "users")
+    goal = f.goal(session, cust, metric_key="weekly_active_users", target=55)
+    f.observe(session, cust, "weekly_active_users", NOISY)
+    _aged(session, goal)
+    detect(session=session, now=f.NOW)
+    sent = []
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", lambda *args: sent.append(args[2]))
+
+    detect(session=session, now=f.NOW + timedelta(minutes=10))
+
+    assert len(sent) == 1
+    assert session.scalar(select(Goal.evaluated_at)) == f.NOW - INGEST_GRACE  # not read
