@@ -33,8 +33,20 @@ class RepositoryEntry(UUIDPk, Timestamps, Base):
 
     __tablename__ = "value_repository_entries"
     __table_args__ = (
-        Index("ix_value_repository_entries_search_text", "search_text", postgresql_using="gin"),
-        Index("ix_value_repository_entries_search_name", "search_name", postgresql_using="gin"),
+        # Writes go straight into the text indexes (migration 0024): no pending list for every
+        # search to read through.
+        Index(
+            "ix_value_repository_entries_search_text",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_with={"fastupdate": "off"},
+        ),
+        Index(
+            "ix_value_repository_entries_search_name",
+            "search_name",
+            postgresql_using="gin",
+            postgresql_with={"fastupdate": "off"},
+        ),
         # Listings and a search's walk read entries newest first, the id breaking ties.
         Index("ix_value_repository_entries_newest", text("achieved_on DESC"), "id"),
     )

@@ -10,11 +10,15 @@ are drawn on text whose hidden names are already replaced, so it never shows eit
 
 A search that matches more than `CAP` entries ranks only the `CAP` newest of them (the cheap
 pre-order an index gives) and reports its total as capped ("1,000+"), so a query matching
-almost every entry costs what a narrow one does.
+almost every entry costs what a narrow one does. A search is one statement (count, newest
+matches, ranks, page and highlights), built once per set of filters in use and run unprepared,
+so each search is planned for its own words at one round trip.
 """
 
+import functools
 import html
 import uuid
+from contextlib import contextmanager
 from datetime import date
 
 import sqlalchemy as sa
@@ -93,8 +97,10 @@ NAMED_LEVELS = _named_levels()
 RECORDED_NAME = SuccessRecord.sections["customer_name"].astext
 NEWEST_FIRST = (E.achieved_on.desc(), E.id)
 # A search matching more than CAP entries walks the newest entries until CAP match, at most
-# this many (dense matches); sparser ones are looked up in the indexes and sorted.
+# this many (dense matches); sparser ones are looked up in the indexes and sorted. How many
+# of the PROBE newest entries match tells dense words without counting.
 WALK = 20 * CAP
+PROBE = WALK // 20
 
 
 def _visible(entry=E, consent: ColumnElement = Customer.consent_level) -> ColumnElement[bool]:
@@ -112,7 +118,7 @@ def _validated(**kwargs) -> RepositoryFilters:
         raise Invalid(problems_text(exc)) from None
 
 
-def _tsquery(q: str) -> ColumnElement:
+def _tsquery(q) -> ColumnElement:
     return func.websearch_to_tsquery(ENGLISH, q)
 
 
@@ -123,11 +129,11 @@ def _escaped(name: ColumnElement) -> ColumnElement[str]:
     )
 
 
-def _texts():
-    """Return each entry's snippet with its customer's names and PLACEHOLDER as shown here."""
-    # The names (current, recorded) and PLACEHOLDER become the name when the repository may
-    # show it, else PLACEHOLDER. Costly (regular expressions per row): only a page's rows are
-    # read through it.
+def _shown_snippet() -> ColumnElement[str]:
+    """Return the entry's snippet with its customer's names and PLACEHOLDER as shown here."""
+    # Over an entry joined to its customer and (outer) its success record. The names (current,
+    # recorded) and PLACEHOLDER become the name when the repository may show it, else
+    # PLACEHOLDER. Costly (regular expressions per row): only a page's rows are read through it.
     shown = case((VISIBLE, Customer.name), else_=literal(PLACEHOLDER))
     longest_first = func.length(RECORDED_NAME) >= func.length(Customer.name)
     names = case(
@@ -137,21 +143,15 @@ def _texts():
     pattern = literal(r"(?<!\w)(") + func.nullif(names, "") + literal(r")(?!\w)")
     replacement = func.replace(shown, "\\", "\\\\")  # a replacement's only special character
     filled = func.replace(E.snippet, PLACEHOLDER, shown)
-    snippet = func.coalesce(func.regexp_replace(filled, pattern, replacement, "gi"), filled)
-    return (
-        select(E.id, snippet.label("snippet"))
-        .join(Customer, Customer.id == E.customer_id)
-        .outerjoin(SuccessRecord, SuccessRecord.achievement_id == E.achievement_id)
-        .subquery("texts")
-    )
+    return func.coalesce(func.regexp_replace(filled, pattern, replacement, "gi"), filled)
 
 
-TEXTS = _texts()
-
-
-def _document(visible: ColumnElement[bool], text, name) -> ColumnElement:
+def _document(visible: ColumnElement[bool], text, name, query) -> ColumnElement:
     """Return what search ranks: the name-free text, plus the name only when `visible`."""
-    return case((visible, text.op("||")(name)), else_=text)
+    # A name holding no word of `query` leaves the rank as it is (cover density reads only the
+    # query's words, and normalization 32 ignores length), so only such names are joined on.
+    shares = name.bool_op("@@")(_any_word(query))
+    return case((sa.and_(visible, shares), text.op("||")(name)), else_=text)
 
 
 # A lexeme as tsquery's text output quotes it (a quote inside is doubled).
@@ -160,12 +160,13 @@ LEXEME = r"('(?:[^']|'')*')"
 
 def _any_word(query: ColumnElement) -> ColumnElement:
     """Return a tsquery matching any lexeme of `query`, whatever its operators."""
+    # Cast inside the subquery: the database then reads the query once, not once per row.
     found = func.regexp_matches(cast(query, Text), LEXEME, "g", type_=ARRAY(Text))
-    words = select(func.string_agg(found.column_valued("m")[1], " | ")).scalar_subquery()
-    return cast(func.coalesce(words, ""), TSQUERY)
+    words = func.string_agg(found.column_valued("m")[1], " | ")
+    return select(cast(func.coalesce(words, ""), TSQUERY)).scalar_subquery()
 
 
-def _matches(q: str, entry, consent: ColumnElement) -> ColumnElement[bool]:
+def _matches(q, entry, consent: ColumnElement) -> ColumnElement[bool]:
     """Match the name-free text, plus the customer's name where the repository may name them."""
     # Only where the name holds a word of the query can it change the answer, so the stored
     # text alone decides everywhere else; each test has a GIN index (models.py).
@@ -180,12 +181,20 @@ def _matches(q: str, entry, consent: ColumnElement) -> ColumnElement[bool]:
     )
 
 
-def _planned_per_search(session: Session, f: RepositoryFilters) -> None:
-    """Plan this transaction's statements for their own words, never from a cached plan."""
+@contextmanager
+def _planned_per_search(session: Session, f: RepositoryFilters):
+    """Plan the statements run meanwhile for their own words, never from a cached plan."""
     # The best plan depends on how many entries the words match; a plan cached for other words
-    # (psycopg prepares a statement run five times) can be many times slower.
+    # (psycopg prepares a statement run five times) can be many times slower. An unprepared
+    # statement is planned for the values it is run with, at no extra round trip.
+    driver = session.connection().connection.dbapi_connection
+    threshold = driver.prepare_threshold
     if f.q:
-        session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        driver.prepare_threshold = None
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = threshold
 
 
 def _from_entries(query, entry=E):
@@ -193,32 +202,67 @@ def _from_entries(query, entry=E):
     return query.join(Customer, Customer.id == entry.customer_id)
 
 
+def _values(f: RepositoryFilters) -> dict:
+    """Return each filter `f` sets as the value its condition compares (consent as ranks)."""
+    values = {name: getattr(f, name) for name in RepositoryFilters.model_fields}
+    values = {name: value for name, value in values.items() if value is not None}
+    if "consent" in values:
+        values["consent"] = [CONSENT_ORDER.index(c) for c in values["consent"]]
+    return values
+
+
 def _conditions(
-    f: RepositoryFilters, entry=E, consent: ColumnElement = Customer.consent_level
+    values: dict, entry=E, consent: ColumnElement = Customer.consent_level
 ) -> list[ColumnElement[bool]]:
-    """Return what an entry (its customer's consent `consent`) must meet to match `f`."""
+    """Return what an entry (its customer's consent `consent`) must meet to match `values`."""
     # A customer who withdrew consent after the win was filed wins over the entry's snapshot.
     stricter = func.least(_rank(entry.consent_level), _rank(consent))
-    ranks = [CONSENT_ORDER.index(c) for c in f.consent or ()]
-    checks = (
-        (f.q, lambda: _matches(f.q, entry, consent)),
-        (f.industry, lambda: entry.industry == f.industry),
-        (f.use_case, lambda: entry.use_case == f.use_case),
-        (f.product, lambda: literal(f.product, String) == any_(entry.products)),
-        (f.goal_type, lambda: entry.goal_type == f.goal_type),
-        (f.date_from, lambda: entry.achieved_on >= f.date_from),
-        (f.date_to, lambda: entry.achieved_on <= f.date_to),
-        (f.value_min, lambda: entry.value_amount >= f.value_min),
-        (f.value_max, lambda: entry.value_amount <= f.value_max),
-        (f.consent, lambda: stricter.in_(ranks)),
-    )
-    return [build() for value, build in checks if value is not None]
+    checks = {
+        "q": lambda v: _matches(v, entry, consent),
+        "industry": lambda v: entry.industry == v,
+        "use_case": lambda v: entry.use_case == v,
+        "product": lambda v: (
+            (v if isinstance(v, ColumnElement) else literal(v, String)) == any_(entry.products)
+        ),
+        "goal_type": lambda v: entry.goal_type == v,
+        "date_from": lambda v: entry.achieved_on >= v,
+        "date_to": lambda v: entry.achieved_on <= v,
+        "value_min": lambda v: entry.value_amount >= v,
+        "value_max": lambda v: entry.value_amount <= v,
+        "consent": lambda v: stricter.in_(v),
+    }
+    return [build(values[name]) for name, build in checks.items() if name in values]
 
 
-def _count(session: Session, f: RepositoryFilters) -> int:
-    """Return how many entries match, counting no further than CAP + 1."""
-    matching = _from_entries(select(E.id)).where(*_conditions(f)).limit(CAP + 1)
-    return session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+# Bound parameters of the search statement, which is built once per set of filters in use
+# (building it costs more than the database's answer) and run with each search's values.
+_TYPES = {
+    "q": String(),
+    "industry": String(),
+    "use_case": String(),
+    "product": String(),
+    "goal_type": E.goal_type.type,
+    "date_from": sa.Date(),
+    "date_to": sa.Date(),
+    "value_min": E.value_amount.type,
+    "value_max": E.value_amount.type,
+}
+_CAP = sa.bindparam("cap", type_=sa.Integer)
+_COUNTED = sa.bindparam("counted", type_=sa.Integer)  # CAP + 1: enough to tell "more than CAP"
+_WALK = sa.bindparam("walk", type_=sa.Integer)
+_PROBE = sa.bindparam("probe", type_=sa.Integer)
+_ROWS = sa.bindparam("rows", type_=sa.Integer)  # the page's rows and one more
+_OFFSET = sa.bindparam("offset", type_=sa.Integer)
+
+
+def _bound(names: tuple[str, ...]) -> dict:
+    """Return a bound parameter for each filter named, as `_conditions` compares it."""
+    return {
+        name: sa.bindparam(name, type_=sa.Integer, expanding=True)
+        if name == "consent"
+        else sa.bindparam(name, type_=_TYPES[name])
+        for name in names
+    }
 
 
 # What a walk reads of each entry: what matching, filtering and ranking need.
@@ -237,66 +281,129 @@ _WALKED = (
 )
 
 
-def _bounded(f: RepositoryFilters, matched: int):
-    """Return the entries a search ranks: every match, or the CAP newest when more match."""
-    columns = (E.id, E.achieved_on, E.search_text, E.search_name, _visible().label("visible"))
-    every = _from_entries(select(*columns)).where(*_conditions(f))
-    if matched <= CAP:
-        return every.subquery("bounded")
-    # Dense words: walk the WALK newest entries in date order until CAP match. Nothing is
-    # joined (the customer's consent is looked up per row, only where the text alone does not
-    # decide), so the walk stops as soon as it has them.
-    recent = select(*(getattr(E, c) for c in _WALKED)).order_by(*NEWEST_FIRST).limit(WALK)
-    r = aliased(E, recent.subquery("recent"))
+def _recent(rows: ColumnElement[int]):
+    """Return the `rows` newest entries (what a walk reads) and each one's customer's consent."""
+    recent = select(*(getattr(E, c) for c in _WALKED)).order_by(*NEWEST_FIRST).limit(rows)
+    r = aliased(E, recent.subquery())
+    # Looked up per row, and only where the text alone does not decide: nothing is joined, so
+    # a walk stops as soon as it has what it needs.
     consent = select(Customer.consent_level).where(Customer.id == r.customer_id)
-    consent = consent.scalar_subquery()
+    return r, consent.scalar_subquery()
+
+
+def _newest(values: dict):
+    """Return the CAP + 1 newest matches (every match when fewer), as a CTE."""
+    # Dense words: walk the WALK newest entries in date order until CAP + 1 match. Words are
+    # dense when the PROBE newest entries promise twice that many within WALK; else when more
+    # than CAP match in all (a count, stopping at CAP + 1). Sparser words, or a walk that came
+    # up short: the text indexes find every match, then a sort. Each branch runs only when its
+    # condition holds (a one-time filter); whichever runs, the rows are the same.
+    p, p_consent = _recent(_PROBE)
+    hits = select(func.count()).select_from(
+        select(p.id).where(*_conditions(values, p, p_consent)).subquery()
+    )
+    counted = _from_entries(select(E.id)).where(*_conditions(values)).limit(_COUNTED)
+    matched = select(func.count()).select_from(counted.subquery()).scalar_subquery()
+    dense = hits.scalar_subquery() * _WALK >= 2 * _COUNTED * _PROBE
+    walking = case((dense, sa.true()), else_=matched > _CAP)  # counts only when not dense
+    r, consent = _recent(_WALK)
     walk = (
         select(
             r.id, r.achieved_on, r.search_text, r.search_name, _visible(r, consent).label("visible")
         )
-        .where(*_conditions(f, r, consent))
+        .where(walking, *_conditions(values, r, consent))
         .order_by(r.achieved_on.desc(), r.id)
-        .limit(CAP)
+        .limit(_COUNTED)
         .cte("walk")
     )
-    # Sparser words (the walk found fewer): the text indexes find them all, then a sort. One
-    # statement either way; the fallback runs only when the walk came up short.
     walked = select(func.count()).select_from(walk).scalar_subquery()
-    fallback = every.where(walked < CAP).order_by(*NEWEST_FIRST).limit(CAP).subquery()
-    return sa.union_all(select(walk).where(walked == CAP), select(fallback)).subquery("bounded")
+    columns = (E.id, E.achieved_on, E.search_text, E.search_name, _visible().label("visible"))
+    every = (
+        _from_entries(select(*columns))
+        .where(walked < _COUNTED, *_conditions(values))
+        .order_by(*NEWEST_FIRST)
+        .limit(_COUNTED)
+    )
+    return sa.union_all(select(walk).where(walked == _COUNTED), select(every.subquery())).cte(
+        "newest"
+    )
 
 
 NEWEST = "repository.newest"
 BEST = "repository.best"
 _NEWEST_KEY = (date.fromisoformat, uuid.UUID)
 _BEST_KEY = (float, date.fromisoformat, uuid.UUID)
+# A cursor's key, bound as its column is stored (the rank: a 4-byte float).
+_AFTER_RANK = sa.bindparam("after_rank", type_=REAL)
+_AFTER_DAY = sa.bindparam("after_day", type_=sa.Date)
+_AFTER_ID = sa.bindparam("after_id", type_=sa.Uuid)
 
 
-def _window(f: RepositoryFilters, matched: int, *, limit: int, offset: int, cursor: str | None):
-    """Return the ids of the page (and one more) with their rank, in order."""
-    # Without a query: every match, newest first. With one: the bounded matches ranked by
-    # relevance; rank, then newest, then id break ties.
-    if not f.q:
+def _window(values: dict, *, keyed: bool):
+    """Return the ids of the page (and one more) with their rank, in order, and the count."""
+    # Without a query: every match, newest first. With one: the CAP newest matches ranked by
+    # relevance; rank, then newest, then id break ties. The count stops at CAP + 1.
+    if "q" not in values:
+        counted = _from_entries(select(E.id)).where(*_conditions(values)).limit(_COUNTED)
+        matched = select(func.count().label("n")).select_from(counted.subquery())
         order = ((E.achieved_on, True), (E.id, False))
-        key = paging.decode(cursor, NEWEST, _NEWEST_KEY) if cursor else None
-        page = _from_entries(select(E.id, cast(None, REAL).label("rank"))).where(*_conditions(f))
+        key = (_AFTER_DAY, _AFTER_ID)
+        page = _from_entries(select(E.id, cast(None, REAL).label("rank")))
+        page = page.where(*_conditions(values))
     else:
-        bounded = _bounded(f, matched)
+        newest = _newest(values)
+        matched = select(func.count().label("n")).select_from(newest)
+        day, entry = newest.c.achieved_on, newest.c.id
+        bounded = select(newest).order_by(day.desc(), entry).limit(_CAP).subquery("bounded")
         # Ranked outside the bounded set, so only its rows are ever ranked.
-        rank = func.ts_rank_cd(
-            _document(bounded.c.visible, bounded.c.search_text, bounded.c.search_name),
-            _tsquery(f.q),
-            32,
-        )
+        query = _tsquery(values["q"])
+        document = _document(bounded.c.visible, bounded.c.search_text, bounded.c.search_name, query)
+        rank = func.ts_rank_cd(document, query, 32)
         ranked = select(bounded.c.id, bounded.c.achieved_on, rank.label("rank")).subquery("ranked")
         order = ((ranked.c.rank, True), (ranked.c.achieved_on, True), (ranked.c.id, False))
-        key = paging.decode(cursor, BEST, _BEST_KEY) if cursor else None
-        if key:
-            key = (cast(key[0], REAL), *key[1:])  # compared as stored: a 4-byte float
+        key = (cast(_AFTER_RANK, REAL), _AFTER_DAY, _AFTER_ID)
         page = select(ranked.c.id, ranked.c.rank)
-    page = page.where(paging.after(order, key)) if key else page
+    page = page.where(paging.after(order, key)) if keyed else page
     sort = [c.desc() if descending else c for c, descending in order]
-    return page.order_by(*sort).limit(limit + 1).offset(offset).subquery("window")
+    window = page.order_by(*sort).limit(_ROWS).offset(_OFFSET).subquery("window")
+    return window, matched.cte("matched")
+
+
+@functools.cache
+def _statement(names: tuple[str, ...], *, keyed: bool) -> sa.Select:
+    """Return the one statement a search with filters `names` (and a cursor when `keyed`) runs."""
+    # A single row with the count and NULL columns when the page is empty, else one row per
+    # entry of the page (and one more), each carrying the count of matches up to CAP + 1.
+    values = _bound(names)
+    window, matched = _window(values, keyed=keyed)
+    snippet = _shown_snippet()
+    # ts_headline is costly, so it runs on the page's rows only, over already-redacted text.
+    q = values.get("q")
+    headline = (
+        snippet if q is None else func.ts_headline(ENGLISH, snippet, _tsquery(q), HEADLINE_OPTIONS)
+    )
+    page = (
+        sa.join(E, Customer, Customer.id == E.customer_id)
+        .outerjoin(SuccessRecord, SuccessRecord.achievement_id == E.achievement_id)
+        .join(window, window.c.id == E.id)
+    )
+    sort = NEWEST_FIRST if q is None else (window.c.rank.desc(), *NEWEST_FIRST)
+    return (
+        select(
+            matched.c.n.label("matched"),
+            *(getattr(E, c) for c in _ENTRY_COLUMNS),
+            Customer.name.label("customer"),
+            Customer.segment,
+            E.consent_level.label("entry_consent"),
+            Customer.consent_level.label("customer_consent"),
+            RECORDED_NAME.label("recorded_name"),
+            window.c.rank,
+            headline.label("raw_headline"),
+            snippet.label("shown_snippet"),
+        )
+        .select_from(matched.outerjoin(page, sa.true()))
+        .order_by(*sort)
+    )
 
 
 def search_entries(
@@ -318,7 +425,7 @@ def search_entries(
 ) -> RepositoryPage:
     """Return one page of matching entries (best text match first, else newest) and the total."""
     # The total stops counting past CAP (`total_capped`), and a search then ranks the CAP
-    # newest matches; `next_cursor` continues after the page.
+    # newest matches; `next_cursor` continues after the page. One statement, one round trip.
     f = _validated(
         q=q,
         industry=industry,
@@ -334,36 +441,22 @@ def search_entries(
     if not 1 <= limit <= MAX_LIMIT or offset < 0:
         raise Invalid(f"limit must be 1-{MAX_LIMIT} and offset 0 or more.")
     paging.start(cursor=cursor, offset=offset)
-    _planned_per_search(session, f)
-    matched = _count(session, f)
-    if not matched:
-        return RepositoryPage(total=0, items=[])
-    window = _window(f, matched, limit=limit, offset=offset, cursor=cursor)
-    # ts_headline is costly, so it runs on the page's rows only, over already-redacted text.
-    snippet = TEXTS.c.snippet
-    headline = (
-        func.ts_headline(ENGLISH, snippet, _tsquery(f.q), HEADLINE_OPTIONS) if f.q else snippet
-    )
-    sort = (window.c.rank.desc(), *NEWEST_FIRST) if f.q else NEWEST_FIRST
-    rows = session.execute(
-        _from_entries(
-            select(
-                *(getattr(E, c) for c in _ENTRY_COLUMNS),
-                Customer.name.label("customer"),
-                Customer.segment,
-                E.consent_level.label("entry_consent"),
-                Customer.consent_level.label("customer_consent"),
-                RECORDED_NAME.label("recorded_name"),
-                window.c.rank,
-                headline.label("raw_headline"),
-                snippet.label("shown_snippet"),
-            )
+    values = _values(f)
+    params = {**values, "cap": CAP, "counted": CAP + 1, "walk": WALK, "probe": PROBE}
+    params |= {"rows": limit + 1, "offset": offset}
+    if cursor:
+        key = (
+            paging.decode(cursor, BEST, _BEST_KEY)
+            if f.q
+            else paging.decode(cursor, NEWEST, _NEWEST_KEY)
         )
-        .outerjoin(SuccessRecord, SuccessRecord.achievement_id == E.achievement_id)
-        .join(TEXTS, TEXTS.c.id == E.id)
-        .join(window, window.c.id == E.id)
-        .order_by(*sort)
-    ).all()
+        names = ("after_rank", "after_day", "after_id") if f.q else ("after_day", "after_id")
+        params |= dict(zip(names, key, strict=True))
+    statement = _statement(tuple(values), keyed=bool(cursor))
+    with _planned_per_search(session, f):
+        rows = session.execute(statement, params).all()
+    matched = rows[0].matched
+    rows = [r for r in rows if r.id is not None]
     more, rows = len(rows) > limit, rows[:limit]
     last = rows[-1] if more else None
     key = last and ((last.rank, last.achieved_on, last.id) if f.q else (last.achieved_on, last.id))
@@ -494,24 +587,24 @@ def aggregates(
         value_max=value_max,
         consent=consent,
     )
-    _planned_per_search(session, f)
     start = func.date_trunc(sa.literal_column("'quarter'"), cast(E.achieved_on, sa.DateTime))
     quarter = cast(start, sa.Date)
     dollars = func.upper(func.coalesce(E.value_unit, "")).in_(MONEY_UNITS)
-    rows = session.execute(
-        _from_entries(
-            select(
-                E.industry,
-                quarter.label("quarter"),
-                E.goal_type,
-                func.count().label("count"),
-                func.coalesce(func.sum(E.value_amount).filter(dollars), 0).label("value"),
-                func.grouping(E.industry, quarter, E.goal_type).label("grouping"),
+    with _planned_per_search(session, f):
+        rows = session.execute(
+            _from_entries(
+                select(
+                    E.industry,
+                    quarter.label("quarter"),
+                    E.goal_type,
+                    func.count().label("count"),
+                    func.coalesce(func.sum(E.value_amount).filter(dollars), 0).label("value"),
+                    func.grouping(E.industry, quarter, E.goal_type).label("grouping"),
+                )
             )
-        )
-        .where(*_conditions(f))
-        .group_by(func.grouping_sets(E.industry, quarter, E.goal_type))
-    ).all()
+            .where(*_conditions(_values(f)))
+            .group_by(func.grouping_sets(E.industry, quarter, E.goal_type))
+        ).all()
     # grouping() sets a bit per column *not* grouped: industry=4, quarter=2, goal type=1.
     sets = {3: [], 5: [], 6: []}
     for row in rows:

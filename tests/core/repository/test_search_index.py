@@ -4,6 +4,7 @@ ranking and counting for words that match most entries, and keyset pages."""
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from core.base import Consent
@@ -145,3 +146,19 @@ def test_placeholder_words_still_match_as_before(session):
     f.repository_entry(session, f"{PLACEHOLDER}: fewer tickets", cust=cust)
     assert repo.search_entries(session=session, q="customer").total == 1
     assert repo.search_entries(session=session, q="quill").total == 0
+
+
+def test_the_text_indexes_take_writes_directly(session):
+    options = dict(
+        session.execute(
+            sa.text(
+                "SELECT c.relname, c.reloptions FROM pg_class c WHERE c.relname IN "
+                "('ix_value_repository_entries_search_text', "
+                "'ix_value_repository_entries_search_name')"
+            )
+        ).all()
+    )
+    assert options == dict.fromkeys(options, ["fastupdate=off"]) and len(options) == 2
+    for index in RepositoryEntry.__table__.indexes:
+        if index.name in options:
+            assert index.dialect_options["postgresql"]["with"] == {"fastupdate": "off"}
