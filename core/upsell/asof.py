@@ -34,19 +34,22 @@ AS_OF = text(
            mm.id, mm.name, mm.type, mm.unit, mm.direction, mm.measurement AS mode,
            mm.baseline, mm.target, {frequency.frequency_sql("mm")} AS frequency,
            CASE WHEN mm.measurement = 'automatic' THEN w.value ELSE r.value END AS value,
-           CASE WHEN mm.measurement = 'automatic' THEN l.at ELSE r.observed_at END AS value_at,
+           -- The latest observation by then is the window's latest when the window has any;
+           -- only a metric without recent data looks further back.
+           CASE WHEN mm.measurement = 'automatic'
+                THEN coalesce(w.at, (SELECT max(o.observed_at) FROM metric_observations o
+                                      WHERE o.customer_id = m.customer_id
+                                        AND o.metric_key = mm.metric_key
+                                        AND o.observed_at <= k.at))
+                ELSE r.observed_at END AS value_at,
            t.value AS month_ago
       FROM unnest(CAST(:idx AS int[]), CAST(:ids AS uuid[]), CAST(:ats AS timestamptz[]))
            AS k(i, measurement_id, at)
       JOIN upsell_measurements m ON m.id = k.measurement_id
       LEFT JOIN measurement_metrics mm ON mm.measurement_id = m.id
       LEFT JOIN LATERAL (
-        SELECT max(o.observed_at) AS at FROM metric_observations o
-         WHERE mm.measurement = 'automatic' AND o.customer_id = m.customer_id
-           AND o.metric_key = mm.metric_key AND o.observed_at <= k.at
-      ) l ON true
-      LEFT JOIN LATERAL (
-        SELECT round(avg(o.value), 4) AS value FROM metric_observations o
+        SELECT round(avg(o.value), 4) AS value, max(o.observed_at) AS at
+          FROM metric_observations o
          WHERE mm.measurement = 'automatic' AND o.customer_id = m.customer_id
            AND o.metric_key = mm.metric_key
            AND o.observed_at > k.at - {frequency.window_sql("mm")} AND o.observed_at <= k.at
@@ -177,7 +180,7 @@ def snapshots(
         "ats": [p[2] for p in points],
     }
     rows: dict[int, list] = {}
-    for row in session.execute(AS_OF, params):
+    for row in session.execute(AS_OF, params).all():
         rows.setdefault(row.i, []).append(row)
     return {
         key: _snapshot(at, rows[i], shape)

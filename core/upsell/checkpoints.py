@@ -114,7 +114,7 @@ def meeting_start(day: date) -> datetime:
     return datetime.combine(day, MEETING_AT)
 
 
-def _doc_blocks(title: str, plan, summary: dict) -> list[dict]:
+def _doc_blocks(title: str, plan, summary: dict, status: str) -> list[dict]:
     rows = [["Metric", "Baseline", "Target", "Current", "Progress", "Expected", "30-day trend"]]
     for m in summary["metrics"]:
         pct = [f"{v:.0%}" if v is not None else "—" for v in (m["progress"], m["expected"])]
@@ -130,7 +130,7 @@ def _doc_blocks(title: str, plan, summary: dict) -> list[dict]:
         )
     return [
         {"kind": "heading", "text": f"{title}: {plan.customer}", "level": 1},
-        {"kind": "paragraph", "text": _status_line(plan, summary)},
+        {"kind": "paragraph", "text": status},
         {"kind": "heading", "text": "Metrics", "level": 2},
         {"kind": "table", "rows": rows},
         {"kind": "heading", "text": "Risks", "level": 2},
@@ -160,7 +160,7 @@ def _status_line(plan, summary: dict) -> str:
     return line
 
 
-def _draft(cp, plan, summary: dict, template) -> dict:
+def _draft(cp, plan, summary: dict, status: str, template) -> dict:
     """Return the review summary draft for the CSM to edit and approve."""
     findings = [
         f"- {m['name']}: no value yet (target {m['target']} {m['unit']})"
@@ -173,7 +173,7 @@ def _draft(cp, plan, summary: dict, template) -> dict:
         "customer_name": plan.customer,
         "checkpoint_day": cp.day,
         "product_names": plan.products,
-        "status": _status_line(plan, summary),
+        "status": status,
         "findings": "\n".join(findings) or "No data yet.",
         "next_steps": "\n".join(f"- {a}" for a in summary["actions"]),
         "csm_name": plan.csm_name or "the customer success team",
@@ -240,6 +240,7 @@ def _prepare(
 ) -> _Prepared:
     title = reviews.checkpoint_title(cp.day)
     summary = _summary(cp, plan, shot, now, later)
+    status = _status_line(plan, summary)  # the meeting and notes added below are not in it
     start = meeting_start(now.date())
     deliveries = []
     if later is None and plan.csm_email:
@@ -255,7 +256,7 @@ def _prepare(
                     "organizer": plan.csm_email,
                     "eventId": calendar_event_id(cp.id),
                     "summary": f"{title}: {plan.customer} — {plan.upsell}",
-                    "description": _status_line(plan, summary),
+                    "description": status,
                     "start": start.isoformat(),
                     "end": end.isoformat(),
                     "attendees": list(plan.contacts),
@@ -273,7 +274,7 @@ def _prepare(
             payload={
                 "recordId": str(cp.id),
                 "title": f"{title} — {plan.customer}: {plan.upsell}",
-                "blocks": _doc_blocks(title, plan, summary),
+                "blocks": _doc_blocks(title, plan, summary, status),
             },
         )
     )
@@ -281,14 +282,14 @@ def _prepare(
         checkpoint_id=cp.id,
         summary=summary,
         deliveries=deliveries,
-        draft=_draft(cp, plan, summary, template) if later is None else None,
+        draft=_draft(cp, plan, summary, status, template) if later is None else None,
         timeline={
             "id": uuid.uuid4(),
             "customer_id": plan.customer_id,
             "occurred_at": now,
             "kind": "checkpoint_triggered",
             "title": f"{title} for {plan.upsell}",
-            "body": _status_line(plan, summary),
+            "body": status,
             "related_type": "checkpoint",
             "related_id": cp.id,
         },

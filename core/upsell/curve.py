@@ -99,11 +99,22 @@ class PlanScore:
     all_met: bool
 
 
+DIRECTIONS = {d.value: d for d in Direction}
+
+
+def direction_of(value: Direction | str) -> Direction:
+    """Return `Direction(value)`; a known value is looked up (a pass asks for each metric)."""
+    try:
+        return DIRECTIONS[value]
+    except (KeyError, TypeError):
+        return Direction(value)
+
+
 def target_met(*, current, target, direction: Direction | str) -> bool:
     """Return whether `current` reaches `target` in the metric's better direction."""
     if current is None or target is None:
         return False
-    sign = 1 if Direction(direction) == Direction.HIGHER else -1
+    sign = 1 if direction_of(direction) == Direction.HIGHER else -1
     return (float(current) - float(target)) * sign >= 0
 
 
@@ -112,7 +123,7 @@ def score_metric(*, current, baseline, target, direction: Direction | str) -> Me
     met = target_met(current=current, target=target, direction=direction)
     if current is None:
         return MetricScore(None, False, "no value yet")
-    higher = Direction(direction) == Direction.HIGHER
+    higher = direction_of(direction) == Direction.HIGHER
     if baseline is None and not higher:
         return MetricScore(None, met, "no baseline, so progress cannot be computed")
     start = 0.0 if baseline is None else float(baseline)
@@ -192,15 +203,22 @@ def learned_curve(*, session: Session, limit: int = LEARN_MAX_PLANS) -> tuple[fl
     return fit_curve(trajectories)
 
 
+FOUR_PLACES = Decimal("0.0001")
+
+
 def as_decimal(value: float | None) -> Decimal | None:
     """Return a float as a 4-place Decimal (the precision of Amount columns)."""
-    return None if value is None else Decimal(str(round(value, 4))).quantize(Decimal("0.0001"))
+    return None if value is None else Decimal(str(round(value, 4))).quantize(FOUR_PLACES)
+
+
+WHOLE, CENTS = Decimal(1), Decimal("0.01")
 
 
 def fmt(value: Decimal | float | None) -> str:
     """Format a metric value for people: 64.5714 → 64.57, 1234.5 → 1235 ("—" when missing)."""
     if value is None:
         return "—"
-    number = Decimal(str(value))
-    places = Decimal(1) if abs(number) >= 100 else Decimal("0.01")
+    # A Decimal reads back from its text as itself: only other numbers go through text.
+    number = value if type(value) is Decimal else Decimal(str(value))
+    places = WHOLE if abs(number) >= 100 else CENTS
     return f"{number.quantize(places).normalize():f}"

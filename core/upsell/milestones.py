@@ -8,7 +8,8 @@ manually measured criterion reaches it when a value entered since the start meet
 as for checkpoints: **completed** (with the day it was reached, also when that was after the due
 day), **overdue** (the due day has passed and it is not reached) or **upcoming**. A completed
 milestone stays completed when the metric falls back. One `evaluate` is three statements over
-every active plan, never a query per milestone.
+every active plan, never a query per milestone; the averaged days are computed once per series
+(customer, metric, start, frequency), however many milestones watch it.
 
 Layout (`plan_milestones`, once per plan, stamped in `milestones_planned_at`): the `milestones` of
 the plan's product templates, each {"name" (optional), "metricKey" or "criterion" (a criterion
@@ -84,26 +85,26 @@ def _meets(value: str) -> str:
     )
 
 
+SERIES = ("customer_id", "metric_key", "started_on", "frequency")  # what a rolled value reads
+
+
 def _rolled() -> str:
-    """SQL: each automatic milestone's days since the start, averaged over its frequency window."""
-    # A milestone has one frequency: a branch per frequency reads its milestones' observations
-    # and computes only the window it needs.
+    """SQL: each series' days since its start, averaged over its frequency window."""
+    # Computed once per series, however many milestones watch it (a criterion's milestones, plans
+    # of one customer started the same day), and one series at a time, so each sort is small.
+    # A series has one frequency: only its frequency's branch reads observations.
     return " UNION ALL ".join(
         f"""
-        SELECT id, day, threshold, direction, sum(total) OVER w / sum(n) OVER w AS value
-          FROM (SELECT o.id, o.threshold, o.direction,
-                       (x.observed_at AT TIME ZONE 'UTC')::date AS day, sum(x.value) AS total,
+        SELECT day, sum(total) OVER w / sum(n) OVER w AS value
+          FROM (SELECT (x.observed_at AT TIME ZONE 'UTC')::date AS day, sum(x.value) AS total,
                        count(*) AS n
-                  FROM open o
-                  JOIN metric_observations x ON x.customer_id = o.customer_id
-                   AND x.metric_key = o.metric_key
-                   AND x.observed_at >= (o.started_on::timestamp AT TIME ZONE 'UTC')
+                  FROM metric_observations x
+                 WHERE s.frequency = '{f.value}'
+                   AND x.customer_id = s.customer_id AND x.metric_key = s.metric_key
+                   AND x.observed_at >= (s.started_on::timestamp AT TIME ZONE 'UTC')
                    AND x.observed_at <= :now
-                 WHERE o.measurement = '{MeasurementMode.AUTOMATIC.value}'
-                   AND o.frequency = '{f.value}'
-                 GROUP BY o.id, o.threshold, o.direction, day) daily
-        WINDOW w AS (PARTITION BY id ORDER BY day
-                     RANGE BETWEEN interval '{d - 1} days' PRECEDING AND CURRENT ROW)
+                 GROUP BY day) daily
+        WINDOW w AS (ORDER BY day RANGE BETWEEN interval '{d - 1} days' PRECEDING AND CURRENT ROW)
         """
         for f, d in frequency.WINDOW_DAYS.items()
     )
@@ -119,10 +120,22 @@ REACH = text(
         JOIN measurement_metrics mm ON mm.id = ms.metric_id
         JOIN upsell_measurements m ON m.id = ms.measurement_id
        WHERE m.status = 'active' AND ms.reached_on IS NULL
-    ), rolled AS (
-      {_rolled()}
+    ), series AS (
+      SELECT {", ".join(SERIES)}, array_agg(id) AS ids, array_agg(threshold) AS thresholds,
+             array_agg(direction) AS directions
+        FROM open
+       WHERE measurement = '{MeasurementMode.AUTOMATIC.value}'
+       GROUP BY {", ".join(SERIES)}
     ), reached AS (
-      SELECT id, min(day) AS day FROM rolled WHERE {_meets("value")} GROUP BY id
+      SELECT ms.id, f.day
+        FROM series s
+       CROSS JOIN LATERAL (SELECT array_agg(day ORDER BY day) AS days,
+                                  array_agg(value ORDER BY day) AS values
+                             FROM ({_rolled()}) x) r
+       CROSS JOIN LATERAL unnest(s.ids, s.thresholds, s.directions) AS ms(id, threshold, direction)
+       CROSS JOIN LATERAL (SELECT min(d.day) AS day FROM unnest(r.days, r.values) AS d(day, value)
+                            WHERE {_meets("d.value")}) f
+       WHERE f.day IS NOT NULL
       UNION ALL
       SELECT id, (current_at AT TIME ZONE 'UTC')::date FROM open
        WHERE measurement = '{MeasurementMode.MANUAL.value}' AND current IS NOT NULL

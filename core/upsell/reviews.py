@@ -16,7 +16,7 @@ from core.audit.service import record_audit
 from core.base import Direction
 from core.customers.models import MetricKind, TimelineEvent
 from core.errors import Invalid, NotFound
-from core.upsell.curve import LABELS, ON_TRACK_MARGIN, fmt, target_met
+from core.upsell.curve import LABELS, ON_TRACK_MARGIN, direction_of, fmt, target_met
 from core.upsell.models import (
     Checkpoint,
     CheckpointStatus,
@@ -57,7 +57,7 @@ def trend(m) -> dict:
     if m.month_ago is None or m.current is None:
         return {"from": None, "to": fmt(m.current), "direction": "unknown"}
     change = float(m.current) - float(m.month_ago)
-    sign = 1 if Direction(m.direction) == Direction.HIGHER else -1
+    sign = 1 if direction_of(m.direction) == Direction.HIGHER else -1
     span = abs(float(m.target) - float(m.baseline)) if m.baseline is not None else 0
     scale = span or abs(float(m.month_ago)) or 1.0
     relative = change * sign / scale
@@ -91,10 +91,14 @@ def _stale_days(m, now: datetime) -> int | None:
 
 def risks(metrics: list, *, status: str | None, now: datetime) -> list[str]:
     """List what the data says could stop the plan reaching its targets."""
+    return _risks(metrics, [trend(m) for m in metrics], status=status, now=now)
+
+
+def _risks(metrics: list, trends: list[dict], *, status: str | None, now: datetime) -> list[str]:
     found = []
     if status in ("at_risk", "behind"):
         found.append(f"The plan is {LABELS[status]} against its expected adoption curve.")
-    for m in metrics:
+    for m, moved in zip(metrics, trends, strict=True):
         if m.current is None:
             found.append(
                 f"{m.name} has no value yet."
@@ -107,7 +111,7 @@ def risks(metrics: list, *, status: str | None, now: datetime) -> list[str]:
                 f"{m.name} is {float(m.progress):.0%} of the way to target; "
                 f"{float(m.expected):.0%} was expected by now."
             )
-        if trend(m)["direction"] == "worsening":
+        if moved["direction"] == "worsening":
             found.append(f"{m.name} worsened over the last {TREND_DAYS} days.")
         if (days := _stale_days(m, now)) is not None:
             found.append(f"{m.name} was last recorded {days} days ago.")
@@ -116,13 +120,17 @@ def risks(metrics: list, *, status: str | None, now: datetime) -> list[str]:
 
 def suggest_actions(metrics: list, *, products: str, now: datetime) -> list[str]:
     """Suggest next steps for the metrics at risk (the weakest first), or for a plan on track."""
+    return _actions(metrics, [trend(m) for m in metrics], products=products, now=now)
+
+
+def _actions(metrics: list, trends: list[dict], *, products: str, now: datetime) -> list[str]:
     actions: list[str] = []
     weak = [
         m
-        for m in metrics
+        for m, moved in zip(metrics, trends, strict=True)
         if m.current is None
         or _lagging(m)
-        or trend(m)["direction"] == "worsening"
+        or moved["direction"] == "worsening"
         or _stale_days(m, now) is not None
     ]
     weak.sort(key=lambda m: float(m.progress) if m.progress is not None else -1.0)
@@ -158,6 +166,7 @@ def build_summary(
     now: datetime,
 ) -> dict:
     """Return the review summary stored on a checkpoint: metrics, trend, risks and actions."""
+    trends = [trend(m) for m in metrics]  # read by the rows, the risks and the actions
     known = [float(m.progress) for m in metrics if m.progress is not None]
     expected = next((float(m.expected) for m in metrics if m.expected is not None), None)
     rows = [
@@ -171,9 +180,9 @@ def build_summary(
             "progress": None if m.progress is None else round(float(m.progress), 4),
             "expected": None if m.expected is None else round(float(m.expected), 4),
             "met": target_met(current=m.current, target=m.target, direction=m.direction),
-            "trend": trend(m),
+            "trend": moved,
         }
-        for m in metrics
+        for m, moved in zip(metrics, trends, strict=True)
     ]
     notes = [
         f"{m.name}: no baseline, so progress is not computed."
@@ -190,8 +199,8 @@ def build_summary(
         "average_progress": round(sum(known) / len(known), 4) if known else None,
         "expected_progress": expected,
         "metrics": rows,
-        "risks": risks(metrics, status=status, now=now),
-        "actions": suggest_actions(metrics, products=products, now=now),
+        "risks": _risks(metrics, trends, status=status, now=now),
+        "actions": _actions(metrics, trends, products=products, now=now),
         "notes": notes,
     }
 

@@ -246,6 +246,45 @@ def test_completed_overdue_and_upcoming_in_one_set_based_pass(session, owner):
     assert _statements(session, lambda: milestones.evaluate(session=session, now=NOW)) == 2
 
 
+def test_plans_reading_one_series_each_get_their_own_first_day(session, owner):
+    cust = f.customer(session, owner=owner)
+    start = TODAY - timedelta(days=40)
+    day = lambda n: start + timedelta(days=n)  # noqa: E731
+    # Two plans started the same day read one series (its 7-day average passes 125 on day 11,
+    # 150 on day 13, 200 on day 16); a plan started on day 8 averages only what it observed
+    # since its start, so it passes 125 on day 10 and 150 on day 11.
+    first = users_plan(session, cust, days_ago=40, key="ms_sh_users")
+    wider = f.plan(
+        session,
+        cust,
+        started_on=start,
+        metrics=[unit(f.auto("Active users", "ms_sh_users", 100, 300), "users")],
+        name="Wider plan",
+    )
+    later = users_plan(session, cust, days_ago=32, key="ms_sh_users")
+    f.observe_days(session, cust, "ms_sh_users", start, TODAY, lambda i: 100 if i < 10 else 200)
+    milestones.track(session=session, now=NOW)
+
+    reached = {
+        plan.id: {n: m.reached_on for n, m in of(session, plan).items()}
+        for plan in (first, wider, later)
+    }
+    assert reached == {
+        first.id: {
+            "Active users reaches 125 users": day(11),
+            "Active users reaches 150 users": day(13),
+        },
+        wider.id: {
+            "Active users reaches 150 users": day(13),
+            "Active users reaches 200 users": day(16),
+        },
+        later.id: {
+            "Active users reaches 125 users": day(10),
+            "Active users reaches 150 users": day(11),
+        },
+    }
+
+
 def test_a_completed_milestone_stays_completed_and_shows_in_the_reads(session, owner):
     cust = f.customer(session, owner=owner)
     plan = users_plan(session, cust, days_ago=20, key="ms_s_users")
