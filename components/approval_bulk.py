@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import approval_data, data
+from components import approval_data, approval_unsaved, data
 from components.approval_list import OPEN
 from components.draft_views import announce
 from components.format import escape_md
@@ -53,10 +53,11 @@ def _approve(rows: list[DraftListRow], user: UserSummary) -> None:
 
 
 def _confirmation(rows: list[DraftListRow], user: UserSummary) -> None:
-    emails = sum(1 for r in rows if r.to_addresses)
+    emails, unsaved = sum(1 for r in rows if r.to_addresses), approval_unsaved.held()
     lines = [
         f"- **{escape_md(r.customer_name)}** — {escape_md(r.subject)} → "
         + escape_md(", ".join(r.to_addresses) or "nobody (internal summary)")
+        + (" (its unsaved edits are not included)" if r.id in unsaved else "")
         for r in rows[:LISTED]
     ]
     if len(rows) > LISTED:

@@ -2,6 +2,14 @@
 
 Errors show inside the pane, right above the buttons that caused them, and the editor keeps what
 was typed. After approving or rejecting, the next draft in the list's order opens.
+
+The editor is plain widgets, not a form (a form sends text only on submit, so opening another
+draft lost it): each field commits on blur, and its on_change keeps the text with the version it
+was typed on under session-state keys of its own (components/approval_unsaved.py), which outlive
+the widgets; reopening the draft starts the widgets from there (as their `value`) and the list
+marks it "Unsaved edits". Text typed on a version someone else has since replaced takes the
+conflict path: the latest loads, the typing shows under "Your unsaved text". Saving, approving or
+rejecting clears what was kept.
 """
 
 import difflib
@@ -9,7 +17,7 @@ import uuid
 
 import streamlit as st
 
-from components import approval_data, data, forms
+from components import approval_data, approval_unsaved, data, forms
 from components.approval_list import OPEN
 from components.draft_views import BADGES, age, announce
 from components.format import escape_md, when
@@ -33,12 +41,9 @@ DELIVERY_NOTES = {
     "failed": "Gmail did not accept it yet; retrying automatically.",
     "not_configured": "Waiting: Gmail is not configured yet. It goes out once an admin sets it up.",
 }
+OUTDATED = "Someone else saved a newer version of this draft after you typed your edits."
+UNSAVED_NOTE = "Unsaved edits: kept while you open other drafts. Save to store them in the draft."
 STALE_HINT = " Their latest text is loaded below; your text is kept under “Your unsaved text”."
-
-
-def _keys(draft_id: uuid.UUID) -> dict[str, str]:
-    parts = ("subject", "body", "reason", "version", "mine")
-    return {part: f"draft_{part}_{draft_id}" for part in parts}
 
 
 def _fail(draft_id: uuid.UUID, message: str) -> None:
@@ -47,12 +52,11 @@ def _fail(draft_id: uuid.UUID, message: str) -> None:
 
 def _decide(action: str, row: DraftDetail, user: UserSummary, typed: dict) -> str | None:
     """Run the action; return the confirmation, or None after saving (the draft stays open)."""
-    state, keys = st.session_state, _keys(row.id)
+    state, keys = st.session_state, approval_unsaved.keys(row.id)
     common = {"draft_id": row.id, "expected_version": state[keys["version"]], "actor": user}
     if action == "save":
         saved = data.call(update_draft, **common, **typed)
-        state[keys["version"]] = saved.version
-        state.pop(keys["mine"], None)  # what was typed is now saved
+        approval_unsaved.saved(row.id, saved.version)  # what was typed is now saved
         announce(f"Saved the draft for {row.customer_name}.")
         return None
     if action == "approve":
@@ -67,7 +71,7 @@ def _decide(action: str, row: DraftDetail, user: UserSummary, typed: dict) -> st
 
 
 def _act(action: str, row: DraftDetail, user: UserSummary, filters: dict) -> None:
-    state, keys = st.session_state, _keys(row.id)
+    state, keys = st.session_state, approval_unsaved.keys(row.id)
     state[OPEN] = row.id  # an error shows in this draft's pane, whatever the list shows next
     typed = {"subject": state[keys["subject"]], "body": state[keys["body"]]}
     if problem := (
@@ -83,10 +87,8 @@ def _act(action: str, row: DraftDetail, user: UserSummary, filters: dict) -> Non
     except Conflict as exc:
         approval_data.forget()
         _fail(row.id, f"{exc}{STALE_HINT}" if str(exc) == STALE else str(exc))
-        if str(exc) == STALE and (typed["subject"], typed["body"]) != (row.subject, row.body):
-            state[keys["mine"]] = typed  # nothing typed is lost while the editor reloads
-        for key in (keys["subject"], keys["body"], keys["version"]):
-            state.pop(key, None)  # the next run fills the editor with the latest text
+        if str(exc) == STALE:  # the next run fills the editor with the latest text
+            approval_unsaved.reload(row.id)  # nothing typed is lost meanwhile
         return
     except DomainError as exc:
         _fail(row.id, str(exc))
@@ -94,8 +96,7 @@ def _act(action: str, row: DraftDetail, user: UserSummary, filters: dict) -> Non
     approval_data.forget()
     if done is None:
         return
-    for key in keys.values():
-        state.pop(key, None)
+    approval_unsaved.forget(row.id)
     state[OPEN] = data.call(
         next_draft, viewer_id=user.id, viewer_role=user.role, after=row.id, **filters
     )
@@ -148,36 +149,47 @@ def _changes(row: DraftDetail) -> None:
 
 
 def _mine(row: DraftDetail) -> None:
-    mine = st.session_state.get(_keys(row.id)["mine"])
-    if mine:
+    if mine := approval_unsaved.superseded(row.id):
         with st.expander("Your unsaved text", icon=":material/content_copy:"):
             st.code(f"{mine['subject']}\n\n{mine['body']}", language=None, wrap_lines=True)
 
 
 def _editor(row: DraftDetail, user: UserSummary, filters: dict, error: str | None) -> None:
-    keys = _keys(row.id)
-    if keys["subject"] not in st.session_state:  # first view, or reloaded after a conflict
-        st.session_state[keys["version"]] = row.version
+    keys = approval_unsaved.keys(row.id)
+    text, outdated = approval_unsaved.restore(row)
     if user.role == Role.ADMIN:
         st.caption(
             f"You act for {escape_md(row.owner_name or 'the owning CSM')}: the email goes out "
             "from their address."
         )
+    if outdated and not error:
+        st.warning(f"{OUTDATED}{STALE_HINT}", icon=":material/update:")
     stale = st.session_state[keys["version"]] != row.version
     if stale and not error:
         st.warning("Someone else saved a newer version of this draft.", icon=":material/update:")
         st.button(
-            "Load the latest text", key=f"draft_reload_{row.id}", on_click=_reload, args=(row,)
+            "Load the latest text",
+            key=f"draft_reload_{row.id}",
+            on_click=approval_unsaved.reload,
+            args=(row.id,),
         )
     _mine(row)
-    with st.form(f"draft_{row.id}", border=False):
-        st.text_input("Subject", value=row.subject, max_chars=SUBJECT_MAX, key=keys["subject"])
-        st.text_area("Body", value=row.body, height=300, max_chars=BODY_MAX, key=keys["body"])
+    if row.id in approval_unsaved.held() and not approval_unsaved.superseded(row.id):
+        st.caption(f":material/edit_note: {UNSAVED_NOTE}")
+    # Plain widgets, not a form: each edit reaches the server on blur and is kept from there.
+    keep = {"on_change": approval_unsaved.keep, "args": (row.id,)}
+    with st.container(key=f"draft_{row.id}"):
+        st.text_input(
+            "Subject", text["subject"], max_chars=SUBJECT_MAX, key=keys["subject"], **keep
+        )
+        st.text_area("Body", text["body"], height=300, max_chars=BODY_MAX, key=keys["body"], **keep)
         st.text_input(
             "Reason (needed only to reject)",
+            text["reason"],
             key=keys["reason"],
             max_chars=NOTE_LENGTH,
             placeholder="e.g. The goal is not confirmed with the customer yet",
+            **keep,
         )
         if error:  # right above the buttons that caused it
             st.error(escape_md(error), icon=":material/error:")
@@ -189,7 +201,7 @@ def _editor(row: DraftDetail, user: UserSummary, filters: dict, error: str | Non
             (drop, "Reject", "reject", "secondary"),
         ):
             with column:
-                st.form_submit_button(
+                st.button(
                     label,
                     type=kind,
                     width="stretch",
@@ -197,11 +209,6 @@ def _editor(row: DraftDetail, user: UserSummary, filters: dict, error: str | Non
                     args=(action, row, user, filters),
                     key=f"draft_{action}_{row.id}",
                 )
-
-
-def _reload(row: DraftDetail) -> None:
-    for key in _keys(row.id).values():
-        st.session_state.pop(key, None)
 
 
 def _outcome(row: DraftDetail) -> None:
@@ -229,6 +236,7 @@ def _read_only(row: DraftDetail, error: str | None) -> None:
     if error:
         st.error(escape_md(error), icon=":material/error:")
     _outcome(row)
+    _mine(row)
     if row.status == DraftStatus.PENDING:
         st.info("Only the owning CSM or an admin can approve this draft.", icon=":material/lock:")
     st.markdown(f"**Subject:** {escape_md(row.subject)}")
@@ -250,4 +258,5 @@ def pane(row: DraftDetail, source: DraftSource | None, user: UserSummary, filter
         if row.can_act:
             _editor(row, user, filters, error)
         else:
+            approval_unsaved.set_aside(row.id)  # decided meanwhile: its text can only be read
             _read_only(row, error)

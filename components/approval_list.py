@@ -34,6 +34,7 @@ SORTS = {
 ANY = "any"  # the "no filter" choice (a None option would show as a clearable selection)
 AGES = {1: "Over a day old", 3: "Over 3 days old", 7: "Over a week old", 30: "Over 30 days old"}
 LIST_HEIGHT, SCROLL_FROM = 620, 8
+UNSAVED_BADGE = ":yellow-badge[Unsaved edits]"
 LABEL_SHOWN = 46  # characters of "customer · subject" a list row shows: one line
 
 
@@ -151,7 +152,7 @@ def _open(draft_id: uuid.UUID) -> None:
     st.session_state[OPEN] = draft_id
 
 
-def _row(row: DraftListRow, is_open: bool) -> None:
+def _row(row: DraftListRow, is_open: bool, unsaved: bool) -> None:
     # Subjects often start with the customer's name, which the row already shows.
     subject = without_customer(row.subject, row.customer_name)
     room = max(LABEL_SHOWN - len(row.customer_name) - 6 * is_open, 12)
@@ -170,13 +171,15 @@ def _row(row: DraftListRow, is_open: bool) -> None:
         )
         owner = escape_md(row.owner_name or "no owner")
         facts = [BADGES[row.status], KIND_LABELS[row.kind], age(row.created_at), owner]
+        if unsaved:  # text typed here and not saved yet: reopening the draft brings it back
+            facts.insert(1, UNSAVED_BADGE)
         if row.edited:
             facts.append("edited")
         st.caption(" · ".join(facts))
 
 
-def draft_list(page: DraftPage, open_id: uuid.UUID | None) -> None:
-    """Render one page of drafts as rows to open, with the count and the pager."""
+def draft_list(page: DraftPage, open_id: uuid.UUID | None, unsaved: set[uuid.UUID]) -> None:
+    """Render one page of drafts as rows to open (marking `unsaved` ones), count and pager."""
     first, last = page.offset + 1, page.offset + len(page.rows)
     if page.total == 1:
         st.caption("1 draft")
@@ -188,7 +191,7 @@ def draft_list(page: DraftPage, open_id: uuid.UUID | None) -> None:
     height = LIST_HEIGHT if len(page.rows) > SCROLL_FROM else "content"
     with st.container(height=height, gap="small", key="approvals_list"):
         for row in page.rows:
-            _row(row, row.id == open_id)
+            _row(row, row.id == open_id, row.id in unsaved)
     if page.total <= page.limit:
         return
     earlier, later = st.columns(2)

@@ -2,7 +2,14 @@
 
 import streamlit as st
 
-from components import approval_bulk, approval_data, approval_detail, approval_list, draft_views
+from components import (
+    approval_bulk,
+    approval_data,
+    approval_detail,
+    approval_list,
+    approval_unsaved,
+    draft_views,
+)
 from components.auth import require_user
 from components.cards import empty_state, page_header
 from components.format import escape_md
@@ -55,7 +62,7 @@ if not page.rows:
 approval_bulk.bulk_approval(page.rows, user)
 listing, detail = st.columns([5, 7], gap="medium")
 with listing:
-    approval_list.draft_list(page, opened[0].id if opened else None)
+    approval_list.draft_list(page, opened[0].id if opened else None, approval_unsaved.held())
 with detail:
     if opened:
         approval_detail.pane(*opened, user, filters)

@@ -1,4 +1,5 @@
-"""A CSM works the Approvals inbox in the browser: filter, open, edit, approve, the next opens.
+"""A CSM works the Approvals inbox in the browser: filter, open, edit, look at another draft and
+come back to the unsaved edit, approve, the next opens.
 
 Gmail (a local fake) then receives the edited email from the CSM's address, and only that one.
 """
@@ -130,7 +131,17 @@ def test_csm_filters_opens_edits_approves_and_the_next_draft_opens(
         page.locator(f".st-key-approvals_open_{chosen['id']} button").first.click()
         expect(subject).to_have_value(chosen["subject"])
         expect(pane.get_by_text("From the win:")).to_be_visible()
-        pane.get_by_role("textbox", name="Body").fill(EDITED)
+        body = pane.get_by_role("textbox", name="Body")
+        body.fill(EDITED)
+        # Opening another draft before saving keeps the typing: back on it, the text is there.
+        page.locator(f".st-key-approvals_open_{following['id']} button").first.click()
+        expect(subject).to_have_value(following["subject"])
+        expect(page.locator(f".st-key-approvals_row_{chosen['id']}")).to_contain_text(
+            "Unsaved edits"
+        )
+        page.locator(f".st-key-approvals_open_{chosen['id']} button").first.click()
+        expect(subject).to_have_value(chosen["subject"])
+        expect(body).to_have_value(EDITED)
         pane.get_by_role("button", name="Approve & send").click()
 
         expect(subject).to_have_value(following["subject"])  # the next one in the list's order

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
+from components import approval_data
 from core.accounts.schemas import UserSummary
 from core.base import Role
 from core.db import session_scope
@@ -296,6 +297,109 @@ def test_a_stale_save_loads_the_latest_text_and_keeps_what_was_typed(scratch_db)
     assert _stored(draft_id).body == "Casey's text, on top of the admin's"
 
 
+def _marked(at: AppTest) -> set[uuid.UUID]:
+    """The drafts the list marks as holding unsaved edits."""
+    return {
+        draft_id
+        for draft_id in _listed(at)
+        if any(
+            "Unsaved edits" in c.value
+            for c in at.get_by_key(f"approvals_row_{draft_id}").get("caption")
+        )
+    }
+
+
+def test_unsaved_typing_survives_opening_other_drafts_and_saving_clears_the_mark(scratch_db):
+    people = _people()
+    first = _draft(people["csm"], "Acme Corp", days_old=2)
+    second = _draft(people["csm"], "Globex", days_old=1)
+    at = _open(people["csm"])
+    assert _opened(at) == first and not _marked(at)
+    at.text_input(key=f"draft_subject_{first}").input("Well done, Acme")
+    at.text_area(key=f"draft_body_{first}").input("Hi Pat,\n\nTyped, not saved.")
+    at.button(key=f"approvals_open_{second}").click().run()
+    assert _opened(at) == second
+    assert _marked(at) == {first}
+    assert not problems(at), problems(at)
+
+    at.text_input(key="approvals_search").input("Globex").run()  # the first leaves the list
+    assert _listed(at) == [second]
+    at.text_input(key="approvals_search").input("").run()
+    at.button(key=f"approvals_open_{first}").click().run()
+    assert _opened(at) == first
+    assert at.text_input(key=f"draft_subject_{first}").value == "Well done, Acme"
+    assert at.text_area(key=f"draft_body_{first}").value == "Hi Pat,\n\nTyped, not saved."
+    assert "Unsaved edits" in _texts(at)
+    assert not at.warning
+    assert _stored(first).body == BODY
+
+    at.button(key=f"draft_save_{first}").click().run()
+    assert "Saved the draft for Acme Corp" in _texts(at)
+    assert _stored(first).body == "Hi Pat,\n\nTyped, not saved."
+    assert not _marked(at)
+    at.button(key=f"approvals_open_{second}").click().run()
+    at.button(key=f"approvals_open_{first}").click().run()
+    assert at.text_area(key=f"draft_body_{first}").value == "Hi Pat,\n\nTyped, not saved."
+    assert not _marked(at) and "Unsaved edits" not in _texts(at)
+
+
+def test_unsaved_typing_on_an_older_version_is_kept_apart_from_the_latest(scratch_db):
+    people = _people()
+    first = _draft(people["csm"], "Acme Corp", days_old=2)
+    second = _draft(people["csm"], "Globex", days_old=1)
+    at = _open(people["csm"])
+    at.text_area(key=f"draft_body_{first}").input("Casey's unsaved text")
+    at.button(key=f"approvals_open_{second}").click().run()
+    with session_scope() as session:  # the admin saves the first draft meanwhile
+        service.update_draft(
+            session=session,
+            draft_id=first,
+            subject="Admin subject",
+            body="Admin's text",
+            expected_version=1,
+            actor=people["admin"],
+        )
+    approval_data.forget()  # the inbox's cached reads expire
+    at.button(key=f"approvals_open_{first}").click().run()
+    assert not at.exception
+    assert at.text_area(key=f"draft_body_{first}").value == "Admin's text"
+    assert at.text_input(key=f"draft_subject_{first}").value == "Admin subject"
+    assert any("after you typed your edits" in w.value for w in at.warning)
+    assert any(
+        "Casey's unsaved text" in c.value for c in at.get_by_key("approvals_pane").get("code")
+    )
+    assert _marked(at) == {first}
+
+    at.button(key=f"draft_save_{first}").click().run()  # nothing typed on the latest yet
+    assert _stored(first).body == "Admin's text"
+    assert not _marked(at)
+    assert not any("Casey's" in c.value for c in at.get_by_key("approvals_pane").get("code"))
+
+
+def test_loading_the_latest_text_keeps_what_was_typed_apart(scratch_db):
+    people = _people()
+    draft_id = _draft(people["csm"])
+    at = _open(people["csm"])
+    at.text_area(key=f"draft_body_{draft_id}").input("Casey's text").run()
+    with session_scope() as session:
+        service.update_draft(
+            session=session,
+            draft_id=draft_id,
+            subject="Admin subject",
+            body="Admin's text",
+            expected_version=1,
+            actor=people["admin"],
+        )
+    approval_data.forget()  # the inbox's cached reads expire
+    at.run()
+    assert any("Someone else saved a newer version" in w.value for w in at.warning)
+    assert at.text_area(key=f"draft_body_{draft_id}").value == "Casey's text"
+    at.button(key=f"draft_reload_{draft_id}").click().run()
+    assert at.text_area(key=f"draft_body_{draft_id}").value == "Admin's text"
+    assert any("Casey's text" in c.value for c in at.get_by_key("approvals_pane").get("code"))
+    assert _marked(at) == {draft_id}
+
+
 def test_a_draft_decided_meanwhile_explains_itself(scratch_db):
     people = _people()
     draft_id = _draft(people["csm"])
@@ -359,6 +463,21 @@ def test_bulk_approve_names_what_will_be_sent_before_sending(scratch_db):
     assert "Approved 2 drafts (Acme Corp, Globex); 2 emails queued." in _texts(at)
     assert {_stored(first).status, _stored(second).status} == {DraftStatus.APPROVED}
     assert _listed(at) == [third]
+
+
+def test_bulk_approve_says_which_drafts_leave_unsaved_edits_out(scratch_db):
+    people = _people()
+    first = _draft(people["csm"], "Acme Corp", days_old=2)
+    second = _draft(people["csm"], "Globex", days_old=1)
+    at = _open(people["csm"])
+    at.text_area(key=f"draft_body_{first}").input("Typed, not saved.")
+    at.button(key=f"approvals_open_{second}").click().run()
+    at.multiselect(key="approvals_bulk").select(first).select(second).run()
+    at.button(key="approvals_bulk_review").click().run()
+    [confirm] = at.warning
+    [acme, globex] = [line for line in confirm.value.splitlines() if line.startswith("- ")]
+    assert "Acme Corp" in acme and "its unsaved edits are not included" in acme
+    assert "unsaved" not in globex
 
 
 def test_bulk_approve_names_a_draft_changed_meanwhile_and_approves_nothing(scratch_db):
