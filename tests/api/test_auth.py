@@ -1,3 +1,6 @@
+from sqlalchemy import event
+
+
 def test_api_routes_need_a_key(client):
     response = client.get("/api/me")
     assert response.status_code == 401
@@ -50,3 +53,19 @@ def test_revoked_key_stops_working(client, make_key, session):
     key = next(k for k in list_api_keys(session=session) if k.name == "test-sales")
     revoke_api_key(session=session, key_id=key.prefix)
     assert client.get("/api/me", headers=headers).status_code == 401
+
+
+def test_me_sends_only_the_keys_own_read(client, make_key, connection):
+    headers = make_key("csm")
+    assert client.get("/api/me", headers=headers).status_code == 200  # notes the first use
+    sent: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        assert client.get("/api/me", headers=headers).json()["name"] == "test-csm"
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+    assert len(sent) == 1 and "api_keys" in sent[0], sent

@@ -6,6 +6,7 @@ from sqlalchemy import select, update
 from core.accounts.models import ApiKey, User
 from core.accounts.service import (
     authenticate,
+    authenticate_acting,
     create_api_key,
     hash_key,
     key_use_due,
@@ -87,6 +88,16 @@ def test_a_bound_key_stops_authenticating_when_its_person_leaves(session, casey)
     casey.active = False
     session.flush()
     assert authenticate(session=session, token=token) is None
+
+
+def test_authenticating_names_whom_the_key_acts_as_in_the_same_read(session, casey):
+    bound, bound_token = create_api_key(session=session, name="casey-bot", user_email=casey.email)
+    unbound, unbound_token = create_api_key(session=session, name="crm", role="csm")
+    assert authenticate_acting(session=session, token=bound_token) == (bound, casey.email)
+    assert authenticate_acting(session=session, token=unbound_token) == (unbound, None)
+    revoke_api_key(session=session, key_id=unbound.id)
+    assert authenticate_acting(session=session, token=unbound_token) is None
+    assert authenticate_acting(session=session, token="oc_" + "x" * 43) is None
 
 
 def test_a_bound_key_acts_only_as_its_person(session, casey):
