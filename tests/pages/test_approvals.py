@@ -111,6 +111,19 @@ def _stored(draft_id) -> Draft:
         return session.get(Draft, draft_id)
 
 
+def _saved_by(actor, draft_id, subject: str, body: str) -> None:
+    """Save the first version of a draft as `actor` would, outside the page."""
+    with session_scope() as session:
+        service.update_draft(
+            session=session,
+            draft_id=draft_id,
+            subject=subject,
+            body=body,
+            expected_version=1,
+            actor=actor,
+        )
+
+
 def test_empty_queue_explains_where_drafts_come_from(scratch_db):
     at = _open(_people()["csm"])
     assert "Nothing is waiting for approval" in _texts(at)
@@ -178,15 +191,7 @@ def test_opening_a_draft_shows_its_win_recipients_and_edits(scratch_db):
     people = _people()
     _draft(people["csm"], "Globex", days_old=5)
     draft_id, win_id = _win_draft(people["csm"])
-    with session_scope() as session:
-        service.update_draft(
-            session=session,
-            draft_id=draft_id,
-            subject="Well done, Acme",
-            body=BODY.replace("3.6 hours", "3.5 hours"),
-            expected_version=1,
-            actor=people["csm"],
-        )
+    _saved_by(people["csm"], draft_id, "Well done, Acme", BODY.replace("3.6 hours", "3.5 hours"))
     at = _open(people["csm"])
     at.button(key=f"approvals_open_{draft_id}").click().run()
     assert _opened(at) == draft_id
@@ -274,15 +279,8 @@ def test_a_stale_save_loads_the_latest_text_and_keeps_what_was_typed(scratch_db)
     people = _people()
     draft_id = _draft(people["csm"])
     at = _open(people["csm"])
-    with session_scope() as session:  # the admin saves while Casey is still typing
-        service.update_draft(
-            session=session,
-            draft_id=draft_id,
-            subject="Admin subject",
-            body="Admin's text",
-            expected_version=1,
-            actor=people["admin"],
-        )
+    # The admin saves while Casey is still typing.
+    _saved_by(people["admin"], draft_id, "Admin subject", "Admin's text")
     at.text_area(key=f"draft_body_{draft_id}").input("Casey's text")
     at.button(key=f"draft_save_{draft_id}").click().run()
     assert not at.exception
@@ -350,15 +348,8 @@ def test_unsaved_typing_on_an_older_version_is_kept_apart_from_the_latest(scratc
     at = _open(people["csm"])
     at.text_area(key=f"draft_body_{first}").input("Casey's unsaved text")
     at.button(key=f"approvals_open_{second}").click().run()
-    with session_scope() as session:  # the admin saves the first draft meanwhile
-        service.update_draft(
-            session=session,
-            draft_id=first,
-            subject="Admin subject",
-            body="Admin's text",
-            expected_version=1,
-            actor=people["admin"],
-        )
+    # The admin saves the first draft meanwhile.
+    _saved_by(people["admin"], first, "Admin subject", "Admin's text")
     approval_data.forget()  # the inbox's cached reads expire
     at.button(key=f"approvals_open_{first}").click().run()
     assert not at.exception
@@ -381,15 +372,7 @@ def test_loading_the_latest_text_keeps_what_was_typed_apart(scratch_db):
     draft_id = _draft(people["csm"])
     at = _open(people["csm"])
     at.text_area(key=f"draft_body_{draft_id}").input("Casey's text").run()
-    with session_scope() as session:
-        service.update_draft(
-            session=session,
-            draft_id=draft_id,
-            subject="Admin subject",
-            body="Admin's text",
-            expected_version=1,
-            actor=people["admin"],
-        )
+    _saved_by(people["admin"], draft_id, "Admin subject", "Admin's text")
     approval_data.forget()  # the inbox's cached reads expire
     at.run()
     assert any("Someone else saved a newer version" in w.value for w in at.warning)
@@ -484,15 +467,7 @@ def test_bulk_approve_names_a_draft_changed_meanwhile_and_approves_nothing(scrat
     people = _people()
     first, second = _draft(people["csm"], "Acme Corp"), _draft(people["csm"], "Globex")
     at = _open(people["csm"])
-    with session_scope() as session:
-        service.update_draft(
-            session=session,
-            draft_id=second,
-            subject="Changed by Ada",
-            body="New text",
-            expected_version=1,
-            actor=people["admin"],
-        )
+    _saved_by(people["admin"], second, "Changed by Ada", "New text")
     at.multiselect(key="approvals_bulk").select(first).select(second).run()
     at.button(key="approvals_bulk_review").click().run()
     at.button(key="approvals_bulk_go").click().run()
