@@ -51,47 +51,43 @@ _IDS = "(CAST(:ids AS uuid[]) IS NULL OR m.id = ANY(CAST(:ids AS uuid[])))"
 PLAN_ITEM = "plan"  # a plan to score (job_item_failures.item_type)
 ALERT_ITEM = "plan_alert"  # a slipping plan's DM to its CSM
 
-CURRENT_FROM_USAGE = text(
-    f"""
-    UPDATE measurement_metrics mm
-       SET current = s.value, current_at = s.at, updated_at = now()
-      FROM (
-        SELECT mm.id, l.at, w.value
-          FROM measurement_metrics mm
-          JOIN upsell_measurements m ON m.id = mm.measurement_id
-         CROSS JOIN LATERAL (
-           SELECT max(o.observed_at) AS at FROM metric_observations o
-            WHERE o.customer_id = m.customer_id AND o.metric_key = mm.metric_key
-              AND o.observed_at <= :now) l
-         CROSS JOIN LATERAL (
-           SELECT round(avg(o.value), 4) AS value FROM metric_observations o
-            WHERE o.customer_id = m.customer_id AND o.metric_key = mm.metric_key
-              AND o.observed_at > CAST(:now AS timestamptz) - {frequency.window_sql("mm")}
-              AND o.observed_at <= :now) w
-         WHERE m.status = 'active' AND mm.measurement = 'automatic'
-           AND mm.metric_key IS NOT NULL AND l.at IS NOT NULL AND {_IDS}
-      ) s
-     WHERE mm.id = s.id
-       AND (mm.current IS DISTINCT FROM s.value OR mm.current_at IS DISTINCT FROM s.at)
-    """
-)
 PLAN_METRICS = text(
     f"""
     SELECT m.id AS plan_id, m.started_on, m.progress_status, {curve.HORIZON} AS horizon,
-           mm.id, mm.direction, mm.baseline, mm.target, mm.current, mm.progress, mm.expected,
-           mm.current_at, {frequency.frequency_sql("mm")} AS frequency
+           mm.id, mm.direction, mm.baseline, mm.target, mm.current AS stored,
+           mm.current_at AS stored_at, mm.progress, mm.expected,
+           {frequency.frequency_sql("mm")} AS frequency, w.value AS usage,
+           -- The latest observation by now is the window's latest when the window has any;
+           -- only a metric without recent data looks further back.
+           CASE WHEN mm.measurement = 'automatic' AND mm.metric_key IS NOT NULL
+                THEN coalesce(w.at, (SELECT max(o.observed_at) FROM metric_observations o
+                                      WHERE o.customer_id = m.customer_id
+                                        AND o.metric_key = mm.metric_key
+                                        AND o.observed_at <= :now)) END AS usage_at
       FROM upsell_measurements m
       JOIN measurement_metrics mm ON mm.measurement_id = m.id
+      LEFT JOIN LATERAL (
+        SELECT round(avg(o.value), 4) AS value, max(o.observed_at) AS at
+          FROM metric_observations o
+         WHERE mm.measurement = 'automatic' AND o.customer_id = m.customer_id
+           AND o.metric_key = mm.metric_key
+           AND o.observed_at > CAST(:now AS timestamptz) - {frequency.window_sql("mm")}
+           AND o.observed_at <= :now
+      ) w ON true
      WHERE m.status = 'active' AND {_IDS}
      ORDER BY m.id, mm.position, mm.name
     """
 )
+# One rewrite per changed criterion: its usage value with its score (and, while unset, its
+# default frequency, which `frequency.assign_defaults` would otherwise store in a second one).
 WRITE_METRICS = text(
-    """
+    f"""
     UPDATE measurement_metrics mm
-       SET progress = v.progress, expected = v.expected, updated_at = now()
-      FROM unnest(CAST(:ids AS uuid[]), CAST(:progress AS numeric[]), CAST(:expected AS numeric[]))
-           AS v(id, progress, expected)
+       SET current = v.current, current_at = v.current_at, progress = v.progress,
+           expected = v.expected, frequency = {frequency.frequency_sql("mm")}, updated_at = now()
+      FROM unnest(CAST(:ids AS uuid[]), CAST(:current AS numeric[]),
+                  CAST(:current_at AS timestamptz[]), CAST(:progress AS numeric[]),
+                  CAST(:expected AS numeric[])) AS v(id, current, current_at, progress, expected)
      WHERE mm.id = v.id
     """
 )
@@ -159,57 +155,77 @@ def update_progress(
     today = now.astimezone(UTC).date()
     ids = None if measurement_ids is None else list(measurement_ids)
     session.flush()
-    frequency.assign_defaults(session=session)
-    refreshed = session.execute(CURRENT_FROM_USAGE, {"now": now, "ids": ids}).rowcount
     # The tracking pass learns the expected curve once and hands it to each step.
     shape = shape or curve.learned_curve(session=session) or curve.LINEAR
     plans: dict[uuid.UUID, list] = defaultdict(list)
-    for row in session.execute(PLAN_METRICS, {"ids": ids}):
+    for row in session.execute(PLAN_METRICS, {"now": now, "ids": ids}).all():
         plans[row.plan_id].append(row)
-    metric_rows, status_rows = [], []
+    # A criterion's new usage value is stored even when its plan cannot be scored.
+    writes = {
+        m.id: (m.id, *_current(m), m.progress, m.expected)
+        for metrics in plans.values()
+        for m in metrics
+        if _refreshed(m)
+    }
+    refreshed, rescored, status_rows = len(writes), 0, []
     with batch(session, PLAN_ITEM) as scored:
         for plan_id, metrics in plans.items():
             # In the pass a plan that cannot be scored keeps its last score and is recorded;
             # a person's own update of a plan gets the error itself.
             with scored.item(plan_id, savepoint=False) if ids is None else nullcontext():
                 rows, status = _score(metrics, today=today, now=now, shape=shape)
-                metric_rows.extend(rows)
+                writes.update((row[0], row) for row in rows)
+                rescored += len(rows)
                 if metrics[0].progress_status != status:
                     status_rows.append((plan_id, status))
-    if metric_rows:
-        ids_, progress_, expected_ = (list(c) for c in zip(*metric_rows, strict=True))
-        session.execute(WRITE_METRICS, {"ids": ids_, "progress": progress_, "expected": expected_})
+    if writes:
+        columns = zip(*writes.values(), strict=True)
+        names = ("ids", "current", "current_at", "progress", "expected")
+        session.execute(WRITE_METRICS, {n: list(c) for n, c in zip(names, columns, strict=True)})
+    # Criteria the write above did not reach (other plans, unchanged ones) get theirs here.
+    frequency.assign_defaults(session=session)
     _write_plans(session, "progress_status", status_rows)
     _expire(session)
     return {
         "plans": len(plans),
         "values_refreshed": refreshed,
-        "metrics_rescored": len(metric_rows),
+        "metrics_rescored": rescored,
         "status_changes": len(status_rows),
     }
 
 
+def _current(m) -> tuple[Decimal | None, datetime | None]:
+    """Return the criterion's current value and time: from usage when it has any, else stored."""
+    return (m.stored, m.stored_at) if m.usage_at is None else (m.usage, m.usage_at)
+
+
+def _refreshed(m) -> bool:
+    """Say whether usage data changes the criterion's stored current value or its time."""
+    return m.usage_at is not None and (m.usage, m.usage_at) != (m.stored, m.stored_at)
+
+
 def _score(metrics: list, *, today: date, now: datetime, shape) -> tuple[list, str | None]:
     """Score one plan's metrics; return the metric rows that changed and the plan's status."""
+    currents = [_current(m) for m in metrics]
     scores = [
         curve.score_metric(
             current=None
-            if frequency.is_stale(current_at=m.current_at, frequency=m.frequency, now=now)
-            else m.current,
+            if frequency.is_stale(current_at=at, frequency=m.frequency, now=now)
+            else current,
             baseline=m.baseline,
             target=m.target,
             direction=m.direction,
         )
-        for m in metrics
+        for m, (current, at) in zip(metrics, currents, strict=True)
     ]
     days = (today - metrics[0].started_on).days
     plan = curve.score_plan(metrics=scores, days=days, horizon=metrics[0].horizon, shape=shape)
     expected = curve.as_decimal(plan.expected)
     rows = []
-    for m, score in zip(metrics, scores, strict=True):
+    for m, (current, at), score in zip(metrics, currents, scores, strict=True):
         progress = curve.as_decimal(score.progress)
         if (m.progress, m.expected) != (progress, expected):
-            rows.append((m.id, progress, expected))
+            rows.append((m.id, current, at, progress, expected))
     return rows, plan.status.value if plan.status else None
 
 

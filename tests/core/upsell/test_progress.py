@@ -1,13 +1,14 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from core.audit.models import AuditEntry
 from core.base import Direction
+from core.customers.models import MetricKind
 from core.errors import Invalid, NotFound
-from core.upsell import curve
+from core.upsell import curve, progress
 from core.upsell.models import Measurement, MeasurementStatus, MetricReading, ProgressStatus
 from core.upsell.progress import record_manual_values, update_progress
 from tests import factories as f
@@ -336,3 +337,121 @@ def test_manual_values_keep_their_history_for_checkpoints(session, owner):
         (first, Decimal(60), owner.id),
         (second, Decimal(120), owner.id),
     ]
+
+
+def _mixed_plans(session, owner):
+    """Plans with fresh, stale, missing and future usage, a manual value, and a completed plan."""
+    a, b = (f.customer(session, owner=owner) for _ in range(2))
+    first = f.plan(
+        session,
+        a,
+        started_on=TODAY - timedelta(days=45),
+        metrics=[
+            f.auto("Active users", "mx_users", 100, 200),
+            f.auto("Handle time", "mx_hours", 8, 4, direction=Direction.LOWER, kind=MetricKind.ROI),
+            f.manual("Savings", 0, 100, 30),
+        ],
+    )
+    second = f.plan(
+        session,
+        b,
+        started_on=TODAY - timedelta(days=10),
+        metrics=[
+            f.auto("Seats", "mx_seats", 10, 50),
+            f.auto("Tickets", "mx_tickets", 20, 10, direction=Direction.LOWER),
+        ],
+        name="Support expansion",
+    )
+    done = f.plan(
+        session,
+        b,
+        started_on=TODAY - timedelta(days=200),
+        metrics=[f.auto("Tickets", "mx_tickets", 20, 10, direction=Direction.LOWER)],
+        status=MeasurementStatus.COMPLETED,
+        name="Old expansion",
+    )
+    # 140, 150, 160, 140, 150, 160, 140 in the week ending now; the day before does not count.
+    f.observe_days(
+        session,
+        a,
+        "mx_users",
+        TODAY - timedelta(days=7),
+        TODAY,
+        lambda i: 999 * (i == 0) + 140 + 10 * ((i - 1) % 3),
+    )
+    f.observe_days(
+        session, a, "mx_hours", TODAY - timedelta(days=40), TODAY - timedelta(days=40), 5
+    )
+    f.observe_days(session, b, "mx_seats", TODAY + timedelta(days=1), TODAY + timedelta(days=2), 40)
+    f.observe_days(session, b, "mx_tickets", TODAY - timedelta(days=2), TODAY, 15)
+    return first, second, done
+
+
+def _stored(session, plan):
+    return {
+        name: (m.current, m.current_at, m.progress, m.expected, m.frequency)
+        for name, m in metrics_of(session, plan).items()
+    }
+
+
+def test_one_pass_stores_each_criterion_value_and_score(session, owner):
+    first, second, done = _mixed_plans(session, owner)
+    counts = update_progress(session=session, now=NOW)
+    assert counts == {
+        "plans": 2,
+        "values_refreshed": 3,  # users and tickets; handle time learns when data last came
+        "metrics_rescored": 5,
+        "status_changes": 2,
+    }
+    noon = datetime.combine(TODAY, time(12), tzinfo=UTC)
+    half = Decimal("0.5")
+    assert _stored(session, first) == {
+        "Active users": (Decimal("148.5714"), noon, Decimal("0.4857"), half, "weekly"),
+        "Handle time": (None, noon - timedelta(days=40), None, half, "monthly"),
+        "Savings": (Decimal(30), NOW - timedelta(days=1), Decimal("0.3"), half, "monthly"),
+    }
+    tenth = Decimal("0.1111")  # day 10 of 90
+    assert _stored(session, second) == {
+        "Seats": (None, None, None, tenth, "weekly"),
+        "Tickets": (Decimal(15), noon, half, tenth, "weekly"),
+    }
+    assert _stored(session, done) == {"Tickets": (None, None, None, None, "weekly")}
+    assert session.get(Measurement, first.id).progress_status == S.AT_RISK  # 0.39 vs 0.5
+    assert session.get(Measurement, second.id).progress_status == S.EXCEEDING  # 0.5 vs 0.11
+    assert session.get(Measurement, done.id).progress_status is None
+
+
+def _versions(session):
+    """Return the row versions (ctid) of every criterion and plan: a rewrite changes them."""
+    return (
+        session.execute(
+            text(
+                "SELECT array_agg(ctid::text ORDER BY id) FROM measurement_metrics "
+                "UNION ALL SELECT array_agg(ctid::text ORDER BY id) FROM upsell_measurements"
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+def test_a_second_pass_with_nothing_new_rewrites_no_row(session, owner):
+    _mixed_plans(session, owner)
+    update_progress(session=session, now=NOW)
+    before = _versions(session)
+    again = update_progress(session=session, now=NOW)
+    assert again == {"plans": 2, "values_refreshed": 0, "metrics_rescored": 0, "status_changes": 0}
+    assert _versions(session) == before
+
+
+def test_new_usage_is_stored_even_when_its_plan_cannot_be_scored(session, owner, monkeypatch):
+    first, _, _ = _mixed_plans(session, owner)
+
+    def broken(*args, **kwargs):
+        raise ValueError("this plan's data is broken")
+
+    monkeypatch.setattr(progress, "_score", broken)
+    counts = update_progress(session=session, now=NOW)
+    assert counts["values_refreshed"] == 3 and counts["metrics_rescored"] == 0
+    users = metrics_of(session, first)["Active users"]
+    assert (users.current, users.progress) == (Decimal("148.5714"), None)
