@@ -103,10 +103,10 @@ def _tree_cpu(pid: int) -> float:
 def _postmaster(url: str) -> int:
     """Return the process id of the database server that serves `url`."""
     engine = create_engine(url)
-    with engine.connect() as conn:
-        backend = conn.scalar(text("SELECT pg_backend_pid()"))
+    with engine.connect() as conn:  # asked while the backend lives: it exits with the connection
+        server = psutil.Process(conn.scalar(text("SELECT pg_backend_pid()"))).ppid()
     engine.dispose()
-    return psutil.Process(backend).ppid()
+    return server
 
 
 def _measured(pids: tuple[int, int], load) -> tuple:
