@@ -14,7 +14,8 @@ class GoalFirstReach(Base):
 
     One row per metric goal the refresh read (`core.reporting.unrecorded`); `reached_at` is NULL
     when its observations never held the target long enough. Readers use a row only while the
-    goal and its series are unchanged since the refresh's watermark, and derive the rest.
+    goal and its series are unchanged since the refresh's watermark and before `valid_until`,
+    and derive the rest.
     """
 
     __tablename__ = "goal_first_reach"
@@ -24,3 +25,6 @@ class GoalFirstReach(Base):
     )
     reached_at: Mapped[datetime | None] = mapped_column(tz(), nullable=True)
     checked_at: Mapped[datetime] = mapped_column(tz())  # when the refresh read the goal
+    # The series' first observation dated after `checked_at` (sent ahead of its time), if any:
+    # from then on the refresh's reading is incomplete and readers derive the goal again.
+    valid_until: Mapped[datetime | None] = mapped_column(tz(), nullable=True)

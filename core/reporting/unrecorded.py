@@ -28,9 +28,12 @@ Stored first reach. Even pruned, reading every metric goal's series takes second
 customers, and every leader's page shows capture. The moment a goal first reached its target
 only changes when the goal changes (`updated_at`) or its series receives observations (a new
 or corrected one moves `ingested_at`), so the `achievement_capture` job stores it per goal
-(`refresh_first_reach`) with a watermark: the refresh's start less the ingest grace that
+(`refresh_first_reach`) with a watermark: the refresh's start (or the start of an older
+transaction still open: its rows carry that start as their stamp) less the ingest grace that
 detection uses. A reader takes a stored moment only for a goal with a row that is unchanged
-since the watermark and whose series got nothing since then; every other metric goal in scope
+since the watermark and whose series got nothing since then, nor holds an observation dated
+after the refresh that is now past (`valid_until`: usage may be sent up to a day ahead of its
+date, and the refresh only read up to its own time); every other metric goal in scope
 (new, edited, with new data, or before the first refresh: all of them) is derived from its
 observations as above, in the same statement. The figure is therefore the same with or without
 the store (tested), and stays exact between refreshes; the store only decides how much is read.
@@ -94,7 +97,10 @@ _SCOPE = """
       SELECT s.id FROM metric_scope s
        WHERE CAST(:since AS timestamptz) IS NULL
           OR s.updated_at > CAST(:since AS timestamptz)
-          OR NOT EXISTS (SELECT 1 FROM goal_first_reach f WHERE f.goal_id = s.id)
+          OR NOT EXISTS (  -- none stored, or an observation sent ahead of its date is due now
+               SELECT 1 FROM goal_first_reach f
+                WHERE f.goal_id = s.id
+                  AND (f.valid_until IS NULL OR f.valid_until > CAST(:now AS timestamptz)))
           OR (s.customer_id, s.metric_key) IN (
                SELECT o.customer_id, o.metric_key FROM metric_observations o
                 WHERE o.ingested_at > CAST(:since AS timestamptz))
@@ -195,11 +201,17 @@ UNRECORDED = text(
 STORE = text(
     f"""
     WITH {_SCOPE}, {_FIRST_RUN}
-    INSERT INTO goal_first_reach (goal_id, reached_at, checked_at)
-    SELECT d.id, r.at, CAST(:now AS timestamptz)
-      FROM derive d LEFT JOIN first_runs r ON r.id = d.id
+    INSERT INTO goal_first_reach (goal_id, reached_at, checked_at, valid_until)
+    SELECT d.id, r.at, CAST(:now AS timestamptz),
+           (SELECT min(o.observed_at) FROM metric_observations o  -- sent ahead of its date
+             WHERE o.customer_id = s.customer_id AND o.metric_key = s.metric_key
+               AND o.observed_at > CAST(:now AS timestamptz))
+      FROM derive d
+      JOIN metric_scope s ON s.id = d.id
+      LEFT JOIN first_runs r ON r.id = d.id
     ON CONFLICT (goal_id) DO UPDATE
-       SET reached_at = excluded.reached_at, checked_at = excluded.checked_at
+       SET reached_at = excluded.reached_at, checked_at = excluded.checked_at,
+           valid_until = excluded.valid_until
     """
 )
 
@@ -216,6 +228,19 @@ PRUNE = text(
     """
 )
 
+# What the stored moments can be valid since: the earliest of the refresh's time, the
+# database's clock and the start of any transaction still open. Observations and goal edits
+# carry their transaction's start (`now()`), so one committed after this refresh with an earlier
+# stamp is still later than this moment, and readers derive its goal again.
+VALID_SINCE = text(
+    """
+    SELECT least(CAST(:now AS timestamptz), now(),
+                 coalesce(min(a.xact_start), 'infinity'::timestamptz))
+      FROM pg_stat_activity a
+     WHERE a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
+       AND a.datname = current_database()
+    """
+)
 ONE_WRITER = text("SELECT pg_advisory_xact_lock(hashtext('outcomes:goal-first-reach'))")
 
 
@@ -266,7 +291,8 @@ def refresh_first_reach(*, session: Session, now: datetime | None = None) -> dic
     now = now or datetime.now(UTC)
     session.execute(ONE_WRITER)  # two refreshes at once would store the same rows twice
     since = read_watermark(session, WATERMARK)
+    valid_since = session.scalar(VALID_SINCE, {"now": now})  # before reading: see VALID_SINCE
     stored = session.execute(STORE, _params(now, since)).rowcount
     pruned = session.execute(PRUNE).rowcount
-    write_watermark(session, WATERMARK, now - INGEST_GRACE)
+    write_watermark(session, WATERMARK, valid_since - INGEST_GRACE)
     return {"goals_read": stored, "rows_pruned": pruned}

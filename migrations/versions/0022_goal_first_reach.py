@@ -7,7 +7,8 @@ Create Date: 2026-11-30
 Achievement capture counts goals reached but never recorded; finding them read every metric
 goal's series on each page view (seconds at 10,000 customers). The `achievement_capture` job now
 stores, per metric goal, when its observations first held the target (NULL: never), with a
-watermark in `sync_watermarks`; readers derive only the goals changed since then.
+watermark in `sync_watermarks`; readers derive only the goals changed since then, and those
+whose series holds an observation dated after the refresh (`valid_until`) once that time passes.
 """
 
 from collections.abc import Sequence
@@ -27,6 +28,7 @@ def upgrade() -> None:
         sa.Column("goal_id", sa.Uuid(), nullable=False),
         sa.Column("reached_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("valid_until", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["goal_id"],
             ["goals.id"],

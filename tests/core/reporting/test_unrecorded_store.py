@@ -1,13 +1,15 @@
 """The stored first reach: read once per goal, used while nothing changed, derived again after."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
+from core.audit.watermarks import read_watermark
 from core.base import Direction
+from core.goals.detection import INGEST_GRACE
 from core.goals.models import Goal
 from core.reporting.models import GoalFirstReach
-from core.reporting.unrecorded import refresh_first_reach, unrecorded_goals
+from core.reporting.unrecorded import WATERMARK, refresh_first_reach, unrecorded_goals
 from tests import factories as f
 
 NOW = f.NOW
@@ -77,3 +79,33 @@ def test_a_win_recorded_after_the_refresh_leaves_the_list_at_once(session):
 def test_before_any_refresh_every_goal_is_derived(session):
     won, _, _ = _goals(session)
     assert _found(session, NOW) == [(won.id, SERIES_END - timedelta(days=2))]
+
+
+def test_an_observation_sent_ahead_of_its_date_counts_once_that_date_passes(session):
+    f.metric(session, "seats", Direction.HIGHER, "seats")
+    cust = f.customer(session)
+    goal = f.goal(session, cust, metric_key="seats", target=55, start=date(2026, 11, 1))
+    # The third day over the target is dated 12 hours after the refresh, sent the day before.
+    ahead = NOW + timedelta(hours=12)
+    f.observe(session, cust, "seats", [40, 40, 60, 60, 60], end=ahead, ingested_at=EARLIER)
+    session.execute(update(Goal).values(updated_at=EARLIER))
+    refresh_first_reach(session=session, now=NOW)
+    assert session.scalar(select(GoalFirstReach.valid_until)) == ahead
+
+    assert _found(session, NOW + timedelta(hours=1)) == []  # not reached yet at that time
+    assert _found(session, NOW + timedelta(hours=13)) == [(goal.id, ahead - timedelta(days=2))]
+
+
+def test_the_watermark_waits_for_a_transaction_still_open_and_follows_the_database_clock(
+    session, engine
+):
+    with engine.connect() as other:  # an ingest that began earlier and has not committed yet
+        other.execute(text("SELECT 1"))
+        began = other.scalar(text("SELECT now()"))
+        ahead = datetime.now(UTC) + timedelta(hours=1)  # a jobs host whose clock runs ahead
+        refresh_first_reach(session=session, now=ahead)
+        since = read_watermark(session, WATERMARK)
+        other.rollback()
+
+    own = session.scalar(text("SELECT now()"))
+    assert since <= min(began, own) - INGEST_GRACE
