@@ -41,6 +41,8 @@ def _approve(rows: list[DraftListRow], user: UserSummary) -> None:
         approval_data.forget()
         return
     approval_data.forget()
+    for draft_id in versions:  # approved as last saved: what was typed on them is discarded
+        approval_unsaved.forget(draft_id)
     for key in (CHOSEN, CONFIRM):
         state.pop(key, None)
     if state.get(OPEN) in versions:
@@ -57,7 +59,7 @@ def _confirmation(rows: list[DraftListRow], user: UserSummary) -> None:
     lines = [
         f"- **{escape_md(r.customer_name)}** — {escape_md(r.subject)} → "
         + escape_md(", ".join(r.to_addresses) or "nobody (internal summary)")
-        + (" (its unsaved edits are not included)" if r.id in unsaved else "")
+        + (" (its unsaved edits are not included and will be discarded)" if r.id in unsaved else "")
         for r in rows[:LISTED]
     ]
     if len(rows) > LISTED:
@@ -101,7 +103,10 @@ def bulk_approval(rows: list[DraftListRow], user: UserSummary) -> None:
             placeholder="Choose drafts",
             on_change=_cancel,
         )
-        st.caption("Drafts are approved as last saved: unsaved edits in the pane are not included.")
+        st.caption(
+            "Drafts are approved as last saved: unsaved edits in the pane are not included and "
+            "are discarded."
+        )
         if error:
             st.error(escape_md(error), icon=":material/error:")
         confirm = [actable[i] for i in state.get(CONFIRM) or [] if i in actable]

@@ -156,13 +156,13 @@ def _mine(row: DraftDetail) -> None:
 
 def _editor(row: DraftDetail, user: UserSummary, filters: dict, error: str | None) -> None:
     keys = approval_unsaved.keys(row.id)
-    text, outdated = approval_unsaved.restore(row)
+    text = approval_unsaved.restore(row)
     if user.role == Role.ADMIN:
         st.caption(
             f"You act for {escape_md(row.owner_name or 'the owning CSM')}: the email goes out "
             "from their address."
         )
-    if outdated and not error:
+    if approval_unsaved.superseded(row.id) and not error:  # until saved or decided
         st.warning(f"{OUTDATED}{STALE_HINT}", icon=":material/update:")
     stale = st.session_state[keys["version"]] != row.version
     if stale and not error:

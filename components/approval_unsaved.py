@@ -17,12 +17,12 @@ from core.drafts.schemas import DraftDetail
 UNSAVED = "approvals_unsaved"  # draft id → what the editor holds that is not saved
 SUPERSEDED = "approvals_superseded"  # draft id → text typed on an older version
 FIELDS = ("subject", "body", "reason")
+PARTS = (*FIELDS, "version", "base")  # each draft's own keys: draft_<part>_<draft id>
 
 
 def keys(draft_id: uuid.UUID) -> dict[str, str]:
     """Return the session-state keys of one draft's editor (widgets, version, saved text)."""
-    parts = (*FIELDS, "version", "base")
-    return {part: f"draft_{part}_{draft_id}" for part in parts}
+    return {part: f"draft_{part}_{draft_id}" for part in PARTS}
 
 
 def _kept(name: str) -> dict:
@@ -43,13 +43,12 @@ def keep(draft_id: uuid.UUID) -> None:
         _kept(UNSAVED).pop(draft_id, None)
 
 
-def restore(row: DraftDetail) -> tuple[dict[str, str], bool]:
-    """Return the editor's starting text, and whether kept text was typed on an older version."""
+def restore(row: DraftDetail) -> dict[str, str]:
+    """Return the editor's starting text; kept text typed on an older version is set aside."""
     state, k = st.session_state, keys(row.id)
-    kept, outdated = _kept(UNSAVED).get(row.id), False
+    kept = _kept(UNSAVED).get(row.id)
     if k["subject"] not in state:  # a new editor: first view, or its widgets were dropped
         if kept and kept["version"] != row.version:
-            outdated = kept["edited"]
             set_aside(row.id)  # its subject and body go to "Your unsaved text"
             kept = {**kept, "subject": row.subject, "body": row.body, "edited": False}
             kept["version"] = row.version
@@ -59,8 +58,8 @@ def restore(row: DraftDetail) -> tuple[dict[str, str], bool]:
     # The widgets get this as `value`, never under their keys: a run cut short by the next click
     # could leave such a key set while the browser never got it, and the field showed empty.
     if kept:
-        return {part: kept[part] for part in FIELDS}, outdated
-    return {"subject": row.subject, "body": row.body, "reason": ""}, outdated
+        return {part: kept[part] for part in FIELDS}
+    return {"subject": row.subject, "body": row.body, "reason": ""}
 
 
 def saved(draft_id: uuid.UUID, version: int) -> None:
@@ -104,6 +103,7 @@ def forget(draft_id: uuid.UUID) -> None:
 
 
 def held() -> set[uuid.UUID]:
-    """Return the drafts that hold text typed but not saved."""
+    """Return the drafts whose subject or body holds edits not saved (a reason alone is none)."""
     state = st.session_state
-    return set(state.get(UNSAVED, {})) | set(state.get(SUPERSEDED, {}))
+    edited = {i for i, kept in state.get(UNSAVED, {}).items() if kept["edited"]}
+    return edited | set(state.get(SUPERSEDED, {}))

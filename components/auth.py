@@ -42,9 +42,18 @@ def sign_in(user_id: uuid.UUID | str, *, email: str | None = None) -> None:
 
 
 def forget() -> None:
-    """Forget the signed-in person in this session (the provider's session is left alone)."""
-    st.session_state.pop(USER_KEY, None)
-    st.session_state.pop(EMAIL_KEY, None)
+    """Forget the signed-in person and all they left in this session (not the provider's).
+
+    Filters, open items and text typed on any page (a draft's unsaved edits, a half-filled form)
+    are theirs: the next person to sign in on the same tab starts clean. Keys starting with "_"
+    belong to signing in itself (where to go next, a notice) and stay.
+    """
+    state = st.session_state
+    state.pop(EMAIL_KEY, None)
+    if USER_KEY not in state:
+        return  # nobody was signed in: what is on screen (the sign-in form) is nobody's yet
+    for key in [k for k in state if not str(k).startswith("_")]:
+        del state[key]
 
 
 def sign_out() -> None:

@@ -59,10 +59,14 @@ if not page.rows:
         approval_detail.pane(*opened, user, filters)
     st.stop()
 
-approval_bulk.bulk_approval(page.rows, user)
+# The pane renders first (into its column, shown on the right): it may set kept text aside, and
+# the list's marks and the bulk review, above and beside it, must show the state it leaves.
+bulk = st.container()
 listing, detail = st.columns([5, 7], gap="medium")
-with listing:
-    approval_list.draft_list(page, opened[0].id if opened else None, approval_unsaved.held())
 with detail:
     if opened:
         approval_detail.pane(*opened, user, filters)
+with listing:
+    approval_list.draft_list(page, opened[0].id if opened else None, approval_unsaved.held())
+with bulk:
+    approval_bulk.bulk_approval(page.rows, user)

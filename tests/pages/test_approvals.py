@@ -572,3 +572,128 @@ def test_a_link_for_one_owner_lists_only_their_drafts_with_each_subject_in_full(
     at = _open(people["csm"], owner=str(people["csm"].id))
     assert _listed(at) == [mine]
     assert "1 draft" in _texts(at)
+
+
+def test_signing_out_leaves_nothing_typed_for_the_next_person(scratch_db):
+    people = _people()
+    first = _draft(people["csm"], "Acme Corp", days_old=2)
+    second = _draft(people["csm"], "Globex", days_old=1)
+    at = _open(people["csm"])
+    at.text_input(key=f"draft_subject_{first}").input("Casey's subject")
+    at.text_area(key=f"draft_body_{first}").input("Casey's unsaved text")
+    at.button(key=f"approvals_open_{second}").click().run()  # Casey read the second's version 1
+    assert _marked(at) == {first}
+    with session_scope() as session:
+        sam = f.actor(f.user(session, Role.ADMIN, "Sam Admin", email="sam@outcomes.example"))
+    _saved_by(sam, second, "Sam's subject", "Sam's text")  # version 2
+    approval_data.forget()  # the inbox's cached reads expire
+    at.button(key="sign_out").click().run()
+    assert "approvals_unsaved" not in at.session_state
+    assert f"draft_version_{second}" not in at.session_state
+
+    at.session_state["user_id"] = str(people["admin"].id)  # Ada signs in on the same tab
+    at.switch_page("../pages/approvals.py").run()
+    assert not at.exception
+    assert _opened(at) == first and not _marked(at)
+    assert at.text_input(key=f"draft_subject_{first}").value == "Congratulations, Acme Corp"
+    assert at.text_area(key=f"draft_body_{first}").value == BODY
+    assert "Unsaved edits" not in _texts(at) and "Casey's" not in _texts(at)
+    at.button(key=f"draft_save_{first}").click().run()
+    assert _stored(first).body == BODY
+
+    # Ada approves what she sees: the second draft's version 2, not the one Casey read.
+    at.multiselect(key="approvals_bulk").select(first).select(second).run()
+    at.button(key="approvals_bulk_review").click().run()
+    assert "unsaved" not in at.warning[0].value
+    at.button(key="approvals_bulk_go").click().run()
+    assert "Approved 2 drafts" in _texts(at)
+    assert {_stored(first).status, _stored(second).status} == {DraftStatus.APPROVED}
+
+
+def test_bulk_approve_discards_the_typing_on_the_approved_drafts(scratch_db):
+    people = _people()
+    first = _draft(people["csm"], "Acme Corp", days_old=3)
+    second = _draft(people["csm"], "Globex", days_old=2)
+    _draft(people["csm"], "Initech", days_old=1)
+    at = _open(people["csm"])
+    at.text_area(key=f"draft_body_{first}").input("Typed, not saved.")
+    at.button(key=f"approvals_open_{second}").click().run()
+    at.multiselect(key="approvals_bulk").select(first).select(second).run()
+    at.button(key="approvals_bulk_review").click().run()
+    [acme] = [line for line in at.warning[0].value.splitlines() if "Acme Corp" in line]
+    assert "its unsaved edits are not included and will be discarded" in acme
+    at.button(key="approvals_bulk_go").click().run()
+    assert "Approved 2 drafts" in _texts(at)
+    assert _stored(first).body == BODY
+    assert not _marked(at)
+
+    at.segmented_control(key="approvals_status").set_value(DraftStatus.APPROVED).run()
+    assert set(_listed(at)) == {first, second} and not _marked(at)
+    at.button(key=f"approvals_open_{first}").click().run()
+    assert _opened(at) == first
+    assert not at.get_by_key("approvals_pane").get("code")  # no "Your unsaved text"
+    assert "Typed, not saved." not in _texts(at)
+
+
+def test_a_reason_alone_is_kept_but_is_no_unsaved_edit(scratch_db):
+    people = _people()
+    first = _draft(people["csm"], "Acme Corp", days_old=2)
+    second = _draft(people["csm"], "Globex", days_old=1)
+    at = _open(people["csm"])
+    at.text_input(key=f"draft_reason_{first}").input("Goal not confirmed yet")
+    at.button(key=f"approvals_open_{second}").click().run()
+    assert not _marked(at)
+    at.multiselect(key="approvals_bulk").select(first).select(second).run()
+    at.button(key="approvals_bulk_review").click().run()
+    assert "unsaved" not in at.warning[0].value
+    at.button(key="approvals_bulk_cancel").click().run()
+
+    at.button(key=f"approvals_open_{first}").click().run()
+    assert at.text_input(key=f"draft_reason_{first}").value == "Goal not confirmed yet"
+    assert "Unsaved edits" not in _texts(at) and not _marked(at)
+    at.text_area(key=f"draft_body_{first}").input("Typed, not saved.").run()
+    assert _marked(at) == {first} and "Unsaved edits" in _texts(at)
+
+
+def test_the_newer_version_warning_stays_while_the_older_text_is_kept(scratch_db):
+    people = _people()
+    first = _draft(people["csm"], "Acme Corp", days_old=2)
+    second = _draft(people["csm"], "Globex", days_old=1)
+    at = _open(people["csm"])
+    at.text_area(key=f"draft_body_{first}").input("Casey's unsaved text")
+    at.button(key=f"approvals_open_{second}").click().run()
+    _saved_by(people["admin"], first, "Admin subject", "Admin's text")
+    approval_data.forget()  # the inbox's cached reads expire
+    at.button(key=f"approvals_open_{first}").click().run()
+    assert any("after you typed your edits" in w.value for w in at.warning)
+    at.run()
+    assert any("after you typed your edits" in w.value for w in at.warning)
+    at.button(key=f"approvals_open_{second}").click().run()
+    at.button(key=f"approvals_open_{first}").click().run()
+    assert any("after you typed your edits" in w.value for w in at.warning)
+    at.button(key=f"draft_save_{first}").click().run()
+    assert not any("after you typed your edits" in w.value for w in at.warning)
+
+
+def test_the_list_marks_what_the_pane_leaves_in_the_same_run(scratch_db):
+    people = _people()
+    first = _draft(people["csm"], "Acme Corp", days_old=2)
+    second = _draft(people["csm"], "Globex", days_old=1)
+    at = _open(people["csm"])
+    at.text_input(key=f"draft_reason_{first}").input("Goal not confirmed yet")
+    at.button(key=f"approvals_open_{second}").click().run()
+    at.text_area(key=f"draft_body_{second}").input("Typed on Globex")
+    at.button(key=f"approvals_open_{first}").click().run()
+    assert second in _marked(at)
+    with session_scope() as session:  # Ada decides both meanwhile
+        for draft_id in (first, second):
+            service.approve(
+                session=session, draft_id=draft_id, expected_version=1, actor=people["admin"]
+            )
+    approval_data.forget()  # the inbox's cached reads expire
+    at.segmented_control(key="approvals_status").set_value(DraftStatus.APPROVED).run()
+    assert _opened(at) == first  # its reason is dropped here: the list must not lag behind
+    assert not _marked(at) - {second}
+    at.button(key=f"approvals_open_{second}").click().run()
+    assert any("Typed on Globex" in c.value for c in at.get_by_key("approvals_pane").get("code"))
+    assert _marked(at) == {second}
