@@ -20,7 +20,9 @@ A pass costs a handful of statements, each doing the work of many goals:
   `core.goals.verify`, decided by window functions over each goal's latest observations),
   stamps them with the pass's evaluation time in the same statement and returns only the goals
   with something to record (a win, a held win, met at start or active again) with the facts an
-  achievement needs, so no id list travels to the database and back;
+  achievement needs, so no id list travels to the database and back. A stamp is a HOT update
+  (no index entry written): no index covers `evaluated_at` and goal pages are left half empty
+  (migration 0025), room for a new version of every goal on them;
 - **milestone goals** (`MILESTONE_GOALS`, when a goal, plan or step changed): checked as a
   whole. Ticking a step, editing a plan (which may remove steps) and upserting a goal's steps
   all move an `updated_at`, and a writer that did not would leave its change unseen until the

@@ -92,6 +92,9 @@ class Goal(UUIDPk, Timestamps, Base):
     __table_args__ = (
         Index("ix_goals_active_metric", "metric_key", "customer_id"),
         Index("ix_goals_updated_at", "updated_at"),  # changed since the last detection pass
+        # Half-full pages: a detection pass's evaluated_at stamps stay HOT (migration 0025), so
+        # no index may cover evaluated_at.
+        {"postgresql_with": {"fillfactor": 50}},
     )
 
     external_id: Mapped[str | None] = mapped_column(String(128), unique=True)

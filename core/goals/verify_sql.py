@@ -12,7 +12,8 @@ Per goal (`r` = 1 is the latest point, so the reference's index `i` is `n - r`):
   (value ÷ cost rounded half-even to 4 places for ratio ROI goals, else the value) and whether it
   meets the target in the goal's direction. Most goals stop here: when no point meets the target
   there is no excursion, so the verdict follows from the count. A goal with a point that meets
-  keeps its points as arrays for the next steps;
+  keeps its points as arrays for the next steps, latest first (a point's place in them is its
+  `r`: the arrays are aggregated in the order the read returns them, so no sort);
 - **streaks** (`SCAN`): stretches of points with the same answer, numbered from the latest
   (`k` = 1); a meeting streak is an *excursion*. The goal is armed from the start unless it was
   met at start (its stated baseline or value at the start meets the target: decided from the
@@ -175,7 +176,7 @@ START = f"""
 
 VERIFIED, HELD = AchievementStatus.VERIFIED.value, AchievementStatus.HELD.value
 # The points of a goal with one meeting the target, from the arrays `seen` keeps for it.
-POINTS = "unnest(g.rs, g.at, g.vs) AS {0}(r, observed_at, v)"
+POINTS = "unnest(g.at, g.vs) WITH ORDINALITY AS {0}(observed_at, v, r)"
 CANDIDATE = f"""b.m AND b.k > 1 AND b.start_r <= b.armed_r AND b.len < g.needed
            AND g.n - b.start_r >= {MIN_SPREAD_POINTS}"""
 
@@ -304,7 +305,7 @@ def _judged_ctes() -> str:
     """SQL of the CTEs after `goal`, ending in `judged` (see the module docstring)."""
     return f"""
 seen AS MATERIALIZED (  -- per goal: its latest points as a whole, and them if one meets
-  SELECT g.*, st.start_value, st.start_met, w.n, w.latest_at, w.any_m, w.rs, w.at, w.vs,
+  SELECT g.*, st.start_value, st.start_met, w.n, w.latest_at, w.any_m, w.at, w.vs,
          CASE WHEN w.n < :recent OR g.evaluated_at IS NULL THEN NOT st.start_met
               ELSE g.stored <> 'met_at_start' END AS armed0
     FROM goal g
@@ -312,11 +313,11 @@ seen AS MATERIALIZED (  -- per goal: its latest points as a whole, and them if o
     CROSS JOIN LATERAL (
       SELECT count(*) AS n, max(x.observed_at) AS latest_at,
              coalesce(bool_or(x.m), false) AS any_m,
-             CASE WHEN bool_or(x.m) THEN array_agg(x.r) END AS rs,
-             CASE WHEN bool_or(x.m) THEN array_agg(x.observed_at) END AS at,
-             CASE WHEN bool_or(x.m) THEN array_agg(x.v) END AS vs
-        FROM (SELECT y.observed_at, y.v, {_meets("y.v")} AS m,
-                     row_number() OVER (ORDER BY y.observed_at DESC) AS r
+             -- latest first, so a point's place is its r: the read's own order (no sort)
+             CASE WHEN bool_or(x.m) THEN array_agg(x.observed_at ORDER BY x.observed_at DESC)
+             END AS at,
+             CASE WHEN bool_or(x.m) THEN array_agg(x.v ORDER BY x.observed_at DESC) END AS vs
+        FROM (SELECT y.observed_at, y.v, {_meets("y.v")} AS m
                 FROM (SELECT ob.observed_at, {_measure("ob.value")} AS v
                         FROM metric_observations ob
                        WHERE ob.customer_id = g.customer_id AND ob.metric_key = g.metric_key
