@@ -1,7 +1,10 @@
 """Find goals whose data (or milestones) prove they are achieved, in a few set-based queries.
 
-Incremental by construction. Every pass stores its evaluation time (`now` less `INGEST_GRACE`,
-what every goal it read gets as `evaluated_at`) as the `goal_detection` watermark; the pass is
+Incremental by construction. Every pass stores its evaluation time as the `goal_detection`
+watermark, and every goal it read gets it as `evaluated_at`: the earliest of `now`, the
+database's clock and the start of any transaction still open (`core.audit.watermarks.SETTLED`),
+less `INGEST_GRACE`, so rows of a transaction that commits after the pass, or a jobs host whose
+clock runs ahead, still count as new next time; the pass is
 one transaction, so a pass that fails stores nothing. The next pass reads a metric goal again
 only when it is new or changed since then (`updated_at`; a pass that moved its status counts),
 failed last time, or its series received observations after its last evaluation: those are
@@ -52,6 +55,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.audit.failures import Batch, batch
+from core.audit.watermarks import SETTLED
 from core.errors import Invalid
 from core.goals.models import (
     Achievement,
@@ -118,10 +122,13 @@ METRIC_GOALS = text(
 # so each question is "the first row past it, in index order": an index probe whatever the
 # planner guesses (as EXISTS it may pick a scan of the whole table, expecting an early match).
 HEAD = text(
-    """
-    WITH prev AS (SELECT value FROM sync_watermarks WHERE key = :key),
+    f"""
+    WITH clock AS (SELECT {SETTLED} - CAST(:grace AS interval) AS stamp),
+    prev AS (SELECT value FROM sync_watermarks WHERE key = :key),
     written AS (
-      INSERT INTO sync_watermarks (key, value) VALUES (:key, :value)
+      INSERT INTO sync_watermarks (key, value)
+      SELECT :key, to_char(c.stamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')
+        FROM clock c
       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()
     ),
     mark AS (SELECT CAST((SELECT value FROM prev) AS timestamptz) AS since),
@@ -130,7 +137,7 @@ HEAD = text(
         FROM job_item_failures f JOIN goals g ON f.item_id = g.id::text
        WHERE f.item_type = :item AND g.status IN ('active', 'met_at_start', 'pending_confirmation')
     )
-    SELECT (SELECT value FROM prev) AS since,
+    SELECT (SELECT value FROM prev) AS since, (SELECT stamp FROM clock) AS stamp,
            m.since IS NULL
            OR (SELECT ingested_at FROM metric_observations WHERE ingested_at > m.since
                 ORDER BY ingested_at LIMIT 1) IS NOT NULL
@@ -194,13 +201,12 @@ class Detected:
 
 
 def metric_verdicts(
-    *, session: Session, now: datetime, since: datetime | None, items: Batch
+    *, session: Session, now: datetime, stamp: datetime, since: datetime | None, items: Batch
 ) -> tuple[list[Detected], dict[uuid.UUID, datetime | None]]:
     """Judge (and stamp) the metric goals that may have changed.
 
     Returns what to record and, per goal reported, the evaluation time it had before.
     """
-    stamp = now - INGEST_GRACE
     params = judge_params(now) | {"since": since, "item": ITEM, "stamp": stamp}
     found, before = [], {}
     for row in session.execute(METRIC_GOALS, params):
@@ -240,13 +246,15 @@ def detect(*, session: Session, now: datetime | None = None) -> list[uuid.UUID]:
     """Evaluate every goal that may have changed; return ids of achievements created now."""
     now = now or datetime.now(UTC)
     session.flush()
-    stamp = now - INGEST_GRACE
-    head = session.execute(HEAD, {"key": WATERMARK, "value": stamp.isoformat(), "item": ITEM}).one()
+    opened = {"key": WATERMARK, "now": now, "grace": INGEST_GRACE, "item": ITEM}
+    head = session.execute(HEAD, opened).one()
     since = None if head.since is None else datetime.fromisoformat(head.since)
     with batch(session, ITEM) as items:
         by_metric, before = [], {}
         if head.metric:
-            by_metric, before = metric_verdicts(session=session, now=now, since=since, items=items)
+            by_metric, before = metric_verdicts(
+                session=session, now=now, stamp=head.stamp, since=since, items=items
+            )
         moves = met_at_start_moves(by_metric)
         wins = [d for d in by_metric if d.verdict.status is not None]
         done = milestone_verdicts(session=session) if head.milestone else []

@@ -47,7 +47,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from core.audit.watermarks import read_watermark, write_watermark
+from core.audit.watermarks import SETTLED, read_watermark, write_watermark
 from core.goals.detection import INGEST_GRACE
 from core.goals.results import RATIO_UNITS
 from core.reporting.schemas import MetricRow
@@ -228,19 +228,7 @@ PRUNE = text(
     """
 )
 
-# What the stored moments can be valid since: the earliest of the refresh's time, the
-# database's clock and the start of any transaction still open. Observations and goal edits
-# carry their transaction's start (`now()`), so one committed after this refresh with an earlier
-# stamp is still later than this moment, and readers derive its goal again.
-VALID_SINCE = text(
-    """
-    SELECT least(CAST(:now AS timestamptz), now(),
-                 coalesce(min(a.xact_start), 'infinity'::timestamptz))
-      FROM pg_stat_activity a
-     WHERE a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
-       AND a.datname = current_database()
-    """
-)
+VALID_SINCE = text(f"SELECT {SETTLED}")  # before reading: see core.audit.watermarks
 ONE_WRITER = text("SELECT pg_advisory_xact_lock(hashtext('outcomes:goal-first-reach'))")
 
 
@@ -291,7 +279,7 @@ def refresh_first_reach(*, session: Session, now: datetime | None = None) -> dic
     now = now or datetime.now(UTC)
     session.execute(ONE_WRITER)  # two refreshes at once would store the same rows twice
     since = read_watermark(session, WATERMARK)
-    valid_since = session.scalar(VALID_SINCE, {"now": now})  # before reading: see VALID_SINCE
+    valid_since = session.scalar(VALID_SINCE, {"now": now})  # taken before reading
     stored = session.execute(STORE, _params(now, since)).rowcount
     pruned = session.execute(PRUNE).rowcount
     write_watermark(session, WATERMARK, valid_since - INGEST_GRACE)

@@ -1,11 +1,12 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, select, text, update
 
+from core.audit.watermarks import read_watermark
 from core.base import Direction
 from core.customers.models import Observation
-from core.goals.detection import INGEST_GRACE, detect
+from core.goals.detection import INGEST_GRACE, WATERMARK, detect
 from core.goals.models import (
     Achievement,
     AchievementStatus,
@@ -213,3 +214,17 @@ def test_a_pass_with_nothing_new_is_one_statement(session):
 
     assert len(sent) == 1
     assert session.scalar(select(Goal.evaluated_at)) == f.NOW - INGEST_GRACE  # not read
+
+
+def test_the_watermark_waits_for_a_transaction_still_open_and_follows_the_database_clock(
+    session, engine
+):
+    with engine.connect() as other:  # an ingest that began earlier and has not committed yet
+        other.execute(text("SELECT 1"))
+        began = other.scalar(text("SELECT now()"))
+        detect(session=session, now=datetime.now(UTC) + timedelta(hours=1))  # a clock ahead
+        other.rollback()
+
+    stored = read_watermark(session, WATERMARK)
+    own = session.scalar(text("SELECT now()"))
+    assert stored == min(began, own) - INGEST_GRACE
