@@ -5,17 +5,19 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-# The moment a pass may store as "everything before this is seen": the earliest of the pass's
-# own time (`:now`), the database's clock and the start of any transaction still open on this
-# database. Rows carry their transaction's start (`now()`) as their stamp, so one that commits
-# after the pass with an earlier stamp is still later than this moment. An SQL expression, for
-# a pass to compute it inside the statement that stores it.
+# The moment a pass may store as "everything stamped up to here is seen", less the grace
+# (`:grace`, an interval) it re-reads anyway: the pass's own time (`:now`) less the grace, but
+# never later than the database's clock (a host whose clock runs ahead by more than the grace)
+# and always before the start of any transaction still open on this database (its rows carry
+# that start, `now()`, as their stamp, and may commit after the pass). An SQL expression, so a
+# pass can compute it inside the statement that stores it.
 SETTLED = """
-    least(CAST(:now AS timestamptz), now(),
+    least(CAST(:now AS timestamptz), now() + CAST(:grace AS interval),
           coalesce((SELECT min(a.xact_start) FROM pg_stat_activity a
                      WHERE a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
                        AND a.datname = current_database()),
                    'infinity'::timestamptz))
+    - CAST(:grace AS interval)
 """
 READ = text("SELECT value FROM sync_watermarks WHERE key = :key")
 WRITE = text(

@@ -1,10 +1,10 @@
 """Find goals whose data (or milestones) prove they are achieved, in a few set-based queries.
 
 Incremental by construction. Every pass stores its evaluation time as the `goal_detection`
-watermark, and every goal it read gets it as `evaluated_at`: the earliest of `now`, the
-database's clock and the start of any transaction still open (`core.audit.watermarks.SETTLED`),
-less `INGEST_GRACE`, so rows of a transaction that commits after the pass, or a jobs host whose
-clock runs ahead, still count as new next time; the pass is
+watermark, and every goal it read gets it as `evaluated_at`: `now` less `INGEST_GRACE`, but
+never later than the database's clock less the grace nor than the start of a transaction still
+open less the grace (`core.audit.watermarks.SETTLED`), so rows of a transaction that commits
+after the pass, or a jobs host whose clock runs ahead, still count as new next time; the pass is
 one transaction, so a pass that fails stores nothing. The next pass reads a metric goal again
 only when it is new or changed since then (`updated_at`; a pass that moved its status counts),
 failed last time, or its series received observations after its last evaluation: those are
@@ -123,7 +123,7 @@ METRIC_GOALS = text(
 # planner guesses (as EXISTS it may pick a scan of the whole table, expecting an early match).
 HEAD = text(
     f"""
-    WITH clock AS (SELECT {SETTLED} - CAST(:grace AS interval) AS stamp),
+    WITH clock AS (SELECT {SETTLED} AS stamp),
     prev AS (SELECT value FROM sync_watermarks WHERE key = :key),
     written AS (
       INSERT INTO sync_watermarks (key, value)

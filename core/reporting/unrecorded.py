@@ -279,8 +279,9 @@ def refresh_first_reach(*, session: Session, now: datetime | None = None) -> dic
     now = now or datetime.now(UTC)
     session.execute(ONE_WRITER)  # two refreshes at once would store the same rows twice
     since = read_watermark(session, WATERMARK)
-    valid_since = session.scalar(VALID_SINCE, {"now": now})  # taken before reading
+    # Taken before reading: a row stamped before this moment is committed or seen as open.
+    valid_since = session.scalar(VALID_SINCE, {"now": now, "grace": INGEST_GRACE})
     stored = session.execute(STORE, _params(now, since)).rowcount
     pruned = session.execute(PRUNE).rowcount
-    write_watermark(session, WATERMARK, valid_since - INGEST_GRACE)
+    write_watermark(session, WATERMARK, valid_since)
     return {"goals_read": stored, "rows_pruned": pruned}
