@@ -67,10 +67,12 @@ def test_marketer_filters_flags_and_sees_the_flag_on_the_board(ui, page, wins_ur
     # Back to every type (a new session): the demo's history flagged most testimonials already.
     page.goto(f"{ui}/marketing?user={wins_url[1]}")
     page.get_by_role("heading", name="Marketing candidates").wait_for()
+    every = total.inner_text()
     status = page.get_by_role("combobox", name="Flag status")
     status.click()
     page.get_by_role("option", name="Not flagged yet").click()
     expect(status).to_have_value("Not flagged yet")
+    expect(total).not_to_have_text(every)  # the filtered list is drawn: its buttons are current
     engine = create_engine(wins_url[0])
     with engine.connect() as conn:  # the demo's history has flags already
         flags = conn.scalar(text("SELECT count(*) FROM marketing_flags"))
