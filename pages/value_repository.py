@@ -30,10 +30,9 @@ from core.base import Role
 from core.errors import Invalid, NotFound
 from core.repository.consent import Audience, audience
 from core.repository.exports import export_csv, export_markdown
+from core.repository.overview import aggregates, filter_options
 from core.repository.queries import (
     MAX_LIMIT,
-    aggregates,
-    filter_options,
     record_markdown,
     search_entries,
 )

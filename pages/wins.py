@@ -30,7 +30,7 @@ from core.reporting.wins import (
     pending_confirmations,
     wins_overview,
 )
-from core.repository.queries import filter_options
+from core.repository.overview import filter_options
 from core.repository.schemas import RepositoryOptions
 from core.schemas import NOTE_LENGTH
 

@@ -43,7 +43,6 @@ from core import paging
 from core.base import Role
 from core.customers.models import Customer
 from core.errors import Invalid
-from core.formatting import MONEY_UNITS
 from core.records import render
 from core.records.facts import stored_facts
 from core.records.models import SuccessRecord
@@ -59,12 +58,8 @@ from core.repository.consent import (
 )
 from core.repository.models import RepositoryEntry as E
 from core.repository.schemas import (
-    AggregateRow,
-    QuarterRow,
-    RepositoryAggregates,
     RepositoryFilters,
     RepositoryItem,
-    RepositoryOptions,
     RepositoryPage,
 )
 from core.schemas import problems_text
@@ -111,7 +106,7 @@ def _visible(entry=E, consent: ColumnElement = Customer.consent_level) -> Column
 VISIBLE = _visible()
 
 
-def _validated(**kwargs) -> RepositoryFilters:
+def validated(**kwargs) -> RepositoryFilters:
     try:
         return RepositoryFilters(**kwargs)
     except ValidationError as exc:
@@ -182,7 +177,7 @@ def _matches(q, entry, consent: ColumnElement) -> ColumnElement[bool]:
 
 
 @contextmanager
-def _planned_per_search(session: Session, f: RepositoryFilters):
+def planned_per_search(session: Session, f: RepositoryFilters):
     """Plan the statements run meanwhile for their own words, never from a cached plan."""
     # The best plan depends on how many entries the words match; a plan cached for other words
     # (psycopg prepares a statement run five times) can be many times slower. An unprepared
@@ -197,12 +192,12 @@ def _planned_per_search(session: Session, f: RepositoryFilters):
         driver.prepare_threshold = threshold
 
 
-def _from_entries(query, entry=E):
+def from_entries(query, entry=E):
     """Join each entry's customer (its name, its consent)."""
     return query.join(Customer, Customer.id == entry.customer_id)
 
 
-def _values(f: RepositoryFilters) -> dict:
+def bound_values(f: RepositoryFilters) -> dict:
     """Return each filter `f` sets as the value its condition compares (consent as ranks)."""
     values = {name: getattr(f, name) for name in RepositoryFilters.model_fields}
     values = {name: value for name, value in values.items() if value is not None}
@@ -211,7 +206,7 @@ def _values(f: RepositoryFilters) -> dict:
     return values
 
 
-def _conditions(
+def conditions(
     values: dict, entry=E, consent: ColumnElement = Customer.consent_level
 ) -> list[ColumnElement[bool]]:
     """Return what an entry (its customer's consent `consent`) must meet to match `values`."""
@@ -256,7 +251,7 @@ _OFFSET = sa.bindparam("offset", type_=sa.Integer)
 
 
 def _bound(names: tuple[str, ...]) -> dict:
-    """Return a bound parameter for each filter named, as `_conditions` compares it."""
+    """Return a bound parameter for each filter named, as `conditions` compares it."""
     return {
         name: sa.bindparam(name, type_=sa.Integer, expanding=True)
         if name == "consent"
@@ -300,9 +295,9 @@ def _newest(values: dict):
     # condition holds (a one-time filter); whichever runs, the rows are the same.
     p, p_consent = _recent(_PROBE)
     hits = select(func.count()).select_from(
-        select(p.id).where(*_conditions(values, p, p_consent)).subquery()
+        select(p.id).where(*conditions(values, p, p_consent)).subquery()
     )
-    counted = _from_entries(select(E.id)).where(*_conditions(values)).limit(_COUNTED)
+    counted = from_entries(select(E.id)).where(*conditions(values)).limit(_COUNTED)
     matched = select(func.count()).select_from(counted.subquery()).scalar_subquery()
     dense = hits.scalar_subquery() * _WALK >= 2 * _COUNTED * _PROBE
     walking = case((dense, sa.true()), else_=matched > _CAP)  # counts only when not dense
@@ -311,7 +306,7 @@ def _newest(values: dict):
         select(
             r.id, r.achieved_on, r.search_text, r.search_name, _visible(r, consent).label("visible")
         )
-        .where(walking, *_conditions(values, r, consent))
+        .where(walking, *conditions(values, r, consent))
         .order_by(r.achieved_on.desc(), r.id)
         .limit(_COUNTED)
         .cte("walk")
@@ -319,8 +314,8 @@ def _newest(values: dict):
     walked = select(func.count()).select_from(walk).scalar_subquery()
     columns = (E.id, E.achieved_on, E.search_text, E.search_name, _visible().label("visible"))
     every = (
-        _from_entries(select(*columns))
-        .where(walked < _COUNTED, *_conditions(values))
+        from_entries(select(*columns))
+        .where(walked < _COUNTED, *conditions(values))
         .order_by(*NEWEST_FIRST)
         .limit(_COUNTED)
     )
@@ -344,12 +339,12 @@ def _window(values: dict, *, keyed: bool):
     # Without a query: every match, newest first. With one: the CAP newest matches ranked by
     # relevance; rank, then newest, then id break ties. The count stops at CAP + 1.
     if "q" not in values:
-        counted = _from_entries(select(E.id)).where(*_conditions(values)).limit(_COUNTED)
+        counted = from_entries(select(E.id)).where(*conditions(values)).limit(_COUNTED)
         matched = select(func.count().label("n")).select_from(counted.subquery())
         order = ((E.achieved_on, True), (E.id, False))
         key = (_AFTER_DAY, _AFTER_ID)
-        page = _from_entries(select(E.id, cast(None, REAL).label("rank")))
-        page = page.where(*_conditions(values))
+        page = from_entries(select(E.id, cast(None, REAL).label("rank")))
+        page = page.where(*conditions(values))
     else:
         newest = _newest(values)
         matched = select(func.count().label("n")).select_from(newest)
@@ -426,7 +421,7 @@ def search_entries(
     """Return one page of matching entries (best text match first, else newest) and the total."""
     # The total stops counting past CAP (`total_capped`), and a search then ranks the CAP
     # newest matches; `next_cursor` continues after the page. One statement, one round trip.
-    f = _validated(
+    f = validated(
         q=q,
         industry=industry,
         use_case=use_case,
@@ -441,7 +436,7 @@ def search_entries(
     if not 1 <= limit <= MAX_LIMIT or offset < 0:
         raise Invalid(f"limit must be 1-{MAX_LIMIT} and offset 0 or more.")
     paging.start(cursor=cursor, offset=offset)
-    values = _values(f)
+    values = bound_values(f)
     params = {**values, "cap": CAP, "counted": CAP + 1, "walk": WALK, "probe": PROBE}
     params |= {"rows": limit + 1, "offset": offset}
     if cursor:
@@ -453,7 +448,7 @@ def search_entries(
         names = ("after_rank", "after_day", "after_id") if f.q else ("after_day", "after_id")
         params |= dict(zip(names, key, strict=True))
     statement = _statement(tuple(values), keyed=bool(cursor))
-    with _planned_per_search(session, f):
+    with planned_per_search(session, f):
         rows = session.execute(statement, params).all()
     matched = rows[0].matched
     rows = [r for r in rows if r.id is not None]
@@ -558,98 +553,3 @@ def record_markdown(
         )
         found[row.id] = render.markdown(view.facts(facts))
     return found
-
-
-def aggregates(
-    *,
-    session: Session,
-    q=None,
-    industry=None,
-    use_case=None,
-    product=None,
-    goal_type=None,
-    date_from=None,
-    date_to=None,
-    value_min=None,
-    value_max=None,
-    consent=None,
-) -> RepositoryAggregates:
-    """Count wins and sum their dollar value by industry, by quarter and by goal type."""
-    f = _validated(
-        q=q,
-        industry=industry,
-        use_case=use_case,
-        product=product,
-        goal_type=goal_type,
-        date_from=date_from,
-        date_to=date_to,
-        value_min=value_min,
-        value_max=value_max,
-        consent=consent,
-    )
-    start = func.date_trunc(sa.literal_column("'quarter'"), cast(E.achieved_on, sa.DateTime))
-    quarter = cast(start, sa.Date)
-    dollars = func.upper(func.coalesce(E.value_unit, "")).in_(MONEY_UNITS)
-    with _planned_per_search(session, f):
-        rows = session.execute(
-            _from_entries(
-                select(
-                    E.industry,
-                    quarter.label("quarter"),
-                    E.goal_type,
-                    func.count().label("count"),
-                    func.coalesce(func.sum(E.value_amount).filter(dollars), 0).label("value"),
-                    func.grouping(E.industry, quarter, E.goal_type).label("grouping"),
-                )
-            )
-            .where(*_conditions(_values(f)))
-            .group_by(func.grouping_sets(E.industry, quarter, E.goal_type))
-        ).all()
-    # grouping() sets a bit per column *not* grouped: industry=4, quarter=2, goal type=1.
-    sets = {3: [], 5: [], 6: []}
-    for row in rows:
-        sets[row.grouping].append(row)
-    by_count = lambda r: (-r.count, str(r.label))  # noqa: E731
-    return RepositoryAggregates(
-        total=sum(r.count for r in sets[3]),
-        by_industry=sorted((_agg(r.industry, r) for r in sets[3]), key=by_count),
-        by_quarter=_quarters({r.quarter: r for r in sets[5]}),
-        by_goal_type=sorted((_agg(r.goal_type.value, r) for r in sets[6]), key=by_count),
-    )
-
-
-def _agg(label: str, row) -> AggregateRow:
-    return AggregateRow(label=label, count=row.count, value_total=row.value)
-
-
-def _quarters(found: dict) -> list[QuarterRow]:
-    """Return one row per quarter from the first to the last found, zero where nothing was won."""
-    if not found:
-        return []
-    day, last, out = min(found), max(found), []
-    while day <= last:
-        row = found.get(day)
-        out.append(
-            QuarterRow(
-                quarter=day,
-                label=f"{day.year} Q{(day.month - 1) // 3 + 1}",
-                count=row.count if row else 0,
-                value_total=row.value if row else 0,
-            )
-        )
-        day = date(day.year + (day.month == 10), (day.month + 2) % 12 + 1, 1)
-    return out
-
-
-def filter_options(*, session: Session) -> RepositoryOptions:
-    """Return how many entries exist and the industries, use cases, products, goal types present."""
-    product = func.unnest(E.products).label("product")
-    return RepositoryOptions(
-        entries=session.scalar(select(func.count()).select_from(E)) or 0,
-        industries=session.scalars(select(E.industry).distinct().order_by(E.industry)).all(),
-        use_cases=session.scalars(
-            select(E.use_case).where(E.use_case.is_not(None)).distinct().order_by(E.use_case)
-        ).all(),
-        products=session.scalars(select(product).distinct().order_by(product)).all(),
-        goal_types=session.scalars(select(E.goal_type).distinct().order_by(E.goal_type)).all(),
-    )

@@ -14,7 +14,7 @@ from core.customers.models import TimelineEvent
 from core.errors import Invalid, NotFound
 from core.goals.models import GoalType
 from core.records.models import SuccessRecord
-from core.repository import exports, service
+from core.repository import exports, overview, service
 from core.repository import queries as repo
 from core.repository.consent import Audience, customer_view, proof_point
 from core.repository.models import RepositoryEntry
@@ -156,7 +156,7 @@ def test_bad_filters_are_invalid_and_name_the_field(session, filters, field):
     with pytest.raises(Invalid, match=field):
         repo.search_entries(session=session, **filters)
     with pytest.raises(Invalid, match=field):
-        repo.aggregates(session=session, **filters)
+        overview.aggregates(session=session, **filters)
 
 
 @pytest.mark.parametrize(("limit", "offset"), [(0, 0), (501, 0), (10, -1)])
@@ -307,7 +307,7 @@ def test_aggregates_group_by_industry_quarter_and_goal_type(session):
         value_unit="usd",
         achieved_on=date(2025, 10, 1),
     )
-    result = repo.aggregates(session=session)
+    result = overview.aggregates(session=session)
     assert result.total == 3
     assert [(r.label, r.count, r.value_total) for r in result.by_industry] == [
         ("Retail", 2, 1000),
@@ -324,9 +324,9 @@ def test_aggregates_group_by_industry_quarter_and_goal_type(session):
         ("roi", 2, 1500),
         ("kpi", 1, 0),
     ]
-    only = repo.aggregates(session=session, industry="Fintech")
+    only = overview.aggregates(session=session, industry="Fintech")
     assert only.total == 1 and [r.label for r in only.by_quarter] == ["2025 Q4"]
-    assert repo.aggregates(session=session, q="nothing-matches").by_quarter == []
+    assert overview.aggregates(session=session, q="nothing-matches").by_quarter == []
 
 
 def test_record_use_counts_and_leaves_a_trail(session):
@@ -365,14 +365,14 @@ def test_record_use_rejects_unknown_entries_and_purposes_and_counts_exports_once
 
 
 def test_filter_options_and_record_markdown(session):
-    assert repo.filter_options(session=session).entries == 0
+    assert overview.filter_options(session=session).entries == 0
     entry = f.repository_entry(
         session, "A", industry="Retail", use_case="Support", products=["b-product", "a-product"]
     )
     f.repository_entry(
         session, "B", industry="Fintech", goal_type=GoalType.ROI, products=["a-product"]
     )
-    options = repo.filter_options(session=session)
+    options = overview.filter_options(session=session)
     assert options.entries == 2
     assert options.industries == ["Fintech", "Retail"] and options.use_cases == ["Support"]
     assert options.products == ["a-product", "b-product"]

@@ -69,11 +69,11 @@ def entries(session):
 
 def reference(session, *, limit, offset=0, **filters):
     """The page, ranks, total and headlines as the rules read, one step at a time."""
-    values = repo._values(repo._validated(**filters))
+    values = repo.bound_values(repo.validated(**filters))
     found = session.execute(
         select(E.id, E.achieved_on)
         .join(Customer, Customer.id == E.customer_id)
-        .where(*repo._conditions(values))
+        .where(*repo.conditions(values))
     ).all()
     found.sort(key=lambda r: (-r.achieved_on.toordinal(), r.id))
     q = values.get("q")
