@@ -111,6 +111,13 @@ def _stored(draft_id) -> Draft:
         return session.get(Draft, draft_id)
 
 
+def _two_drafts_open(people):
+    """Casey's inbox with an older draft (Acme Corp) and a newer one (Globex), Acme open."""
+    first = _draft(people["csm"], "Acme Corp", days_old=2)
+    second = _draft(people["csm"], "Globex", days_old=1)
+    return first, second, _open(people["csm"])
+
+
 def _saved_by(actor, draft_id, subject: str, body: str) -> None:
     """Save the first version of a draft as `actor` would, outside the page."""
     with session_scope() as session:
@@ -309,9 +316,7 @@ def _marked(at: AppTest) -> set[uuid.UUID]:
 
 def test_unsaved_typing_survives_opening_other_drafts_and_saving_clears_the_mark(scratch_db):
     people = _people()
-    first = _draft(people["csm"], "Acme Corp", days_old=2)
-    second = _draft(people["csm"], "Globex", days_old=1)
-    at = _open(people["csm"])
+    first, second, at = _two_drafts_open(people)
     assert _opened(at) == first and not _marked(at)
     at.text_input(key=f"draft_subject_{first}").input("Well done, Acme")
     at.text_area(key=f"draft_body_{first}").input("Hi Pat,\n\nTyped, not saved.")
@@ -343,9 +348,7 @@ def test_unsaved_typing_survives_opening_other_drafts_and_saving_clears_the_mark
 
 def test_unsaved_typing_on_an_older_version_is_kept_apart_from_the_latest(scratch_db):
     people = _people()
-    first = _draft(people["csm"], "Acme Corp", days_old=2)
-    second = _draft(people["csm"], "Globex", days_old=1)
-    at = _open(people["csm"])
+    first, second, at = _two_drafts_open(people)
     at.text_area(key=f"draft_body_{first}").input("Casey's unsaved text")
     at.button(key=f"approvals_open_{second}").click().run()
     # The admin saves the first draft meanwhile.
@@ -450,9 +453,7 @@ def test_bulk_approve_names_what_will_be_sent_before_sending(scratch_db):
 
 def test_bulk_approve_says_which_drafts_leave_unsaved_edits_out(scratch_db):
     people = _people()
-    first = _draft(people["csm"], "Acme Corp", days_old=2)
-    second = _draft(people["csm"], "Globex", days_old=1)
-    at = _open(people["csm"])
+    first, second, at = _two_drafts_open(people)
     at.text_area(key=f"draft_body_{first}").input("Typed, not saved.")
     at.button(key=f"approvals_open_{second}").click().run()
     at.multiselect(key="approvals_bulk").select(first).select(second).run()
@@ -576,9 +577,7 @@ def test_a_link_for_one_owner_lists_only_their_drafts_with_each_subject_in_full(
 
 def test_signing_out_leaves_nothing_typed_for_the_next_person(scratch_db):
     people = _people()
-    first = _draft(people["csm"], "Acme Corp", days_old=2)
-    second = _draft(people["csm"], "Globex", days_old=1)
-    at = _open(people["csm"])
+    first, second, at = _two_drafts_open(people)
     at.text_input(key=f"draft_subject_{first}").input("Casey's subject")
     at.text_area(key=f"draft_body_{first}").input("Casey's unsaved text")
     at.button(key=f"approvals_open_{second}").click().run()  # Casey read the second's version 1
@@ -637,9 +636,7 @@ def test_bulk_approve_discards_the_typing_on_the_approved_drafts(scratch_db):
 
 def test_a_reason_alone_is_kept_but_is_no_unsaved_edit(scratch_db):
     people = _people()
-    first = _draft(people["csm"], "Acme Corp", days_old=2)
-    second = _draft(people["csm"], "Globex", days_old=1)
-    at = _open(people["csm"])
+    first, second, at = _two_drafts_open(people)
     at.text_input(key=f"draft_reason_{first}").input("Goal not confirmed yet")
     at.button(key=f"approvals_open_{second}").click().run()
     assert not _marked(at)
@@ -657,9 +654,7 @@ def test_a_reason_alone_is_kept_but_is_no_unsaved_edit(scratch_db):
 
 def test_the_newer_version_warning_stays_while_the_older_text_is_kept(scratch_db):
     people = _people()
-    first = _draft(people["csm"], "Acme Corp", days_old=2)
-    second = _draft(people["csm"], "Globex", days_old=1)
-    at = _open(people["csm"])
+    first, second, at = _two_drafts_open(people)
     at.text_area(key=f"draft_body_{first}").input("Casey's unsaved text")
     at.button(key=f"approvals_open_{second}").click().run()
     _saved_by(people["admin"], first, "Admin subject", "Admin's text")
@@ -677,9 +672,7 @@ def test_the_newer_version_warning_stays_while_the_older_text_is_kept(scratch_db
 
 def test_the_list_marks_what_the_pane_leaves_in_the_same_run(scratch_db):
     people = _people()
-    first = _draft(people["csm"], "Acme Corp", days_old=2)
-    second = _draft(people["csm"], "Globex", days_old=1)
-    at = _open(people["csm"])
+    first, second, at = _two_drafts_open(people)
     at.text_input(key=f"draft_reason_{first}").input("Goal not confirmed yet")
     at.button(key=f"approvals_open_{second}").click().run()
     at.text_area(key=f"draft_body_{second}").input("Typed on Globex")
