@@ -22,11 +22,17 @@ def page_header(title: str, caption: str | None = None) -> None:
         st.caption(caption)
 
 
+def shown(value: str | int) -> str | int:
+    """A count as people read it (12,480, not 12480); text as it is."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 def metric_row(cards: list[Card]) -> None:
     """Render cards side by side as bordered st.metric tiles."""
     for column, card in zip(st.columns(len(cards)), cards, strict=True):
         with column:
-            st.metric(card.label, card.value, help=card.help, icon=card.icon, border=True)
+            value = shown(card.value)
+            st.metric(card.label, value, help=card.help, icon=card.icon, border=True)
 
 
 def fact_row(cards: list[Card]) -> None:
@@ -34,7 +40,7 @@ def fact_row(cards: list[Card]) -> None:
     for column, card in zip(st.columns(len(cards)), cards, strict=True):
         with column, st.container(border=True, height="stretch"):
             st.caption(card.label, help=card.help)
-            st.markdown(f"**{card.value}**")
+            st.markdown(f"**{shown(card.value)}**")
 
 
 def empty_state(title: str, hint: str, *, icon: str = ":material/info:") -> None:

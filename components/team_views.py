@@ -99,7 +99,7 @@ def outcome_headlines(analysis: Analysis, periods: OutcomePeriods) -> None:
         "Success rate, last 90 days",
         pct(now.success_rate),
         vs_previous(now.success_rate, before.success_rate, periods.previous_window),
-        help=f"{now.success} of {now.decided} plans decided {named} succeeded (confirmed "
+        help=f"{now.success:,} of {now.decided:,} plans decided {named} succeeded (confirmed "
         f"outcome, else proposed); {before.success} of {before.decided} the 90 days before.",
         border=True,
     )

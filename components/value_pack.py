@@ -107,12 +107,12 @@ def _preview(pack: ValuePack) -> None:
     wins.metric("Verified wins", s.wins)
     measured.metric(
         "Measured against a baseline",
-        f"{s.measured_wins} of {s.wins}",
+        f"{s.measured_wins:,} of {s.wins:,}",
         help="Wins with both a before and an after figure; the others say they have no baseline",
     )
     upsells.metric(
         "Expansions that succeeded",
-        f"{s.successful_upsells} of {s.decided_upsells}"
+        f"{s.successful_upsells:,} of {s.decided_upsells:,}"
         if s.decided_upsells
         else ("None decided yet" if s.upsells else "No expansions"),
         help=f"Of the {s.upsells} expansions measured, those with a decided outcome",

@@ -69,19 +69,19 @@ def summary(m: SuccessMetric) -> str:
     n, d = m.numerator, m.denominator
     if m.key == "capture":
         missed = d - n
-        return f"{n} of {d} wins documented" + (f"; {missed} missed" if missed else "")
+        return f"{n:,} of {d:,} wins documented" + (f"; {missed:,} missed" if missed else "")
     if m.key == "communication":
-        return f"{n} of {d} wins got a congratulations email"
+        return f"{n:,} of {d:,} wins got a congratulations email"
     if m.key == "utilization":
-        return f"{n} of {d} wins used in marketing"
+        return f"{n:,} of {d:,} wins used in marketing"
     late = d - n
-    return f"{n} of {d} wins documented within 24 h of being reached" + (
-        f"; {late} later or never" if late else ""
+    return f"{n:,} of {d:,} wins documented within 24 h of being reached" + (
+        f"; {late:,} later or never" if late else ""
     )
 
 
 def _gap_sentence(m: SuccessMetric) -> str:
-    parts = [f"{count} {GAP_WORDS[kind][count != 1]}" for kind, count in m.gaps.items()]
+    parts = [f"{count:,} {GAP_WORDS[kind][count != 1]}" for kind, count in m.gaps.items()]
     return "; ".join(parts) + "." if parts else ""
 
 
@@ -181,7 +181,7 @@ def drill_down(m: SuccessMetric, *, mine: bool) -> None:
         for row in m.rows[:ROWS_SHOWN]:
             _row_link(row, mine)
         if m.listed > ROWS_SHOWN:
-            st.caption(f"Showing {ROWS_SHOWN} of {m.listed}.")
+            st.caption(f"Showing {ROWS_SHOWN} of {m.listed:,}.")
 
 
 def success_metrics(metrics: list[SuccessMetric], *, mine: bool) -> None:

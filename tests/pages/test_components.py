@@ -101,3 +101,13 @@ def test_navigation_serves_the_landing_at_the_root_and_hides_what_the_role_lacks
         assert lacked | {landing(role).url_path} <= hidden
         # st.page_link takes a file's first page: links to the landing go to the root.
         assert next(p for p in pages if p[0] in ("", landing(role).url_path)) == root
+
+
+def test_counts_read_with_thousands_separators_in_cards_and_metric_sentences():
+    from components.cards import shown
+    from components.wins_metrics import summary
+    from core.reporting.schemas import SuccessMetric
+
+    assert (shown(12480), shown(7), shown("$1.2M"), shown(True)) == ("12,480", "7", "$1.2M", True)
+    capture = SuccessMetric(key="capture", numerator=8031, denominator=11330, target=0.9)
+    assert summary(capture) == "8,031 of 11,330 wins documented; 3,299 missed"
