@@ -132,11 +132,11 @@ def count_bars(slices: list[Slice], *, limit: int = 12) -> go.Figure:
         "x": values[::-1],
         "y": labels[::-1],
         "orientation": "h",
-        "text": [f"{v:.0f}" for v in values[::-1]],
+        "text": [f"{v:,.0f}" for v in values[::-1]],
         "textposition": "outside",
         "cliponaxis": False,
         "marker": {"color": ACCENT},
-        "hovertemplate": "%{y}: %{x:.0f} customers<extra></extra>",
+        "hovertemplate": "%{y}: %{x:,.0f} customers<extra></extra>",
     }
     return figure(
         [bars], xaxis={"showgrid": False, "showticklabels": False}, yaxis={"showgrid": False}
@@ -155,15 +155,15 @@ def health_donut(slices: list[Slice]) -> go.Figure:
         "hole": 0.62,
         "sort": False,
         "direction": "clockwise",
-        "textinfo": "value",
-        "hovertemplate": "%{label}: %{value} (%{percent})<extra></extra>",
+        "texttemplate": "%{value:,.0f}",
+        "hovertemplate": "%{label}: %{value:,.0f} (%{percent})<extra></extra>",
     }
     return figure(
         [pie],
         showlegend=True,
         legend={"orientation": "v", "x": 1.0, "y": 0.5},
         annotations=[
-            {"text": f"<b>{total:.0f}</b><br>customers", "showarrow": False, "font": {"size": 14}}
+            {"text": f"<b>{total:,.0f}</b><br>customers", "showarrow": False, "font": {"size": 14}}
         ],
     )
 
@@ -176,7 +176,7 @@ def monthly_upsells(points: list[MonthPoint]) -> go.Figure:
         "y": [p.count for p in points],
         "customdata": [money(p.arr) for p in points],
         "marker": {"color": PRIMARY},
-        "hovertemplate": "%{x}: %{y} closed, %{customdata} ARR<extra></extra>",
+        "hovertemplate": "%{x}: %{y:,} closed, %{customdata} ARR<extra></extra>",
     }
     yaxis = {"rangemode": "tozero"}
     if max((p.count for p in points), default=0) < 6:

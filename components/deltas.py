@@ -58,7 +58,7 @@ def vs_previous(current: float | None, previous: float | None, before: Window) -
 
 def count_vs_previous(current: int, previous: int, before: Window) -> str:
     """Return the change of a count against the period before, naming it."""
-    return f"{current - previous:+d} vs {previous} in {window_words(before)}"
+    return f"{current - previous:+,d} vs {previous:,} in {window_words(before)}"
 
 
 def day_words(day: date) -> str:

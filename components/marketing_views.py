@@ -273,7 +273,7 @@ def flags_chart(usage: Utilization) -> go.Figure:
                     "x": [label(s) for s in statuses],
                     "y": [counts.get(s, 0) for s in statuses],
                     "marker": {"color": color},
-                    "hovertemplate": "%{x}: %{y} " + label(kind).lower() + "<extra></extra>",
+                    "hovertemplate": "%{x}: %{y:,} " + label(kind).lower() + "<extra></extra>",
                 }
             )
     yaxis = {"rangemode": "tozero"}

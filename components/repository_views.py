@@ -12,7 +12,7 @@ import streamlit as st
 
 from components import forms
 from components.charts import ACCENT, GRID, PRIMARY, figure
-from components.format import USE_PURPOSE_LABELS, escape_md, label, money, when
+from components.format import USE_PURPOSE_LABELS, escape_md, label, money, plural, when
 from core.base import Consent
 from core.formatting import value_text
 from core.goals.models import GoalType
@@ -290,8 +290,8 @@ def _chart(title: str, figure: go.Figure, key: str, note: str | None = None) -> 
 def _bars(rows: list[AggregateRow], *, horizontal=False, money_axis=False, color=ACCENT):
     values = [float(r.value_total if money_axis else r.count) for r in rows]
     labels = [r.label for r in rows]
-    text = [money(v) if money_axis else f"{v:.0f}" for v in values]
-    hover = [f"{r.count} win{'s' * (r.count != 1)}, {money(r.value_total)} in USD" for r in rows]
+    text = [money(v) if money_axis else f"{v:,.0f}" for v in values]
+    hover = [f"{plural(r.count, 'win')}, {money(r.value_total)} in USD" for r in rows]
     if horizontal:
         labels, values, text, hover = labels[::-1], values[::-1], text[::-1], hover[::-1]
     bars = {

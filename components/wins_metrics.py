@@ -130,10 +130,10 @@ def delay_chart(m: SuccessMetric) -> go.Figure:
         "x": [b.label for b in m.bins],
         "y": [b.count for b in m.bins],
         "marker": {"color": ACCENT},
-        "text": [b.count for b in m.bins],
+        "text": [f"{b.count:,}" for b in m.bins],
         "textposition": "outside",
         "cliponaxis": False,
-        "hovertemplate": "%{x}: %{y} wins<extra></extra>",
+        "hovertemplate": "%{x}: %{y:,} wins<extra></extra>",
     }
     return figure(
         [bars],

@@ -11,7 +11,7 @@ from components import forms
 from components.auth import current_user
 from components.cards import empty_state
 from components.charts import ACCENT, HEIGHT, PRIMARY, figure
-from components.format import escape_md, label, money, when
+from components.format import escape_md, label, money, plural, when
 from components.navigation import page_file
 from core.base import Role
 from core.formatting import duration, number
@@ -118,7 +118,7 @@ def _hbars(rows: list[Slice], names: list[str], color: str, notes: list, grid=Tr
         "y": names[::-1],
         "orientation": "h",
         "marker": {"color": color},
-        "text": [r.wins for r in rows][::-1],
+        "text": [f"{r.wins:,}" for r in rows][::-1],
         "textposition": "outside",
         "cliponaxis": False,
         "customdata": notes[::-1],
@@ -135,9 +135,7 @@ def _hbars(rows: list[Slice], names: list[str], color: str, notes: list, grid=Tr
 
 
 def _wins_note(r: Slice) -> str:
-    return f"{r.wins} win{'s' * (r.wins != 1)}" + (
-        f", {money(r.value)} delivered" if r.value else ""
-    )
+    return plural(r.wins, "win") + (f", {money(r.value)} delivered" if r.value else "")
 
 
 def over_time(o: WinsOverview) -> go.Figure:
@@ -163,7 +161,7 @@ def time_to_achieve(o: WinsOverview) -> go.Figure:
         "x": [b.label for b in o.days_bins],
         "y": [b.wins for b in o.days_bins],
         "marker": {"color": ACCENT},
-        "hovertemplate": "%{x} days: %{y} wins<extra></extra>",
+        "hovertemplate": "%{x} days: %{y:,} wins<extra></extra>",
     }
     return figure(
         [bars],

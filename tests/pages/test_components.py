@@ -111,3 +111,13 @@ def test_counts_read_with_thousands_separators_in_cards_and_metric_sentences():
     assert (shown(12480), shown(7), shown("$1.2M"), shown(True)) == ("12,480", "7", "$1.2M", True)
     capture = SuccessMetric(key="capture", numerator=8031, denominator=11330, target=0.9)
     assert summary(capture) == "8,031 of 11,330 wins documented; 3,299 missed"
+
+
+def test_a_count_against_the_period_before_reads_with_separators():
+    from datetime import date
+
+    from components.deltas import count_vs_previous
+    from core.reporting.landing_schemas import Window
+
+    before = Window(first=date(2026, 10, 2), last=date(2026, 10, 31))
+    assert count_vs_previous(79, 1696, before).startswith("-1,617 vs 1,696 in ")
