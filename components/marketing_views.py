@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from components.cards import shown
 from components.charts import figure
 from components.deltas import target_words, vs_target
 from components.format import escape_md, label, when
@@ -116,7 +117,7 @@ def kpi_row(usage: Utilization) -> None:
         st.columns(len(figures)), figures, strict=True
     ):
         with column, st.container(border=True, height="stretch"):
-            st.metric(title, value, delta=delta, help=help_text)
+            st.metric(title, shown(value), delta=delta, help=help_text)
 
 
 def filter_panel(industries: list[str]) -> CandidateFilters:

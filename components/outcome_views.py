@@ -163,7 +163,7 @@ def kpi_details(kpi: Kpi) -> None:
                 icon=":material/chevron_right:",
             )
         if kpi.rows_total > ROWS_SHOWN:
-            st.caption(f"Showing {ROWS_SHOWN} of {kpi.rows_total}.")
+            st.caption(f"Showing {ROWS_SHOWN} of {kpi.rows_total:,}.")
 
 
 def _days(value: float | None) -> str:

@@ -128,7 +128,7 @@ else:
         number = st.pagination(pages, key=f"page_{filters.key()}") if pages > 1 else 1
     result = load_page(filters, (number - 1) * PAGE_SIZE, user.role)
     first = (number - 1) * PAGE_SIZE + 1
-    info.caption(f"Showing {first}–{first + len(result.rows) - 1} of {total} customers")
+    info.caption(f"Showing {first:,}–{first + len(result.rows) - 1:,} of {total:,} customers")
     export.download_button(
         "Download CSV",
         data=lambda: export_rows(filters, user.role),

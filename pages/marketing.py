@@ -124,7 +124,9 @@ def candidates_tab(actor_id: uuid.UUID) -> None:
     first = (number - 1) * PAGE_SIZE + 1
     more = f" (first {MAX_LIMIT})" if found.total > len(found.items) else ""
     order = "best score first" if filters.order == "score" else "newest first"
-    info.caption(f"Showing {first}–{first + len(shown) - 1} of {found.total} wins{more} · {order}")
+    info.caption(
+        f"Showing {first:,}–{first + len(shown) - 1:,} of {found.total:,} wins{more} · {order}"
+    )
     with actions, st.container(horizontal=True, horizontal_alignment="right"):
         st.button("Clear filters", key="mk_clear", on_click=clear_filters)
         st.download_button(
