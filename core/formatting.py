@@ -27,12 +27,12 @@ _money = money  # `number` takes a `money` flag that hides the function's name
 
 
 def plain(value: Decimal | float | None) -> str:
-    """Format a metric value without unit: 64.5714 → 64.57, 1234.5 → 1235 ("—" when missing)."""
+    """Format a metric value without unit: 64.5714 → 64.57, 1234.5 → 1,235 ("—" when missing)."""
     if value is None:
         return MISSING
     number = Decimal(str(value))
     places = Decimal(1) if abs(number) >= 100 else Decimal("0.01")
-    return f"{number.quantize(places).normalize():f}"
+    return f"{number.quantize(places).normalize():,f}"
 
 
 def number(value, unit: str | None = None, *, money: bool = False) -> str:
