@@ -336,11 +336,19 @@ def learnings(analysis: Analysis, products: dict[str, str]) -> list[str]:
             )
     ahead, behind = analysis.on_track_at_30_success, analysis.behind_at_30_success
     if ahead is not None and behind is not None:
+        on_track = _decided_in(analysis, ("on_track", "exceeding"))
+        lagging = _decided_in(analysis, ("at_risk", "behind"))
         said.append(
-            f"Plans on track at day 30 succeeded {pct(ahead)} of the time; plans at risk "
-            f"or behind at day 30, {pct(behind)}."
+            f"Plans on track at day 30 succeeded {pct(ahead)} of the time (of "
+            f"{plural(on_track, 'decided plan')}); plans at risk or behind at day 30, "
+            f"{pct(behind)} (of {plural(lagging, 'decided plan')})."
         )
     return said
+
+
+def _decided_in(analysis: Analysis, states: tuple[str, ...]) -> int:
+    """How many decided plans were in one of `states` at their day-30 check."""
+    return sum(s.total for s in analysis.signals if s.signal in states)
 
 
 def prediction_checked(analysis: Analysis) -> bool:

@@ -78,7 +78,8 @@ def test_leader_sees_metrics_charts_signals_and_learnings(seeded):
     assert "Not enough confirmed outcomes yet (4 of 20)" in shown
     assert "Best product: Analytics Pro (100% of 2 plans succeeded)" in shown
     assert "weakest: Support (0% of 2)" in shown  # products by name, never their keys
-    assert "Plans on track at day 30 succeeded 100% of the time" in shown
+    assert "Plans on track at day 30 succeeded 100% of the time (of 2 decided plans)" in shown
+    assert "plans at risk or behind at day 30, 0% (of 2 decided plans)" in shown
     signals = next(d.value for d in at.dataframe if "Succeeded" in d.value.columns)
     assert list(signals["Status at day 30"]) == ["Behind", "On track"]
     at.selectbox(key="oc_product").select("SUPPORT").run()
