@@ -158,3 +158,12 @@ def browser_page(browser):
     yield tab
     context.close()
     assert not errors, f"JavaScript errors: {errors}"
+
+
+def current(scope):
+    """Only the elements drawn by the latest run inside `scope`.
+
+    While a rerun is under way Streamlit keeps the previous run's elements on screen (marked
+    stale) until the new ones replace them, so a field keyed per record can briefly appear twice.
+    """
+    return scope.locator("[data-testid='stElementContainer'][data-stale='false']")

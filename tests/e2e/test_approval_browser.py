@@ -20,7 +20,7 @@ from core.goals.detection import detect
 from core.integrations import dispatch
 from core.outbox.worker import deliver_due
 from jobs.outbox import SENT_HANDLERS
-from tests.e2e.harness import browser_page, chromium, streamlit_server
+from tests.e2e.harness import browser_page, chromium, current, streamlit_server
 from tests.pg import migrate
 
 pytestmark = pytest.mark.browser
@@ -126,12 +126,12 @@ def test_csm_filters_opens_edits_approves_and_the_next_draft_opens(
         expect(page.get_by_text("3 drafts", exact=True)).to_be_visible()
 
         pane = page.locator(".st-key-approvals_pane")
-        subject = pane.get_by_role("textbox", name="Subject")
+        subject = current(pane).get_by_role("textbox", name="Subject")
         expect(subject).to_have_value(first["subject"])  # the oldest opens first
         page.locator(f".st-key-approvals_open_{chosen['id']} button").first.click()
         expect(subject).to_have_value(chosen["subject"])
         expect(pane.get_by_text("From the win:")).to_be_visible()
-        body = pane.get_by_role("textbox", name="Body")
+        body = current(pane).get_by_role("textbox", name="Body")
         body.fill(EDITED)
         # Opening another draft before saving keeps the typing: back on it, the text is there.
         page.locator(f".st-key-approvals_open_{following['id']} button").first.click()
