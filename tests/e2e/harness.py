@@ -167,3 +167,10 @@ def current(scope):
     stale) until the new ones replace them, so a field keyed per record can briefly appear twice.
     """
     return scope.locator("[data-testid='stElementContainer'][data-stale='false']")
+
+
+def settle(page) -> None:
+    """Wait until the page's script run is over (Streamlit's running indicator is gone)."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0)

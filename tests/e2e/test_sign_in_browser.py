@@ -178,7 +178,7 @@ def test_csm_follows_a_deep_link_through_sign_in_then_signs_out(ui, page, seeded
 
     page.get_by_role("heading", name=win.title).wait_for()
     expect(page).to_have_url(re.compile(rf"/achievement\?achievement={win.achievement_id}$"))
-    page.get_by_text(csm.name).first.wait_for()
+    page.get_by_text(csm.name).filter(visible=True).first.wait_for()
     links = nav_links(page)
     assert {"Home", "Wins", "Approvals", "Upsell progress"} <= links
     assert not {"System", "Sign-in", "Integrations"} & links
@@ -190,7 +190,7 @@ def test_csm_follows_a_deep_link_through_sign_in_then_signs_out(ui, page, seeded
     # ?user= belongs to demo sign-in: here it changes nobody.
     page.goto(f"{ui}/?user={admin.email}")
     page.get_by_role("heading", name="Today").wait_for()
-    page.get_by_text(csm.name).first.wait_for()
+    page.get_by_text(csm.name).filter(visible=True).first.wait_for()
     assert "System" not in nav_links(page)
 
     sign_out(page)
