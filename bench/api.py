@@ -111,8 +111,10 @@ async def _load(base: str, headers: dict, route: str, clients: int, seconds: flo
     """Return (requests, elapsed seconds, latencies, non-200 answers) for `clients` loops."""
     latencies: list[float] = []
     errors: list[int] = []
-    connections = [await _Connection.open(base, headers, route) for _ in range(clients)]
+    connections: list[_Connection] = []
     try:
+        for _ in range(clients):
+            connections.append(await _Connection.open(base, headers, route))
         for connection in connections:  # warm every worker's pool and caches
             await connection.get()
         until = time.perf_counter() + seconds

@@ -12,7 +12,7 @@ from core.outbox.worker import deliver_due
 from jobs.outbox import SENT_HANDLERS
 from tests import factories as f
 from tests.core.reporting.test_value_pack import _win
-from tests.e2e.harness import TIMEOUT_MS, browser_page, chromium, streamlit_server
+from tests.e2e.harness import TIMEOUT_MS, browser_page, chromium, settle, streamlit_server
 from tests.pg import migrate
 
 pytestmark = pytest.mark.browser
@@ -114,8 +114,7 @@ def test_csm_downloads_the_value_pack_and_creates_its_google_doc(
             timeout=TIMEOUT_MS
         )
         expect(wins.get_by_test_id("stMetricValue")).to_have_text("2", timeout=TIMEOUT_MS)
-        running = page.get_by_test_id("stStatusWidgetRunningIcon")
-        expect(running).to_have_count(0, timeout=TIMEOUT_MS)
+        settle(page)
         page.screenshot(path=tmp_path / "value-pack.png", full_page=True)
     assert (tmp_path / "value-pack.png").stat().st_size > 10_000
     engine = create_engine(book_url["url"])
